@@ -1,0 +1,80 @@
+#include "common/uuid.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace outreach {
+namespace {
+
+TEST(UuidTest, V7HasVersionVariantAndTime) {
+  Uuid id = Uuid::NewV7At(1'700'000'000'123);
+  EXPECT_EQ(id.version(), 7);
+  EXPECT_EQ(id.bytes()[8] & 0xC0, 0x80);
+  EXPECT_EQ(id.unix_ms(), 1'700'000'000'123);
+}
+
+TEST(UuidTest, SequentialIdsStrictlyIncreaseEvenWithinOneMillisecond) {
+  std::vector<Uuid> ids;
+  for (int i = 0; i < 20000; ++i) ids.push_back(Uuid::NewV7At(1'800'000'000'000));
+  for (size_t i = 1; i < ids.size(); ++i) ASSERT_LT(ids[i - 1], ids[i]) << "at " << i;
+}
+
+TEST(UuidTest, IdsStayOrderedWhenTheClockGoesBackwards) {
+  Uuid later = Uuid::NewV7At(1'900'000'000'000);
+  Uuid earlier_clock = Uuid::NewV7At(1'899'999'999'000);
+  EXPECT_LT(later, earlier_clock);
+}
+
+TEST(UuidTest, UniqueAndPerThreadOrderedAcrossThreads) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 20000;
+  std::vector<std::vector<Uuid>> per_thread(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      per_thread[t].reserve(kPerThread);
+      for (int i = 0; i < kPerThread; ++i) per_thread[t].push_back(Uuid::NewV7());
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<Uuid> all;
+  for (const auto& ids : per_thread) {
+    for (size_t i = 1; i < ids.size(); ++i) ASSERT_LT(ids[i - 1], ids[i]);
+    all.insert(ids.begin(), ids.end());
+  }
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
+TEST(UuidTest, StringRoundTripAndParseErrors) {
+  Uuid id = Uuid::NewV7();
+  Result<Uuid> parsed = Uuid::Parse(id.ToString());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, id);
+  std::string upper = id.ToString();
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  EXPECT_EQ(*Uuid::Parse(upper), id);
+  EXPECT_EQ(id.ToString().size(), 36u);
+
+  Result<Uuid> bad = Uuid::Parse("not-a-uuid");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "id");
+  EXPECT_FALSE(Uuid::Parse("0190f0c4-7b1e-7cc3-9a2e-1f0e3c5d6b7").ok());    // one short
+  EXPECT_FALSE(Uuid::Parse("0190f0c4-7b1e-7cc3-9a2e-1f0e3c5d6b7aa").ok());  // one long
+  EXPECT_FALSE(Uuid::FromBytes("short").ok());
+  EXPECT_EQ(*Uuid::FromBytes(id.raw()), id);
+}
+
+TEST(UuidTest, DerivedIdsAreStableAndDistinct) {
+  Uuid a = Uuid::Derive("attendance", "s1/p1");
+  EXPECT_EQ(a, Uuid::Derive("attendance", "s1/p1"));
+  EXPECT_NE(a, Uuid::Derive("attendance", "s1/p2"));
+  EXPECT_NE(Uuid::Derive("ab", "c"), Uuid::Derive("a", "bc"));
+  EXPECT_EQ(a.version(), 8);
+}
+
+}  // namespace
+}  // namespace outreach
