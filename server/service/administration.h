@@ -1,0 +1,58 @@
+// Administration: what `outreach-server` commands other than `serve` do to a store.
+// Every method is one store transaction; errors name the field and the reason.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/uuid.h"
+#include "outreach/v1/records.pb.h"
+#include "outreach/v1/sync.pb.h"
+
+namespace outreach::server {
+
+class Store;
+
+struct DeviceInfo {
+  Uuid device_id;
+  Uuid hub_id;
+  v1::Role role = v1::ROLE_UNSPECIFIED;
+  std::string user_name;
+  std::string device_name;
+  std::string reference_prefix;
+  Uuid venue_id;
+  int64_t enrolled_at_ms = 0;
+  int64_t last_sync_ms = 0;  // 0 = never synced
+  bool revoked = false;
+};
+
+struct ConflictInfo {
+  Uuid conflict_id;   // the CONFLICT record's id
+  v1::Conflict conflict;
+};
+
+class Administration {
+ public:
+  explicit Administration(Store& store) : store_(store) {}
+
+  Result<Uuid> AddHub(const std::string& name);
+  Result<Uuid> AddVenue(const Uuid& hub_id, const std::string& name, v1::VenueKind kind);
+  // A one-time code for a device of `role` in `hub_id`, enrolled for person `name`.
+  // A kiosk needs `venue_id`. The code expires after `valid_hours`.
+  Result<std::string> IssueEnrolmentCode(const Uuid& hub_id, v1::Role role, const std::string& name,
+                                         const Uuid& venue_id = Uuid(), int valid_hours = 72);
+  Result<std::vector<DeviceInfo>> ListDevices(const Uuid& hub_id = Uuid());  // nil = every hub
+  // Revoked devices are refused at their next hello and told to wipe.
+  Status RevokeDevice(const Uuid& device_id);
+  Result<std::vector<ConflictInfo>> ListConflicts(const Uuid& hub_id, bool include_resolved = false);
+  // Resolves a conflict (keep the winner, or take the loser's value); the resolution is
+  // a synced change every device receives. `resolved_by` is the person.
+  Status ResolveConflict(const Uuid& hub_id, const Uuid& conflict_id, v1::ConflictStatus resolution,
+                         const std::string& resolved_by);
+
+ private:
+  Store& store_;
+};
+
+}  // namespace outreach::server

@@ -1,0 +1,75 @@
+// SyncService: what the server does with each message of a sync conversation, apart
+// from the network. The network layer (server/net/) owns sockets, TLS, framing,
+// timeouts and back-pressure and calls these methods from its thread pool; the
+// service owns authentication, access checks, reconciliation and the store.
+//
+// Thread-safety: every method may be called concurrently from several sessions.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/hlc.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "outreach/v1/sync.pb.h"
+
+namespace outreach::server {
+
+class Store;
+
+// Who is on the other end of a conversation, established at Hello.
+struct DeviceContext {
+  Uuid device_id;
+  Uuid hub_id;
+  v1::Role role = v1::ROLE_UNSPECIFIED;
+  Uuid venue_id;          // a kiosk's venue; nil otherwise
+  std::string user_name;  // the person the device was enrolled for
+};
+
+struct SyncServiceOptions {
+  int64_t max_clock_skew_ms = 5 * 60 * 1000;  // how far ahead of us a device may stamp
+  uint32_t max_push_changes = 1000;           // largest Push batch accepted
+  uint32_t max_page_changes = 1000;           // largest ChangesPage sent
+};
+
+class SyncService {
+ public:
+  // Takes ownership of the store. `ca_pem` is handed to devices at enrolment.
+  SyncService(std::unique_ptr<Store> store, std::string ca_pem, SyncServiceOptions options = {});
+  ~SyncService();
+  SyncService(const SyncService&) = delete;
+  SyncService& operator=(const SyncService&) = delete;
+
+  // Exchanges a one-time enrolment code for a device credential (the store keeps only
+  // its hash). On failure fills `refusal` (BAD_ENROLMENT_CODE) and returns its status.
+  Result<v1::Enrolled> Enrol(const v1::Enrol& request, v1::Refusal* refusal);
+
+  // Checks the Hello: protocol version, device, credential, revocation. On success the
+  // Welcome to send; on failure fills `refusal` (UNKNOWN_DEVICE, BAD_CREDENTIAL,
+  // DEVICE_REVOKED with wipe = true, UNSUPPORTED_PROTOCOL) and returns its status.
+  Result<DeviceContext> Authenticate(const v1::Hello& hello, v1::Welcome* welcome, v1::Refusal* refusal);
+
+  // Applies one batch: per change dedupe, access check, reconciliation, append to the
+  // hub's log, all in one store transaction. Re-sending a batch changes nothing (every
+  // change comes back DUPLICATE). A refused change is REJECTED alone with a reason.
+  // Fails as a whole only on a store error (nothing applied) or an oversized batch.
+  Result<v1::PushAck> Push(const DeviceContext& device, const v1::Push& push);
+
+  // The next page of the device's hub log after `pull.cursor`, filtered for the
+  // device's role (kiosk: its venue's sessions and the names needed to sign in; health
+  // notes only to health roles). next_cursor advances past filtered-out entries too.
+  Result<v1::ChangesPage> Pull(const DeviceContext& device, const v1::Pull& pull);
+
+  HybridClock& clock() { return clock_; }
+  const SyncServiceOptions& options() const { return options_; }
+  Store& store() { return *store_; }
+
+ private:
+  std::unique_ptr<Store> store_;
+  std::string ca_pem_;
+  SyncServiceOptions options_;
+  HybridClock clock_;
+};
+
+}  // namespace outreach::server
