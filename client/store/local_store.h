@@ -1,0 +1,170 @@
+// LocalStore: the device's SQLite file (one per device) and everything kept in it.
+//
+// Tables (see schema.cc for the DDL and the forward-only migrations run on open):
+//   record          current state of every record: id, type, hub, deleted, erased, body
+//                   (the serialised body message; unknown types/fields kept as bytes)
+//   field_version   (record_id, field) -> HLC of the value held, the base version of the
+//                   next local edit of that field
+//   change_log      every local edit as a v1::Change, with its outcome once acknowledged
+//   outbox          the local edits not yet acknowledged by the server, by device_seq
+//   rejected_change the local edits the server refused, with its reason, for the app
+//   sync_state      device id, HLC, device_seq, reference prefix and counter, cursor
+//   identity        the enrolment (one row at most)
+//   *_p             typed projections the app queries (participants, sessions, ...)
+//
+// Invariants:
+// - Nothing is written outside a transaction. An edit writes the record, its field
+//   versions, its projections, its change-log row and its outbox entry in ONE transaction.
+// - device_seq counts outbound changes from 1 without gaps. Restricted case notes never
+//   leave the device: they are logged locally but take no device_seq and no outbox entry.
+// - The HLC is persisted with every edit and restored on open, so stamps never go back.
+// - Durability: WAL with synchronous=FULL, so a committed edit survives a power cut.
+//
+// Thread safety: every public method takes the store's mutex; one LocalStore may be
+// used from several threads (e.g. the app and a background sync).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/hlc.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "outreach/v1/records.pb.h"
+#include "outreach/v1/sync.pb.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace outreach::client {
+
+// Saved at enrolment.
+struct DeviceIdentity {
+  Uuid device_id;
+  std::string credential;
+  std::string server;  // host:port
+  std::string ca_pem;
+  Uuid hub_id;
+  v1::Role role = v1::ROLE_UNSPECIFIED;
+  std::string user_name;
+  std::string reference_prefix;
+  Uuid venue_id;
+};
+
+// A local change the server refused (PushAck outcome REJECTED).
+struct RejectedChange {
+  uint64_t device_seq = 0;
+  Uuid record_id;
+  v1::RecordType type = v1::RECORD_TYPE_UNSPECIFIED;
+  std::string reason;
+  std::string field;
+};
+
+// One record edit for LocalStore::Commit: the full new state of the record. The store
+// works out which fields changed (against what it holds), their base versions, the
+// HLC and device_seq, and writes everything in one transaction.
+struct RecordEdit {
+  v1::Record record;                       // id, type, body (hub filled by the store)
+  v1::ChangeOp op = v1::CHANGE_OP_UPSERT;  // or CHANGE_OP_DELETE (tombstone)
+};
+
+// One row of a typed query: a record plus the date the query was about.
+struct DatedRecord {
+  v1::Record record;
+  std::string on;  // YYYY-MM-DD (or YYYY-MM-DDTHH:MM) as the query defines it
+};
+
+struct StoreOptions {
+  std::string path;
+  HybridClock::PhysicalClock clock = HybridClock::SystemMillis;
+  int64_t max_clock_skew_ms = 0;
+};
+
+class LocalStore {
+ public:
+  // Opens (creating if needed) the file, runs pending migrations, seeds reference data
+  // into a new file, restores the HLC. Fails with kIoError / kDataLoss naming the path.
+  static Result<std::unique_ptr<LocalStore>> Open(const StoreOptions& options);
+  ~LocalStore();
+  LocalStore(const LocalStore&) = delete;
+  LocalStore& operator=(const LocalStore&) = delete;
+
+  // ------------------------------------------------------------ sync-facing
+  Result<std::optional<DeviceIdentity>> LoadIdentity();
+  Status SaveIdentity(const DeviceIdentity& identity);           // also switches the reference prefix
+  Result<std::vector<v1::Change>> PendingChanges(size_t limit);  // outbox, device_seq order
+  Result<uint64_t> PendingCount();
+  // One transaction: acknowledged entries leave the outbox; REJECTED ones are kept in
+  // the rejected-changes list. Unknown device_seqs are ignored (a re-sent ack).
+  Status AcknowledgeChanges(const v1::PushAck& ack);
+  Result<uint64_t> PullCursor();
+  // One transaction: applies every change of the page in order, then the cursor.
+  // Fields with a local edit still in the outbox keep their local value.
+  Status ApplyPulledPage(const v1::ChangesPage& page);
+  Status SetClockOffsetMs(int64_t offset_ms);  // server time minus ours; persisted
+  // Revoked device: deletes every record, change, outbox entry, cursor and the identity;
+  // the file stays valid and is as a new one (fresh local id and prefix, reference data).
+  Status Wipe();
+
+  // ------------------------------------------------------------ used by outreach::Device
+  // The local device id: the enrolled one, else the one minted when the file was made.
+  Uuid device_id();
+  HybridClock& clock() { return clock_; }
+  // Stamps and writes the edits in one transaction; returns the records as stored.
+  // An edit that changes nothing is skipped (no change is logged for it).
+  Result<std::vector<v1::Record>> Commit(const std::vector<RecordEdit>& edits);
+  // Like Commit, but first mints the next reference number (prefix + persisted counter)
+  // into the participant body of edits[0], inside the same transaction.
+  Result<std::vector<v1::Record>> CommitNewParticipant(std::vector<RecordEdit> edits);
+  Result<std::optional<v1::Record>> Get(const Uuid& id);
+  // Records of `type` linked to a participant, in creation order.
+  Result<std::vector<v1::Record>> ParticipantRecords(const Uuid& participant_id, v1::RecordType type);
+  // Every record linked to a participant (and the participant), ordered by their date.
+  Result<std::vector<DatedRecord>> Timeline(const Uuid& participant_id);
+  // Every record of a type, in id order (deleted ones excluded unless asked).
+  Result<std::vector<v1::Record>> RecordsOfType(v1::RecordType type, bool include_deleted = false);
+  // Every record the device holds, ordered by (type, id).
+  Result<std::vector<v1::Record>> AllRecords();
+  // Participants whose adviser is `adviser` and status active, by family then given name.
+  Result<std::vector<v1::Record>> ParticipantsHeldBy(const std::string& adviser);
+  // Participants whose normalised name contains every word of `text`.
+  Result<std::vector<v1::Record>> FindParticipantsByName(const std::string& text);
+  Result<std::optional<v1::Record>> FindParticipantByReference(const std::string& canonical_reference);
+  // Participants with the same NI number (normalised) other than `except`.
+  Result<std::vector<v1::Record>> ParticipantsWithNiNumber(const std::string& ni, const Uuid& except);
+  // Sessions at a venue starting on a day (YYYY-MM-DD), by start time.
+  Result<std::vector<v1::Record>> SessionsAt(const Uuid& venue_id, const std::string& day);
+  // Bookings (any status) and attendance rows of a session.
+  Result<std::vector<v1::Record>> BookingsOf(const Uuid& session_id);
+  Result<std::vector<v1::Record>> AttendanceOf(const Uuid& session_id);
+  // Active participants with the last day they were seen (attended a session or were
+  // reached by a contact attempt; registration counts as a first sighting).
+  Result<std::vector<DatedRecord>> LastSeen();
+  Result<std::vector<RejectedChange>> RejectedChanges();
+  // Local change log (every local edit, acknowledged or not), in commit order.
+  Result<std::vector<v1::Change>> ChangeLog();
+  // PRAGMA user_version of the open file.
+  Result<int> SchemaVersion();
+
+ private:
+  explicit LocalStore(const StoreOptions& options);
+
+  class Txn;
+  sqlite3_stmt* Prepare(const char* sql);  // cached for the life of the store
+  Status Exec(const char* sql);
+  Status Error(const char* what);
+  Status Init();
+
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  HybridClock clock_;
+  std::mutex mu_;
+  std::map<const char*, sqlite3_stmt*> statements_;  // keyed by the SQL literal's address
+};
+
+}  // namespace outreach::client
