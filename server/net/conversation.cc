@@ -1,0 +1,119 @@
+#include "server/net/conversation.h"
+
+#include <exception>
+
+namespace outreach::server {
+namespace {
+
+// "push", "hello", ... for log lines and refusal details; "nothing" for an unset oneof.
+std::string MessageName(const v1::Envelope& envelope) {
+  if (envelope.message_case() == v1::Envelope::MESSAGE_NOT_SET) return "an envelope with no message";
+  const auto* field = v1::Envelope::descriptor()->FindFieldByNumber(envelope.message_case());
+  return field != nullptr ? field->name() : "an unknown message";
+}
+
+Conversation::Reply Refuse(v1::RefusalReason reason, const std::string& detail) {
+  Conversation::Reply reply;
+  reply.envelope = Conversation::MakeRefusal(reason, detail);
+  reply.close = true;
+  reply.close_reason = v1::RefusalReason_Name(reason) + ": " + detail;
+  return reply;
+}
+
+// A refusal the service filled in; INTERNAL_ERROR if it left the reason unset.
+Conversation::Reply Refused(v1::Refusal refusal, const Status& status) {
+  if (refusal.reason() == v1::REFUSAL_REASON_UNSPECIFIED) refusal.set_reason(v1::REFUSAL_REASON_INTERNAL_ERROR);
+  if (refusal.detail().empty()) refusal.set_detail(status.message());
+  Conversation::Reply reply;
+  reply.close = true;
+  reply.close_reason = v1::RefusalReason_Name(refusal.reason()) + ": " + status.ToString();
+  *reply.envelope.mutable_refusal() = std::move(refusal);
+  return reply;
+}
+
+// A Push or Pull the service could not serve as a whole: the device's fault (a batch
+// over the limit, a malformed request) is a protocol error, anything else internal.
+Conversation::Reply RefuseFailedRequest(const std::string& what, const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kResourceExhausted:
+    case ErrorCode::kProtocolError:
+    case ErrorCode::kPermissionDenied:
+      return Refuse(v1::REFUSAL_REASON_PROTOCOL_ERROR, what + " refused: " + status.ToString());
+    default: return Refuse(v1::REFUSAL_REASON_INTERNAL_ERROR, what + " failed: " + status.ToString());
+  }
+}
+
+}  // namespace
+
+v1::Envelope Conversation::MakeRefusal(v1::RefusalReason reason, const std::string& detail) {
+  v1::Envelope envelope;
+  v1::Refusal* refusal = envelope.mutable_refusal();
+  refusal->set_reason(reason);
+  refusal->set_detail(detail);
+  return envelope;
+}
+
+Conversation::Reply Conversation::Handle(const v1::Envelope& request) {
+  try {
+    return HandleUnsafe(request);
+  } catch (const std::exception& e) {
+    return Refuse(v1::REFUSAL_REASON_INTERNAL_ERROR, std::string("server error: ") + e.what());
+  } catch (...) {
+    return Refuse(v1::REFUSAL_REASON_INTERNAL_ERROR, "server error");
+  }
+}
+
+Conversation::Reply Conversation::HandleUnsafe(const v1::Envelope& request) {
+  return welcomed_ ? HandleWelcomed(request) : HandleFirst(request);
+}
+
+Conversation::Reply Conversation::HandleFirst(const v1::Envelope& request) {
+  Reply reply;
+  v1::Refusal refusal;
+  switch (request.message_case()) {
+    case v1::Envelope::kEnrol: {
+      Result<v1::Enrolled> enrolled = service_.Enrol(request.enrol(), &refusal);
+      if (!enrolled.ok()) return Refused(std::move(refusal), enrolled.status());
+      *reply.envelope.mutable_enrolled() = std::move(enrolled).value();
+      reply.close = true;  // an enrolment is a conversation of its own
+      reply.close_reason = "enrolment complete";
+      return reply;
+    }
+    case v1::Envelope::kHello: {
+      v1::Welcome* welcome = reply.envelope.mutable_welcome();
+      Result<DeviceContext> device = service_.Authenticate(request.hello(), welcome, &refusal);
+      if (!device.ok()) return Refused(std::move(refusal), device.status());
+      welcome->set_max_frame_bytes(max_frame_bytes_);
+      device_ = std::move(device).value();
+      welcomed_ = true;
+      return reply;
+    }
+    default:
+      return Refuse(v1::REFUSAL_REASON_PROTOCOL_ERROR,
+                    "the first message must be hello or enrol, not " + MessageName(request));
+  }
+}
+
+Conversation::Reply Conversation::HandleWelcomed(const v1::Envelope& request) {
+  Reply reply;
+  switch (request.message_case()) {
+    case v1::Envelope::kPush: {
+      Result<v1::PushAck> ack = service_.Push(device_, request.push());
+      if (!ack.ok()) return RefuseFailedRequest("push", ack.status());
+      *reply.envelope.mutable_push_ack() = std::move(ack).value();
+      return reply;
+    }
+    case v1::Envelope::kPull: {
+      Result<v1::ChangesPage> page = service_.Pull(device_, request.pull());
+      if (!page.ok()) return RefuseFailedRequest("pull", page.status());
+      *reply.envelope.mutable_changes_page() = std::move(page).value();
+      return reply;
+    }
+    default:
+      return Refuse(v1::REFUSAL_REASON_PROTOCOL_ERROR,
+                    "after welcome only push and pull are allowed, not " + MessageName(request));
+  }
+}
+
+}  // namespace outreach::server

@@ -1,0 +1,161 @@
+#include "server/net/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include "server/net/session.h"
+#include "server/store/store.h"
+
+namespace outreach::server {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// "127.0.0.1:7443", "[::1]:7443" -> endpoint. Errors name the field "listen".
+Result<tcp::endpoint> ParseListenAddress(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    return Status::InvalidArgument("listen", "'" + text + "' is not HOST:PORT (e.g. 127.0.0.1:7443)");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (err != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return Status::InvalidArgument("listen", "port '" + port_text + "' is not a number from 0 to 65535");
+  }
+  boost::system::error_code ec;
+  asio::ip::address address = asio::ip::make_address(host, ec);
+  if (ec) return Status::InvalidArgument("listen", "'" + host + "' is not an IP address");
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+}  // namespace
+
+Status ValidateServerOptions(const ServerOptions& options) {
+  Result<tcp::endpoint> endpoint = ParseListenAddress(options.listen);
+  if (!endpoint.ok()) return endpoint.status();
+  if (options.io_threads < 1) return Status::InvalidArgument("io_threads", "must be at least 1");
+  if (options.worker_threads < 1) return Status::InvalidArgument("worker_threads", "must be at least 1");
+  if (options.handshake_timeout.count() <= 0) return Status::InvalidArgument("handshake_timeout", "must be positive");
+  if (options.idle_timeout.count() <= 0) return Status::InvalidArgument("idle_timeout", "must be positive");
+  if (options.frame_timeout.count() <= 0) return Status::InvalidArgument("frame_timeout", "must be positive");
+  if (options.max_frame_bytes < 1024) return Status::InvalidArgument("max_frame_bytes", "must be at least 1024");
+  if (options.max_connections < 1) return Status::InvalidArgument("max_connections", "must be at least 1");
+  return Status::Ok();
+}
+
+Server::Server(SyncService& service, std::shared_ptr<TlsContext> tls, ServerOptions options)
+    : service_(service),
+      tls_(std::move(tls)),
+      options_(std::move(options)),
+      registry_(std::make_shared<SessionRegistry>()),
+      io_(options_.io_threads),
+      workers_(static_cast<size_t>(std::max(1, options_.worker_threads))),
+      acceptor_(io_),
+      signals_(io_) {}
+
+Server::~Server() = default;
+
+Status Server::Listen() {
+  OUTREACH_RETURN_IF_ERROR(ValidateServerOptions(options_));
+  const tcp::endpoint endpoint = ParseListenAddress(options_.listen).value();
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(ErrorCode::kIoError, "cannot listen on " + options_.listen + ": " + ec.message(), "listen");
+  }
+  return Status::Ok();
+}
+
+std::string Server::local_address() const {
+  boost::system::error_code ec;
+  const tcp::endpoint endpoint = acceptor_.local_endpoint(ec);
+  if (ec) return "";
+  const std::string host = endpoint.address().to_string();
+  const std::string port = std::to_string(endpoint.port());
+  return endpoint.address().is_v6() ? "[" + host + "]:" + port : host + ":" + port;
+}
+
+void Server::Run() {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;  // cancelled by Stop()
+    spdlog::info("signal {}: shutting down", signal);
+    Stop();
+  });
+  spdlog::info("listening on {} (store: {})", local_address(), service_.store().Describe());
+  do_accept();
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
+  io_.run();
+  for (std::thread& t : threads) t.join();
+  workers_.join();
+  spdlog::info("stopped");
+}
+
+void Server::Stop() {
+  stopping_ = true;
+  asio::post(io_, [this] { on_stop(); });
+}
+
+void Server::on_stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  signals_.cancel(ignored);
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(registry_->mu);
+    for (auto& [id, weak] : registry_->live) {
+      if (auto session = weak.lock()) sessions.push_back(std::move(session));
+    }
+  }
+  for (auto& session : sessions) session->stop();
+}
+
+void Server::do_accept() {
+  // Each connection gets its own strand: the accepted socket's executor.
+  acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void Server::on_accept(boost::system::error_code ec, tcp::socket socket) {
+  if (stopping_ || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // E.g. out of file descriptors: log and keep accepting; the listener stays up.
+    spdlog::warn("accept failed: {}", ec.message());
+    return do_accept();
+  }
+  size_t live = 0;
+  {
+    std::lock_guard<std::mutex> lock(registry_->mu);
+    live = registry_->live.size();
+  }
+  const auto limit = static_cast<size_t>(options_.max_connections);
+  if (live >= 2 * limit) {
+    // Far over the limit: not even a TLS handshake to say so.
+    boost::system::error_code ignored;
+    const tcp::endpoint peer = socket.remote_endpoint(ignored);
+    spdlog::warn("peer {}:{}: closed: {} connections open, twice the limit of {}", peer.address().to_string(),
+                 peer.port(), live, limit);
+    socket.close(ignored);
+  } else {
+    auto session = std::make_shared<Session>(std::move(socket), tls_, service_, workers_, options_, registry_);
+    session->start(live >= limit);
+  }
+  do_accept();
+}
+
+}  // namespace outreach::server

@@ -1,0 +1,249 @@
+#include "server/net/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/frame.h"
+
+namespace outreach::server {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+// A frame body is read in pieces of at most this size, so memory grows with the bytes a
+// peer actually sends, not with the length it announces.
+constexpr size_t kBodyChunkBytes = 64 * 1024;
+
+std::string FormatEndpoint(const tcp::endpoint& endpoint) {
+  const std::string host = endpoint.address().to_string();
+  const std::string port = std::to_string(endpoint.port());
+  return endpoint.address().is_v6() ? "[" + host + "]:" + port : host + ":" + port;
+}
+
+bool IsPeerClosed(error_code ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+}
+
+}  // namespace
+
+Session::Session(tcp::socket socket, std::shared_ptr<TlsContext> tls, SyncService& service, asio::thread_pool& workers,
+                 const ServerOptions& options, std::shared_ptr<SessionRegistry> registry)
+    : stream_(std::move(socket), *tls),
+      deadline_(stream_.get_executor()),
+      service_(service),
+      workers_(workers),
+      options_(options),
+      registry_(std::move(registry)),
+      conversation_(service, options.max_frame_bytes) {
+  error_code ec;
+  const tcp::endpoint remote = stream_.next_layer().remote_endpoint(ec);
+  peer_ = ec ? "unknown peer" : FormatEndpoint(remote);
+}
+
+Session::~Session() {
+  std::lock_guard<std::mutex> lock(registry_->mu);
+  registry_->live.erase(id_);
+}
+
+void Session::start(bool refuse_busy) {
+  {
+    std::lock_guard<std::mutex> lock(registry_->mu);
+    id_ = registry_->next_id++;
+    registry_->live.emplace(id_, weak_from_this());
+  }
+  refuse_busy_ = refuse_busy;
+  // The socket's executor is the connection's strand: run the first step there too.
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->arm(Phase::kHandshake, self->options_.handshake_timeout);
+    self->stream_.async_handshake(asio::ssl::stream_base::server, [self](error_code ec) { self->on_handshake(ec); });
+  });
+}
+
+void Session::stop() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->on_stop(); });
+}
+
+void Session::on_stop() {
+  stopping_ = true;
+  switch (phase_) {
+    case Phase::kHandshake:
+    case Phase::kIdle:
+    case Phase::kFrame: close("server shutting down"); break;
+    case Phase::kService:
+    case Phase::kWrite:  // on_write closes once the reply is out
+    case Phase::kClosing:
+    case Phase::kClosed: break;
+  }
+}
+
+void Session::on_handshake(error_code ec) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec) return close("TLS handshake failed: " + ec.message());
+  Status alpn = CheckAlpnAgreed(stream_.native_handle());
+  if (!alpn.ok()) {
+    close_reason_ = alpn.message();
+    return shutdown();
+  }
+  if (refuse_busy_) {
+    return refuse(v1::REFUSAL_REASON_SERVER_BUSY, "the server is at its connection limit; try again shortly");
+  }
+  read_frame();
+}
+
+void Session::read_frame() {
+  header_bytes_ = 0;
+  arm(Phase::kIdle, options_.idle_timeout);
+  stream_.async_read_some(asio::buffer(header_),
+                          [self = shared_from_this()](error_code ec, size_t n) { self->on_read_header(ec, n); });
+}
+
+void Session::on_read_header(error_code ec, size_t bytes) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec) {
+    if (phase_ == Phase::kIdle && IsPeerClosed(ec)) return close("peer closed the connection");
+    return close(describe_io_error(ec, "reading a frame header"));
+  }
+  header_bytes_ += bytes;
+  // The frame's clock starts at its first byte.
+  if (phase_ == Phase::kIdle) arm(Phase::kFrame, options_.frame_timeout);
+  if (header_bytes_ < header_.size()) {
+    stream_.async_read_some(asio::buffer(header_.data() + header_bytes_, header_.size() - header_bytes_),
+                            [self = shared_from_this()](error_code e, size_t n) { self->on_read_header(e, n); });
+    return;
+  }
+  Result<uint32_t> length = DecodeFrameLength(header_.data(), options_.max_frame_bytes);
+  if (!length.ok()) return refuse(v1::REFUSAL_REASON_FRAME_TOO_LARGE, length.status().message());
+  body_length_ = *length;
+  body_read_ = 0;
+  body_.clear();
+  read_body();
+}
+
+void Session::read_body() {
+  if (body_read_ < body_length_) {
+    // Grow the buffer one chunk at a time, as bytes arrive.
+    body_.resize(std::min<size_t>(body_length_, body_read_ + kBodyChunkBytes));
+    asio::async_read(stream_, asio::buffer(body_.data() + body_read_, body_.size() - body_read_),
+                     [self = shared_from_this()](error_code ec, size_t n) { self->on_read_body(ec, n); });
+    return;
+  }
+  v1::Envelope request;
+  Status decoded = DecodeFrameBody(std::string_view(body_.data(), body_length_), &request);
+  body_ = std::string();  // release the frame's memory while the service works
+  if (!decoded.ok()) return refuse(v1::REFUSAL_REASON_PROTOCOL_ERROR, decoded.message());
+
+  // No deadline while the service works: that time is the server's, not the peer's.
+  phase_ = Phase::kService;
+  deadline_.expires_at(asio::steady_timer::time_point::max());
+  // The work guard keeps the io_context running until the reply is back on the strand,
+  // so a shutdown waits for requests in flight.
+  auto work = asio::make_work_guard(stream_.get_executor());
+  asio::post(workers_, [self = shared_from_this(), request = std::move(request), work = std::move(work)]() mutable {
+    Conversation::Reply reply = self->conversation_.Handle(request);
+    asio::post(self->stream_.get_executor(),
+               [self, reply = std::move(reply)]() mutable { self->on_service_done(std::move(reply)); });
+  });
+}
+
+void Session::on_read_body(error_code ec, size_t bytes) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec) return close(describe_io_error(ec, "reading a frame body"));
+  body_read_ += bytes;
+  read_body();
+}
+
+void Session::on_service_done(Conversation::Reply reply) {
+  if (phase_ == Phase::kClosed) return;
+  write(reply.envelope, reply.close, std::move(reply.close_reason));
+}
+
+void Session::write(const v1::Envelope& envelope, bool close_after, std::string close_reason) {
+  Result<std::string> frame = EncodeFrame(envelope, options_.max_frame_bytes);
+  if (!frame.ok()) {
+    // A reply over the limit is the server's fault; the device is told, not left waiting.
+    spdlog::error("peer {}: reply not sent: {}", peer_, frame.status().ToString());
+    close_after = true;
+    close_reason = "reply over the frame limit: " + frame.status().message();
+    frame = EncodeFrame(Conversation::MakeRefusal(v1::REFUSAL_REASON_INTERNAL_ERROR, "reply over the frame limit"),
+                        options_.max_frame_bytes);
+    if (!frame.ok()) return close(close_reason);
+  }
+  close_after_write_ = close_after;
+  if (close_after) close_reason_ = std::move(close_reason);
+  out_ = std::move(frame).value();
+  arm(Phase::kWrite, options_.frame_timeout);
+  asio::async_write(stream_, asio::buffer(out_),
+                    [self = shared_from_this()](error_code ec, size_t n) { self->on_write(ec, n); });
+}
+
+void Session::on_write(error_code ec, size_t /*bytes*/) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec) return close(describe_io_error(ec, "writing a reply"));
+  out_.clear();
+  if (close_after_write_) return shutdown();
+  if (stopping_) {
+    close_reason_ = "server shutting down";
+    return shutdown();
+  }
+  read_frame();
+}
+
+void Session::shutdown() {
+  // Sends TLS close_notify and waits (bounded) for the peer's, so the last frame is
+  // not lost to a TCP reset.
+  arm(Phase::kClosing, options_.handshake_timeout);
+  stream_.async_shutdown([self = shared_from_this()](error_code ec) { self->on_shutdown(ec); });
+}
+
+void Session::on_shutdown(error_code /*ec*/) {
+  close(close_reason_);
+}
+
+void Session::refuse(v1::RefusalReason reason, const std::string& detail) {
+  write(Conversation::MakeRefusal(reason, detail), true, v1::RefusalReason_Name(reason) + ": " + detail);
+}
+
+void Session::arm(Phase phase, std::chrono::milliseconds timeout) {
+  phase_ = phase;
+  deadline_.expires_after(timeout);
+  deadline_.async_wait([self = shared_from_this()](error_code ec) { self->on_deadline(ec); });
+}
+
+void Session::on_deadline(error_code ec) {
+  if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed) return;
+  // A wait that completed just before the deadline was moved is stale.
+  if (deadline_.expiry() > asio::steady_timer::clock_type::now()) return;
+  switch (phase_) {
+    case Phase::kHandshake:
+      return close("TLS handshake not completed within " + std::to_string(options_.handshake_timeout.count()) + " ms");
+    case Phase::kIdle: return close("idle for " + std::to_string(options_.idle_timeout.count()) + " ms between frames");
+    case Phase::kFrame:
+      return close("frame not completed within " + std::to_string(options_.frame_timeout.count()) +
+                   " ms of its first byte");
+    case Phase::kWrite:
+      return close("peer did not read the reply within " + std::to_string(options_.frame_timeout.count()) + " ms");
+    case Phase::kClosing: return close(close_reason_);
+    case Phase::kService:
+    case Phase::kClosed: return;
+  }
+}
+
+void Session::close(const std::string& reason) {
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
+  spdlog::info("peer {}: closed: {}", peer_, close_reason_.empty() ? reason : close_reason_);
+  deadline_.expires_at(asio::steady_timer::time_point::max());
+  error_code ignored;
+  stream_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.next_layer().close(ignored);
+}
+
+std::string Session::describe_io_error(error_code ec, const char* during) const {
+  if (IsPeerClosed(ec)) return std::string("peer closed the connection while ") + during;
+  return std::string(during) + " failed: " + ec.message();
+}
+
+}  // namespace outreach::server
