@@ -1,0 +1,441 @@
+// outreach-server: the sync server's command line (DESIGN.md "The command lines").
+//
+// Every command builds one JSON object; with --json it is printed as is on stdout,
+// otherwise as "key: value" lines. A failure prints one line on stderr naming the field
+// and the reason, and exits non-zero (1: the command failed, 2: the command line was
+// wrong). Global options (--data, --store, --json) are accepted before or after the verb.
+#include <unistd.h>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/field_value.h"
+#include "common/hlc.h"
+#include "common/record_registry.h"
+#include "common/tls.h"
+#include "common/uuid.h"
+#include "server/cli/deployment.h"
+#include "server/net/server.h"
+#include "server/service/administration.h"
+#include "server/service/sync_service.h"
+#include "server/store/store.h"
+
+namespace outreach::server {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct GlobalOptions {
+  std::string data;
+  std::string store;
+  bool json = false;
+};
+
+// ---------------------------------------------------------------- parsing values
+
+Result<Uuid> ParseId(const std::string& text, const std::string& field) {
+  Result<Uuid> id = Uuid::Parse(text);
+  if (!id.ok() || id->is_nil()) return Status::InvalidArgument(field, "'" + text + "' is not an id");
+  return id;
+}
+
+// An optional id: empty text is the nil id.
+Result<Uuid> ParseOptionalId(const std::string& text, const std::string& field) {
+  if (text.empty()) return Uuid();
+  return ParseId(text, field);
+}
+
+std::string IdText(const Uuid& id) {
+  return id.is_nil() ? "" : id.ToString();
+}
+
+std::string RoleName(v1::Role role) {
+  const auto* value = v1::Role_descriptor()->FindValueByNumber(role);
+  return value != nullptr ? EnumValueShortName(value) : std::to_string(role);
+}
+
+// ---------------------------------------------------------------- output
+
+// Human text for one value: strings bare, everything else as compact JSON.
+std::string HumanValue(const json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+// "key: value" lines; an array of objects becomes one indented block per element.
+void PrintHuman(const json& object) {
+  for (const auto& [key, value] : object.items()) {
+    if (value.is_array()) {
+      std::cout << key << ": " << value.size() << "\n";
+      for (const json& element : value) {
+        if (!element.is_object()) {
+          std::cout << "  - " << HumanValue(element) << "\n";
+          continue;
+        }
+        const char* lead = "  - ";
+        for (const auto& [k, v] : element.items()) {
+          std::cout << lead << k << ": " << HumanValue(v) << "\n";
+          lead = "    ";
+        }
+      }
+    } else {
+      std::cout << key << ": " << HumanValue(value) << "\n";
+    }
+  }
+}
+
+void Print(const GlobalOptions& global, const json& object) {
+  if (global.json) {
+    std::cout << object.dump() << "\n";
+  } else {
+    PrintHuman(object);
+  }
+  std::cout.flush();
+}
+
+int Fail(const Status& status) {
+  std::cerr << "outreach-server: " << status.ToString() << "\n";
+  return 1;
+}
+
+// The store of an existing deployment, or why there is none.
+Result<std::unique_ptr<Store>> OpenDeploymentStore(const GlobalOptions& global) {
+  Result<Deployment> deployment = FindDeployment(global.data, global.store);
+  if (!deployment.ok()) return deployment.status();
+  return OpenStore(deployment->store_location);
+}
+
+// ---------------------------------------------------------------- commands
+
+struct InitArgs {
+  std::string hostname;
+};
+
+Result<json> RunInit(const GlobalOptions& global, const InitArgs& args) {
+  std::string hostname = args.hostname;
+  if (hostname.empty()) {
+    char buf[256] = {};
+    hostname = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0' ? buf : "localhost";
+  }
+  Result<Deployment> deployment = InitDeployment(global.data, hostname, global.store);
+  if (!deployment.ok()) return deployment.status();
+  return json{{"data", deployment->dir},
+              {"ca", deployment->ca_path},
+              {"store", deployment->store_location},
+              {"hostname", hostname}};
+}
+
+struct NameArgs {
+  std::string hub;
+  std::string name;
+  std::string kind;
+  std::string role;
+  std::string venue;
+};
+
+Result<json> RunHubAdd(const GlobalOptions& global, const NameArgs& args) {
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<Uuid> hub = Administration(**store).AddHub(args.name);
+  if (!hub.ok()) return hub.status();
+  return json{{"hub_id", hub->ToString()}, {"name", args.name}};
+}
+
+Result<json> RunVenueAdd(const GlobalOptions& global, const NameArgs& args) {
+  Result<Uuid> hub = ParseId(args.hub, "hub");
+  if (!hub.ok()) return hub.status();
+  Result<int> kind = ParseEnumShortName(v1::VenueKind_descriptor(), args.kind, "kind");
+  if (!kind.ok()) return kind.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<Uuid> venue = Administration(**store).AddVenue(*hub, args.name, static_cast<v1::VenueKind>(*kind));
+  if (!venue.ok()) return venue.status();
+  return json{{"venue_id", venue->ToString()},
+              {"hub_id", hub->ToString()},
+              {"name", args.name},
+              {"kind", EnumValueShortName(v1::VenueKind_descriptor()->FindValueByNumber(*kind))}};
+}
+
+Result<json> RunEnrol(const GlobalOptions& global, const NameArgs& args) {
+  Result<Uuid> hub = ParseId(args.hub, "hub");
+  if (!hub.ok()) return hub.status();
+  Result<int> role = ParseEnumShortName(v1::Role_descriptor(), args.role, "role");
+  if (!role.ok()) return role.status();
+  Result<Uuid> venue = ParseOptionalId(args.venue, "venue");
+  if (!venue.ok()) return venue.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<std::string> code =
+      Administration(**store).IssueEnrolmentCode(*hub, static_cast<v1::Role>(*role), args.name, *venue);
+  if (!code.ok()) return code.status();
+  return json{{"code", *code},
+              {"hub_id", hub->ToString()},
+              {"role", RoleName(static_cast<v1::Role>(*role))},
+              {"name", args.name},
+              {"venue_id", IdText(*venue)}};
+}
+
+struct DeviceArgs {
+  std::string hub;
+  std::string device;
+};
+
+Result<json> RunDeviceList(const GlobalOptions& global, const DeviceArgs& args) {
+  Result<Uuid> hub = ParseOptionalId(args.hub, "hub");
+  if (!hub.ok()) return hub.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<std::vector<DeviceInfo>> devices = Administration(**store).ListDevices(*hub);
+  if (!devices.ok()) return devices.status();
+  json list = json::array();
+  for (const DeviceInfo& d : *devices) {
+    list.push_back(json{{"device_id", d.device_id.ToString()},
+                        {"hub_id", d.hub_id.ToString()},
+                        {"role", RoleName(d.role)},
+                        {"user_name", d.user_name},
+                        {"device_name", d.device_name},
+                        {"reference_prefix", d.reference_prefix},
+                        {"venue_id", IdText(d.venue_id)},
+                        {"enrolled_at_ms", d.enrolled_at_ms},
+                        {"last_sync_ms", d.last_sync_ms},
+                        {"revoked", d.revoked}});
+  }
+  return json{{"devices", list}};
+}
+
+Result<json> RunDeviceRevoke(const GlobalOptions& global, const DeviceArgs& args) {
+  Result<Uuid> device = ParseId(args.device, "device");
+  if (!device.ok()) return device.status();
+  Result<Uuid> hub = ParseOptionalId(args.hub, "hub");
+  if (!hub.ok()) return hub.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Administration admin(**store);
+  if (!hub->is_nil()) {
+    // With --hub, revoke only a device of that hub: a guard against a mistyped id.
+    Result<std::vector<DeviceInfo>> devices = admin.ListDevices(*hub);
+    if (!devices.ok()) return devices.status();
+    bool found = false;
+    for (const DeviceInfo& d : *devices) found = found || d.device_id == *device;
+    if (!found) return Status::NotFound("no device " + device->ToString() + " in hub " + hub->ToString(), "device");
+  }
+  OUTREACH_RETURN_IF_ERROR(admin.RevokeDevice(*device));
+  return json{{"device_id", device->ToString()}, {"revoked", true}};
+}
+
+struct ConflictArgs {
+  std::string hub;
+  std::string conflict;
+  std::string keep;
+  std::string by;
+  bool all = false;
+};
+
+json ConflictJson(const ConflictInfo& info) {
+  const v1::Conflict& c = info.conflict;
+  const RecordTypeInfo* type = FindRecordType(c.record_type());
+  const auto* descriptor = type != nullptr ? type->descriptor : nullptr;
+  auto describe = [&](const std::string& value) {
+    return descriptor != nullptr ? DescribeFieldValue(descriptor, c.field(), value) : std::string();
+  };
+  Result<Uuid> record = Uuid::FromBytes(c.record_id());
+  const auto* status = v1::ConflictStatus_descriptor()->FindValueByNumber(c.status());
+  return json{{"conflict_id", info.conflict_id.ToString()},
+              {"record_id", record.ok() ? record->ToString() : ""},
+              {"record_type", type != nullptr ? std::string(type->name) : std::to_string(c.record_type())},
+              {"field", c.field_name().empty() ? std::to_string(c.field()) : c.field_name()},
+              {"winning_value", describe(c.winning_value())},
+              {"winning_author", c.winning_author()},
+              {"winning_at", Hlc(c.winning_hlc()).ToString()},
+              {"losing_value", describe(c.losing_value())},
+              {"losing_author", c.losing_author()},
+              {"losing_at", Hlc(c.losing_hlc()).ToString()},
+              {"status", status != nullptr ? EnumValueShortName(status) : std::to_string(c.status())},
+              {"resolved_by", c.resolved_by()}};
+}
+
+Result<json> RunConflictsList(const GlobalOptions& global, const ConflictArgs& args) {
+  Result<Uuid> hub = ParseId(args.hub, "hub");
+  if (!hub.ok()) return hub.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<std::vector<ConflictInfo>> conflicts = Administration(**store).ListConflicts(*hub, args.all);
+  if (!conflicts.ok()) return conflicts.status();
+  json list = json::array();
+  for (const ConflictInfo& info : *conflicts) list.push_back(ConflictJson(info));
+  return json{{"conflicts", list}};
+}
+
+Result<json> RunConflictsResolve(const GlobalOptions& global, const ConflictArgs& args) {
+  Result<Uuid> hub = ParseId(args.hub, "hub");
+  if (!hub.ok()) return hub.status();
+  Result<Uuid> conflict = ParseId(args.conflict, "conflict");
+  if (!conflict.ok()) return conflict.status();
+  v1::ConflictStatus resolution;
+  if (args.keep == "winner") {
+    resolution = v1::CONFLICT_STATUS_KEPT_WINNER;
+  } else if (args.keep == "loser") {
+    resolution = v1::CONFLICT_STATUS_TOOK_LOSER;
+  } else {
+    return Status::InvalidArgument("keep", "'" + args.keep + "' is not one of: winner, loser");
+  }
+  if (args.by.empty()) return Status::InvalidArgument("by", "must name the person resolving the conflict");
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  OUTREACH_RETURN_IF_ERROR(Administration(**store).ResolveConflict(*hub, *conflict, resolution, args.by));
+  return json{{"conflict_id", conflict->ToString()},
+              {"status", EnumValueShortName(v1::ConflictStatus_descriptor()->FindValueByNumber(resolution))},
+              {"resolved_by", args.by}};
+}
+
+struct ServeArgs {
+  ServerOptions server;
+  SyncServiceOptions service;
+  int64_t handshake_timeout_ms = 10'000;
+  int64_t idle_timeout_ms = 120'000;
+  int64_t frame_timeout_ms = 30'000;
+};
+
+// Serves until SIGINT/SIGTERM. The first stdout line is the bound address.
+Status RunServe(const GlobalOptions& global, ServeArgs args) {
+  args.server.handshake_timeout = std::chrono::milliseconds(args.handshake_timeout_ms);
+  args.server.idle_timeout = std::chrono::milliseconds(args.idle_timeout_ms);
+  args.server.frame_timeout = std::chrono::milliseconds(args.frame_timeout_ms);
+  OUTREACH_RETURN_IF_ERROR(ValidateServerOptions(args.server));
+  Result<Deployment> deployment = FindDeployment(global.data, global.store);
+  if (!deployment.ok()) return deployment.status();
+  Result<ServerCredentials> credentials = LoadServerCredentials(*deployment);
+  if (!credentials.ok()) return credentials.status();
+  Result<std::shared_ptr<TlsContext>> tls =
+      MakeServerTlsContext(credentials->certificate_pem, credentials->private_key_pem);
+  if (!tls.ok()) return tls.status();
+  Result<std::unique_ptr<Store>> store = OpenStore(deployment->store_location);
+  if (!store.ok()) return store.status();
+
+  SyncService service(std::move(store).value(), credentials->ca_pem, args.service);
+  Server server(service, *tls, args.server);
+  OUTREACH_RETURN_IF_ERROR(server.Listen());
+  Print(global, json{{"listening", server.local_address()}});
+  server.Run();
+  return Status::Ok();
+}
+
+int Main(int argc, char** argv) {
+  // Logs go to stderr: stdout carries only the command's result.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("outreach-server"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+
+  CLI::App app{"outreach-server: the sync server for offline outreach devices"};
+  app.fallthrough();  // inherited: global options are accepted after the verb too
+  app.require_subcommand(1);
+  GlobalOptions global;
+  app.add_option("--data", global.data, "the deployment's data directory");
+  app.add_option("--store", global.store, "store location (default DATA/store.db; postgresql://... later)");
+  app.add_flag("--json", global.json, "print one JSON object on stdout");
+
+  std::function<int()> action;
+  auto run = [&global](auto command, auto& args) {
+    return [&global, command, &args] {
+      Result<json> out = command(global, args);
+      if (!out.ok()) return Fail(out.status());
+      Print(global, *out);
+      return 0;
+    };
+  };
+
+  InitArgs init_args;
+  CLI::App* init = app.add_subcommand("init", "create a deployment: store, CA and server certificate");
+  init->add_option("--hostname", init_args.hostname, "the server's name for its certificate (default: this host)");
+  init->callback([&] { action = run(RunInit, init_args); });
+
+  NameArgs hub_args;
+  CLI::App* hub = app.add_subcommand("hub", "hubs (partitions of the data)")->require_subcommand(1);
+  CLI::App* hub_add = hub->add_subcommand("add", "add a hub");
+  hub_add->add_option("--name", hub_args.name, "the hub's name")->required();
+  hub_add->callback([&] { action = run(RunHubAdd, hub_args); });
+
+  NameArgs venue_args;
+  CLI::App* venue = app.add_subcommand("venue", "venues of a hub")->require_subcommand(1);
+  CLI::App* venue_add = venue->add_subcommand("add", "add a venue");
+  venue_add->add_option("--hub", venue_args.hub, "the hub id")->required();
+  venue_add->add_option("--name", venue_args.name, "the venue's name")->required();
+  venue_add->add_option("--kind", venue_args.kind, "childrens_centre, housing_office, library, ...")->required();
+  venue_add->callback([&] { action = run(RunVenueAdd, venue_args); });
+
+  NameArgs enrol_args;
+  CLI::App* enrol = app.add_subcommand("enrol", "issue a one-time enrolment code for a device");
+  enrol->add_option("--hub", enrol_args.hub, "the hub id")->required();
+  enrol->add_option("--role", enrol_args.role, "adviser, health_worker, manager or kiosk")->required();
+  enrol->add_option("--name", enrol_args.name, "the person the device is for")->required();
+  enrol->add_option("--venue", enrol_args.venue, "a kiosk's venue id");
+  enrol->callback([&] { action = run(RunEnrol, enrol_args); });
+
+  ServeArgs serve_args;
+  CLI::App* serve = app.add_subcommand("serve", "serve devices over TLS until SIGINT or SIGTERM");
+  serve->add_option("--listen", serve_args.server.listen, "HOST:PORT; port 0 picks a free one")->required();
+  serve->add_option("--handshake-timeout-ms", serve_args.handshake_timeout_ms, "TLS handshake deadline");
+  serve->add_option("--idle-timeout-ms", serve_args.idle_timeout_ms, "longest wait between frames");
+  serve->add_option("--frame-timeout-ms", serve_args.frame_timeout_ms,
+                    "deadline from a frame's first byte to its last");
+  serve->add_option("--max-frame-bytes", serve_args.server.max_frame_bytes, "largest frame accepted or sent");
+  serve->add_option("--max-connections", serve_args.server.max_connections, "concurrent connections");
+  serve->add_option("--io-threads", serve_args.server.io_threads, "threads for network I/O");
+  serve->add_option("--worker-threads", serve_args.server.worker_threads, "threads for store work");
+  serve->add_option("--max-clock-skew-ms", serve_args.service.max_clock_skew_ms,
+                    "how far ahead of the server a device may stamp");
+  serve->add_option("--max-push-changes", serve_args.service.max_push_changes, "largest push batch accepted");
+  serve->add_option("--max-page-changes", serve_args.service.max_page_changes, "largest page sent on pull");
+  serve->callback([&] {
+    action = [&] {
+      Status st = RunServe(global, serve_args);
+      return st.ok() ? 0 : Fail(st);
+    };
+  });
+
+  DeviceArgs device_args;
+  CLI::App* device = app.add_subcommand("device", "enrolled devices")->require_subcommand(1);
+  CLI::App* device_list = device->add_subcommand("list", "list devices (of one hub with --hub)");
+  device_list->add_option("--hub", device_args.hub, "the hub id");
+  device_list->callback([&] { action = run(RunDeviceList, device_args); });
+  CLI::App* device_revoke = device->add_subcommand("revoke", "revoke a device: refused and wiped at its next sync");
+  device_revoke->add_option("--device", device_args.device, "the device id")->required();
+  device_revoke->add_option("--hub", device_args.hub, "only if the device belongs to this hub");
+  device_revoke->callback([&] { action = run(RunDeviceRevoke, device_args); });
+
+  ConflictArgs conflict_args;
+  CLI::App* conflicts = app.add_subcommand("conflicts", "conflict records of a hub")->require_subcommand(1);
+  CLI::App* conflicts_list = conflicts->add_subcommand("list", "list open conflicts (all with --all)");
+  conflicts_list->add_option("--hub", conflict_args.hub, "the hub id")->required();
+  conflicts_list->add_flag("--all", conflict_args.all, "include resolved conflicts");
+  conflicts_list->callback([&] { action = run(RunConflictsList, conflict_args); });
+  CLI::App* conflicts_resolve = conflicts->add_subcommand("resolve", "resolve a conflict; every device receives it");
+  conflicts_resolve->add_option("--hub", conflict_args.hub, "the hub id")->required();
+  conflicts_resolve->add_option("--conflict", conflict_args.conflict, "the conflict id")->required();
+  conflicts_resolve->add_option("--keep", conflict_args.keep, "winner or loser")->required();
+  conflicts_resolve->add_option("--by", conflict_args.by, "the person resolving it")->required();
+  conflicts_resolve->callback([&] { action = run(RunConflictsResolve, conflict_args); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "outreach-server: invalid_argument: " << e.what() << "\n";
+    return 2;
+  }
+  return action ? action() : 2;
+}
+
+}  // namespace
+}  // namespace outreach::server
+
+int main(int argc, char** argv) {
+  return outreach::server::Main(argc, argv);
+}
