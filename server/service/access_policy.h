@@ -1,0 +1,41 @@
+// Who may write and read what, checked per change (DESIGN.md, "The server").
+//
+// Writes (CheckWrite): a refused change is reported alone; the rest of its batch goes on.
+// - restricted case notes never leave the device: always refused;
+// - health case notes only from health workers;
+// - a kiosk writes only attendance (marked by the kiosk, for a session at its venue)
+//   and creates enquiries;
+// - reference data (programme, hub, venue, partner, instrument) only from managers;
+// - erasure and duplicate-review decisions only from managers;
+// - conflict records are created by the server; devices only resolve them.
+// Reads (FilterForRead): health notes only to health workers; a kiosk sees its venue's
+// sessions, their bookings and attendance, and of the participants booked into,
+// attending or registered at its venue only reference and names; nothing else.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <optional>
+#include <string>
+
+#include "common/record_registry.h"
+#include "server/service/sync_service.h"
+#include "server/store/store.h"
+
+namespace outreach::server {
+
+// The lookup key (StoredRecord::keys) that a booking or attendance record carries to
+// say "this participant comes to this venue", so a kiosk's read check is one index probe.
+std::string VenueParticipantKey(const Uuid& venue_id, const Uuid& participant_id);
+
+// Ok, or kPermissionDenied naming the field and a reason the person can read.
+// `existing` is the record's current state (nullptr for a create); `proposed` is the
+// body with the change applied. Store failures come back as their own status.
+Status CheckWrite(StoreTxn& txn, const DeviceContext& device, const RecordTypeInfo& info, const v1::Change& change,
+                  const StoredRecord* existing, const google::protobuf::Message& proposed);
+
+// The logged `change` as `device` may see it: unchanged, reduced to the fields it may
+// see, or nullopt when it may not see it at all.
+Result<std::optional<v1::Change>> FilterForRead(StoreTxn& txn, const DeviceContext& device, v1::Change change);
+
+}  // namespace outreach::server

@@ -1,0 +1,722 @@
+#include "server/service/reconciler.h"
+
+#include <google/protobuf/unknown_field_set.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "common/field_value.h"
+#include "server/service/access_policy.h"
+#include "server/service/body_fields.h"
+#include "server/service/secrets.h"
+
+namespace outreach::server {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+// Statuses that mean "this change is refused", as opposed to "the store failed".
+bool IsRefusal(const Status& s) {
+  switch (s.code()) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kPermissionDenied:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kNotFound: return true;
+    default: return false;
+  }
+}
+
+ChangeVerdict Rejected(std::string reason, std::string field = {}) {
+  ChangeVerdict v;
+  v.outcome = v1::CHANGE_OUTCOME_REJECTED;
+  v.reason = std::move(reason);
+  v.field = std::move(field);
+  return v;
+}
+
+std::string Readable(std::string_view name) {
+  std::string out(name);
+  std::replace(out.begin(), out.end(), '_', ' ');
+  return out;
+}
+
+std::string FieldName(const RecordTypeInfo& info, uint32_t number) {
+  const FieldDescriptor* f = info.descriptor->FindFieldByNumber(static_cast<int>(number));
+  return f ? f->name() : "field " + std::to_string(number);
+}
+
+// The encoding of field `number` of `body`, also for a field this build does not know.
+std::string CurrentValue(const Message& body, uint32_t number) {
+  const FieldDescriptor* f = body.GetDescriptor()->FindFieldByNumber(static_cast<int>(number));
+  if (f != nullptr) return EncodeField(body, f);
+  const auto& unknown = body.GetReflection()->GetUnknownFields(body);
+  std::unique_ptr<Message> one(body.New());
+  auto* target = one->GetReflection()->MutableUnknownFields(one.get());
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    if (unknown.field(i).number() == static_cast<int>(number)) target->AddField(unknown.field(i));
+  }
+  return target->empty() ? std::string() : one->SerializeAsString();
+}
+
+Uuid LinkedParticipant(const RecordTypeInfo& info, const Message& body) {
+  if (info.participant_field == nullptr) return Uuid();
+  return IdField(body, info.participant_field->name().c_str());
+}
+
+std::string Hex(std::string_view raw) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+// Lower-case letters and digits only: "O'Neill-Smith " and "oneill smith" match.
+std::string Normalise(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c)) out.push_back(static_cast<char>(std::tolower(c)));
+  }
+  return out;
+}
+
+// Duplicate-finding keys are hashed: names are personal data and must not sit in an
+// index that erasure would have to chase.
+constexpr std::string_view kNameKey = "participant-name-dob:";
+constexpr std::string_view kNiKey = "participant-ni:";
+
+std::string ConflictOfKey(const Uuid& record_id) {
+  return "conflict-of:" + record_id.ToString();
+}
+std::string PairKey(const Uuid& a, const Uuid& b) {
+  return "duplicate-pair:" + std::min(a, b).ToString() + ":" + std::max(a, b).ToString();
+}
+std::string ClaimKey(const Uuid& participant, int kind) {
+  return "outcome-claim:" + participant.ToString() + ":" + std::to_string(kind);
+}
+
+std::string AppendOnlyReason(const RecordTypeInfo& info) {
+  if (info.type == v1::RECORD_TYPE_CASE_NOTE) return "case notes are append-only; write a new note that supersedes";
+  return Readable(info.name) + " records are append-only; write a new one that supersedes";
+}
+
+int MarkRank(int marked_by) {
+  switch (marked_by) {
+    case v1::MARKED_BY_ADVISER: return 2;
+    case v1::MARKED_BY_KIOSK: return 1;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+Reconciler::Reconciler(StoreTxn& txn, HybridClock& clock, int64_t max_clock_skew_ms)
+    : txn_(txn), clock_(clock), max_clock_skew_ms_(max_clock_skew_ms) {}
+
+// ---------------------------------------------------------------- device changes
+
+Result<ChangeVerdict> Reconciler::ApplyDeviceChange(const DeviceContext& device, const v1::Change& change) {
+  const RecordTypeInfo* info = FindRecordType(change.type());
+  if (info == nullptr) return Rejected("unknown record type " + std::to_string(change.type()), "type");
+  auto id = Uuid::FromBytes(change.record_id());
+  if (!id.ok() || id->is_nil()) return Rejected("a record id must be 16 bytes and not nil", "record_id");
+  Uuid hub = device.hub_id;
+  if (!change.hub_id().empty()) {
+    auto h = Uuid::FromBytes(change.hub_id());
+    if (!h.ok()) return Rejected("a hub id must be 16 bytes", "hub_id");
+    hub = *h;
+  }
+  auto wrong_hub = [&](const Uuid& other) {
+    return Rejected(
+        "record belongs to hub " + other.ToString() + "; this device is enrolled for hub " + device.hub_id.ToString(),
+        "hub_id");
+  };
+  if (hub != device.hub_id) return wrong_hub(hub);
+  if (change.op() != v1::CHANGE_OP_UPSERT && change.op() != v1::CHANGE_OP_DELETE &&
+      change.op() != v1::CHANGE_OP_ERASE) {
+    return Rejected("unknown change operation " + std::to_string(change.op()), "op");
+  }
+
+  auto loaded = txn_.GetRecord(*id);
+  if (!loaded.ok()) return loaded.status();
+  std::optional<StoredRecord> existing = std::move(*loaded);
+  if (existing) {
+    auto stored_hub = Uuid::FromBytes(existing->record.hub_id());
+    if (stored_hub.ok() && *stored_hub != device.hub_id) return wrong_hub(*stored_hub);
+    if (existing->record.type() != change.type()) {
+      return Rejected(
+          "record " + id->ToString() + " is a " +
+              Readable(FindRecordType(existing->record.type()) ? FindRecordType(existing->record.type())->name
+                                                               : "record") +
+              ", not a " + Readable(info->name),
+          "type");
+    }
+    if (existing->record.erased()) return Rejected("this record was erased at the person's request", "record_id");
+  }
+
+  // The body as it would be with this change: proves every field decodes.
+  StoredRecord fresh;
+  fresh.record.set_id(id->raw());
+  fresh.record.set_type(change.type());
+  fresh.record.set_hub_id(hub.raw());
+  MutableRecordBody(&fresh.record);
+  std::unique_ptr<Message> proposed =
+      existing ? std::unique_ptr<Message>(RecordBody(existing->record)->New()) : NewRecordBody(change.type());
+  if (existing) proposed->CopyFrom(*RecordBody(existing->record));
+  for (const auto& fv : change.fields()) {
+    if (fv.field() == 0) return Rejected("field number 0 does not exist", "fields");
+    Status st = ApplyField(proposed.get(), fv.field(), fv.value());
+    if (!st.ok()) return Rejected(st.message(), FieldName(*info, fv.field()));
+  }
+
+  Status access = CheckWrite(txn_, device, *info, change, existing ? &*existing : nullptr, *proposed);
+  if (!access.ok()) {
+    if (IsRefusal(access)) return Rejected(access.message(), access.field());
+    return access;
+  }
+
+  // A stamp too far ahead of our clock is replaced by ours, so it cannot win every merge.
+  Hlc hlc(change.hlc());
+  if (hlc.is_zero() || hlc.physical_ms() > clock_.PhysicalNow() + max_clock_skew_ms_) {
+    hlc = clock_.Now();
+  } else {
+    auto merged = clock_.Update(hlc);
+    if (!merged.ok()) hlc = clock_.Now();
+  }
+  const Writer writer{device.device_id, device.user_name};
+
+  switch (change.op()) {
+    case v1::CHANGE_OP_ERASE:
+      if (info->type != v1::RECORD_TYPE_PARTICIPANT) return Rejected("only a participant can be erased", "type");
+      if (!existing) return Rejected("there is no participant " + id->ToString() + " to erase", "record_id");
+      return Erase(writer, std::move(*existing), hlc, change.device_seq());
+    case v1::CHANGE_OP_DELETE: {
+      if (info->policy == MergePolicy::kAppendOnly) return Rejected(AppendOnlyReason(*info), "op");
+      if (!existing) return Rejected("there is no record " + id->ToString() + " to delete", "record_id");
+      ChangeVerdict v;
+      v.outcome = v1::CHANGE_OUTCOME_APPLIED;
+      if (existing->record.deleted()) return v;
+      auto seq = Commit(*existing, false, v1::CHANGE_OP_DELETE, {}, hlc, writer, change.device_seq());
+      if (!seq.ok()) return seq.status();
+      v.server_seq = *seq;
+      return v;
+    }
+    default: return Upsert(device, *info, change, std::move(existing), *proposed, std::move(fresh), hlc);
+  }
+}
+
+Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const RecordTypeInfo& info,
+                                         const v1::Change& change, std::optional<StoredRecord> existing,
+                                         const Message& proposed, StoredRecord fresh, Hlc hlc) {
+  const bool is_new = !existing;
+  const Message* current = existing ? RecordBody(existing->record) : nullptr;
+  if (existing && existing->record.deleted()) return Rejected("this record was deleted", "record_id");
+
+  if (info.policy == MergePolicy::kAppendOnly && existing) {
+    for (const auto& fv : change.fields()) {
+      if (CurrentValue(*current, fv.field()) != fv.value()) return Rejected(AppendOnlyReason(info));
+    }
+    ChangeVerdict same;  // re-sent creation with identical content: nothing to do
+    same.outcome = v1::CHANGE_OUTCOME_APPLIED;
+    return same;
+  }
+
+  if (info.policy == MergePolicy::kKeyedRegister) {
+    const Uuid session = IdField(proposed, "session_id");
+    const Uuid participant = IdField(proposed, "participant_id");
+    const Uuid expected = Uuid::Derive(info.name, session.raw() + participant.raw());
+    if (fresh.record.id() != expected.raw()) {
+      return Rejected(Readable(info.name) + " id must be derived from its session and participant (expected " +
+                          expected.ToString() + ")",
+                      "record_id");
+    }
+  }
+
+  int old_state = 0, new_state = 0;
+  const FieldDescriptor* state_field = info.state_field;
+  if (state_field != nullptr) {
+    new_state = EnumField(proposed, state_field->name().c_str());
+    if (is_new) {
+      if (!info.IsInitialState(new_state)) {
+        std::string initial;
+        for (int s : info.initial_states) initial += (initial.empty() ? "" : " or ") + info.StateName(s);
+        return Rejected(
+            "a new " + Readable(info.name) + " must start as " + initial + ", not " + info.StateName(new_state),
+            state_field->name());
+      }
+    } else {
+      old_state = EnumField(*current, state_field->name().c_str());
+      if (!info.IsLegalTransition(old_state, new_state)) {
+        return Rejected(
+            Readable(info.name) + " cannot move from " + info.StateName(old_state) + " to " + info.StateName(new_state),
+            state_field->name());
+      }
+    }
+  }
+
+  const bool merging_duplicate = info.type == v1::RECORD_TYPE_DUPLICATE_REVIEW && !is_new && old_state != new_state &&
+                                 new_state == v1::DUPLICATE_REVIEW_STATUS_MERGED;
+  Uuid kept, merged;
+  if (merging_duplicate) {
+    kept = IdField(proposed, "kept_participant_id");
+    const Uuid a = IdField(proposed, "participant_id"), b = IdField(proposed, "other_participant_id");
+    if (kept.is_nil() || (kept != a && kept != b)) {
+      return Rejected("a merge must keep one of the two participants under review", "kept_participant_id");
+    }
+    merged = kept == a ? b : a;
+  }
+
+  bool taking_loser = false;
+  if (info.type == v1::RECORD_TYPE_CONFLICT) {
+    const auto* d = v1::Conflict::descriptor();
+    for (const auto& fv : change.fields()) {
+      const auto* f = d->FindFieldByNumber(static_cast<int>(fv.field()));
+      if (f == nullptr || (f->name() != "status" && f->name() != "resolved_by")) {
+        return Rejected("a device may change only a conflict's status and resolved_by",
+                        f ? f->name() : FieldName(info, fv.field()));
+      }
+    }
+    const int before = EnumField(*current, "status"), after = EnumField(proposed, "status");
+    if (before != after) {
+      if (before != v1::CONFLICT_STATUS_OPEN) return Rejected("this conflict was already resolved", "status");
+      if (after != v1::CONFLICT_STATUS_KEPT_WINNER && after != v1::CONFLICT_STATUS_TOOK_LOSER) {
+        return Rejected("a conflict is resolved by keeping the winner or taking the loser", "status");
+      }
+      taking_loser = after == v1::CONFLICT_STATUS_TOOK_LOSER;
+    }
+  }
+
+  // Field by field.
+  const Writer writer{device.device_id, device.user_name};
+  const int writer_rank = device.role == v1::ROLE_KIOSK ? 1 : 2;
+  const int current_rank = current ? MarkRank(EnumField(*current, "marked_by")) : 0;
+  std::vector<v1::FieldValue> accepted;
+  std::vector<Disagreement> disagreements;
+  for (const auto& fv : change.fields()) {
+    const uint32_t f = fv.field();
+    const std::string cur = current ? CurrentValue(*current, f) : std::string();
+    if (cur == fv.value()) continue;  // no change of state; identical values never conflict
+    FieldVersion cv;
+    if (existing) {
+      auto it = existing->versions.find(f);
+      if (it != existing->versions.end()) cv = it->second;
+    }
+    const bool seen = is_new || cv.hlc.is_zero() || cv.hlc.value() == fv.base_version();
+    const bool always = (state_field != nullptr && static_cast<int>(f) == state_field->number()) ||
+                        info.type == v1::RECORD_TYPE_CONFLICT;
+    int decided = 0;  // +1: the writer wins regardless of time; -1: it loses regardless
+    if (info.policy == MergePolicy::kKeyedRegister && !is_new) {
+      if (writer_rank < current_rank) {
+        decided = -1;
+      } else if (writer_rank > current_rank && !seen) {
+        decided = +1;
+      }
+    }
+    if (decided == 0 && (seen || always)) {
+      v1::FieldValue a;
+      a.set_field(f);
+      a.set_value(fv.value());
+      accepted.push_back(std::move(a));
+      continue;
+    }
+    const bool writer_wins =
+        decided != 0 ? decided > 0 : HlcLater(hlc, device.device_id.raw(), cv.hlc, cv.origin.raw());
+    auto cur_author = AuthorOf(cv.origin);
+    if (!cur_author.ok()) return cur_author.status();
+    Disagreement d;
+    d.field = f;
+    const FieldVersion mine{hlc, device.device_id};
+    if (writer_wins) {
+      d.winning_value = fv.value(), d.winning = mine, d.winning_author = writer.author;
+      d.losing_value = cur, d.losing = cv, d.losing_author = *cur_author;
+      v1::FieldValue a;
+      a.set_field(f);
+      a.set_value(fv.value());
+      accepted.push_back(std::move(a));
+    } else {
+      d.winning_value = cur, d.winning = cv, d.winning_author = *cur_author;
+      d.losing_value = fv.value(), d.losing = mine, d.losing_author = writer.author;
+    }
+    disagreements.push_back(std::move(d));
+  }
+
+  StoredRecord rec = is_new ? std::move(fresh) : std::move(*existing);
+  auto seq = Commit(rec, is_new, v1::CHANGE_OP_UPSERT, accepted, hlc, writer, change.device_seq());
+  if (!seq.ok()) return seq.status();
+  for (const auto& d : disagreements) OUTREACH_RETURN_IF_ERROR(RecordDisagreement(rec, d));
+
+  bool second_claim = false;
+  if (info.type == v1::RECORD_TYPE_PARTICIPANT) OUTREACH_RETURN_IF_ERROR(CheckDuplicates(rec));
+  if (info.type == v1::RECORD_TYPE_OUTCOME && is_new) {
+    auto claim = CheckSecondClaim(rec);
+    if (!claim.ok()) return claim.status();
+    second_claim = *claim;
+  }
+  if (merging_duplicate) {
+    auto hub = Uuid::FromBytes(rec.record.hub_id());
+    if (!hub.ok()) return hub.status();
+    OUTREACH_RETURN_IF_ERROR(MergeParticipants(*hub, kept, merged));
+  }
+  if (taking_loser) OUTREACH_RETURN_IF_ERROR(TakeLoser(rec));
+
+  ChangeVerdict v;
+  v.outcome = disagreements.empty() && !second_claim ? v1::CHANGE_OUTCOME_APPLIED : v1::CHANGE_OUTCOME_CONFLICT;
+  v.server_seq = *seq;
+  return v;
+}
+
+// ---------------------------------------------------------------- writing
+
+Result<uint64_t> Reconciler::Commit(StoredRecord& rec, bool is_new, v1::ChangeOp op,
+                                    const std::vector<v1::FieldValue>& fields, Hlc hlc, const Writer& writer,
+                                    uint64_t device_seq) {
+  if (!is_new && fields.empty() && op == v1::CHANGE_OP_UPSERT) return uint64_t{0};
+  const RecordTypeInfo* info = FindRecordType(rec.record.type());
+  if (info == nullptr) return Status::Internal("record of unknown type");
+  Message* body = MutableRecordBody(&rec.record);
+  std::vector<std::string> old_values;
+  for (const auto& fv : fields) {
+    old_values.push_back(CurrentValue(*body, fv.field()));
+    OUTREACH_RETURN_IF_ERROR(ApplyField(body, fv.field(), fv.value()));
+    rec.versions[fv.field()] = FieldVersion{hlc, writer.device};
+  }
+  if (op == v1::CHANGE_OP_DELETE) rec.record.set_deleted(true);
+  rec.participant_id = LinkedParticipant(*info, *body);
+  auto keys = ComputeKeys(rec);
+  if (!keys.ok()) return keys.status();
+  rec.keys = std::move(*keys);
+  OUTREACH_RETURN_IF_ERROR(txn_.PutRecord(rec));
+
+  auto hub = Uuid::FromBytes(rec.record.hub_id());
+  if (!hub.ok()) return hub.status();
+  v1::Change logged;
+  logged.set_record_id(rec.record.id());
+  logged.set_type(rec.record.type());
+  logged.set_hlc(hlc.value());
+  logged.set_device_seq(device_seq);
+  logged.set_op(op);
+  for (const auto& fv : fields) {
+    auto* out = logged.add_fields();
+    out->set_field(fv.field());
+    out->set_value(fv.value());
+  }
+  logged.set_hub_id(rec.record.hub_id());
+  logged.set_origin_device(writer.device.raw());
+  logged.set_author(writer.author);
+  auto seq = txn_.AppendChange(*hub, std::move(logged));
+  if (!seq.ok()) return seq.status();
+
+  auto record_id = Uuid::FromBytes(rec.record.id());
+  if (!record_id.ok()) return record_id.status();
+  AuditRow row;
+  row.at_ms = clock_.PhysicalNow();
+  row.hub_id = *hub;
+  row.device_id = writer.device;
+  row.author = writer.author;
+  row.record_id = *record_id;
+  row.type = rec.record.type();
+  row.server_seq = *seq;
+  if (fields.empty()) OUTREACH_RETURN_IF_ERROR(txn_.AppendAudit(row));  // a create without fields, a delete
+  for (size_t i = 0; i < fields.size(); ++i) {
+    row.field = fields[i].field();
+    row.old_value = old_values[i];
+    row.new_value = fields[i].value();
+    OUTREACH_RETURN_IF_ERROR(txn_.AppendAudit(row));
+  }
+  return *seq;
+}
+
+Result<uint64_t> Reconciler::ServerEdit(StoredRecord rec, const std::function<void(Message*)>& edit) {
+  const Message* before = RecordBody(rec.record);
+  std::unique_ptr<Message> after(before->New());
+  after->CopyFrom(*before);
+  edit(after.get());
+  std::vector<v1::FieldValue> fields = DiffFields(*before, *after);
+  return Commit(rec, false, v1::CHANGE_OP_UPSERT, fields, clock_.Now(), Server(), 0);
+}
+
+Result<uint64_t> Reconciler::CreateServerRecord(const Uuid& hub_id, const Uuid& id, v1::RecordType type,
+                                                const Message& body) {
+  StoredRecord rec;
+  rec.record.set_id(id.raw());
+  rec.record.set_type(type);
+  rec.record.set_hub_id(hub_id.raw());
+  if (MutableRecordBody(&rec.record) == nullptr) return Status::Internal("record of unknown type");
+  return Commit(rec, true, v1::CHANGE_OP_UPSERT, AllFields(body), clock_.Now(), Server(), 0);
+}
+
+Result<std::string> Reconciler::AuthorOf(const Uuid& device) {
+  if (device.is_nil()) return std::string("server");
+  auto row = txn_.GetDevice(device);
+  if (!row.ok()) return row.status();
+  return row->has_value() ? (*row)->user_name : device.ToString();
+}
+
+Result<std::vector<std::string>> Reconciler::ComputeKeys(const StoredRecord& rec) {
+  std::vector<std::string> keys;
+  const Message* body = RecordBody(rec.record);
+  if (body == nullptr || rec.record.erased() || rec.record.deleted()) return keys;
+  switch (rec.record.type()) {
+    case v1::RECORD_TYPE_PARTICIPANT: {
+      if (EnumField(*body, "status") == v1::PARTICIPANT_STATUS_MERGED) break;
+      const std::string given = Normalise(StringField(*body, "given_name"));
+      const std::string family = Normalise(StringField(*body, "family_name"));
+      const std::string dob = StringField(*body, "date_of_birth");
+      if (!given.empty() && !family.empty() && !dob.empty()) {
+        keys.push_back(std::string(kNameKey) + Hex(Sha256(given + "|" + family + "|" + dob)));
+      }
+      const std::string ni = Normalise(StringField(*body, "ni_number"));
+      if (!ni.empty()) keys.push_back(std::string(kNiKey) + Hex(Sha256(ni)));
+      break;
+    }
+    case v1::RECORD_TYPE_BOOKING:
+    case v1::RECORD_TYPE_ATTENDANCE: {
+      const Uuid participant = IdField(*body, "participant_id");
+      auto session = txn_.GetRecord(IdField(*body, "session_id"));
+      if (!session.ok()) return session.status();
+      if (participant.is_nil() || !session->has_value()) break;
+      const Message* session_body = RecordBody((*session)->record);
+      const Uuid venue = session_body ? IdField(*session_body, "venue_id") : Uuid();
+      if (!venue.is_nil()) keys.push_back(VenueParticipantKey(venue, participant));
+      break;
+    }
+    case v1::RECORD_TYPE_OUTCOME:
+      if (EnumField(*body, "status") != v1::OUTCOME_STATUS_REJECTED) {
+        keys.push_back(ClaimKey(IdField(*body, "participant_id"), EnumField(*body, "kind")));
+      }
+      break;
+    case v1::RECORD_TYPE_CONFLICT: keys.push_back(ConflictOfKey(IdField(*body, "record_id"))); break;
+    case v1::RECORD_TYPE_DUPLICATE_REVIEW:
+      keys.push_back(PairKey(IdField(*body, "participant_id"), IdField(*body, "other_participant_id")));
+      break;
+    default: break;
+  }
+  return keys;
+}
+
+// ---------------------------------------------------------------- domain checks
+
+Status Reconciler::RecordDisagreement(const StoredRecord& target, const Disagreement& d) {
+  const RecordTypeInfo* info = FindRecordType(target.record.type());
+  v1::Conflict c;
+  c.set_record_id(target.record.id());
+  c.set_record_type(target.record.type());
+  c.set_field(d.field);
+  c.set_winning_value(d.winning_value);
+  c.set_winning_hlc(d.winning.hlc.value());
+  c.set_winning_author(d.winning_author);
+  c.set_losing_value(d.losing_value);
+  c.set_losing_hlc(d.losing.hlc.value());
+  c.set_losing_author(d.losing_author);
+  c.set_status(v1::CONFLICT_STATUS_OPEN);
+  c.set_field_name(info ? FieldName(*info, d.field) : std::to_string(d.field));
+  auto hub = Uuid::FromBytes(target.record.hub_id());
+  if (!hub.ok()) return hub.status();
+  auto seq = CreateServerRecord(*hub, Uuid::NewV7(), v1::RECORD_TYPE_CONFLICT, c);
+  return seq.ok() ? Status::Ok() : seq.status();
+}
+
+Status Reconciler::CheckDuplicates(const StoredRecord& participant) {
+  auto hub = Uuid::FromBytes(participant.record.hub_id());
+  auto self = Uuid::FromBytes(participant.record.id());
+  if (!hub.ok() || !self.ok()) return Status::Internal("participant without ids");
+  for (const std::string& key : participant.keys) {
+    const v1::DuplicateMatch match =
+        key.rfind(kNiKey, 0) == 0 ? v1::DUPLICATE_MATCH_NI_NUMBER : v1::DUPLICATE_MATCH_NAME_AND_DATE_OF_BIRTH;
+    auto others = txn_.FindRecordsByKey(*hub, key);
+    if (!others.ok()) return others.status();
+    for (const StoredRecord& other : *others) {
+      auto other_id = Uuid::FromBytes(other.record.id());
+      if (!other_id.ok() || *other_id == *self || other.record.type() != v1::RECORD_TYPE_PARTICIPANT) continue;
+      auto reviews = txn_.FindRecordsByKey(*hub, PairKey(*self, *other_id));
+      if (!reviews.ok()) return reviews.status();
+      if (!reviews->empty()) continue;  // once per pair
+      v1::DuplicateReview review;
+      review.set_participant_id(other_id->raw());
+      review.set_other_participant_id(self->raw());
+      review.set_match(match);
+      review.set_status(v1::DUPLICATE_REVIEW_STATUS_OPEN);
+      auto seq = CreateServerRecord(*hub, Uuid::NewV7(), v1::RECORD_TYPE_DUPLICATE_REVIEW, review);
+      if (!seq.ok()) return seq.status();
+    }
+  }
+  return Status::Ok();
+}
+
+Result<bool> Reconciler::CheckSecondClaim(const StoredRecord& outcome) {
+  auto hub = Uuid::FromBytes(outcome.record.hub_id());
+  if (!hub.ok()) return hub.status();
+  bool found = false;
+  for (const std::string& key : outcome.keys) {
+    auto claims = txn_.FindRecordsByKey(*hub, key);
+    if (!claims.ok()) return claims.status();
+    for (const StoredRecord& first : *claims) {
+      if (first.record.id() == outcome.record.id()) continue;
+      const FieldDescriptor* kind = v1::Outcome::descriptor()->FindFieldByName("kind");
+      const uint32_t number = static_cast<uint32_t>(kind->number());
+      Disagreement d;
+      d.field = number;
+      d.winning_value = EncodeField(*RecordBody(first.record), kind);
+      d.losing_value = EncodeField(*RecordBody(outcome.record), kind);
+      auto fv = first.versions.find(number);
+      if (fv != first.versions.end()) d.winning = fv->second;
+      auto lv = outcome.versions.find(number);
+      if (lv != outcome.versions.end()) d.losing = lv->second;
+      auto wa = AuthorOf(d.winning.origin);
+      auto la = AuthorOf(d.losing.origin);
+      if (!wa.ok()) return wa.status();
+      if (!la.ok()) return la.status();
+      d.winning_author = *wa;
+      d.losing_author = *la;
+      OUTREACH_RETURN_IF_ERROR(RecordDisagreement(outcome, d));
+      found = true;
+      break;  // one conflict record per new claim
+    }
+  }
+  return found;
+}
+
+Status Reconciler::MergeParticipants(const Uuid& hub_id, const Uuid& kept, const Uuid& merged) {
+  auto linked = txn_.FindRecordsByParticipant(hub_id, merged);
+  if (!linked.ok()) return linked.status();
+  for (StoredRecord& rec : *linked) {
+    const RecordTypeInfo* info = FindRecordType(rec.record.type());
+    if (info == nullptr || info->participant_field == nullptr || rec.record.erased()) continue;
+    if (rec.record.type() == v1::RECORD_TYPE_DUPLICATE_REVIEW || rec.record.type() == v1::RECORD_TYPE_CONFLICT)
+      continue;
+    const FieldDescriptor* link = info->participant_field;
+    auto seq =
+        ServerEdit(std::move(rec), [&](Message* body) { body->GetReflection()->SetString(body, link, kept.raw()); });
+    if (!seq.ok()) return seq.status();
+  }
+  auto participant = txn_.GetRecord(merged);
+  if (!participant.ok()) return participant.status();
+  if (!participant->has_value() || (*participant)->record.erased()) return Status::Ok();
+  auto seq = ServerEdit(std::move(**participant), [&](Message* body) {
+    auto* p = static_cast<v1::Participant*>(body);
+    p->set_status(v1::PARTICIPANT_STATUS_MERGED);
+    p->set_merged_into(kept.raw());
+  });
+  return seq.ok() ? Status::Ok() : seq.status();
+}
+
+Status Reconciler::TakeLoser(const StoredRecord& conflict) {
+  const auto* c = static_cast<const v1::Conflict*>(RecordBody(conflict.record));
+  auto target_id = Uuid::FromBytes(c->record_id());
+  if (!target_id.ok()) return Status::Ok();
+  auto target = txn_.GetRecord(*target_id);
+  if (!target.ok()) return target.status();
+  if (!target->has_value() || (*target)->record.erased()) return Status::Ok();
+  StoredRecord& rec = **target;
+  if (CurrentValue(*RecordBody(rec.record), c->field()) == c->losing_value()) return Status::Ok();
+  v1::FieldValue fv;
+  fv.set_field(c->field());
+  fv.set_value(c->losing_value());
+  auto seq = Commit(rec, false, v1::CHANGE_OP_UPSERT, {fv}, clock_.Now(), Server(), 0);
+  return seq.ok() ? Status::Ok() : seq.status();
+}
+
+Status Reconciler::ResolveConflict(const Uuid& hub_id, const Uuid& conflict_id, v1::ConflictStatus resolution,
+                                   const std::string& resolved_by) {
+  auto loaded = txn_.GetRecord(conflict_id);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value() || (*loaded)->record.type() != v1::RECORD_TYPE_CONFLICT ||
+      (*loaded)->record.hub_id() != hub_id.raw()) {
+    return Status::NotFound("no conflict " + conflict_id.ToString() + " in hub " + hub_id.ToString(), "conflict_id");
+  }
+  StoredRecord conflict = std::move(**loaded);
+  if (static_cast<const v1::Conflict*>(RecordBody(conflict.record))->status() != v1::CONFLICT_STATUS_OPEN) {
+    return Status::FailedPrecondition("conflict " + conflict_id.ToString() + " was already resolved", "conflict_id");
+  }
+  auto seq = ServerEdit(conflict, [&](Message* body) {
+    auto* c = static_cast<v1::Conflict*>(body);
+    c->set_status(resolution);
+    c->set_resolved_by(resolved_by);
+  });
+  if (!seq.ok()) return seq.status();
+  if (resolution == v1::CONFLICT_STATUS_TOOK_LOSER) return TakeLoser(conflict);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- erasure
+
+Result<ChangeVerdict> Reconciler::Erase(const Writer& writer, StoredRecord participant, Hlc hlc, uint64_t device_seq) {
+  auto hub = Uuid::FromBytes(participant.record.hub_id());
+  auto pid = Uuid::FromBytes(participant.record.id());
+  if (!hub.ok() || !pid.ok()) return Status::Internal("participant without ids");
+
+  // The participant, everything linked to it, and conflicts about any of those.
+  std::vector<StoredRecord> targets;
+  targets.push_back(std::move(participant));
+  auto linked = txn_.FindRecordsByParticipant(*hub, *pid);
+  if (!linked.ok()) return linked.status();
+  for (auto& r : *linked) targets.push_back(std::move(r));
+  std::set<std::string> seen;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    seen.insert(targets[i].record.id());
+    auto id = Uuid::FromBytes(targets[i].record.id());
+    if (!id.ok()) continue;
+    auto conflicts = txn_.FindRecordsByKey(*hub, ConflictOfKey(*id));
+    if (!conflicts.ok()) return conflicts.status();
+    for (auto& c : *conflicts) {
+      if (!seen.count(c.record.id())) targets.push_back(std::move(c));
+    }
+  }
+
+  ChangeVerdict verdict;
+  verdict.outcome = v1::CHANGE_OUTCOME_APPLIED;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    StoredRecord& rec = targets[i];
+    if (rec.record.erased()) continue;
+    auto id = Uuid::FromBytes(rec.record.id());
+    if (!id.ok()) continue;
+    // Keep ids (links between records), drop every other value.
+    const Message* before = RecordBody(rec.record);
+    std::unique_ptr<Message> kept(before->New());
+    const auto* d = before->GetDescriptor();
+    for (int f = 0; f < d->field_count(); ++f) {
+      const FieldDescriptor* fd = d->field(f);
+      const std::string& name = fd->name();
+      const bool is_id = fd->type() == FieldDescriptor::TYPE_BYTES && !fd->is_repeated() &&
+                         ((name.size() > 3 && name.compare(name.size() - 3, 3, "_id") == 0) || name == "merged_into");
+      if (is_id) kept->GetReflection()->SetString(kept.get(), fd, before->GetReflection()->GetString(*before, fd));
+    }
+    MutableRecordBody(&rec.record)->CopyFrom(*kept);
+    rec.record.set_erased(true);
+    rec.keys.clear();
+    OUTREACH_RETURN_IF_ERROR(txn_.PutRecord(rec));
+    OUTREACH_RETURN_IF_ERROR(txn_.RedactRecordHistory(*id));
+
+    const bool is_participant = i == 0;
+    const Writer& by = is_participant ? writer : Server();
+    const Hlc stamp = is_participant ? hlc : clock_.Now();
+    v1::Change erase;
+    erase.set_record_id(rec.record.id());
+    erase.set_type(rec.record.type());
+    erase.set_hlc(stamp.value());
+    erase.set_device_seq(is_participant ? device_seq : 0);
+    erase.set_op(v1::CHANGE_OP_ERASE);
+    erase.set_hub_id(hub->raw());
+    erase.set_origin_device(by.device.raw());
+    erase.set_author(by.author);
+    auto seq = txn_.AppendChange(*hub, std::move(erase));
+    if (!seq.ok()) return seq.status();
+    AuditRow row;
+    row.at_ms = clock_.PhysicalNow();
+    row.hub_id = *hub;
+    row.device_id = by.device;
+    row.author = by.author;
+    row.record_id = *id;
+    row.type = rec.record.type();
+    row.server_seq = *seq;
+    OUTREACH_RETURN_IF_ERROR(txn_.AppendAudit(row));
+    if (is_participant) verdict.server_seq = *seq;
+  }
+  return verdict;
+}
+
+}  // namespace outreach::server

@@ -1,0 +1,98 @@
+// Reconciler: merges changes into a hub's state inside one store transaction.
+//
+// A Reconciler lives for one StoreTxn. For each device change it checks the record
+// (type, id, hub, field encodings), the device's right to write it (access_policy.h),
+// bounds its clock stamp, and merges it under its record type's MergePolicy from the
+// registry; then it appends what changed to the hub log, updates the derived state and
+// writes audit rows, all in that transaction. Domain checks follow the merge: duplicate
+// participants, a second claim of an outcome, a duplicate merge's redirects, a taken
+// loser of a conflict. Erasure purges a participant and everything linked to it.
+//
+// Server-authored changes (conflicts, reviews, redirects, erasures, resolutions) carry
+// the server's HLC, an all-zero origin device and the author "server".
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/hlc.h"
+#include "common/record_registry.h"
+#include "server/service/sync_service.h"
+#include "server/store/store.h"
+
+namespace outreach::server {
+
+// What became of one device change (the PushAck result without its device_seq).
+struct ChangeVerdict {
+  v1::ChangeOutcome outcome = v1::CHANGE_OUTCOME_UNSPECIFIED;
+  uint64_t server_seq = 0;  // 0 when nothing was appended
+  std::string reason;
+  std::string field;
+};
+
+class Reconciler {
+ public:
+  // `clock` must outlive the Reconciler; a device stamp more than `max_clock_skew_ms`
+  // ahead of it is re-stamped.
+  Reconciler(StoreTxn& txn, HybridClock& clock, int64_t max_clock_skew_ms);
+
+  // Checks and merges one change from `device`. Refusals come back as REJECTED
+  // verdicts; an error Status means the store failed and the transaction must abort.
+  Result<ChangeVerdict> ApplyDeviceChange(const DeviceContext& device, const v1::Change& change);
+
+  // Creates record `id` of `type` in `hub_id` with `body`, authored by the server.
+  // Returns its server_seq.
+  Result<uint64_t> CreateServerRecord(const Uuid& hub_id, const Uuid& id, v1::RecordType type,
+                                      const google::protobuf::Message& body);
+
+  // Resolves open conflict `conflict_id` of `hub_id` as the server: kNotFound or
+  // kFailedPrecondition (field "conflict_id") when there is no such open conflict.
+  Status ResolveConflict(const Uuid& hub_id, const Uuid& conflict_id, v1::ConflictStatus resolution,
+                         const std::string& resolved_by);
+
+ private:
+  struct Writer {
+    Uuid device;         // nil = the server
+    std::string author;  // the person, or "server"
+  };
+  // One field on which two writers disagreed.
+  struct Disagreement {
+    uint32_t field = 0;
+    std::string winning_value, losing_value;
+    FieldVersion winning, losing;
+    std::string winning_author, losing_author;
+  };
+
+  static Writer Server() { return Writer{Uuid(), "server"}; }
+
+  Result<ChangeVerdict> Upsert(const DeviceContext& device, const RecordTypeInfo& info, const v1::Change& change,
+                               std::optional<StoredRecord> existing, const google::protobuf::Message& proposed,
+                               StoredRecord fresh, Hlc hlc);
+  Result<ChangeVerdict> Erase(const Writer& writer, StoredRecord participant, Hlc hlc, uint64_t device_seq);
+
+  // Applies `fields` to `rec` (its current state, or a new record when `is_new`),
+  // stamped (hlc, writer); writes state, log entry and audit rows. Returns the
+  // server_seq, or 0 when nothing changed.
+  Result<uint64_t> Commit(StoredRecord& rec, bool is_new, v1::ChangeOp op, const std::vector<v1::FieldValue>& fields,
+                          Hlc hlc, const Writer& writer, uint64_t device_seq);
+  // Edits `rec`'s body with `edit` and commits the difference as a server change.
+  Result<uint64_t> ServerEdit(StoredRecord rec, const std::function<void(google::protobuf::Message*)>& edit);
+
+  Status RecordDisagreement(const StoredRecord& target, const Disagreement& d);
+  Status CheckDuplicates(const StoredRecord& participant);
+  Result<bool> CheckSecondClaim(const StoredRecord& outcome);
+  Status MergeParticipants(const Uuid& hub_id, const Uuid& kept, const Uuid& merged);
+  Status TakeLoser(const StoredRecord& conflict);
+
+  Result<std::vector<std::string>> ComputeKeys(const StoredRecord& rec);
+  Result<std::string> AuthorOf(const Uuid& device);
+
+  StoreTxn& txn_;
+  HybridClock& clock_;
+  const int64_t max_clock_skew_ms_;
+};
+
+}  // namespace outreach::server

@@ -1,0 +1,245 @@
+#include "server/service/sync_service.h"
+
+#include <algorithm>
+
+#include "common/frame.h"
+#include "common/reference.h"
+#include "server/service/access_policy.h"
+#include "server/service/reconciler.h"
+#include "server/service/secrets.h"
+#include "server/store/store.h"
+
+namespace outreach::server {
+namespace {
+
+// The version of records.proto this server was built with.
+constexpr uint32_t kSchemaVersion = 1;
+constexpr size_t kCredentialBytes = 32;
+constexpr int kPrefixAttempts = 64;
+
+Status Refuse(v1::Refusal* refusal, v1::RefusalReason reason, ErrorCode code, const std::string& detail,
+              bool wipe = false) {
+  if (refusal != nullptr) {
+    refusal->set_reason(reason);
+    refusal->set_detail(detail);
+    refusal->set_wipe(wipe);
+  }
+  return Status(code, detail);
+}
+
+}  // namespace
+
+SyncService::SyncService(std::unique_ptr<Store> store, std::string ca_pem, SyncServiceOptions options)
+    : store_(std::move(store)), ca_pem_(std::move(ca_pem)), options_(options) {
+  // Our stamps continue after every stamp already logged, across restarts. A failure
+  // here is not fatal: Push restores the clock again inside each transaction.
+  (void)store_->Transact([this](StoreTxn& txn) {
+    auto last = txn.MaxLoggedHlc();
+    if (!last.ok()) return last.status();
+    clock_.Restore(*last);
+    return Status::Ok();
+  });
+}
+
+SyncService::~SyncService() = default;
+
+Result<v1::Enrolled> SyncService::Enrol(const v1::Enrol& request, v1::Refusal* refusal) {
+  if (request.code().empty()) {
+    return Refuse(refusal, v1::REFUSAL_REASON_BAD_ENROLMENT_CODE, ErrorCode::kInvalidArgument,
+                  "an enrolment code is required");
+  }
+  const std::string code_hash = EnrolmentCodeHash(request.code());
+  const int64_t now = clock_.PhysicalNow();
+  v1::Enrolled enrolled;
+  v1::RefusalReason refused = v1::REFUSAL_REASON_UNSPECIFIED;
+  Status st = store_->Transact([&](StoreTxn& txn) -> Status {
+    enrolled.Clear();
+    refused = v1::REFUSAL_REASON_UNSPECIFIED;
+    auto code = txn.GetEnrolmentCode(code_hash);
+    if (!code.ok()) return code.status();
+    if (!code->has_value() || (*code)->used || (*code)->expires_at_ms <= now) {
+      refused = v1::REFUSAL_REASON_BAD_ENROLMENT_CODE;
+      const char* why = !code->has_value() ? "this enrolment code is not known"
+                        : (*code)->used    ? "this enrolment code was already used"
+                                           : "this enrolment code has expired";
+      return Status(ErrorCode::kUnauthenticated, why, "code");
+    }
+    const EnrolmentCodeRow& c = **code;
+    auto credential = RandomBytes(kCredentialBytes);
+    if (!credential.ok()) return credential.status();
+    DeviceRow device;
+    device.device_id = Uuid::NewV7();
+    device.hub_id = c.hub_id;
+    device.role = c.role;
+    device.venue_id = c.venue_id;
+    device.user_name = c.user_name;
+    device.device_name = request.device_name();
+    device.credential_hash = Sha256(*credential);
+    device.enrolled_at_ms = now;
+    for (int attempt = 0; attempt < kPrefixAttempts && device.reference_prefix.empty(); ++attempt) {
+      std::string prefix = ReferenceNumber::RandomPrefix();
+      auto taken = txn.ReferencePrefixTaken(prefix);
+      if (!taken.ok()) return taken.status();
+      if (!*taken) device.reference_prefix = prefix;
+    }
+    if (device.reference_prefix.empty()) {
+      return Status(ErrorCode::kResourceExhausted, "no free reference prefix found", "reference_prefix");
+    }
+    OUTREACH_RETURN_IF_ERROR(txn.InsertDevice(device));
+    OUTREACH_RETURN_IF_ERROR(txn.MarkEnrolmentCodeUsed(code_hash));
+    enrolled.set_device_id(device.device_id.raw());
+    enrolled.set_credential(*credential);
+    enrolled.set_hub_id(device.hub_id.raw());
+    enrolled.set_role(device.role);
+    enrolled.set_user_name(device.user_name);
+    enrolled.set_reference_prefix(device.reference_prefix);
+    if (!device.venue_id.is_nil()) enrolled.set_venue_id(device.venue_id.raw());
+    enrolled.set_ca_pem(ca_pem_);
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    if (refused != v1::REFUSAL_REASON_UNSPECIFIED) return Refuse(refusal, refused, st.code(), st.message());
+    return Refuse(refusal, v1::REFUSAL_REASON_INTERNAL_ERROR, st.code(), st.message());
+  }
+  return enrolled;
+}
+
+Result<DeviceContext> SyncService::Authenticate(const v1::Hello& hello, v1::Welcome* welcome, v1::Refusal* refusal) {
+  if (hello.protocol_version() != v1::PROTOCOL_VERSION_1) {
+    return Refuse(
+        refusal, v1::REFUSAL_REASON_UNSUPPORTED_PROTOCOL, ErrorCode::kProtocolError,
+        "protocol version " + std::to_string(hello.protocol_version()) + " is not supported; this server speaks 1");
+  }
+  auto device_id = Uuid::FromBytes(hello.device_id());
+  if (!device_id.ok()) {
+    return Refuse(refusal, v1::REFUSAL_REASON_UNKNOWN_DEVICE, ErrorCode::kUnauthenticated,
+                  "device id must be 16 bytes");
+  }
+  std::optional<DeviceRow> device;
+  Status st = store_->Transact([&](StoreTxn& txn) -> Status {
+    auto row = txn.GetDevice(*device_id);
+    if (!row.ok()) return row.status();
+    device = std::move(*row);
+    return Status::Ok();
+  });
+  if (!st.ok()) return Refuse(refusal, v1::REFUSAL_REASON_INTERNAL_ERROR, st.code(), st.message());
+  if (!device) {
+    return Refuse(refusal, v1::REFUSAL_REASON_UNKNOWN_DEVICE, ErrorCode::kUnauthenticated,
+                  "device " + device_id->ToString() + " is not enrolled with this server");
+  }
+  if (!HashesEqual(Sha256(hello.credential()), device->credential_hash)) {
+    return Refuse(refusal, v1::REFUSAL_REASON_BAD_CREDENTIAL, ErrorCode::kUnauthenticated,
+                  "the device credential is wrong");
+  }
+  if (device->revoked) {
+    return Refuse(refusal, v1::REFUSAL_REASON_DEVICE_REVOKED, ErrorCode::kUnauthenticated,
+                  "this device was revoked; its local data must be wiped", /*wipe=*/true);
+  }
+  DeviceContext ctx;
+  ctx.device_id = device->device_id;
+  ctx.hub_id = device->hub_id;
+  ctx.role = device->role;
+  ctx.venue_id = device->venue_id;
+  ctx.user_name = device->user_name;
+  if (welcome != nullptr) {
+    const int64_t now = clock_.PhysicalNow();
+    welcome->set_protocol_version(v1::PROTOCOL_VERSION_1);
+    welcome->set_schema_version(kSchemaVersion);
+    welcome->set_server_time_ms(now);
+    welcome->set_server_hlc(clock_.Now().value());
+    welcome->set_max_clock_skew_ms(options_.max_clock_skew_ms);
+    welcome->set_hub_id(ctx.hub_id.raw());
+    welcome->set_role(ctx.role);
+    if (!ctx.venue_id.is_nil()) welcome->set_venue_id(ctx.venue_id.raw());
+    welcome->set_user_name(ctx.user_name);
+    welcome->set_max_frame_bytes(kDefaultMaxFrameBytes);
+    welcome->set_max_push_changes(options_.max_push_changes);
+    welcome->set_clock_skew_ms(Hlc(hello.device_hlc()).physical_ms() - now);
+  }
+  return ctx;
+}
+
+Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Push& push) {
+  if (static_cast<uint32_t>(push.changes_size()) > options_.max_push_changes) {
+    return Status(ErrorCode::kResourceExhausted,
+                  "a push may carry at most " + std::to_string(options_.max_push_changes) + " changes, not " +
+                      std::to_string(push.changes_size()),
+                  "changes");
+  }
+  v1::PushAck ack;
+  Status st = store_->Transact([&](StoreTxn& txn) -> Status {
+    ack.Clear();
+    ack.set_batch_id(push.batch_id());
+    // Another process (an admin command) may have logged later stamps.
+    auto last = txn.MaxLoggedHlc();
+    if (!last.ok()) return last.status();
+    clock_.Restore(*last);
+    auto row = txn.GetDevice(device.device_id);
+    if (!row.ok()) return row.status();
+    if (!row->has_value() || (*row)->revoked) {
+      return Status(ErrorCode::kUnauthenticated, "this device was revoked; its local data must be wiped");
+    }
+    Reconciler reconciler(txn, clock_, options_.max_clock_skew_ms);
+    for (const v1::Change& change : push.changes()) {
+      v1::ChangeResult* result = ack.add_results();
+      result->set_device_seq(change.device_seq());
+      if (change.device_seq() == 0) {
+        result->set_outcome(v1::CHANGE_OUTCOME_REJECTED);
+        result->set_reason("a change needs a device sequence number from 1");
+        result->set_field("device_seq");
+        continue;
+      }
+      auto seen = txn.GetLedger(device.device_id, change.device_seq());
+      if (!seen.ok()) return seen.status();
+      if (seen->has_value()) {
+        result->set_outcome(v1::CHANGE_OUTCOME_DUPLICATE);
+        result->set_server_seq((*seen)->server_seq);
+        continue;
+      }
+      auto verdict = reconciler.ApplyDeviceChange(device, change);
+      if (!verdict.ok()) return verdict.status();
+      result->set_outcome(verdict->outcome);
+      result->set_server_seq(verdict->server_seq);
+      result->set_reason(verdict->reason);
+      result->set_field(verdict->field);
+      LedgerEntry entry;
+      entry.outcome = verdict->outcome;
+      entry.server_seq = verdict->server_seq;
+      entry.reason = verdict->reason;
+      entry.field = verdict->field;
+      OUTREACH_RETURN_IF_ERROR(txn.PutLedger(device.device_id, change.device_seq(), entry));
+    }
+    return txn.SetDeviceLastSync(device.device_id, clock_.PhysicalNow());
+  });
+  if (!st.ok()) return st;
+  ack.set_server_hlc(clock_.Now().value());
+  return ack;
+}
+
+Result<v1::ChangesPage> SyncService::Pull(const DeviceContext& device, const v1::Pull& pull) {
+  const uint32_t limit =
+      pull.page_size() == 0 ? options_.max_page_changes : std::min(pull.page_size(), options_.max_page_changes);
+  v1::ChangesPage page;
+  Status st = store_->Transact([&](StoreTxn& txn) -> Status {
+    page.Clear();
+    auto hub = txn.GetHub(device.hub_id);
+    if (!hub.ok()) return hub.status();
+    if (!hub->has_value()) return Status::NotFound("no hub " + device.hub_id.ToString(), "hub_id");
+    auto entries = txn.ReadLog(device.hub_id, pull.cursor(), limit);
+    if (!entries.ok()) return entries.status();
+    uint64_t next = pull.cursor();
+    for (v1::Change& entry : *entries) {
+      next = entry.server_seq();
+      auto visible = FilterForRead(txn, device, std::move(entry));
+      if (!visible.ok()) return visible.status();
+      if (visible->has_value()) *page.add_changes() = std::move(**visible);
+    }
+    page.set_next_cursor(next);
+    page.set_more((*hub)->last_seq > next);
+    return txn.SetDeviceLastSync(device.device_id, clock_.PhysicalNow());
+  });
+  if (!st.ok()) return st;
+  return page;
+}
+
+}  // namespace outreach::server
