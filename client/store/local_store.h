@@ -79,10 +79,19 @@ struct DatedRecord {
   std::string on;  // YYYY-MM-DD (or YYYY-MM-DDTHH:MM) as the query defines it
 };
 
+// An action plan that is overdue (see LocalStore::OverduePlans).
+struct OverdueItem {
+  v1::Record plan;
+  std::optional<v1::Record> step;  // for "step_overdue"
+  std::string reason;              // "not_agreed_within_one_month", "review_overdue", "step_overdue"
+  std::string date;                // started_on, review_on or the step's due_on
+};
+
 struct StoreOptions {
   std::string path;
   HybridClock::PhysicalClock clock = HybridClock::SystemMillis;
-  int64_t max_clock_skew_ms = 0;
+  // Author of local changes until the device is enrolled (then the enrolled user name).
+  std::string user_name;
 };
 
 class LocalStore {
@@ -145,6 +154,9 @@ class LocalStore {
   // Active participants with the last day they were seen (attended a session or were
   // reached by a contact attempt; registration counts as a first sighting).
   Result<std::vector<DatedRecord>> LastSeen();
+  // Plans overdue on `today`: drafts started on or before `month_before_today`, agreed
+  // plans whose review date has passed, open steps past due in plans not closed.
+  Result<std::vector<OverdueItem>> OverduePlans(const std::string& today, const std::string& month_before_today);
   Result<std::vector<RejectedChange>> RejectedChanges();
   // Local change log (every local edit, acknowledged or not), in commit order.
   Result<std::vector<v1::Change>> ChangeLog();
@@ -152,19 +164,43 @@ class LocalStore {
   Result<int> SchemaVersion();
 
  private:
+  struct Row;
+  class Stmt;
+  class Txn;
+
   explicit LocalStore(const StoreOptions& options);
 
-  class Txn;
+  // All below: caller holds mu_.
+  Status Init();
+  Status Migrate();
+  Status InitStateIfNew();
+  Status SeedReferenceData();
+  Status LoadCachedState();
   sqlite3_stmt* Prepare(const char* sql);  // cached for the life of the store
   Status Exec(const char* sql);
   Status Error(const char* what);
-  Status Init();
+  Status Done(sqlite3_stmt* stmt, const char* what);  // steps a write to SQLITE_DONE
+  Result<Row> LoadRow(const Uuid& id);                // Row::exists false when absent
+  Status PutRow(const Row& row, uint64_t hlc);        // record + projections
+  Status WriteProjections(const Row& row);
+  Status RebuildProjections();
+  Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
+  Result<std::vector<v1::Record>> CommitLocked(const std::vector<RecordEdit>& edits);
+  Status PersistClock();
+  Result<int64_t> StateInt(const char* key);
+  Status SetStateInt(const char* key, int64_t value);
+  Status SetStateText(const char* key, const std::string& value);
 
   sqlite3* db_ = nullptr;
-  std::string path_;
+  const std::string path_;
+  const std::string fallback_user_;
   HybridClock clock_;
   std::mutex mu_;
   std::map<const char*, sqlite3_stmt*> statements_;  // keyed by the SQL literal's address
+  // Cached from the file (refreshed by SaveIdentity and Wipe), guarded by mu_.
+  Uuid device_id_;
+  std::string hub_id_;  // raw bytes; empty before enrolment
+  std::string author_;
 };
 
 }  // namespace outreach::client

@@ -1,0 +1,1089 @@
+#include "outreach/device.h"
+
+#include <algorithm>
+#include <map>
+
+#include "client/journey/dates.h"
+#include "client/journey/validate.h"
+#include "common/field_value.h"
+#include "common/record_registry.h"
+#include "common/reference.h"
+
+namespace outreach {
+
+using client::RecordEdit;
+using google::protobuf::Message;
+using journey::CheckForms;
+using journey::ParseDate;
+using journey::Required;
+using journey::RequiredEnum;
+
+namespace {
+
+v1::Record MakeRecord(const Uuid& id, v1::RecordType type, const Message& body) {
+  v1::Record r;
+  r.set_id(id.raw());
+  r.set_type(type);
+  MutableRecordBody(&r)->CopyFrom(body);
+  return r;
+}
+
+std::string TypeName(int type) {
+  const RecordTypeInfo* info = FindRecordType(static_cast<v1::RecordType>(type));
+  return info ? std::string(info->name) : "record of type " + std::to_string(type);
+}
+
+std::string Describe(const Uuid& id) {
+  return id.ToString();
+}
+
+// The record named by an id field, which must hold a live record of `type`.
+Result<v1::Record> Linked(LocalStore& store, const std::string& raw, v1::RecordType type, const char* field) {
+  if (raw.empty()) return Status::InvalidArgument(field, "is required");
+  Result<Uuid> id = Uuid::FromBytes(raw);
+  if (!id.ok()) return Status::InvalidArgument(field, "is not a record id (16 bytes)");
+  Result<std::optional<v1::Record>> rec = store.Get(*id);
+  if (!rec.ok()) return rec.status();
+  if (!rec->has_value() || (*rec)->deleted() || (*rec)->erased()) {
+    return Status::NotFound("no " + TypeName(type) + " with id " + Describe(*id) + " on this device", field);
+  }
+  if ((*rec)->type() != type) {
+    return Status::InvalidArgument(field,
+                                   Describe(*id) + " is a " + TypeName((*rec)->type()) + ", not a " + TypeName(type));
+  }
+  return std::move(**rec);
+}
+
+// A record linked through `field` that must belong to the same participant.
+Status LinkedToParticipant(LocalStore& store, const std::string& raw, v1::RecordType type, const char* field,
+                           const std::string& participant_id) {
+  Result<v1::Record> rec = Linked(store, raw, type, field);
+  if (!rec.ok()) return rec.status();
+  const RecordTypeInfo* info = FindRecordType(type);
+  const Message* body = RecordBody(*rec);
+  if (info->participant_field != nullptr && body != nullptr &&
+      body->GetReflection()->GetString(*body, info->participant_field) != participant_id) {
+    return Status::InvalidArgument(field, "belongs to another participant");
+  }
+  return Status::Ok();
+}
+
+int StateOf(const RecordTypeInfo& info, const Message& body) {
+  return body.GetReflection()->GetEnumValue(body, info.state_field);
+}
+
+int DaysBetween(const std::string& from, const std::string& to) {
+  auto a = ParseDate(from.substr(0, 10));
+  auto b = ParseDate(to.substr(0, 10));
+  if (!a || !b) return 0;
+  return static_cast<int>(journey::DaysFromCivil(*b) - journey::DaysFromCivil(*a));
+}
+
+std::string MonthAfter(const std::string& day) {
+  auto d = ParseDate(day);
+  return d ? journey::FormatDate(journey::AddMonths(*d, 1)) : std::string();
+}
+
+template <typename T>
+const T& BodyAs(const v1::Record& r) {
+  return static_cast<const T&>(*RecordBody(r));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- validation per type
+
+namespace {
+
+// Checks that depend on the record type; `before` is the stored record for an update.
+// Runs after CheckForms, so every present date, instant, id and enum is well formed.
+Status ValidateBody(Device& device, v1::RecordType type, const Message& body, const v1::Record* before) {
+  LocalStore& store = device.store();
+  const std::string today = device.Today();
+  switch (type) {
+    case v1::RECORD_TYPE_PARTICIPANT: {
+      const auto& p = static_cast<const v1::Participant&>(body);
+      OUTREACH_RETURN_IF_ERROR(Required(p.given_name(), "given_name"));
+      OUTREACH_RETURN_IF_ERROR(Required(p.family_name(), "family_name"));
+      OUTREACH_RETURN_IF_ERROR(Required(p.date_of_birth(), "date_of_birth"));
+      if (p.date_of_birth() > today) {
+        return Status::InvalidArgument("date_of_birth", "'" + p.date_of_birth() + "' is in the future");
+      }
+      if (!p.ni_number().empty()) {
+        Result<std::string> ni = journey::NormaliseNiNumber(p.ni_number());
+        if (!ni.ok()) return ni.status();
+      }
+      if (!p.email().empty() && p.email().find('@') == std::string::npos) {
+        return Status::InvalidArgument("email", "'" + p.email() + "' is not an email address");
+      }
+      if (before != nullptr) {
+        const auto& old = BodyAs<v1::Participant>(*before);
+        if (p.reference() != old.reference()) {
+          return Status::InvalidArgument("reference", "is minted by the device and cannot be changed");
+        }
+        if (p.status() != old.status()) {
+          return Status::FailedPrecondition("status changes by exit and re-open, not by update", "status");
+        }
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_CONSENT: {
+      const auto& c = static_cast<const v1::Consent&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, c.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(c.purpose(), "purpose"));
+      OUTREACH_RETURN_IF_ERROR(Required(c.wording_version(), "wording_version"));
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(c.method(), "method"));
+      OUTREACH_RETURN_IF_ERROR(Required(c.given_on(), "given_on"));
+      if (!c.withdrawn_on().empty() && c.withdrawn_on() < c.given_on()) {
+        return Status::InvalidArgument("withdrawn_on", "is before the consent was given (" + c.given_on() + ")");
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_EVIDENCE_ITEM: {
+      const auto& e = static_cast<const v1::EvidenceItem&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, e.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(e.kind(), "kind"));
+      OUTREACH_RETURN_IF_ERROR(Required(e.captured_on(), "captured_on"));
+      if (!e.content_sha256().empty() &&
+          (e.content_sha256().size() != 64 ||
+           e.content_sha256().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+        return Status::InvalidArgument("content_sha256", "is not a SHA-256 hex digest (64 hex digits)");
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_VALIDATION: {
+      const auto& v = static_cast<const v1::Validation&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, v.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(v.status(), "status"));
+      OUTREACH_RETURN_IF_ERROR(Required(v.rules_version(), "rules_version"));
+      for (const std::string& e : v.evidence_ids()) {
+        OUTREACH_RETURN_IF_ERROR(
+            LinkedToParticipant(store, e, v1::RECORD_TYPE_EVIDENCE_ITEM, "evidence_ids", v.participant_id()));
+      }
+      if ((v.status() == v1::VALIDATION_STATUS_REJECTED || v.status() == v1::VALIDATION_STATUS_PRECHECK_RETURNED) &&
+          v.rejection_reasons().empty()) {
+        return Status::InvalidArgument("rejection_reasons", "a rejected or returned file needs at least one reason");
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_ASSESSMENT: {
+      const auto& a = static_cast<const v1::Assessment&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, a.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(Required(a.instrument_id(), "instrument_id"));
+      OUTREACH_RETURN_IF_ERROR(Required(a.completed_on(), "completed_on"));
+      Result<std::vector<v1::Record>> instruments = store.RecordsOfType(v1::RECORD_TYPE_INSTRUMENT);
+      if (!instruments.ok()) return instruments.status();
+      const v1::Instrument* instrument = nullptr;
+      for (const v1::Record& r : *instruments) {
+        const auto& i = BodyAs<v1::Instrument>(r);
+        if (i.instrument_id() == a.instrument_id() && i.version() == a.instrument_version()) instrument = &i;
+      }
+      if (instrument == nullptr) {
+        return Status::NotFound("no instrument '" + a.instrument_id() + "' version " +
+                                    std::to_string(a.instrument_version()) + " on this device",
+                                "instrument_id");
+      }
+      if (instrument->retired() && before == nullptr) {
+        return Status::FailedPrecondition("instrument '" + a.instrument_id() + "' is retired", "instrument_id");
+      }
+      std::map<std::string, int> seen;
+      for (const v1::DomainScore& s : a.scores()) {
+        auto d = std::find_if(instrument->domains().begin(), instrument->domains().end(),
+                              [&](const v1::InstrumentDomain& d) { return d.key() == s.domain(); });
+        if (d == instrument->domains().end()) {
+          return Status::InvalidArgument("scores", "'" + s.domain() + "' is not a domain of " + a.instrument_id());
+        }
+        if (++seen[s.domain()] > 1) return Status::InvalidArgument("scores", "'" + s.domain() + "' is scored twice");
+        if (s.score() < d->min_score() || s.score() > d->max_score()) {
+          return Status::InvalidArgument("scores", s.domain() + " score " + std::to_string(s.score()) + " is outside " +
+                                                       std::to_string(d->min_score()) + "-" +
+                                                       std::to_string(d->max_score()));
+        }
+      }
+      for (const v1::InstrumentDomain& d : instrument->domains()) {
+        if (seen.count(d.key()) == 0) return Status::InvalidArgument("scores", "'" + d.key() + "' is not scored");
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_BARRIER: {
+      const auto& b = static_cast<const v1::Barrier&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, b.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(b.kind(), "kind"));
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(b.status(), "status"));
+      if (!b.resolved_on().empty() && b.resolved_on() < b.identified_on()) {
+        return Status::InvalidArgument("resolved_on", "is before the barrier was identified");
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_SEGMENT: {
+      const auto& s = static_cast<const v1::Segment&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, s.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(s.readiness(), "readiness"));
+      return Required(s.set_on(), "set_on");
+    }
+    case v1::RECORD_TYPE_ACTION_PLAN: {
+      const auto& p = static_cast<const v1::ActionPlan&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, p.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(p.status(), "status"));
+      OUTREACH_RETURN_IF_ERROR(Required(p.started_on(), "started_on"));
+      if (p.status() != v1::PLAN_STATUS_DRAFT) {
+        OUTREACH_RETURN_IF_ERROR(Required(p.agreed_on(), "agreed_on"));
+        if (p.agreed_on() < p.started_on()) return Status::InvalidArgument("agreed_on", "is before the start");
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_ACTION_STEP: {
+      const auto& s = static_cast<const v1::ActionStep&>(body);
+      Result<v1::Record> plan = Linked(store, s.plan_id(), v1::RECORD_TYPE_ACTION_PLAN, "plan_id");
+      if (!plan.ok()) return plan.status();
+      if (s.participant_id() != BodyAs<v1::ActionPlan>(*plan).participant_id()) {
+        return Status::InvalidArgument("participant_id", "is not the participant of the plan");
+      }
+      OUTREACH_RETURN_IF_ERROR(Required(s.description(), "description"));
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(s.status(), "status"));
+      if (s.status() == v1::STEP_STATUS_DONE) OUTREACH_RETURN_IF_ERROR(Required(s.completed_on(), "completed_on"));
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_SESSION: {
+      const auto& s = static_cast<const v1::Session&>(body);
+      if (s.venue_id().empty()) return Status::InvalidArgument("venue_id", "is required");
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(s.kind(), "kind"));
+      OUTREACH_RETURN_IF_ERROR(Required(s.title(), "title"));
+      OUTREACH_RETURN_IF_ERROR(Required(s.starts_at(), "starts_at"));
+      if (s.duration_min() == 0 || s.duration_min() > 24 * 60) {
+        return Status::InvalidArgument("duration_min", "must be between 1 and 1440 minutes");
+      }
+      return RequiredEnum(s.status(), "status");
+    }
+    case v1::RECORD_TYPE_BOOKING: {
+      const auto& b = static_cast<const v1::Booking&>(body);
+      Result<v1::Record> session = Linked(store, b.session_id(), v1::RECORD_TYPE_SESSION, "session_id");
+      if (!session.ok()) return session.status();
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, b.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(b.status(), "status"));
+      const bool booking_now =
+          b.status() == v1::BOOKING_STATUS_BOOKED &&
+          (before == nullptr || BodyAs<v1::Booking>(*before).status() != v1::BOOKING_STATUS_BOOKED);
+      if (!booking_now) return Status::Ok();
+      const auto& sess = BodyAs<v1::Session>(*session);
+      if (sess.status() == v1::SESSION_STATUS_CANCELLED) {
+        return Status::FailedPrecondition("the session was cancelled", "session_id");
+      }
+      Result<std::vector<v1::Record>> bookings = store.BookingsOf(*Uuid::FromBytes(b.session_id()));
+      if (!bookings.ok()) return bookings.status();
+      uint32_t booked = 0;
+      for (const v1::Record& r : *bookings) {
+        const auto& other = BodyAs<v1::Booking>(r);
+        if (other.status() != v1::BOOKING_STATUS_BOOKED || (before != nullptr && r.id() == before->id())) continue;
+        if (other.participant_id() == b.participant_id()) {
+          return Status(ErrorCode::kAlreadyExists, "is already booked on this session", "participant_id");
+        }
+        ++booked;
+      }
+      if (sess.capacity() > 0 && booked >= sess.capacity()) {
+        return Status(ErrorCode::kResourceExhausted,
+                      "the session is full (" + std::to_string(booked) + " of " + std::to_string(sess.capacity()) +
+                          " places booked)",
+                      "capacity");
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_ATTENDANCE: {
+      const auto& a = static_cast<const v1::Attendance&>(body);
+      OUTREACH_RETURN_IF_ERROR(Linked(store, a.session_id(), v1::RECORD_TYPE_SESSION, "session_id").status());
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, a.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(a.status(), "status"));
+      const bool absent = a.status() == v1::ATTENDANCE_STATUS_DID_NOT_ATTEND ||
+                          a.status() == v1::ATTENDANCE_STATUS_CANCELLED_BY_PARTICIPANT ||
+                          a.status() == v1::ATTENDANCE_STATUS_CANCELLED_BY_STAFF;
+      if (a.status() == v1::ATTENDANCE_STATUS_DID_NOT_ATTEND && a.reason() == 0) {
+        return Status::InvalidArgument("reason", "did_not_attend needs a reason");
+      }
+      if (!absent && a.reason() != 0) {
+        return Status::InvalidArgument("reason", "is only for did_not_attend or cancelled");
+      }
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(a.marked_by(), "marked_by"));
+      return Required(a.marked_at(), "marked_at");
+    }
+    case v1::RECORD_TYPE_CONTACT_ATTEMPT: {
+      const auto& c = static_cast<const v1::ContactAttempt&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, c.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(c.method(), "method"));
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(c.result(), "result"));
+      return Required(c.attempted_at(), "attempted_at");
+    }
+    case v1::RECORD_TYPE_REFERRAL: {
+      const auto& r = static_cast<const v1::Referral&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, r.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(r.kind(), "kind"));
+      if (r.partner_id().empty() && r.partner_name().empty()) {
+        return Status::InvalidArgument("partner_name", "name the partner (or give partner_id)");
+      }
+      if (r.kind() == v1::REFERRAL_KIND_WARM_HANDOVER) OUTREACH_RETURN_IF_ERROR(Required(r.summary(), "summary"));
+      if (!r.consent_id().empty()) {
+        OUTREACH_RETURN_IF_ERROR(
+            LinkedToParticipant(store, r.consent_id(), v1::RECORD_TYPE_CONSENT, "consent_id", r.participant_id()));
+      }
+      OUTREACH_RETURN_IF_ERROR(Required(r.made_on(), "made_on"));
+      if (r.status() == v1::REFERRAL_STATUS_REJECTED) {
+        OUTREACH_RETURN_IF_ERROR(Required(r.rejection_reason(), "rejection_reason"));
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_SUPPORT_SPEND: {
+      const auto& s = static_cast<const v1::SupportSpend&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, s.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(s.category(), "category"));
+      if (s.amount_pence() <= 0) return Status::InvalidArgument("amount_pence", "must be more than zero");
+      if (!s.receipt_evidence_id().empty()) {
+        OUTREACH_RETURN_IF_ERROR(LinkedToParticipant(store, s.receipt_evidence_id(), v1::RECORD_TYPE_EVIDENCE_ITEM,
+                                                     "receipt_evidence_id", s.participant_id()));
+      }
+      OUTREACH_RETURN_IF_ERROR(Required(s.requested_on(), "requested_on"));
+      if (s.status() == v1::SPEND_STATUS_REFUSED) {
+        OUTREACH_RETURN_IF_ERROR(Required(s.refusal_reason(), "refusal_reason"));
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_OUTCOME: {
+      const auto& o = static_cast<const v1::Outcome&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, o.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(o.kind(), "kind"));
+      OUTREACH_RETURN_IF_ERROR(Required(o.achieved_on(), "achieved_on"));
+      if (o.kind() == v1::OUTCOME_KIND_JOB_START) OUTREACH_RETURN_IF_ERROR(Required(o.employer(), "employer"));
+      if (o.hours_per_week() < 0 || o.hours_per_week() > 168) {
+        return Status::InvalidArgument("hours_per_week", "must be between 0 and 168");
+      }
+      for (const std::string& e : o.evidence_ids()) {
+        OUTREACH_RETURN_IF_ERROR(
+            LinkedToParticipant(store, e, v1::RECORD_TYPE_EVIDENCE_ITEM, "evidence_ids", o.participant_id()));
+      }
+      if (o.status() == v1::OUTCOME_STATUS_REJECTED) {
+        OUTREACH_RETURN_IF_ERROR(Required(o.rejection_reason(), "rejection_reason"));
+      }
+      if (before == nullptr) {  // one claim of a kind per participant
+        Result<std::vector<v1::Record>> others =
+            store.ParticipantRecords(*Uuid::FromBytes(o.participant_id()), v1::RECORD_TYPE_OUTCOME);
+        if (!others.ok()) return others.status();
+        for (const v1::Record& r : *others) {
+          const auto& other = BodyAs<v1::Outcome>(r);
+          if (other.kind() == o.kind() && other.status() != v1::OUTCOME_STATUS_REJECTED) {
+            return Status(ErrorCode::kAlreadyExists,
+                          "the participant already has a " +
+                              EnumValueShortName(v1::OutcomeKind_descriptor()->FindValueByNumber(o.kind())) +
+                              " outcome (" + Uuid::FromBytes(r.id())->ToString() + ")",
+                          "kind");
+          }
+        }
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_CASE_NOTE: {
+      const auto& n = static_cast<const v1::CaseNote&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, n.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(n.sensitivity(), "sensitivity"));
+      OUTREACH_RETURN_IF_ERROR(Required(n.text(), "text"));
+      OUTREACH_RETURN_IF_ERROR(Required(n.written_at(), "written_at"));
+      if (!n.supersedes().empty()) {
+        OUTREACH_RETURN_IF_ERROR(
+            LinkedToParticipant(store, n.supersedes(), v1::RECORD_TYPE_CASE_NOTE, "supersedes", n.participant_id()));
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_EXIT: {
+      const auto& e = static_cast<const v1::Exit&>(body);
+      OUTREACH_RETURN_IF_ERROR(
+          Linked(store, e.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      OUTREACH_RETURN_IF_ERROR(Required(e.exited_on(), "exited_on"));
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(e.reason(), "reason"));
+      if (!e.reopened_on().empty() && e.reopened_on() < e.exited_on()) {
+        return Status::InvalidArgument("reopened_on", "is before the exit");
+      }
+      return Status::Ok();
+    }
+    case v1::RECORD_TYPE_CONFLICT: {
+      const auto& c = static_cast<const v1::Conflict&>(body);
+      return RequiredEnum(c.status(), "status");
+    }
+    default: return Status::FailedPrecondition(TypeName(type) + " records are not written on a device", "type");
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- open, identity, time
+
+Device::Device(const DeviceOptions& options, std::unique_ptr<LocalStore> store)
+    : options_(options), store_(std::move(store)) {}
+
+Device::~Device() = default;
+
+Result<std::unique_ptr<Device>> Device::Open(const DeviceOptions& options) {
+  client::StoreOptions so;
+  so.path = options.path;
+  so.clock = options.clock;
+  so.user_name = options.user_name;
+  Result<std::unique_ptr<LocalStore>> store = LocalStore::Open(so);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<Device>(new Device(options, std::move(store).value()));
+}
+
+Uuid Device::device_id() {
+  return store_->device_id();
+}
+
+std::string Device::user_name() {
+  Result<std::optional<DeviceIdentity>> id = store_->LoadIdentity();
+  if (id.ok() && id->has_value()) return (*id)->user_name;
+  return options_.user_name;
+}
+
+std::string Device::Today() {
+  return journey::DateOfMillis(store_->clock().PhysicalNow());
+}
+
+// ---------------------------------------------------------------- generic create / update
+
+namespace {
+
+std::string Now(Device& device) {
+  return journey::InstantOfMillis(device.store().clock().PhysicalNow());
+}
+
+void Normalise(v1::RecordType type, Message* body) {
+  if (type == v1::RECORD_TYPE_PARTICIPANT) {
+    auto* p = static_cast<v1::Participant*>(body);
+    Result<std::string> ni = journey::NormaliseNiNumber(p->ni_number());
+    if (ni.ok()) p->set_ni_number(*ni);  // a malformed one is refused by validation
+  }
+}
+
+Result<v1::Record> CommitOne(LocalStore& store, v1::Record record) {
+  Result<std::vector<v1::Record>> out = store.Commit({RecordEdit{std::move(record), v1::CHANGE_OP_UPSERT}});
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+// Validates a new record (defaults already filled in) and returns the edit for it.
+Result<v1::Record> PrepareCreate(Device& device, v1::RecordType type, Message& body, const Uuid& id) {
+  const RecordTypeInfo* info = FindRecordType(type);
+  Normalise(type, &body);
+  OUTREACH_RETURN_IF_ERROR(CheckForms(body));
+  if (info->state_field != nullptr && !info->IsInitialState(StateOf(*info, body))) {
+    std::string initial;
+    for (int s : info->initial_states) initial += (initial.empty() ? "" : " or ") + info->StateName(s);
+    return Status::FailedPrecondition(
+        "a new " + std::string(info->name) + " starts as " + initial + ", not " + info->StateName(StateOf(*info, body)),
+        "status");
+  }
+  OUTREACH_RETURN_IF_ERROR(ValidateBody(device, type, body, nullptr));
+  return MakeRecord(id, type, body);
+}
+
+Result<v1::Record> Create(Device& device, v1::RecordType type, Message& body) {
+  Result<v1::Record> record = PrepareCreate(device, type, body, Uuid::NewV7());
+  if (!record.ok()) return record.status();
+  return CommitOne(device.store(), std::move(record).value());
+}
+
+Result<v1::Record> LiveRecord(LocalStore& store, const Uuid& id, const char* field) {
+  Result<std::optional<v1::Record>> rec = store.Get(id);
+  if (!rec.ok()) return rec.status();
+  if (!rec->has_value() || (*rec)->deleted()) return Status::NotFound("no record with id " + id.ToString(), field);
+  if ((*rec)->erased()) return Status::FailedPrecondition("record " + id.ToString() + " was erased", field);
+  return std::move(**rec);
+}
+
+// Validates `body` as the new state of `current` and returns the record to commit.
+Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, const Message& body) {
+  const RecordTypeInfo* info = FindRecordType(current.type());
+  if (info == nullptr) return Status::FailedPrecondition("this build does not know the record's type", "type");
+  if (body.GetDescriptor() != info->descriptor) {
+    return Status::InvalidArgument(
+        "body", "is a " + body.GetDescriptor()->name() + "; the record is a " + std::string(info->name));
+  }
+  if (info->policy == MergePolicy::kAppendOnly) {
+    return Status::FailedPrecondition(
+        std::string(info->name) + " records are append-only: add a new one that supersedes it", "id");
+  }
+  std::unique_ptr<Message> next(body.New());
+  next->CopyFrom(body);
+  Normalise(current.type(), next.get());
+  const Message& old = *RecordBody(current);
+  if (info->participant_field != nullptr && old.GetReflection()->GetString(old, info->participant_field) !=
+                                                next->GetReflection()->GetString(*next, info->participant_field)) {
+    return Status::InvalidArgument(info->participant_field->name(), "cannot be changed");
+  }
+  OUTREACH_RETURN_IF_ERROR(CheckForms(*next));
+  if (info->state_field != nullptr) {
+    int from = StateOf(*info, old), to = StateOf(*info, *next);
+    if (!info->IsLegalTransition(from, to)) {
+      return Status::FailedPrecondition(
+          "a " + std::string(info->name) + " cannot move from " + info->StateName(from) + " to " + info->StateName(to),
+          info->state_field->name());
+    }
+  }
+  OUTREACH_RETURN_IF_ERROR(ValidateBody(device, current.type(), *next, &current));
+  v1::Record out = current;
+  MutableRecordBody(&out)->CopyFrom(*next);
+  return out;
+}
+
+}  // namespace
+
+Result<v1::Record> Device::Get(const Uuid& id) {
+  Result<std::optional<v1::Record>> rec = store_->Get(id);
+  if (!rec.ok()) return rec.status();
+  if (!rec->has_value()) return Status::NotFound("no record with id " + id.ToString(), "id");
+  return std::move(**rec);
+}
+
+Result<v1::Record> Device::Update(const Uuid& id, const Message& body) {
+  Result<v1::Record> current = LiveRecord(*store_, id, "id");
+  if (!current.ok()) return current.status();
+  Result<v1::Record> next = PrepareUpdate(*this, *current, body);
+  if (!next.ok()) return next.status();
+  return CommitOne(*store_, std::move(next).value());
+}
+
+Result<v1::Record> Device::Delete(const Uuid& id) {
+  Result<v1::Record> current = LiveRecord(*store_, id, "id");
+  if (!current.ok()) return current.status();
+  const RecordTypeInfo* info = FindRecordType(current->type());
+  if (info == nullptr || info->policy == MergePolicy::kAppendOnly) {
+    return Status::FailedPrecondition(TypeName(current->type()) + " records are append-only and cannot be deleted",
+                                      "id");
+  }
+  if (current->type() == v1::RECORD_TYPE_PARTICIPANT) {
+    return Status::FailedPrecondition("a participant is exited, not deleted", "id");
+  }
+  Result<std::vector<v1::Record>> out = store_->Commit({RecordEdit{*current, v1::CHANGE_OP_DELETE}});
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+// ---------------------------------------------------------------- the journey
+
+Result<v1::Record> Device::RegisterParticipant(v1::Participant participant) {
+  participant.set_reference("");  // minted in the commit's transaction
+  participant.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+  if (participant.registered_on().empty()) participant.set_registered_on(Today());
+  if (participant.adviser().empty()) participant.set_adviser(user_name());
+  Result<v1::Record> record = PrepareCreate(*this, v1::RECORD_TYPE_PARTICIPANT, participant, Uuid::NewV7());
+  if (!record.ok()) return record.status();
+  Result<std::vector<v1::Record>> out = store_->CommitNewParticipant({RecordEdit{std::move(record).value()}});
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+Result<v1::Record> Device::UpdateParticipant(const Uuid& id, const v1::Participant& participant) {
+  return Update(id, participant);
+}
+
+Result<v1::Record> Device::RecordConsent(v1::Consent consent) {
+  if (consent.given_on().empty()) consent.set_given_on(Today());
+  return Create(*this, v1::RECORD_TYPE_CONSENT, consent);
+}
+
+Result<v1::Record> Device::WithdrawConsent(const Uuid& consent_id, std::string withdrawn_on) {
+  Result<v1::Record> current = Linked(*store_, consent_id.raw(), v1::RECORD_TYPE_CONSENT, "consent_id");
+  if (!current.ok()) return current.status();
+  v1::Consent c = current->consent();
+  if (!c.withdrawn_on().empty()) {
+    return Status::FailedPrecondition("the consent was already withdrawn on " + c.withdrawn_on(), "withdrawn_on");
+  }
+  c.set_withdrawn_on(withdrawn_on.empty() ? Today() : withdrawn_on);
+  return Update(consent_id, c);
+}
+
+Result<v1::Record> Device::AddEvidence(v1::EvidenceItem evidence) {
+  if (evidence.captured_on().empty()) evidence.set_captured_on(Today());
+  return Create(*this, v1::RECORD_TYPE_EVIDENCE_ITEM, evidence);
+}
+
+Result<v1::Record> Device::OpenValidation(v1::Validation validation) {
+  if (validation.status() == v1::VALIDATION_STATUS_UNSPECIFIED) validation.set_status(v1::VALIDATION_STATUS_DRAFT);
+  if (validation.status_changed_on().empty()) validation.set_status_changed_on(Today());
+  return Create(*this, v1::RECORD_TYPE_VALIDATION, validation);
+}
+
+Result<v1::Record> Device::MoveValidation(const Uuid& validation_id, v1::ValidationStatus to,
+                                          std::vector<v1::ValidationRejectionReason> reasons, std::string note) {
+  Result<v1::Record> current = Linked(*store_, validation_id.raw(), v1::RECORD_TYPE_VALIDATION, "validation_id");
+  if (!current.ok()) return current.status();
+  v1::Validation v = current->validation();
+  v.set_status(to);
+  v.set_status_changed_on(Today());
+  v.clear_rejection_reasons();
+  for (auto r : reasons) v.add_rejection_reasons(r);
+  if (!note.empty()) v.set_note(note);
+  return Update(validation_id, v);
+}
+
+Result<std::vector<Warning>> Device::CheckBeforeSubmission(const Uuid& participant_id) {
+  Result<v1::Record> participant = Linked(*store_, participant_id.raw(), v1::RECORD_TYPE_PARTICIPANT, "participant_id");
+  if (!participant.ok()) return participant.status();
+  std::vector<Warning> warnings;
+
+  // Documents: those listed on the latest validation file, else every evidence item.
+  Result<std::vector<v1::Record>> evidence = store_->ParticipantRecords(participant_id, v1::RECORD_TYPE_EVIDENCE_ITEM);
+  Result<std::vector<v1::Record>> files = store_->ParticipantRecords(participant_id, v1::RECORD_TYPE_VALIDATION);
+  if (!evidence.ok()) return evidence.status();
+  if (!files.ok()) return files.status();
+  std::vector<v1::EvidenceKind> kinds;
+  const v1::Validation* file = files->empty() ? nullptr : &files->back().validation();
+  for (const v1::Record& r : *evidence) {
+    if (file != nullptr && !file->evidence_ids().empty() &&
+        std::find(file->evidence_ids().begin(), file->evidence_ids().end(), r.id()) == file->evidence_ids().end()) {
+      continue;
+    }
+    kinds.push_back(r.evidence_item().kind());
+  }
+  auto has = [&](std::initializer_list<v1::EvidenceKind> any) {
+    return std::any_of(any.begin(), any.end(),
+                       [&](v1::EvidenceKind k) { return std::find(kinds.begin(), kinds.end(), k) != kinds.end(); });
+  };
+  if (!has({v1::EVIDENCE_KIND_NI_PROOF})) {
+    warnings.push_back({"missing_ni_proof", "evidence_ids", "the file has no proof of National Insurance number"});
+  }
+  if (!has({v1::EVIDENCE_KIND_RIGHT_TO_WORK, v1::EVIDENCE_KIND_PASSPORT})) {
+    warnings.push_back({"missing_right_to_work", "evidence_ids", "the file has no proof of the right to work"});
+  }
+
+  // Action plan agreed within one month of the start.
+  Result<std::vector<v1::Record>> plans = store_->ParticipantRecords(participant_id, v1::RECORD_TYPE_ACTION_PLAN);
+  if (!plans.ok()) return plans.status();
+  std::string start = participant->participant().registered_on();
+  bool agreed_in_time = false;
+  for (const v1::Record& r : *plans) {
+    const v1::ActionPlan& p = r.action_plan();
+    if (!p.started_on().empty()) start = std::min(start, p.started_on());
+  }
+  const std::string deadline = MonthAfter(start);
+  for (const v1::Record& r : *plans) {
+    const v1::ActionPlan& p = r.action_plan();
+    if (p.status() != v1::PLAN_STATUS_DRAFT && !p.agreed_on().empty() && p.agreed_on() <= deadline) {
+      agreed_in_time = true;
+    }
+  }
+  if (!agreed_in_time && Today() > deadline) {
+    warnings.push_back(
+        {"action_plan_not_agreed_within_one_month", "action_plan",
+         "no action plan was agreed within one month of the start (" + start + "; due by " + deadline + ")"});
+  }
+  return warnings;
+}
+
+Result<v1::Record> Device::RecordBarrier(v1::Barrier barrier) {
+  if (barrier.status() == v1::BARRIER_STATUS_UNSPECIFIED) barrier.set_status(v1::BARRIER_STATUS_IDENTIFIED);
+  if (barrier.identified_on().empty()) barrier.set_identified_on(Today());
+  return Create(*this, v1::RECORD_TYPE_BARRIER, barrier);
+}
+
+Result<v1::Record> Device::SetSegment(v1::Segment segment) {
+  if (segment.set_on().empty()) segment.set_set_on(Today());
+  return Create(*this, v1::RECORD_TYPE_SEGMENT, segment);
+}
+
+Result<v1::Record> Device::RecordAssessment(v1::Assessment assessment) {
+  if (assessment.completed_on().empty()) assessment.set_completed_on(Today());
+  if (assessment.assessor().empty()) assessment.set_assessor(user_name());
+  if (assessment.instrument_version() == 0 && !assessment.instrument_id().empty()) {
+    // The newest version of the instrument held that is not retired.
+    Result<std::vector<v1::Record>> instruments = store_->RecordsOfType(v1::RECORD_TYPE_INSTRUMENT);
+    if (!instruments.ok()) return instruments.status();
+    for (const v1::Record& r : *instruments) {
+      const v1::Instrument& i = r.instrument();
+      if (i.instrument_id() == assessment.instrument_id() && !i.retired() &&
+          i.version() > assessment.instrument_version()) {
+        assessment.set_instrument_version(i.version());
+      }
+    }
+  }
+  return Create(*this, v1::RECORD_TYPE_ASSESSMENT, assessment);
+}
+
+Result<DistanceTravelled> Device::ComputeDistanceTravelled(const Uuid& participant_id,
+                                                           const std::string& instrument_id) {
+  OUTREACH_RETURN_IF_ERROR(
+      Linked(*store_, participant_id.raw(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+  Result<std::vector<v1::Record>> all = store_->ParticipantRecords(participant_id, v1::RECORD_TYPE_ASSESSMENT);
+  if (!all.ok()) return all.status();
+  std::vector<const v1::Record*> done;
+  for (const v1::Record& r : *all) {
+    if (r.assessment().instrument_id() == instrument_id) done.push_back(&r);
+  }
+  if (done.empty()) {
+    return Status::NotFound("the participant has no '" + instrument_id + "' assessment", "instrument_id");
+  }
+  // Ordered by completion date; creation order breaks ties.
+  std::stable_sort(done.begin(), done.end(), [](const v1::Record* a, const v1::Record* b) {
+    return a->assessment().completed_on() < b->assessment().completed_on();
+  });
+  const v1::Assessment& base = done.front()->assessment();
+  const v1::Assessment& last = done.back()->assessment();
+  DistanceTravelled out;
+  out.instrument_id = instrument_id;
+  out.baseline_id = *Uuid::FromBytes(done.front()->id());
+  out.latest_id = *Uuid::FromBytes(done.back()->id());
+  out.baseline_on = base.completed_on();
+  out.latest_on = last.completed_on();
+  for (const v1::DomainScore& b : base.scores()) {
+    auto l = std::find_if(last.scores().begin(), last.scores().end(),
+                          [&](const v1::DomainScore& s) { return s.domain() == b.domain(); });
+    if (l == last.scores().end()) continue;
+    out.domains.push_back({b.domain(), b.score(), l->score(), l->score() - b.score()});
+    out.total_baseline += b.score();
+    out.total_latest += l->score();
+  }
+  out.total_change = out.total_latest - out.total_baseline;
+  return out;
+}
+
+Result<v1::Record> Device::CreateActionPlan(v1::ActionPlan plan) {
+  if (plan.status() == v1::PLAN_STATUS_UNSPECIFIED) plan.set_status(v1::PLAN_STATUS_DRAFT);
+  if (plan.started_on().empty()) {
+    Result<v1::Record> p = Linked(*store_, plan.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id");
+    if (!p.ok()) return p.status();
+    plan.set_started_on(p->participant().registered_on());
+  }
+  if (plan.status() != v1::PLAN_STATUS_DRAFT) {
+    if (plan.agreed_on().empty()) plan.set_agreed_on(Today());
+    if (plan.agreed_by().empty()) plan.set_agreed_by(user_name());
+  }
+  return Create(*this, v1::RECORD_TYPE_ACTION_PLAN, plan);
+}
+
+Result<v1::Record> Device::AddActionStep(v1::ActionStep step) {
+  if (step.status() == v1::STEP_STATUS_UNSPECIFIED) step.set_status(v1::STEP_STATUS_OPEN);
+  if (step.participant_id().empty()) {
+    Result<v1::Record> plan = Linked(*store_, step.plan_id(), v1::RECORD_TYPE_ACTION_PLAN, "plan_id");
+    if (!plan.ok()) return plan.status();
+    step.set_participant_id(plan->action_plan().participant_id());
+  }
+  if (step.status() == v1::STEP_STATUS_DONE && step.completed_on().empty()) step.set_completed_on(Today());
+  return Create(*this, v1::RECORD_TYPE_ACTION_STEP, step);
+}
+
+Result<v1::Record> Device::CreateSession(v1::Session session) {
+  if (session.duration_min() == 0) session.set_duration_min(60);
+  if (session.status() == v1::SESSION_STATUS_UNSPECIFIED) session.set_status(v1::SESSION_STATUS_SCHEDULED);
+  if (session.facilitator().empty()) session.set_facilitator(user_name());
+  return Create(*this, v1::RECORD_TYPE_SESSION, session);
+}
+
+Result<v1::Record> Device::BookSession(v1::Booking booking) {
+  if (booking.status() == v1::BOOKING_STATUS_UNSPECIFIED) booking.set_status(v1::BOOKING_STATUS_BOOKED);
+  if (booking.booked_on().empty()) booking.set_booked_on(Today());
+  return Create(*this, v1::RECORD_TYPE_BOOKING, booking);
+}
+
+Result<v1::Record> Device::MarkAttendance(v1::Attendance attendance) {
+  if (attendance.marked_by() == v1::MARKED_BY_UNSPECIFIED) attendance.set_marked_by(v1::MARKED_BY_ADVISER);
+  if (attendance.marked_at().empty()) attendance.set_marked_at(Now(*this));
+  if (attendance.session_id().size() != Uuid::kSize) {
+    return Status::InvalidArgument("session_id",
+                                   attendance.session_id().empty() ? "is required" : "is not a record id");
+  }
+  if (attendance.participant_id().size() != Uuid::kSize) {
+    return Status::InvalidArgument("participant_id",
+                                   attendance.participant_id().empty() ? "is required" : "is not a record id");
+  }
+  // A keyed register: one row per (session, participant), the same id on every device.
+  const Uuid id = Uuid::Derive("attendance", attendance.session_id() + attendance.participant_id());
+  Result<std::optional<v1::Record>> existing = store_->Get(id);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value() && !(*existing)->deleted()) {
+    Result<v1::Record> next = PrepareUpdate(*this, **existing, attendance);
+    if (!next.ok()) return next.status();
+    return CommitOne(*store_, std::move(next).value());
+  }
+  Result<v1::Record> record = PrepareCreate(*this, v1::RECORD_TYPE_ATTENDANCE, attendance, id);
+  if (!record.ok()) return record.status();
+  return CommitOne(*store_, std::move(record).value());
+}
+
+Result<v1::Record> Device::SignInByReference(const Uuid& session_id, std::string_view reference) {
+  Result<ReferenceNumber> ref = ReferenceNumber::Parse(reference);
+  if (!ref.ok()) return ref.status();
+  Result<std::optional<v1::Record>> person = store_->FindParticipantByReference(ref->ToString());
+  if (!person.ok()) return person.status();
+  if (!person->has_value()) {
+    return Status::NotFound("nobody with reference " + ref->ToString() + " on this device", "reference");
+  }
+  const Uuid id = Uuid::Derive("attendance", session_id.raw() + (*person)->id());
+  Result<std::optional<v1::Record>> existing = store_->Get(id);
+  if (!existing.ok()) return existing.status();
+  // Already marked by an adviser: their mark outranks a kiosk's, so it stands.
+  if (existing->has_value() && (*existing)->attendance().marked_by() == v1::MARKED_BY_ADVISER) return **existing;
+  v1::Attendance a;
+  a.set_session_id(session_id.raw());
+  a.set_participant_id((*person)->id());
+  a.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
+  a.set_marked_by(v1::MARKED_BY_KIOSK);
+  return MarkAttendance(a);
+}
+
+Result<v1::Record> Device::LogContact(v1::ContactAttempt attempt) {
+  if (attempt.attempted_at().empty()) attempt.set_attempted_at(Now(*this));
+  return Create(*this, v1::RECORD_TYPE_CONTACT_ATTEMPT, attempt);
+}
+
+Result<v1::Record> Device::MakeReferral(v1::Referral referral) {
+  if (referral.status() == v1::REFERRAL_STATUS_UNSPECIFIED) referral.set_status(v1::REFERRAL_STATUS_MADE);
+  if (referral.made_on().empty()) referral.set_made_on(Today());
+  return Create(*this, v1::RECORD_TYPE_REFERRAL, referral);
+}
+
+Result<v1::Record> Device::MoveReferral(const Uuid& referral_id, v1::ReferralStatus to, std::string detail) {
+  Result<v1::Record> current = Linked(*store_, referral_id.raw(), v1::RECORD_TYPE_REFERRAL, "referral_id");
+  if (!current.ok()) return current.status();
+  v1::Referral r = current->referral();
+  r.set_status(to);
+  if (to == v1::REFERRAL_STATUS_REJECTED) r.set_rejection_reason(detail);
+  if (to == v1::REFERRAL_STATUS_FIRST_APPOINTMENT) r.set_first_appointment_on(detail.empty() ? Today() : detail);
+  if (to == v1::REFERRAL_STATUS_COMPLETED && !detail.empty()) r.set_feedback(detail);
+  return Update(referral_id, r);
+}
+
+Result<v1::Record> Device::RequestSpend(v1::SupportSpend spend) {
+  if (spend.status() == v1::SPEND_STATUS_UNSPECIFIED) spend.set_status(v1::SPEND_STATUS_REQUESTED);
+  if (spend.requested_on().empty()) spend.set_requested_on(Today());
+  return Create(*this, v1::RECORD_TYPE_SUPPORT_SPEND, spend);
+}
+
+Result<v1::Record> Device::DecideSpend(const Uuid& spend_id, v1::SpendStatus to, std::string decided_by,
+                                       std::string refusal_reason) {
+  Result<v1::Record> current = Linked(*store_, spend_id.raw(), v1::RECORD_TYPE_SUPPORT_SPEND, "spend_id");
+  if (!current.ok()) return current.status();
+  v1::SupportSpend s = current->support_spend();
+  s.set_status(to);
+  s.set_decided_by(decided_by.empty() ? user_name() : decided_by);
+  if (to == v1::SPEND_STATUS_REFUSED) s.set_refusal_reason(refusal_reason);
+  return Update(spend_id, s);
+}
+
+Result<v1::Record> Device::RecordOutcome(v1::Outcome outcome) {
+  if (outcome.status() == v1::OUTCOME_STATUS_UNSPECIFIED) outcome.set_status(v1::OUTCOME_STATUS_REPORTED);
+  if (outcome.achieved_on().empty()) outcome.set_achieved_on(Today());
+  return Create(*this, v1::RECORD_TYPE_OUTCOME, outcome);
+}
+
+Result<v1::Record> Device::MoveOutcome(const Uuid& outcome_id, v1::OutcomeStatus to, std::string detail) {
+  Result<v1::Record> current = Linked(*store_, outcome_id.raw(), v1::RECORD_TYPE_OUTCOME, "outcome_id");
+  if (!current.ok()) return current.status();
+  v1::Outcome o = current->outcome();
+  o.set_status(to);
+  if (to == v1::OUTCOME_STATUS_REJECTED) o.set_rejection_reason(detail);
+  return Update(outcome_id, o);
+}
+
+Result<v1::Record> Device::AddCaseNote(v1::CaseNote note) {
+  if (note.sensitivity() == v1::NOTE_SENSITIVITY_UNSPECIFIED) note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
+  if (note.written_at().empty()) note.set_written_at(Now(*this));
+  if (note.author().empty()) note.set_author(user_name());
+  return Create(*this, v1::RECORD_TYPE_CASE_NOTE, note);
+}
+
+Result<v1::Record> Device::ExitParticipant(v1::Exit exit) {
+  if (exit.exited_on().empty()) exit.set_exited_on(Today());
+  Result<v1::Record> person = Linked(*store_, exit.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id");
+  if (!person.ok()) return person.status();
+  if (person->participant().status() != v1::PARTICIPANT_STATUS_ACTIVE) {
+    return Status::FailedPrecondition("the participant is not active", "participant_id");
+  }
+  Result<v1::Record> record = PrepareCreate(*this, v1::RECORD_TYPE_EXIT, exit, Uuid::NewV7());
+  if (!record.ok()) return record.status();
+  v1::Record exited = *person;
+  exited.mutable_participant()->set_status(v1::PARTICIPANT_STATUS_EXITED);
+  // The exit and the participant's new status commit together.
+  Result<std::vector<v1::Record>> out =
+      store_->Commit({RecordEdit{std::move(record).value()}, RecordEdit{std::move(exited)}});
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+Result<v1::Record> Device::ReopenParticipant(const Uuid& participant_id, std::string reopened_on) {
+  Result<v1::Record> person = Linked(*store_, participant_id.raw(), v1::RECORD_TYPE_PARTICIPANT, "participant_id");
+  if (!person.ok()) return person.status();
+  if (person->participant().status() != v1::PARTICIPANT_STATUS_EXITED) {
+    return Status::FailedPrecondition("the participant has not exited", "participant_id");
+  }
+  Result<std::vector<v1::Record>> exits = store_->ParticipantRecords(participant_id, v1::RECORD_TYPE_EXIT);
+  if (!exits.ok()) return exits.status();
+  const v1::Record* open_exit = nullptr;
+  for (const v1::Record& r : *exits) {
+    if (r.exit().reopened_on().empty()) open_exit = &r;
+  }
+  if (open_exit == nullptr) return Status::FailedPrecondition("no exit to re-open", "participant_id");
+  v1::Exit e = open_exit->exit();
+  e.set_reopened_on(reopened_on.empty() ? Today() : reopened_on);
+  Result<v1::Record> exit_edit = PrepareUpdate(*this, *open_exit, e);
+  if (!exit_edit.ok()) return exit_edit.status();
+  v1::Record active = *person;
+  active.mutable_participant()->set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+  Result<std::vector<v1::Record>> out =
+      store_->Commit({RecordEdit{std::move(active)}, RecordEdit{std::move(exit_edit).value()}});
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+Result<v1::Record> Device::ResolveConflict(const Uuid& conflict_id, v1::ConflictStatus resolution) {
+  Result<v1::Record> conflict = Linked(*store_, conflict_id.raw(), v1::RECORD_TYPE_CONFLICT, "conflict_id");
+  if (!conflict.ok()) return conflict.status();
+  v1::Conflict c = conflict->conflict();
+  if (c.status() != v1::CONFLICT_STATUS_OPEN) {
+    return Status::FailedPrecondition("the conflict is already resolved", "conflict_id");
+  }
+  if (resolution != v1::CONFLICT_STATUS_KEPT_WINNER && resolution != v1::CONFLICT_STATUS_TOOK_LOSER) {
+    return Status::InvalidArgument("resolution", "must be kept_winner or took_loser");
+  }
+  c.set_status(resolution);
+  c.set_resolved_by(user_name());
+  std::vector<RecordEdit> edits;
+  edits.push_back({MakeRecord(conflict_id, v1::RECORD_TYPE_CONFLICT, c)});
+  if (resolution == v1::CONFLICT_STATUS_TOOK_LOSER) {
+    Result<Uuid> target_id = Uuid::FromBytes(c.record_id());
+    if (!target_id.ok()) return Status::InvalidArgument("record_id", "the conflict names no record");
+    Result<v1::Record> target = LiveRecord(*store_, *target_id, "record_id");
+    if (!target.ok()) return target.status();
+    OUTREACH_RETURN_IF_ERROR(ApplyField(MutableRecordBody(&*target), c.field(), c.losing_value()));
+    edits.push_back({std::move(target).value()});
+  }
+  Result<std::vector<v1::Record>> out = store_->Commit(edits);
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+// ---------------------------------------------------------------- queries
+
+Result<std::vector<v1::Record>> Device::ListParticipants() {
+  return store_->RecordsOfType(v1::RECORD_TYPE_PARTICIPANT);
+}
+
+Result<std::vector<v1::Record>> Device::Caseload(std::string adviser) {
+  return store_->ParticipantsHeldBy(adviser.empty() ? user_name() : adviser);
+}
+
+Result<std::vector<SessionRegister>> Device::SessionsAtVenue(const Uuid& venue_id, std::string day) {
+  if (day.empty()) day = Today();
+  if (!ParseDate(day)) return Status::InvalidArgument("day", "'" + day + "' is not a real date in the form YYYY-MM-DD");
+  Result<std::vector<v1::Record>> sessions = store_->SessionsAt(venue_id, day);
+  if (!sessions.ok()) return sessions.status();
+  std::vector<SessionRegister> out;
+  for (v1::Record& s : *sessions) {
+    const Uuid sid = *Uuid::FromBytes(s.id());
+    std::map<std::string, RegisterLine> lines;  // by participant id
+    Result<std::vector<v1::Record>> bookings = store_->BookingsOf(sid);
+    Result<std::vector<v1::Record>> marks = store_->AttendanceOf(sid);
+    if (!bookings.ok()) return bookings.status();
+    if (!marks.ok()) return marks.status();
+    for (v1::Record& b : *bookings) lines[b.booking().participant_id()].booking = std::move(b);
+    for (v1::Record& a : *marks) lines[a.attendance().participant_id()].attendance = std::move(a);
+    SessionRegister reg;
+    reg.session = std::move(s);
+    for (auto& [pid, line] : lines) {
+      Result<std::optional<v1::Record>> p = store_->Get(*Uuid::FromBytes(pid));
+      if (!p.ok()) return p.status();
+      if (!p->has_value()) continue;  // not visible on this device
+      line.participant = std::move(**p);
+      reg.lines.push_back(std::move(line));
+    }
+    std::sort(reg.lines.begin(), reg.lines.end(), [](const RegisterLine& a, const RegisterLine& b) {
+      const auto& x = a.participant.participant();
+      const auto& y = b.participant.participant();
+      return std::tie(x.family_name(), x.given_name()) < std::tie(y.family_name(), y.given_name());
+    });
+    out.push_back(std::move(reg));
+  }
+  return out;
+}
+
+Result<std::vector<TimelineEntry>> Device::Timeline(const Uuid& participant_id) {
+  OUTREACH_RETURN_IF_ERROR(
+      Linked(*store_, participant_id.raw(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+  Result<std::vector<client::DatedRecord>> rows = store_->Timeline(participant_id);
+  if (!rows.ok()) return rows.status();
+  std::vector<TimelineEntry> out;
+  for (auto& r : *rows) out.push_back({std::move(r.on), std::move(r.record)});
+  return out;
+}
+
+Result<std::vector<NotSeen>> Device::NotSeenFor(int days) {
+  if (days < 0) return Status::InvalidArgument("days", "must not be negative");
+  Result<std::vector<client::DatedRecord>> rows = store_->LastSeen();
+  if (!rows.ok()) return rows.status();
+  const std::string today = Today();
+  std::vector<NotSeen> out;
+  for (auto& r : *rows) {  // oldest sighting first
+    int since = DaysBetween(r.on, today);
+    if (since >= days) out.push_back({std::move(r.record), r.on, since});
+  }
+  return out;
+}
+
+Result<std::vector<OverduePlan>> Device::OverdueActionPlans() {
+  const std::string today = Today();
+  const std::string month_ago = journey::FormatDate(journey::AddMonths(*ParseDate(today), -1));
+  Result<std::vector<client::OverdueItem>> items = store_->OverduePlans(today, month_ago);
+  if (!items.ok()) return items.status();
+  std::vector<OverduePlan> out;
+  for (auto& i : *items) {
+    OverduePlan p;
+    p.plan = std::move(i.plan);
+    p.step = std::move(i.step);
+    p.reason = i.reason;
+    p.due_on = i.reason == "not_agreed_within_one_month" ? MonthAfter(i.date) : i.date;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<std::vector<v1::Record>> Device::FindParticipants(std::string_view name) {
+  OUTREACH_RETURN_IF_ERROR(Required(std::string(name), "name"));
+  return store_->FindParticipantsByName(std::string(name));
+}
+
+Result<std::optional<v1::Record>> Device::FindByReference(std::string_view reference) {
+  Result<ReferenceNumber> ref = ReferenceNumber::Parse(reference);
+  if (!ref.ok()) return ref.status();
+  return store_->FindParticipantByReference(ref->ToString());
+}
+
+Result<std::vector<v1::Record>> Device::ParticipantRecords(const Uuid& participant_id, v1::RecordType type) {
+  return store_->ParticipantRecords(participant_id, type);
+}
+
+Result<std::vector<v1::Record>> Device::Export() {
+  return store_->AllRecords();
+}
+
+Result<std::vector<v1::Record>> Device::OpenConflicts() {
+  Result<std::vector<v1::Record>> all = store_->RecordsOfType(v1::RECORD_TYPE_CONFLICT);
+  if (!all.ok()) return all;
+  std::vector<v1::Record> open;
+  for (v1::Record& r : *all) {
+    if (r.conflict().status() == v1::CONFLICT_STATUS_OPEN) open.push_back(std::move(r));
+  }
+  return open;
+}
+
+Result<std::vector<RejectedChange>> Device::RejectedChanges() {
+  return store_->RejectedChanges();
+}
+
+}  // namespace outreach

@@ -1,0 +1,110 @@
+#include "client/journey/validate.h"
+
+#include <cctype>
+
+#include "client/journey/dates.h"
+#include "common/uuid.h"
+
+namespace outreach::journey {
+
+using google::protobuf::FieldDescriptor;
+
+namespace {
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool IsDateField(const std::string& name) {
+  return EndsWith(name, "_on") || EndsWith(name, "_date") || name == "date_of_birth";
+}
+
+bool IsIdField(const std::string& name) {
+  return EndsWith(name, "_id") || EndsWith(name, "_ids") || name == "supersedes" || name == "merged_into";
+}
+
+Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f, int index) {
+  const auto* r = body.GetReflection();
+  const std::string& name = f->name();
+  switch (f->type()) {
+    case FieldDescriptor::TYPE_STRING: {
+      std::string v = index < 0 ? r->GetString(body, f) : r->GetRepeatedString(body, f, index);
+      if (v.empty()) return Status::Ok();
+      if (IsDateField(name) && !ParseDate(v)) {
+        return Status::InvalidArgument(name, "'" + v + "' is not a real date in the form YYYY-MM-DD");
+      }
+      if (EndsWith(name, "_at") && !ParseInstant(v)) {
+        return Status::InvalidArgument(name, "'" + v + "' is not a date and time in the form YYYY-MM-DDTHH:MM");
+      }
+      return Status::Ok();
+    }
+    case FieldDescriptor::TYPE_BYTES: {
+      std::string v = index < 0 ? r->GetString(body, f) : r->GetRepeatedString(body, f, index);
+      if (!v.empty() && IsIdField(name) && v.size() != Uuid::kSize) {
+        return Status::InvalidArgument(name, "is not a record id (16 bytes)");
+      }
+      return Status::Ok();
+    }
+    case FieldDescriptor::TYPE_ENUM: {
+      int v = index < 0 ? r->GetEnumValue(body, f) : r->GetRepeatedEnumValue(body, f, index);
+      if (f->enum_type()->FindValueByNumber(v) == nullptr || (index >= 0 && v == 0)) {
+        return Status::InvalidArgument(name, std::to_string(v) + " is not a known " + f->enum_type()->name());
+      }
+      return Status::Ok();
+    }
+    default: return Status::Ok();
+  }
+}
+
+}  // namespace
+
+Result<std::string> NormaliseNiNumber(std::string_view text) {
+  std::string ni;
+  for (char c : text) {
+    if (c == ' ') continue;
+    ni.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  bool ok = ni.size() == 9;
+  for (size_t i = 0; ok && i < 9; ++i) {
+    unsigned char c = static_cast<unsigned char>(ni[i]);
+    if (i < 2)
+      ok = std::isalpha(c) != 0;
+    else if (i < 8)
+      ok = std::isdigit(c) != 0;
+    else
+      ok = c >= 'A' && c <= 'D';
+  }
+  if (!ok) {
+    return Status::InvalidArgument("ni_number", "'" + std::string(text) +
+                                                    "' is not a National Insurance number (two letters, six digits, "
+                                                    "A-D; e.g. QQ123456C)");
+  }
+  return ni;
+}
+
+Status CheckForms(const google::protobuf::Message& body) {
+  const auto* d = body.GetDescriptor();
+  const auto* r = body.GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->is_repeated()) {
+      for (int j = 0; j < r->FieldSize(body, f); ++j) OUTREACH_RETURN_IF_ERROR(CheckOne(body, f, j));
+    } else {
+      OUTREACH_RETURN_IF_ERROR(CheckOne(body, f, -1));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Required(const std::string& value, const char* field) {
+  for (char c : value) {
+    if (!std::isspace(static_cast<unsigned char>(c))) return Status::Ok();
+  }
+  return Status::InvalidArgument(field, "is required");
+}
+
+Status RequiredEnum(int value, const char* field) {
+  return value == 0 ? Status::InvalidArgument(field, "is required") : Status::Ok();
+}
+
+}  // namespace outreach::journey

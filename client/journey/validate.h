@@ -1,0 +1,30 @@
+// Checks on the form of record bodies, shared by every journey operation.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace outreach::journey {
+
+// Two letters, six digits, one letter A-D (e.g. QQ123456C); spaces and lower case are
+// accepted on input. Returns the stored form (upper case, no spaces). Errors name
+// "ni_number".
+Result<std::string> NormaliseNiNumber(std::string_view text);
+
+// Checks every set field of `body` by its declared form, naming the field on refusal:
+// - dates (names ending in _on or _date, and date_of_birth) are strict real YYYY-MM-DD;
+// - instants (names ending in _at) are YYYY-MM-DDTHH:MM (RFC 3339 extensions allowed);
+// - record ids (bytes named *_id, *_ids, supersedes, merged_into) are 16 bytes;
+// - enum values are ones the schema declares.
+Status CheckForms(const google::protobuf::Message& body);
+
+// `value` is not blank.
+Status Required(const std::string& value, const char* field);
+// An enum field was given (not its UNSPECIFIED zero).
+Status RequiredEnum(int value, const char* field);
+
+}  // namespace outreach::journey

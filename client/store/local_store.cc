@@ -1,0 +1,1203 @@
+#include "client/store/local_store.h"
+
+#include <google/protobuf/empty.pb.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "client/store/schema.h"
+#include "common/field_value.h"
+#include "common/record_registry.h"
+#include "common/reference.h"
+
+namespace outreach::client {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+namespace {
+
+std::string Blob(sqlite3_stmt* s, int col) {
+  const void* p = sqlite3_column_blob(s, col);
+  int n = sqlite3_column_bytes(s, col);
+  return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+}
+
+std::string Text(sqlite3_stmt* s, int col) {
+  const unsigned char* p = sqlite3_column_text(s, col);
+  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
+}
+
+Uuid UuidColumn(sqlite3_stmt* s, int col) {
+  Result<Uuid> id = Uuid::FromBytes(Blob(s, col));
+  return id.ok() ? *id : Uuid();
+}
+
+// The body field that dates a record on a timeline (empty: none).
+const char* DateFieldName(int type) {
+  switch (type) {
+    case v1::RECORD_TYPE_PARTICIPANT: return "registered_on";
+    case v1::RECORD_TYPE_CONSENT: return "given_on";
+    case v1::RECORD_TYPE_EVIDENCE_ITEM: return "captured_on";
+    case v1::RECORD_TYPE_VALIDATION: return "status_changed_on";
+    case v1::RECORD_TYPE_ASSESSMENT: return "completed_on";
+    case v1::RECORD_TYPE_BARRIER: return "identified_on";
+    case v1::RECORD_TYPE_SEGMENT: return "set_on";
+    case v1::RECORD_TYPE_ACTION_PLAN: return "started_on";
+    case v1::RECORD_TYPE_ACTION_STEP: return "due_on";
+    case v1::RECORD_TYPE_SESSION: return "starts_at";
+    case v1::RECORD_TYPE_BOOKING: return "booked_on";
+    case v1::RECORD_TYPE_ATTENDANCE: return "marked_at";
+    case v1::RECORD_TYPE_CONTACT_ATTEMPT: return "attempted_at";
+    case v1::RECORD_TYPE_REFERRAL: return "made_on";
+    case v1::RECORD_TYPE_SUPPORT_SPEND: return "requested_on";
+    case v1::RECORD_TYPE_OUTCOME: return "achieved_on";
+    case v1::RECORD_TYPE_CASE_NOTE: return "written_at";
+    case v1::RECORD_TYPE_EXIT: return "exited_on";
+    case v1::RECORD_TYPE_ENQUIRY: return "received_at";
+    default: return "";
+  }
+}
+
+std::string StringField(const Message& body, const char* name) {
+  const FieldDescriptor* f = body.GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr || f->type() != FieldDescriptor::TYPE_STRING || f->is_repeated()) return std::string();
+  return body.GetReflection()->GetString(body, f);
+}
+
+// Lower-case ASCII letters and digits, every other run of characters one space.
+std::string NameKey(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || u >= 0x80) {
+      out.push_back(static_cast<char>(std::tolower(u)));
+    } else if (!out.empty() && out.back() != ' ') {
+      out.push_back(' ');
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+bool IsRestrictedNote(int type, const Message& body) {
+  if (type != v1::RECORD_TYPE_CASE_NOTE) return false;
+  return static_cast<const v1::CaseNote&>(body).sensitivity() == v1::NOTE_SENSITIVITY_RESTRICTED;
+}
+
+std::unique_ptr<Message> NewBody(int type) {
+  std::unique_ptr<Message> body = NewRecordBody(static_cast<v1::RecordType>(type));
+  if (body == nullptr) body = std::make_unique<google::protobuf::Empty>();  // unknown type: fields kept as bytes
+  return body;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- helpers
+
+// A cached statement in use: bindings by position from 1; reset when it goes out of scope.
+class LocalStore::Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  ~Stmt() {
+    if (s_ != nullptr) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return s_ != nullptr; }
+  sqlite3_stmt* get() const { return s_; }
+  Stmt& Int(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Blob(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Text(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  int Step() { return sqlite3_step(s_); }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back unless committed.
+class LocalStore::Txn {
+ public:
+  explicit Txn(LocalStore* store) : store_(store) { status_ = store_->Exec("BEGIN IMMEDIATE"); }
+  ~Txn() {
+    if (status_.ok() && !done_) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  const Status& status() const { return status_; }
+  Status Commit() {
+    done_ = true;
+    Status s = store_->Exec("COMMIT");
+    if (!s.ok()) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  }
+
+ private:
+  LocalStore* store_;
+  Status status_;
+  bool done_ = false;
+};
+
+// A record as held in the `record` table, with its body decoded.
+struct LocalStore::Row {
+  bool exists = false;
+  Uuid id;
+  int type = 0;
+  std::string hub_id;
+  bool deleted = false;
+  bool erased = false;
+  std::unique_ptr<Message> body;
+  uint64_t created_hlc = 0;
+
+  v1::Record ToRecord() const {
+    v1::Record r;
+    r.set_id(id.raw());
+    r.set_type(static_cast<v1::RecordType>(type));
+    r.set_hub_id(hub_id);
+    r.set_deleted(deleted);
+    r.set_erased(erased);
+    if (Message* b = MutableRecordBody(&r)) {
+      b->CopyFrom(*body);
+    } else {
+      // Unknown type: the body rides in Record's unknown fields under its type number,
+      // exactly where a newer build would put it.
+      std::string bytes;
+      body->SerializeToString(&bytes);
+      r.GetReflection()->MutableUnknownFields(&r)->AddLengthDelimited(type, bytes);
+    }
+    return r;
+  }
+};
+
+LocalStore::LocalStore(const StoreOptions& options)
+    : path_(options.path), fallback_user_(options.user_name), clock_(options.clock) {}
+
+LocalStore::~LocalStore() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  if (db_ != nullptr) sqlite3_close(db_);
+}
+
+Status LocalStore::Error(const char* what) {
+  int code = sqlite3_errcode(db_);
+  std::string msg = std::string(what) + " (" + path_ + "): " + sqlite3_errmsg(db_);
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) return Status::DataLoss(msg);
+  return Status::IoError(msg);
+}
+
+Status LocalStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IoError("database " + path_ + ": " + msg);
+  }
+  return Status::Ok();
+}
+
+sqlite3_stmt* LocalStore::Prepare(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) return nullptr;
+  statements_.emplace(sql, stmt);
+  return stmt;
+}
+
+Status LocalStore::Done(sqlite3_stmt* stmt, const char* what) {
+  if (stmt == nullptr) return Error(what);
+  Stmt s(stmt);
+  return s.Step() == SQLITE_DONE ? Status::Ok() : Error(what);
+}
+
+// ---------------------------------------------------------------- open, migrate, seed
+
+Result<std::unique_ptr<LocalStore>> LocalStore::Open(const StoreOptions& options) {
+  if (options.path.empty()) return Status::InvalidArgument("path", "no database file given");
+  std::unique_ptr<LocalStore> store(new LocalStore(options));
+  std::lock_guard<std::mutex> lock(store->mu_);
+  OUTREACH_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+Status LocalStore::Init() {
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    return Error("cannot open database");
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  // WAL + synchronous=FULL: every commit is fsynced, so a committed edit survives a power
+  // cut (NORMAL could lose the last commits, i.e. an adviser's work).
+  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
+  OUTREACH_RETURN_IF_ERROR(Migrate());
+  OUTREACH_RETURN_IF_ERROR(InitStateIfNew());
+  return LoadCachedState();
+}
+
+Result<int> LocalStore::SchemaVersion() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(Prepare("PRAGMA user_version"));
+  if (!s.ok() || s.Step() != SQLITE_ROW) return Error("cannot read schema version");
+  return sqlite3_column_int(s.get(), 0);
+}
+
+Status LocalStore::Migrate() {
+  int version = 0;
+  {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &raw, nullptr) != SQLITE_OK) {
+      return Error("not a database");
+    }
+    if (sqlite3_step(raw) == SQLITE_ROW) version = sqlite3_column_int(raw, 0);
+    sqlite3_finalize(raw);
+  }
+  if (version > kSchemaVersion) {
+    return Status::FailedPrecondition(path_ + " has schema version " + std::to_string(version) +
+                                      ", newer than this build (" + std::to_string(kSchemaVersion) +
+                                      "); upgrade the app");
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= version) continue;
+    Txn txn(this);
+    OUTREACH_RETURN_IF_ERROR(txn.status());
+    OUTREACH_RETURN_IF_ERROR(Exec(m.sql));
+    if (m.rebuilds_projections) OUTREACH_RETURN_IF_ERROR(RebuildProjections());
+    std::string bump = "PRAGMA user_version=" + std::to_string(m.version);
+    OUTREACH_RETURN_IF_ERROR(Exec(bump.c_str()));
+    OUTREACH_RETURN_IF_ERROR(txn.Commit());
+  }
+  return Status::Ok();
+}
+
+Status LocalStore::InitStateIfNew() {
+  Stmt s(Prepare("SELECT 1 FROM sync_state WHERE key = 'device_id'"));
+  if (!s.ok()) return Error("cannot read sync state");
+  int rc = s.Step();
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc != SQLITE_DONE) return Error("cannot read sync state");
+  Txn txn(this);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  {
+    Stmt put(Prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES ('device_id', ?)"));
+    put.Blob(1, Uuid::NewV7().raw());
+    if (put.Step() != SQLITE_DONE) return Error("cannot write sync state");
+  }
+  OUTREACH_RETURN_IF_ERROR(SetStateText("reference_prefix", ReferenceNumber::RandomPrefix()));
+  OUTREACH_RETURN_IF_ERROR(SetStateInt("reference_counter", 0));
+  OUTREACH_RETURN_IF_ERROR(SetStateInt("hlc", 0));
+  OUTREACH_RETURN_IF_ERROR(SetStateInt("clock_offset_ms", 0));
+  OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", 0));
+  OUTREACH_RETURN_IF_ERROR(SeedReferenceData());
+  return txn.Commit();
+}
+
+// The "my-journey" instrument, version 1, as reference data: stored without a change or
+// outbox entry and with no field versions, so any server copy of it wins.
+Status LocalStore::SeedReferenceData() {
+  Row row;
+  row.id = Uuid::Derive("instrument", "my-journey/1");
+  row.type = v1::RECORD_TYPE_INSTRUMENT;
+  auto instrument = std::make_unique<v1::Instrument>();
+  instrument->set_instrument_id("my-journey");
+  instrument->set_version(1);
+  instrument->set_name("My Journey");
+  const std::pair<const char*, const char*> domains[] = {
+      {"communication", "Communication"},
+      {"confidence", "Confidence"},
+      {"managing_feelings", "Managing feelings"},
+      {"reliability", "Reliability"},
+      {"setting_and_achieving_goals", "Setting and achieving goals"},
+      {"working_with_others", "Working with others"},
+  };
+  for (const auto& [key, label] : domains) {
+    v1::InstrumentDomain* d = instrument->add_domains();
+    d->set_key(key);
+    d->set_label(label);
+    d->set_min_score(1);
+    d->set_max_score(6);
+  }
+  row.body = std::move(instrument);
+  return PutRow(row, 0);
+}
+
+Status LocalStore::LoadCachedState() {
+  {
+    Stmt s(Prepare("SELECT value FROM sync_state WHERE key = 'device_id'"));
+    if (!s.ok() || s.Step() != SQLITE_ROW) return Error("cannot read device id");
+    device_id_ = UuidColumn(s.get(), 0);
+  }
+  hub_id_.clear();
+  author_ = fallback_user_;
+  {
+    Stmt s(Prepare("SELECT device_id, hub_id, user_name FROM identity"));
+    if (!s.ok()) return Error("cannot read identity");
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) {
+      device_id_ = UuidColumn(s.get(), 0);
+      hub_id_ = Blob(s.get(), 1);
+      author_ = Text(s.get(), 2);
+    } else if (rc != SQLITE_DONE) {
+      return Error("cannot read identity");
+    }
+  }
+  Result<int64_t> hlc = StateInt("hlc");
+  if (!hlc.ok()) return hlc.status();
+  clock_.Restore(Hlc(static_cast<uint64_t>(*hlc)));
+  Result<int64_t> offset = StateInt("clock_offset_ms");
+  if (!offset.ok()) return offset.status();
+  clock_.SetOffsetMs(*offset);
+  return Status::Ok();
+}
+
+Result<int64_t> LocalStore::StateInt(const char* key) {
+  Stmt s(Prepare("SELECT value FROM sync_state WHERE key = ?"));
+  if (!s.ok()) return Error("cannot read sync state");
+  s.Text(1, key);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return int64_t{0};
+  if (rc != SQLITE_ROW) return Error("cannot read sync state");
+  return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
+}
+
+Status LocalStore::SetStateInt(const char* key, int64_t value) {
+  Stmt s(Prepare(
+      "INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  if (!s.ok()) return Error("cannot write sync state");
+  s.Text(1, key).Int(2, value);
+  return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write sync state");
+}
+
+Status LocalStore::SetStateText(const char* key, const std::string& value) {
+  Stmt s(Prepare(
+      "INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  if (!s.ok()) return Error("cannot write sync state");
+  s.Text(1, key).Text(2, value);
+  return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write sync state");
+}
+
+Status LocalStore::PersistClock() {
+  return SetStateInt("hlc", static_cast<int64_t>(clock_.Last().value()));
+}
+
+Uuid LocalStore::device_id() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return device_id_;
+}
+
+// ---------------------------------------------------------------- rows and projections
+
+Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
+  Stmt s(Prepare("SELECT type, hub_id, deleted, erased, body, created_hlc FROM record WHERE id = ?"));
+  if (!s.ok()) return Error("cannot read record");
+  s.Blob(1, id.raw());
+  Row row;
+  row.id = id;
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return row;
+  if (rc != SQLITE_ROW) return Error("cannot read record");
+  row.exists = true;
+  row.type = sqlite3_column_int(s.get(), 0);
+  row.hub_id = Blob(s.get(), 1);
+  row.deleted = sqlite3_column_int(s.get(), 2) != 0;
+  row.erased = sqlite3_column_int(s.get(), 3) != 0;
+  row.body = NewBody(row.type);
+  std::string bytes = Blob(s.get(), 4);
+  if (!row.body->ParseFromString(bytes)) return Status::DataLoss("record " + id.ToString() + " does not decode");
+  row.created_hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 5));
+  return row;
+}
+
+Status LocalStore::PutRow(const Row& row, uint64_t hlc) {
+  std::string body;
+  row.body->SerializeToString(&body);
+  std::string participant;
+  if (row.type == v1::RECORD_TYPE_PARTICIPANT) {
+    participant = row.id.raw();
+  } else if (const RecordTypeInfo* info = FindRecordType(static_cast<v1::RecordType>(row.type));
+             info != nullptr && info->participant_field != nullptr) {
+    participant = row.body->GetReflection()->GetString(*row.body, info->participant_field);
+  }
+  Stmt s(
+      Prepare("INSERT INTO record(id, type, hub_id, deleted, erased, body, participant_id, occurred_on, created_hlc, "
+              "updated_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET type = excluded.type, "
+              "hub_id = excluded.hub_id, deleted = excluded.deleted, erased = excluded.erased, body = excluded.body, "
+              "participant_id = excluded.participant_id, occurred_on = excluded.occurred_on, updated_hlc = "
+              "excluded.updated_hlc"));
+  if (!s.ok()) return Error("cannot write record");
+  s.Blob(1, row.id.raw()).Int(2, row.type).Blob(3, row.hub_id).Int(4, row.deleted).Int(5, row.erased).Blob(6, body);
+  if (participant.size() == Uuid::kSize) {
+    s.Blob(7, participant);
+  } else {
+    s.Null(7);
+  }
+  s.Text(8, StringField(*row.body, DateFieldName(row.type)));
+  s.Int(9, static_cast<int64_t>(row.exists ? row.created_hlc : hlc)).Int(10, static_cast<int64_t>(hlc));
+  if (s.Step() != SQLITE_DONE) return Error("cannot write record");
+  return WriteProjections(row);
+}
+
+Status LocalStore::WriteProjections(const Row& row) {
+  const std::string id = row.id.raw();
+  auto clear = [&](sqlite3_stmt* stmt) -> Status {
+    Stmt s(stmt);
+    if (!s.ok()) return Error("cannot clear projection");
+    s.Blob(1, id);
+    return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot clear projection");
+  };
+  const bool live = !row.deleted && !row.erased;
+  const Message& b = *row.body;
+  switch (row.type) {
+    case v1::RECORD_TYPE_PARTICIPANT: {
+      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM participant_p WHERE id = ?")));
+      if (!live) return Status::Ok();
+      const auto& p = static_cast<const v1::Participant&>(b);
+      Stmt s(Prepare(
+          "INSERT INTO participant_p(id, reference, given_name, family_name, date_of_birth, ni_number, adviser, "
+          "status, registered_on, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      if (!s.ok()) return Error("cannot write participant projection");
+      s.Blob(1, id).Text(2, p.reference()).Text(3, p.given_name()).Text(4, p.family_name());
+      s.Text(5, p.date_of_birth()).Text(6, p.ni_number()).Text(7, p.adviser()).Int(8, p.status());
+      s.Text(9, p.registered_on()).Text(10, NameKey(p.given_name() + " " + p.family_name()));
+      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write participant projection");
+    }
+    case v1::RECORD_TYPE_SESSION: {
+      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM session_p WHERE id = ?")));
+      if (!live) return Status::Ok();
+      const auto& p = static_cast<const v1::Session&>(b);
+      Stmt s(Prepare("INSERT INTO session_p(id, venue_id, day, starts_at) VALUES (?, ?, ?, ?)"));
+      if (!s.ok()) return Error("cannot write session projection");
+      s.Blob(1, id).Blob(2, p.venue_id()).Text(3, p.starts_at().substr(0, 10)).Text(4, p.starts_at());
+      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write session projection");
+    }
+    case v1::RECORD_TYPE_BOOKING: {
+      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM booking_p WHERE id = ?")));
+      if (!live) return Status::Ok();
+      const auto& p = static_cast<const v1::Booking&>(b);
+      Stmt s(Prepare("INSERT INTO booking_p(id, session_id, participant_id, status) VALUES (?, ?, ?, ?)"));
+      if (!s.ok()) return Error("cannot write booking projection");
+      s.Blob(1, id).Blob(2, p.session_id()).Blob(3, p.participant_id()).Int(4, p.status());
+      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write booking projection");
+    }
+    case v1::RECORD_TYPE_ATTENDANCE:
+    case v1::RECORD_TYPE_CONTACT_ATTEMPT: {
+      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM seen_p WHERE id = ?")));
+      std::string participant, day;
+      if (row.type == v1::RECORD_TYPE_ATTENDANCE) {
+        OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM attendance_p WHERE id = ?")));
+        if (!live) return Status::Ok();
+        const auto& a = static_cast<const v1::Attendance&>(b);
+        Stmt s(Prepare("INSERT INTO attendance_p(id, session_id, participant_id, status) VALUES (?, ?, ?, ?)"));
+        if (!s.ok()) return Error("cannot write attendance projection");
+        s.Blob(1, id).Blob(2, a.session_id()).Blob(3, a.participant_id()).Int(4, a.status());
+        if (s.Step() != SQLITE_DONE) return Error("cannot write attendance projection");
+        if (a.status() == v1::ATTENDANCE_STATUS_ATTENDED || a.status() == v1::ATTENDANCE_STATUS_LATE ||
+            a.status() == v1::ATTENDANCE_STATUS_LEFT_EARLY) {
+          participant = a.participant_id();
+          day = a.marked_at().substr(0, 10);
+        }
+      } else {
+        if (!live) return Status::Ok();
+        const auto& c = static_cast<const v1::ContactAttempt&>(b);
+        if (c.result() == v1::CONTACT_RESULT_REACHED) {
+          participant = c.participant_id();
+          day = c.attempted_at().substr(0, 10);
+        }
+      }
+      if (participant.empty() || day.empty()) return Status::Ok();
+      Stmt s(Prepare("INSERT INTO seen_p(id, participant_id, day) VALUES (?, ?, ?)"));
+      if (!s.ok()) return Error("cannot write seen projection");
+      s.Blob(1, id).Blob(2, participant).Text(3, day);
+      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write seen projection");
+    }
+    case v1::RECORD_TYPE_ACTION_PLAN: {
+      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM action_plan_p WHERE id = ?")));
+      if (!live) return Status::Ok();
+      const auto& p = static_cast<const v1::ActionPlan&>(b);
+      Stmt s(Prepare(
+          "INSERT INTO action_plan_p(id, participant_id, status, started_on, agreed_on, review_on) VALUES (?, ?, ?, "
+          "?, ?, ?)"));
+      if (!s.ok()) return Error("cannot write action plan projection");
+      s.Blob(1, id).Blob(2, p.participant_id()).Int(3, p.status()).Text(4, p.started_on()).Text(5, p.agreed_on());
+      s.Text(6, p.review_on());
+      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write action plan projection");
+    }
+    case v1::RECORD_TYPE_ACTION_STEP: {
+      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM action_step_p WHERE id = ?")));
+      if (!live) return Status::Ok();
+      const auto& p = static_cast<const v1::ActionStep&>(b);
+      Stmt s(Prepare("INSERT INTO action_step_p(id, plan_id, status, due_on) VALUES (?, ?, ?, ?)"));
+      if (!s.ok()) return Error("cannot write action step projection");
+      s.Blob(1, id).Blob(2, p.plan_id()).Int(3, p.status()).Text(4, p.due_on());
+      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write action step projection");
+    }
+    default: return Status::Ok();
+  }
+}
+
+// Rewrites every projection from the records held (used by migrations that add one).
+Status LocalStore::RebuildProjections() {
+  std::vector<Uuid> ids;
+  {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT id FROM record ORDER BY id", -1, &raw, nullptr) != SQLITE_OK) {
+      return Error("cannot list records");
+    }
+    while (sqlite3_step(raw) == SQLITE_ROW) ids.push_back(UuidColumn(raw, 0));
+    sqlite3_finalize(raw);
+  }
+  for (const Uuid& id : ids) {
+    Result<Row> row = LoadRow(id);
+    if (!row.ok()) return row.status();
+    OUTREACH_RETURN_IF_ERROR(WriteProjections(*row));
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- local edits
+
+Result<std::vector<v1::Record>> LocalStore::Commit(const std::vector<RecordEdit>& edits) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(this);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  Result<std::vector<v1::Record>> out = CommitLocked(edits);
+  if (!out.ok()) return out;
+  OUTREACH_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+Result<std::vector<v1::Record>> LocalStore::CommitNewParticipant(std::vector<RecordEdit> edits) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (edits.empty() || edits[0].record.type() != v1::RECORD_TYPE_PARTICIPANT) {
+    return Status::Internal("CommitNewParticipant needs a participant first");
+  }
+  Txn txn(this);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  Result<int64_t> counter = StateInt("reference_counter");
+  if (!counter.ok()) return counter.status();
+  std::string prefix;
+  {
+    Stmt s(Prepare("SELECT value FROM sync_state WHERE key = 'reference_prefix'"));
+    if (!s.ok() || s.Step() != SQLITE_ROW) return Error("cannot read reference prefix");
+    prefix = Text(s.get(), 0);
+  }
+  Result<std::string> reference = ReferenceNumber::Format(prefix, static_cast<uint64_t>(*counter) + 1);
+  if (!reference.ok()) return reference.status();
+  edits[0].record.mutable_participant()->set_reference(*reference);
+  OUTREACH_RETURN_IF_ERROR(SetStateInt("reference_counter", *counter + 1));
+  Result<std::vector<v1::Record>> out = CommitLocked(edits);
+  if (!out.ok()) return out;
+  OUTREACH_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<RecordEdit>& edits) {
+  std::vector<v1::Record> out;
+  int64_t next_seq = 0;
+  {
+    Stmt s(Prepare("SELECT coalesce(max(device_seq), 0) FROM change_log"));
+    if (!s.ok() || s.Step() != SQLITE_ROW) return Error("cannot read device sequence");
+    next_seq = sqlite3_column_int64(s.get(), 0) + 1;
+  }
+  for (const RecordEdit& edit : edits) {
+    Result<Uuid> id = Uuid::FromBytes(edit.record.id());
+    if (!id.ok()) return Status::Internal("edit without a record id");
+    Result<Row> loaded = LoadRow(*id);
+    if (!loaded.ok()) return loaded.status();
+    Row row = std::move(loaded).value();
+    const int type = edit.record.type();
+    if (row.exists && row.type != type) return Status::Internal("edit changes the type of record " + id->ToString());
+    std::unique_ptr<Message> after = NewBody(type);
+    if (const Message* given = RecordBody(edit.record)) after->CopyFrom(*given);
+
+    std::vector<v1::FieldValue> fields;
+    if (edit.op == v1::CHANGE_OP_UPSERT) {
+      fields = row.exists ? DiffFields(*row.body, *after) : AllFields(*after);
+      if (row.exists && fields.empty()) {  // nothing changed: nothing to log
+        out.push_back(row.ToRecord());
+        continue;
+      }
+    } else if (edit.op == v1::CHANGE_OP_DELETE) {
+      if (!row.exists) return Status::Internal("delete of a record not held");
+      if (row.deleted) {
+        out.push_back(row.ToRecord());
+        continue;
+      }
+    } else {
+      return Status::Internal("local edits are upserts or deletes");
+    }
+
+    const Hlc hlc = clock_.Now();
+    v1::Change change;
+    change.set_record_id(id->raw());
+    change.set_type(static_cast<v1::RecordType>(type));
+    change.set_hlc(hlc.value());
+    change.set_op(edit.op);
+    change.set_hub_id(row.exists ? row.hub_id : hub_id_);
+    for (v1::FieldValue& fv : fields) {
+      Stmt s(Prepare("SELECT hlc FROM field_version WHERE record_id = ? AND field = ?"));
+      if (!s.ok()) return Error("cannot read field version");
+      s.Blob(1, id->raw()).Int(2, fv.field());
+      int rc = s.Step();
+      if (rc == SQLITE_ROW) {
+        fv.set_base_version(static_cast<uint64_t>(sqlite3_column_int64(s.get(), 0)));
+      } else if (rc != SQLITE_DONE) {
+        return Error("cannot read field version");
+      }
+      *change.add_fields() = std::move(fv);
+    }
+    const bool outbound = !IsRestrictedNote(type, *after);
+    if (outbound) change.set_device_seq(static_cast<uint64_t>(next_seq));
+
+    if (!row.exists) {
+      row.type = type;
+      row.hub_id = hub_id_;
+    }
+    if (edit.op == v1::CHANGE_OP_DELETE) {
+      row.deleted = true;
+    } else {
+      row.body = std::move(after);
+    }
+    OUTREACH_RETURN_IF_ERROR(PutRow(row, hlc.value()));
+    row.exists = true;
+    for (const v1::FieldValue& fv : change.fields()) {
+      Stmt s(
+          Prepare("INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
+                  "UPDATE SET hlc = excluded.hlc"));
+      if (!s.ok()) return Error("cannot write field version");
+      s.Blob(1, id->raw()).Int(2, fv.field()).Int(3, static_cast<int64_t>(hlc.value()));
+      if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
+    }
+    std::string change_bytes;
+    change.SerializeToString(&change_bytes);
+    {
+      Stmt s(Prepare(
+          "INSERT INTO change_log(device_seq, record_id, type, hlc, op, author, device_id, change) VALUES (?, ?, ?, "
+          "?, ?, ?, ?, ?)"));
+      if (!s.ok()) return Error("cannot write change log");
+      if (outbound) {
+        s.Int(1, next_seq);
+      } else {
+        s.Null(1);
+      }
+      s.Blob(2, id->raw()).Int(3, type).Int(4, static_cast<int64_t>(hlc.value())).Int(5, edit.op);
+      s.Text(6, author_).Blob(7, device_id_.raw()).Blob(8, change_bytes);
+      if (s.Step() != SQLITE_DONE) return Error("cannot write change log");
+    }
+    if (outbound) {
+      Stmt s(Prepare("INSERT INTO outbox(device_seq, record_id) VALUES (?, ?)"));
+      if (!s.ok()) return Error("cannot write outbox");
+      s.Int(1, next_seq).Blob(2, id->raw());
+      if (s.Step() != SQLITE_DONE) return Error("cannot write outbox");
+      ++next_seq;
+    }
+    out.push_back(row.ToRecord());
+  }
+  OUTREACH_RETURN_IF_ERROR(PersistClock());
+  return out;
+}
+
+// ---------------------------------------------------------------- sync-facing
+
+Result<std::optional<DeviceIdentity>> LocalStore::LoadIdentity() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(
+      Prepare("SELECT device_id, credential, server, ca_pem, hub_id, role, user_name, reference_prefix, venue_id FROM "
+              "identity"));
+  if (!s.ok()) return Error("cannot read identity");
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<DeviceIdentity>();
+  if (rc != SQLITE_ROW) return Error("cannot read identity");
+  DeviceIdentity id;
+  id.device_id = UuidColumn(s.get(), 0);
+  id.credential = Blob(s.get(), 1);
+  id.server = Text(s.get(), 2);
+  id.ca_pem = Text(s.get(), 3);
+  id.hub_id = UuidColumn(s.get(), 4);
+  id.role = static_cast<v1::Role>(sqlite3_column_int(s.get(), 5));
+  id.user_name = Text(s.get(), 6);
+  id.reference_prefix = Text(s.get(), 7);
+  id.venue_id = UuidColumn(s.get(), 8);
+  return std::optional<DeviceIdentity>(std::move(id));
+}
+
+Status LocalStore::SaveIdentity(const DeviceIdentity& identity) {
+  if (identity.device_id.is_nil()) return Status::InvalidArgument("device_id", "is missing");
+  if (identity.server.empty()) return Status::InvalidArgument("server", "is missing");
+  if (identity.ca_pem.empty()) return Status::InvalidArgument("ca_pem", "is missing");
+  if (!ReferenceNumber::Format(identity.reference_prefix, 1).ok()) {
+    return Status::InvalidArgument("reference_prefix",
+                                   "'" + identity.reference_prefix + "' is not a 4-character reference prefix");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(this);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  {
+    Stmt s(
+        Prepare("INSERT OR REPLACE INTO identity(one, device_id, credential, server, ca_pem, hub_id, role, user_name, "
+                "reference_prefix, venue_id) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    if (!s.ok()) return Error("cannot write identity");
+    s.Blob(1, identity.device_id.raw()).Blob(2, identity.credential).Text(3, identity.server);
+    s.Text(4, identity.ca_pem).Blob(5, identity.hub_id.is_nil() ? std::string() : identity.hub_id.raw());
+    s.Int(6, identity.role).Text(7, identity.user_name).Text(8, identity.reference_prefix);
+    s.Blob(9, identity.venue_id.is_nil() ? std::string() : identity.venue_id.raw());
+    if (s.Step() != SQLITE_DONE) return Error("cannot write identity");
+  }
+  // Future references use the server's prefix; the counter carries on (unique either way).
+  OUTREACH_RETURN_IF_ERROR(SetStateText("reference_prefix", identity.reference_prefix));
+  OUTREACH_RETURN_IF_ERROR(txn.Commit());
+  return LoadCachedState();
+}
+
+Result<std::vector<v1::Change>> LocalStore::PendingChanges(size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(Prepare(
+      "SELECT c.change FROM outbox o JOIN change_log c ON c.device_seq = o.device_seq ORDER BY o.device_seq LIMIT "
+      "?"));
+  if (!s.ok()) return Error("cannot read outbox");
+  s.Int(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  std::vector<v1::Change> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    v1::Change c;
+    if (!c.ParseFromString(Blob(s.get(), 0))) return Status::DataLoss("an outbox entry does not decode");
+    out.push_back(std::move(c));
+  }
+  if (rc != SQLITE_DONE) return Error("cannot read outbox");
+  return out;
+}
+
+Result<uint64_t> LocalStore::PendingCount() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(Prepare("SELECT count(*) FROM outbox"));
+  if (!s.ok() || s.Step() != SQLITE_ROW) return Error("cannot count outbox");
+  return static_cast<uint64_t>(sqlite3_column_int64(s.get(), 0));
+}
+
+Status LocalStore::AcknowledgeChanges(const v1::PushAck& ack) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(this);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  for (const v1::ChangeResult& r : ack.results()) {
+    if (r.outcome() == v1::CHANGE_OUTCOME_UNSPECIFIED) {
+      return Status::ProtocolError("acknowledgement of change " + std::to_string(r.device_seq()) + " has no outcome");
+    }
+    {
+      Stmt s(Prepare("DELETE FROM outbox WHERE device_seq = ?"));
+      if (!s.ok()) return Error("cannot update outbox");
+      s.Int(1, static_cast<int64_t>(r.device_seq()));
+      if (s.Step() != SQLITE_DONE) return Error("cannot update outbox");
+    }
+    if (sqlite3_changes(db_) == 0) continue;  // not pending (an ack seen before): nothing to do
+    {
+      Stmt s(Prepare("UPDATE change_log SET outcome = ? WHERE device_seq = ?"));
+      if (!s.ok()) return Error("cannot update change log");
+      s.Int(1, r.outcome()).Int(2, static_cast<int64_t>(r.device_seq()));
+      if (s.Step() != SQLITE_DONE) return Error("cannot update change log");
+    }
+    if (r.outcome() == v1::CHANGE_OUTCOME_REJECTED) {
+      Stmt s(Prepare(
+          "INSERT OR REPLACE INTO rejected_change(device_seq, record_id, type, reason, field) SELECT device_seq, "
+          "record_id, type, ?, ? FROM change_log WHERE device_seq = ?"));
+      if (!s.ok()) return Error("cannot record rejected change");
+      s.Text(1, r.reason()).Text(2, r.field()).Int(3, static_cast<int64_t>(r.device_seq()));
+      if (s.Step() != SQLITE_DONE) return Error("cannot record rejected change");
+    }
+  }
+  if (ack.server_hlc() != 0) {
+    (void)clock_.Update(Hlc(ack.server_hlc()));  // a skew refusal leaves the clock as it is
+    OUTREACH_RETURN_IF_ERROR(PersistClock());
+  }
+  return txn.Commit();
+}
+
+Result<uint64_t> LocalStore::PullCursor() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<int64_t> v = StateInt("pull_cursor");
+  if (!v.ok()) return v.status();
+  return static_cast<uint64_t>(*v);
+}
+
+Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(this);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  for (const v1::Change& change : page.changes()) {
+    Result<Uuid> id = Uuid::FromBytes(change.record_id());
+    if (!id.ok()) return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has no record id");
+    Result<Row> loaded = LoadRow(*id);
+    if (!loaded.ok()) return loaded.status();
+    Row row = std::move(loaded).value();
+    if (!row.exists) {
+      row.type = change.type();
+      row.body = NewBody(row.type);
+      row.created_hlc = change.hlc();
+    } else if (row.type != change.type()) {
+      return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " changes the type of record " +
+                              id->ToString());
+    }
+    if (!change.hub_id().empty()) row.hub_id = change.hub_id();
+
+    // Fields with a local edit still waiting in the outbox keep their local value.
+    std::set<uint32_t> pending;
+    {
+      Stmt s(Prepare(
+          "SELECT c.change FROM outbox o JOIN change_log c ON c.device_seq = o.device_seq WHERE o.record_id = ?"));
+      if (!s.ok()) return Error("cannot read outbox");
+      s.Blob(1, id->raw());
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        v1::Change local;
+        if (!local.ParseFromString(Blob(s.get(), 0))) return Status::DataLoss("an outbox entry does not decode");
+        for (const v1::FieldValue& fv : local.fields()) pending.insert(fv.field());
+      }
+      if (rc != SQLITE_DONE) return Error("cannot read outbox");
+    }
+
+    switch (change.op()) {
+      case v1::CHANGE_OP_UPSERT:
+        for (const v1::FieldValue& fv : change.fields()) {
+          if (pending.count(fv.field()) != 0) continue;
+          Status applied = ApplyField(row.body.get(), fv.field(), fv.value());
+          if (!applied.ok()) return applied;
+          Stmt s(Prepare(
+              "INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
+              "UPDATE SET hlc = excluded.hlc"));
+          if (!s.ok()) return Error("cannot write field version");
+          s.Blob(1, id->raw()).Int(2, fv.field()).Int(3, static_cast<int64_t>(change.hlc()));
+          if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
+        }
+        break;
+      case v1::CHANGE_OP_DELETE: row.deleted = true; break;
+      case v1::CHANGE_OP_ERASE: {
+        row.erased = true;
+        row.body->Clear();
+        row.body->GetReflection()->MutableUnknownFields(row.body.get())->Clear();
+        Stmt s(Prepare("DELETE FROM field_version WHERE record_id = ?"));
+        if (!s.ok()) return Error("cannot erase field versions");
+        s.Blob(1, id->raw());
+        if (s.Step() != SQLITE_DONE) return Error("cannot erase field versions");
+        break;
+      }
+      default:
+        return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has an unknown operation");
+    }
+    OUTREACH_RETURN_IF_ERROR(PutRow(row, change.hlc()));
+    (void)clock_.Update(Hlc(change.hlc()));  // skew refusals are ignored: the server already accepted it
+  }
+  OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", static_cast<int64_t>(page.next_cursor())));
+  OUTREACH_RETURN_IF_ERROR(PersistClock());
+  return txn.Commit();
+}
+
+Status LocalStore::SetClockOffsetMs(int64_t offset_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(this);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  OUTREACH_RETURN_IF_ERROR(SetStateInt("clock_offset_ms", offset_ms));
+  OUTREACH_RETURN_IF_ERROR(txn.Commit());
+  clock_.SetOffsetMs(offset_ms);
+  return Status::Ok();
+}
+
+Status LocalStore::Wipe() {
+  std::lock_guard<std::mutex> lock(mu_);
+  {
+    Txn txn(this);
+    OUTREACH_RETURN_IF_ERROR(txn.status());
+    OUTREACH_RETURN_IF_ERROR(
+        Exec("DELETE FROM outbox; DELETE FROM rejected_change; DELETE FROM change_log; DELETE FROM field_version; "
+             "DELETE FROM participant_p; DELETE FROM session_p; DELETE FROM booking_p; DELETE FROM attendance_p; "
+             "DELETE FROM seen_p; DELETE FROM action_plan_p; DELETE FROM action_step_p; DELETE FROM record; "
+             "DELETE FROM identity; DELETE FROM sync_state;"));
+    OUTREACH_RETURN_IF_ERROR(txn.Commit());
+  }
+  OUTREACH_RETURN_IF_ERROR(InitStateIfNew());
+  // Deleted pages are overwritten on disk by VACUUM, so no personal data lingers.
+  OUTREACH_RETURN_IF_ERROR(Exec("VACUUM"));
+  return LoadCachedState();
+}
+
+// ---------------------------------------------------------------- reads
+
+Result<std::vector<v1::Record>> LocalStore::QueryRecords(sqlite3_stmt* stmt) {
+  std::vector<Uuid> ids;
+  {
+    Stmt s(stmt);
+    if (!s.ok()) return Error("cannot query records");
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) ids.push_back(UuidColumn(s.get(), 0));
+    if (rc != SQLITE_DONE) return Error("cannot query records");
+  }
+  std::vector<v1::Record> out;
+  out.reserve(ids.size());
+  for (const Uuid& id : ids) {
+    Result<Row> row = LoadRow(id);
+    if (!row.ok()) return row.status();
+    if (row->exists) out.push_back(row->ToRecord());
+  }
+  return out;
+}
+
+Result<std::optional<v1::Record>> LocalStore::Get(const Uuid& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Row> row = LoadRow(id);
+  if (!row.ok()) return row.status();
+  if (!row->exists) return std::optional<v1::Record>();
+  return std::optional<v1::Record>(row->ToRecord());
+}
+
+Result<std::vector<v1::Record>> LocalStore::ParticipantRecords(const Uuid& participant_id, v1::RecordType type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* s =
+      Prepare("SELECT id FROM record WHERE participant_id = ? AND type = ? AND deleted = 0 ORDER BY created_hlc, id");
+  if (s == nullptr) return Error("cannot query records");
+  sqlite3_bind_blob(s, 1, participant_id.bytes().data(), Uuid::kSize, SQLITE_TRANSIENT);
+  sqlite3_bind_int(s, 2, type);
+  return QueryRecords(s);
+}
+
+Result<std::vector<DatedRecord>> LocalStore::Timeline(const Uuid& participant_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<Uuid, std::string>> rows;
+  {
+    Stmt s(
+        Prepare("SELECT id, occurred_on FROM record WHERE participant_id = ? AND deleted = 0 ORDER BY occurred_on, "
+                "created_hlc, id"));
+    if (!s.ok()) return Error("cannot query timeline");
+    s.Blob(1, participant_id.raw());
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) rows.emplace_back(UuidColumn(s.get(), 0), Text(s.get(), 1));
+    if (rc != SQLITE_DONE) return Error("cannot query timeline");
+  }
+  std::vector<DatedRecord> out;
+  for (auto& [id, on] : rows) {
+    Result<Row> row = LoadRow(id);
+    if (!row.ok()) return row.status();
+    out.push_back({row->ToRecord(), on});
+  }
+  return out;
+}
+
+Result<std::vector<v1::Record>> LocalStore::RecordsOfType(v1::RecordType type, bool include_deleted) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* s = Prepare("SELECT id FROM record WHERE type = ? AND (deleted = 0 OR ?) ORDER BY id");
+  if (s == nullptr) return Error("cannot query records");
+  sqlite3_bind_int(s, 1, type);
+  sqlite3_bind_int(s, 2, include_deleted ? 1 : 0);
+  return QueryRecords(s);
+}
+
+Result<std::vector<v1::Record>> LocalStore::AllRecords() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryRecords(Prepare("SELECT id FROM record ORDER BY type, id"));
+}
+
+Result<std::vector<v1::Record>> LocalStore::ParticipantsHeldBy(const std::string& adviser) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* s =
+      Prepare("SELECT id FROM participant_p WHERE adviser = ? AND status = 1 ORDER BY family_name, given_name, id");
+  if (s == nullptr) return Error("cannot query caseload");
+  sqlite3_bind_text(s, 1, adviser.data(), static_cast<int>(adviser.size()), SQLITE_TRANSIENT);
+  return QueryRecords(s);
+}
+
+Result<std::vector<v1::Record>> LocalStore::FindParticipantsByName(const std::string& text) {
+  std::vector<std::string> words;
+  {
+    std::string key = NameKey(text);
+    size_t start = 0;
+    while (start < key.size()) {
+      size_t end = key.find(' ', start);
+      if (end == std::string::npos) end = key.size();
+      words.push_back(key.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  if (words.empty()) return std::vector<v1::Record>();
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Uuid> ids;
+  {
+    Stmt s(
+        Prepare("SELECT id, name_key FROM participant_p WHERE instr(name_key, ?) > 0 ORDER BY family_name, "
+                "given_name, id"));
+    if (!s.ok()) return Error("cannot find participants");
+    s.Text(1, words[0]);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      std::string key = Text(s.get(), 1);
+      if (std::all_of(words.begin(), words.end(), [&](const std::string& w) { return key.find(w) != key.npos; })) {
+        ids.push_back(UuidColumn(s.get(), 0));
+      }
+    }
+    if (rc != SQLITE_DONE) return Error("cannot find participants");
+  }
+  std::vector<v1::Record> out;
+  for (const Uuid& id : ids) {
+    Result<Row> row = LoadRow(id);
+    if (!row.ok()) return row.status();
+    out.push_back(row->ToRecord());
+  }
+  return out;
+}
+
+Result<std::optional<v1::Record>> LocalStore::FindParticipantByReference(const std::string& canonical_reference) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* s = Prepare("SELECT id FROM participant_p WHERE reference = ? ORDER BY id LIMIT 1");
+  if (s == nullptr) return Error("cannot find participant");
+  sqlite3_bind_text(s, 1, canonical_reference.data(), static_cast<int>(canonical_reference.size()), SQLITE_TRANSIENT);
+  Result<std::vector<v1::Record>> found = QueryRecords(s);
+  if (!found.ok()) return found.status();
+  if (found->empty()) return std::optional<v1::Record>();
+  return std::optional<v1::Record>(std::move(found->front()));
+}
+
+Result<std::vector<v1::Record>> LocalStore::ParticipantsWithNiNumber(const std::string& ni, const Uuid& except) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* s = Prepare("SELECT id FROM participant_p WHERE ni_number = ? AND id <> ? ORDER BY id");
+  if (s == nullptr) return Error("cannot find participants");
+  sqlite3_bind_text(s, 1, ni.data(), static_cast<int>(ni.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(s, 2, except.bytes().data(), Uuid::kSize, SQLITE_TRANSIENT);
+  return QueryRecords(s);
+}
+
+Result<std::vector<v1::Record>> LocalStore::SessionsAt(const Uuid& venue_id, const std::string& day) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* s = Prepare("SELECT id FROM session_p WHERE venue_id = ? AND day = ? ORDER BY starts_at, id");
+  if (s == nullptr) return Error("cannot query sessions");
+  sqlite3_bind_blob(s, 1, venue_id.bytes().data(), Uuid::kSize, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, day.data(), static_cast<int>(day.size()), SQLITE_TRANSIENT);
+  return QueryRecords(s);
+}
+
+Result<std::vector<v1::Record>> LocalStore::BookingsOf(const Uuid& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* s = Prepare("SELECT id FROM booking_p WHERE session_id = ? ORDER BY id");
+  if (s == nullptr) return Error("cannot query bookings");
+  sqlite3_bind_blob(s, 1, session_id.bytes().data(), Uuid::kSize, SQLITE_TRANSIENT);
+  return QueryRecords(s);
+}
+
+Result<std::vector<v1::Record>> LocalStore::AttendanceOf(const Uuid& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* s = Prepare("SELECT id FROM attendance_p WHERE session_id = ? ORDER BY id");
+  if (s == nullptr) return Error("cannot query attendance");
+  sqlite3_bind_blob(s, 1, session_id.bytes().data(), Uuid::kSize, SQLITE_TRANSIENT);
+  return QueryRecords(s);
+}
+
+Result<std::vector<DatedRecord>> LocalStore::LastSeen() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<Uuid, std::string>> rows;
+  {
+    Stmt s(
+        Prepare("SELECT p.id, max(p.registered_on, coalesce((SELECT max(day) FROM seen_p WHERE participant_id = p.id), "
+                "'')) FROM participant_p p WHERE p.status = 1 ORDER BY 2, p.family_name, p.given_name, p.id"));
+    if (!s.ok()) return Error("cannot query last seen");
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) rows.emplace_back(UuidColumn(s.get(), 0), Text(s.get(), 1));
+    if (rc != SQLITE_DONE) return Error("cannot query last seen");
+  }
+  std::vector<DatedRecord> out;
+  for (auto& [id, on] : rows) {
+    Result<Row> row = LoadRow(id);
+    if (!row.ok()) return row.status();
+    out.push_back({row->ToRecord(), on});
+  }
+  return out;
+}
+
+Result<std::vector<OverdueItem>> LocalStore::OverduePlans(const std::string& today,
+                                                          const std::string& month_before_today) {
+  std::lock_guard<std::mutex> lock(mu_);
+  struct Hit {
+    Uuid plan, step;
+    std::string reason, date;
+  };
+  std::vector<Hit> hits;
+  {
+    Stmt s(Prepare(
+        "SELECT id, x'', 'not_agreed_within_one_month', started_on FROM action_plan_p WHERE status = 1 AND "
+        "started_on <> '' AND started_on <= ?1 "
+        "UNION ALL SELECT id, x'', 'review_overdue', review_on FROM action_plan_p WHERE status = 2 AND review_on <> '' "
+        "AND review_on < ?2 "
+        "UNION ALL SELECT p.id, s.id, 'step_overdue', s.due_on FROM action_step_p s JOIN action_plan_p p ON p.id = "
+        "s.plan_id WHERE p.status <> 3 AND s.status = 1 AND s.due_on <> '' AND s.due_on < ?2 "
+        "ORDER BY 4, 1, 2"));
+    if (!s.ok()) return Error("cannot query overdue plans");
+    s.Text(1, month_before_today).Text(2, today);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      hits.push_back({UuidColumn(s.get(), 0), UuidColumn(s.get(), 1), Text(s.get(), 2), Text(s.get(), 3)});
+    }
+    if (rc != SQLITE_DONE) return Error("cannot query overdue plans");
+  }
+  std::vector<OverdueItem> out;
+  for (const Hit& h : hits) {
+    OverdueItem item;
+    Result<Row> plan = LoadRow(h.plan);
+    if (!plan.ok()) return plan.status();
+    item.plan = plan->ToRecord();
+    if (!h.step.is_nil()) {
+      Result<Row> step = LoadRow(h.step);
+      if (!step.ok()) return step.status();
+      item.step = step->ToRecord();
+    }
+    item.reason = h.reason;
+    item.date = h.date;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+Result<std::vector<RejectedChange>> LocalStore::RejectedChanges() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(Prepare("SELECT device_seq, record_id, type, reason, field FROM rejected_change ORDER BY device_seq"));
+  if (!s.ok()) return Error("cannot read rejected changes");
+  std::vector<RejectedChange> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    RejectedChange r;
+    r.device_seq = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 0));
+    r.record_id = UuidColumn(s.get(), 1);
+    r.type = static_cast<v1::RecordType>(sqlite3_column_int(s.get(), 2));
+    r.reason = Text(s.get(), 3);
+    r.field = Text(s.get(), 4);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return Error("cannot read rejected changes");
+  return out;
+}
+
+Result<std::vector<v1::Change>> LocalStore::ChangeLog() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(Prepare("SELECT change FROM change_log ORDER BY local_seq"));
+  if (!s.ok()) return Error("cannot read change log");
+  std::vector<v1::Change> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    v1::Change c;
+    if (!c.ParseFromString(Blob(s.get(), 0))) return Status::DataLoss("a change log entry does not decode");
+    out.push_back(std::move(c));
+  }
+  if (rc != SQLITE_DONE) return Error("cannot read change log");
+  return out;
+}
+
+}  // namespace outreach::client

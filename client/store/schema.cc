@@ -1,0 +1,159 @@
+#include "client/store/schema.h"
+
+namespace outreach::client {
+namespace {
+
+// Version 1: records, field versions, change log, outbox, sync state, identity and the
+// first projections (participants, sessions, bookings, attendance, sightings).
+constexpr const char* kV1 = R"sql(
+CREATE TABLE sync_state(
+  key TEXT PRIMARY KEY,
+  value ANY
+) WITHOUT ROWID;
+
+CREATE TABLE identity(
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  device_id BLOB NOT NULL,
+  credential BLOB NOT NULL,
+  server TEXT NOT NULL,
+  ca_pem TEXT NOT NULL,
+  hub_id BLOB NOT NULL,
+  role INTEGER NOT NULL,
+  user_name TEXT NOT NULL,
+  reference_prefix TEXT NOT NULL,
+  venue_id BLOB NOT NULL
+);
+
+CREATE TABLE record(
+  id BLOB PRIMARY KEY,
+  type INTEGER NOT NULL,
+  hub_id BLOB NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  erased INTEGER NOT NULL DEFAULT 0,
+  body BLOB NOT NULL,
+  participant_id BLOB,
+  occurred_on TEXT NOT NULL DEFAULT '',
+  created_hlc INTEGER NOT NULL,
+  updated_hlc INTEGER NOT NULL
+);
+CREATE INDEX record_by_type ON record(type, id);
+CREATE INDEX record_by_participant ON record(participant_id, type, created_hlc);
+
+CREATE TABLE field_version(
+  record_id BLOB NOT NULL REFERENCES record(id) ON DELETE CASCADE,
+  field INTEGER NOT NULL,
+  hlc INTEGER NOT NULL,
+  PRIMARY KEY (record_id, field)
+) WITHOUT ROWID;
+
+CREATE TABLE change_log(
+  local_seq INTEGER PRIMARY KEY,
+  device_seq INTEGER UNIQUE,
+  record_id BLOB NOT NULL,
+  type INTEGER NOT NULL,
+  hlc INTEGER NOT NULL,
+  op INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  device_id BLOB NOT NULL,
+  change BLOB NOT NULL,
+  outcome INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE outbox(
+  device_seq INTEGER PRIMARY KEY REFERENCES change_log(device_seq),
+  record_id BLOB NOT NULL
+);
+CREATE INDEX outbox_by_record ON outbox(record_id);
+
+CREATE TABLE participant_p(
+  id BLOB PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,
+  reference TEXT NOT NULL,
+  given_name TEXT NOT NULL,
+  family_name TEXT NOT NULL,
+  date_of_birth TEXT NOT NULL,
+  ni_number TEXT NOT NULL,
+  adviser TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  registered_on TEXT NOT NULL
+);
+CREATE INDEX participant_by_reference ON participant_p(reference);
+CREATE INDEX participant_by_adviser ON participant_p(adviser, status);
+CREATE INDEX participant_by_ni ON participant_p(ni_number);
+
+CREATE TABLE session_p(
+  id BLOB PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,
+  venue_id BLOB NOT NULL,
+  day TEXT NOT NULL,
+  starts_at TEXT NOT NULL
+);
+CREATE INDEX session_by_venue_day ON session_p(venue_id, day, starts_at);
+
+CREATE TABLE booking_p(
+  id BLOB PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,
+  session_id BLOB NOT NULL,
+  participant_id BLOB NOT NULL,
+  status INTEGER NOT NULL
+);
+CREATE INDEX booking_by_session ON booking_p(session_id);
+
+CREATE TABLE attendance_p(
+  id BLOB PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,
+  session_id BLOB NOT NULL,
+  participant_id BLOB NOT NULL,
+  status INTEGER NOT NULL
+);
+CREATE INDEX attendance_by_session ON attendance_p(session_id);
+
+-- A participant was seen on `day` (attended a session, or was reached).
+CREATE TABLE seen_p(
+  id BLOB PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,
+  participant_id BLOB NOT NULL,
+  day TEXT NOT NULL
+);
+CREATE INDEX seen_by_participant ON seen_p(participant_id, day);
+)sql";
+
+// Version 2: the rejected-changes list, a normalised name key for finding people (kept
+// in step by the projection code, backfilled here), and action plan projections for the
+// overdue query (rebuilt from the records already held).
+constexpr const char* kV2 = R"sql(
+CREATE TABLE rejected_change(
+  device_seq INTEGER PRIMARY KEY,
+  record_id BLOB NOT NULL,
+  type INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  field TEXT NOT NULL
+);
+
+ALTER TABLE participant_p ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE action_plan_p(
+  id BLOB PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,
+  participant_id BLOB NOT NULL,
+  status INTEGER NOT NULL,
+  started_on TEXT NOT NULL,
+  agreed_on TEXT NOT NULL,
+  review_on TEXT NOT NULL
+);
+CREATE INDEX action_plan_by_participant ON action_plan_p(participant_id);
+
+CREATE TABLE action_step_p(
+  id BLOB PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,
+  plan_id BLOB NOT NULL,
+  status INTEGER NOT NULL,
+  due_on TEXT NOT NULL
+);
+CREATE INDEX action_step_by_plan ON action_step_p(plan_id);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> migrations = {
+      {1, kV1, false},
+      {2, kV2, true},
+  };
+  return migrations;
+}
+
+}  // namespace outreach::client

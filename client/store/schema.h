@@ -1,0 +1,28 @@
+// The local file's schema: forward-only migrations, one per version, run on open.
+//
+// PRAGMA user_version holds the version of the file. Open() applies every migration
+// above it in order, each in its own transaction with the user_version bump, so a crash
+// mid-migration leaves the file at the previous version. A file newer than this build
+// (user_version > kSchemaVersion) is refused, never downgraded.
+//
+// A migration is DDL (`sql`) plus, where a version adds a projection of data already
+// held, a rebuild of that projection from the `record` table (done by LocalStore, which
+// owns the projection code; see `rebuilds_projections`).
+#pragma once
+
+#include <vector>
+
+namespace outreach::client {
+
+inline constexpr int kSchemaVersion = 2;
+
+struct Migration {
+  int version;      // the user_version after this step
+  const char* sql;  // DDL (and pure-SQL data moves), executed as one script
+  bool rebuilds_projections;
+};
+
+// Every migration, in version order (index 0 makes version 1 from an empty file).
+const std::vector<Migration>& Migrations();
+
+}  // namespace outreach::client
