@@ -1,0 +1,277 @@
+// The SQLite store on real files: settings, schema version, the per-hub log, rollback,
+// reopening, and the indexes that pulls and the reconciler rely on.
+#include "server/store/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "server/store/sqlite_store.h"
+
+namespace outreach::server {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("outreach-store-test-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "store.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> Open() {
+    auto store = OpenStore("sqlite:" + path_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  // One value from a query on a second, independent connection to the file.
+  std::string Query(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(st, sqlite3_column_count(st) - 1);
+      if (!out.empty()) out += "\n";
+      out += text ? reinterpret_cast<const char*>(text) : "";
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  }
+
+  static HubRow Hub(const std::string& name) {
+    HubRow h;
+    h.hub_id = Uuid::NewV7();
+    h.name = name;
+    h.created_at_ms = 1;
+    return h;
+  }
+
+  static v1::Change ChangeOf(const Uuid& record, uint64_t hlc) {
+    v1::Change c;
+    c.set_record_id(record.raw());
+    c.set_type(v1::RECORD_TYPE_SESSION);
+    c.set_hlc(hlc);
+    c.set_op(v1::CHANGE_OP_UPSERT);
+    return c;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, OpensInWalModeAtTheCurrentSchemaVersion) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(Query("PRAGMA user_version"), std::to_string(SqliteStore::kSchemaVersion));
+  EXPECT_EQ(store->Describe(), "sqlite:" + path_);
+}
+
+TEST_F(StoreTest, PostgresqlLocationsAreRefusedClearly) {
+  auto store = OpenStore("postgresql://localhost/outreach");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().field(), "store");
+  EXPECT_NE(store.status().message().find("not built yet"), std::string::npos);
+}
+
+TEST_F(StoreTest, UnopenablePathIsAnIoError) {
+  auto store = OpenStore((dir_ / "no-such-dir" / "store.db").string());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), ErrorCode::kIoError);
+}
+
+TEST_F(StoreTest, ANewerSchemaIsRefused) {
+  { ASSERT_NE(Open(), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenStore(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(StoreTest, SequenceNumbersAreGapFreePerHub) {
+  auto store = Open();
+  HubRow a = Hub("A"), b = Hub("B");
+  std::vector<uint64_t> seq_a, seq_b;
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(b));
+                    for (int i = 0; i < 3; ++i) {
+                      auto sa = txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 10 + i));
+                      auto sb = txn.AppendChange(b.hub_id, ChangeOf(Uuid::NewV7(), 20 + i));
+                      if (!sa.ok()) return sa.status();
+                      if (!sb.ok()) return sb.status();
+                      seq_a.push_back(*sa);
+                      seq_b.push_back(*sb);
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(seq_a, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(seq_b, (std::vector<uint64_t>{1, 2, 3}));
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    auto page = txn.ReadLog(a.hub_id, 1, 10);
+                    EXPECT_TRUE(page.ok());
+                    EXPECT_EQ(page->size(), 2u);
+                    EXPECT_EQ((*page)[0].server_seq(), 2u);
+                    EXPECT_EQ((*page)[1].server_seq(), 3u);
+                    auto hub = txn.GetHub(a.hub_id);
+                    EXPECT_EQ((*hub)->last_seq, 3u);
+                    auto max = txn.MaxLoggedHlc();
+                    EXPECT_EQ(max->value(), 22u);
+                    return Status::Ok();
+                  })
+                  .ok());
+}
+
+TEST_F(StoreTest, AFailedTransactionLeavesNothingBehind) {
+  auto store = Open();
+  HubRow a = Hub("A");
+  ASSERT_TRUE(store->Transact([&](StoreTxn& txn) { return txn.InsertHub(a); }).ok());
+  Status st = store->Transact([&](StoreTxn& txn) -> Status {
+    auto seq = txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 5));
+    if (!seq.ok()) return seq.status();
+    return Status::InvalidArgument("x", "refused after writing");
+  });
+  EXPECT_EQ(st.field(), "x");
+  EXPECT_EQ(Query("SELECT count(*) FROM change_log"), "0");
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "0");
+  // A duplicate hub is refused, naming the field, and the first survives.
+  Status dup = store->Transact([&](StoreTxn& txn) { return txn.InsertHub(a); });
+  EXPECT_EQ(dup.code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Query("SELECT name FROM hubs"), "A");
+}
+
+TEST_F(StoreTest, ReopenedStoreKeepsEverything) {
+  HubRow a = Hub("A");
+  const Uuid record = Uuid::NewV7();
+  const Uuid device = Uuid::NewV7();
+  {
+    auto store = Open();
+    ASSERT_TRUE(store
+                    ->Transact([&](StoreTxn& txn) -> Status {
+                      OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+                      DeviceRow d;
+                      d.device_id = device;
+                      d.hub_id = a.hub_id;
+                      d.role = v1::ROLE_ADVISER;
+                      d.user_name = "Priya";
+                      d.reference_prefix = "K7QX";
+                      d.credential_hash = std::string(32, '\x01');
+                      OUTREACH_RETURN_IF_ERROR(txn.InsertDevice(d));
+                      StoredRecord r;
+                      r.record.set_id(record.raw());
+                      r.record.set_type(v1::RECORD_TYPE_SESSION);
+                      r.record.set_hub_id(a.hub_id.raw());
+                      r.record.mutable_session()->set_title("Job club");
+                      r.versions[5] = FieldVersion{Hlc(77), device};
+                      r.keys = {"k1", "k2"};
+                      OUTREACH_RETURN_IF_ERROR(txn.PutRecord(r));
+                      LedgerEntry e;
+                      e.outcome = v1::CHANGE_OUTCOME_APPLIED;
+                      e.server_seq = 1;
+                      OUTREACH_RETURN_IF_ERROR(txn.PutLedger(device, 1, e));
+                      auto seq = txn.AppendChange(a.hub_id, ChangeOf(record, 77));
+                      return seq.ok() ? Status::Ok() : seq.status();
+                    })
+                    .ok());
+  }
+  auto store = Open();
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    auto d = txn.GetDevice(device);
+                    EXPECT_TRUE(d.ok() && d->has_value());
+                    EXPECT_EQ((*d)->user_name, "Priya");
+                    auto r = txn.GetRecord(record);
+                    EXPECT_TRUE(r.ok() && r->has_value());
+                    EXPECT_EQ((*r)->record.session().title(), "Job club");
+                    EXPECT_EQ((*r)->versions.at(5), (FieldVersion{Hlc(77), device}));
+                    EXPECT_EQ((*r)->keys, (std::vector<std::string>{"k1", "k2"}));
+                    auto by_key = txn.FindRecordsByKey(a.hub_id, "k2");
+                    EXPECT_EQ(by_key->size(), 1u);
+                    auto e = txn.GetLedger(device, 1);
+                    EXPECT_TRUE(e.ok() && e->has_value());
+                    auto log = txn.ReadLog(a.hub_id, 0, 10);
+                    EXPECT_EQ(log->size(), 1u);
+                    // The reference prefix stays unique across the store.
+                    EXPECT_TRUE(*txn.ReferencePrefixTaken("K7QX"));
+                    DeviceRow other;
+                    other.device_id = Uuid::NewV7();
+                    other.hub_id = a.hub_id;
+                    other.reference_prefix = "K7QX";
+                    other.credential_hash = std::string(32, '\x02');
+                    EXPECT_EQ(txn.InsertDevice(other).field(), "reference_prefix");
+                    return Status::Ok();
+                  })
+                  .ok());
+}
+
+TEST_F(StoreTest, PullAndLookupsUseIndexesNotScans) {
+  { ASSERT_NE(Open(), nullptr); }
+  auto plan = [&](const std::string& sql) { return Query("EXPLAIN QUERY PLAN " + sql); };
+  const std::string log = plan(
+      "SELECT change FROM change_log WHERE hub_id = x'00' AND server_seq > 5 "
+      "ORDER BY server_seq LIMIT 100");
+  EXPECT_NE(log.find("SEARCH change_log USING PRIMARY KEY"), std::string::npos) << log;
+  EXPECT_EQ(log.find("SCAN"), std::string::npos) << log;
+  EXPECT_EQ(log.find("TEMP B-TREE"), std::string::npos) << log;
+  const std::string by_participant =
+      plan("SELECT record FROM records WHERE hub_id = x'00' AND participant_id = x'01' ORDER BY record_id");
+  EXPECT_NE(by_participant.find("records_by_participant"), std::string::npos) << by_participant;
+  const std::string by_key = plan(
+      "SELECT r.record FROM record_keys k JOIN records r ON r.record_id = k.record_id "
+      "WHERE k.hub_id = x'00' AND k.key = 'x'");
+  EXPECT_EQ(by_key.find("SCAN"), std::string::npos) << by_key;
+}
+
+TEST_F(StoreTest, RedactionEmptiesLoggedValuesAndAuditButKeepsTheRows) {
+  auto store = Open();
+  HubRow a = Hub("A");
+  const Uuid record = Uuid::NewV7();
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+                    v1::Change c = ChangeOf(record, 9);
+                    auto* f = c.add_fields();
+                    f->set_field(5);
+                    f->set_value("Xanthippe-Secret");
+                    auto seq = txn.AppendChange(a.hub_id, c);
+                    if (!seq.ok()) return seq.status();
+                    AuditRow row;
+                    row.hub_id = a.hub_id;
+                    row.record_id = record;
+                    row.field = 5;
+                    row.new_value = "Xanthippe-Secret";
+                    OUTREACH_RETURN_IF_ERROR(txn.AppendAudit(row));
+                    return txn.RedactRecordHistory(record);
+                  })
+                  .ok());
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    auto log = txn.ReadLog(a.hub_id, 0, 10);
+                    EXPECT_EQ(log->size(), 1u);
+                    EXPECT_EQ((*log)[0].fields(0).field(), 5u);
+                    EXPECT_TRUE((*log)[0].fields(0).value().empty());
+                    auto audit = txn.ListAudit(record);
+                    EXPECT_EQ(audit->size(), 1u);
+                    EXPECT_TRUE((*audit)[0].new_value.empty());
+                    return Status::Ok();
+                  })
+                  .ok());
+}
+
+}  // namespace
+}  // namespace outreach::server

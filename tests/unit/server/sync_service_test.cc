@@ -1,0 +1,494 @@
+// SyncService on a real SQLite store: enrolment, hello, push (dedupe, per-change access
+// refusals, clock bound), pull (cursor, pages, role filters) and administration.
+#include "server/service/sync_service.h"
+
+#include "server/service/secrets.h"
+#include "tests/unit/server/server_fixture.h"
+
+namespace outreach::server::testing {
+namespace {
+
+v1::Participant Person(const std::string& given, const std::string& family, const std::string& dob = "1990-01-02") {
+  v1::Participant p;
+  p.set_given_name(given);
+  p.set_family_name(family);
+  p.set_date_of_birth(dob);
+  p.set_phone("07700 900001");
+  p.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+  return p;
+}
+
+class SyncServiceTest : public ServerTest {};
+
+// ---------------------------------------------------------------- enrolment and hello
+
+TEST_F(SyncServiceTest, EnrolmentCodeIsOneTimeAndOnlyTheCredentialHashIsStored) {
+  auto code = admin_->IssueEnrolmentCode(hub_, v1::ROLE_ADVISER, "Priya");
+  ASSERT_TRUE(code.ok());
+  v1::Enrol request;
+  request.set_code(*code);
+  request.set_device_name("tablet 3");
+  v1::Refusal refusal;
+  auto enrolled = service_->Enrol(request, &refusal);
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+  EXPECT_EQ(enrolled->credential().size(), 32u);
+  EXPECT_EQ(enrolled->hub_id(), hub_.raw());
+  EXPECT_EQ(enrolled->role(), v1::ROLE_ADVISER);
+  EXPECT_EQ(enrolled->user_name(), "Priya");
+  EXPECT_EQ(enrolled->reference_prefix().size(), 4u);
+  EXPECT_EQ(enrolled->ca_pem(), "-----CA PEM-----");
+
+  auto again = service_->Enrol(request, &refusal);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_BAD_ENROLMENT_CODE);
+  EXPECT_NE(refusal.detail().find("already used"), std::string::npos);
+
+  auto devices = admin_->ListDevices(hub_);
+  ASSERT_TRUE(devices.ok());
+  ASSERT_EQ(devices->size(), 1u);
+  EXPECT_EQ((*devices)[0].device_name, "tablet 3");
+  EXPECT_EQ((*devices)[0].reference_prefix, enrolled->reference_prefix());
+  EXPECT_EQ(FileBytes().find(enrolled->credential()), std::string::npos) << "the secret itself was stored";
+  EXPECT_NE(FileBytes().find(Sha256(enrolled->credential())), std::string::npos);
+}
+
+TEST_F(SyncServiceTest, UnknownAndExpiredCodesAreRefused) {
+  v1::Enrol request;
+  request.set_code("AAAA-BBBB-CCCC-DDDD");
+  v1::Refusal refusal;
+  EXPECT_FALSE(service_->Enrol(request, &refusal).ok());
+  EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_BAD_ENROLMENT_CODE);
+
+  EnrolmentCodeRow expired;
+  expired.code_hash = EnrolmentCodeHash("EXPI-RED0-CODE-0001");
+  expired.hub_id = hub_;
+  expired.role = v1::ROLE_ADVISER;
+  expired.user_name = "Late";
+  expired.expires_at_ms = HybridClock::SystemMillis() - 1000;
+  ASSERT_TRUE(service_->store().Transact([&](StoreTxn& txn) { return txn.InsertEnrolmentCode(expired); }).ok());
+  request.set_code("expi-red0-code-0001");  // typed in lower case: still the same code
+  refusal.Clear();
+  auto r = service_->Enrol(request, &refusal);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_BAD_ENROLMENT_CODE);
+  EXPECT_NE(refusal.detail().find("expired"), std::string::npos);
+}
+
+TEST_F(SyncServiceTest, HelloChecksProtocolDeviceCredentialAndRevocation) {
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  v1::Hello hello;
+  hello.set_protocol_version(1);
+  hello.set_device_id(d.ctx.device_id.raw());
+  hello.set_credential(d.credential);
+  const int64_t ahead = HybridClock::SystemMillis() + 60'000;
+  hello.set_device_hlc(Hlc::FromParts(ahead, 0).value());
+  v1::Welcome welcome;
+  v1::Refusal refusal;
+  auto ok = service_->Authenticate(hello, &welcome, &refusal);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->role, v1::ROLE_ADVISER);
+  EXPECT_EQ(welcome.hub_id(), hub_.raw());
+  EXPECT_EQ(welcome.user_name(), "Priya");
+  EXPECT_EQ(welcome.max_clock_skew_ms(), service_->options().max_clock_skew_ms);
+  EXPECT_EQ(welcome.max_push_changes(), service_->options().max_push_changes);
+  EXPECT_NEAR(static_cast<double>(welcome.clock_skew_ms()), 60'000.0, 5'000.0);
+  EXPECT_GT(welcome.server_hlc(), 0u);
+
+  v1::Hello bad = hello;
+  bad.set_protocol_version(2);
+  EXPECT_FALSE(service_->Authenticate(bad, &welcome, &refusal).ok());
+  EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_UNSUPPORTED_PROTOCOL);
+
+  bad = hello;
+  bad.set_device_id(Uuid::NewV7().raw());
+  EXPECT_FALSE(service_->Authenticate(bad, &welcome, &refusal).ok());
+  EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_UNKNOWN_DEVICE);
+
+  bad = hello;
+  bad.set_credential(std::string(32, 'x'));
+  EXPECT_FALSE(service_->Authenticate(bad, &welcome, &refusal).ok());
+  EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_BAD_CREDENTIAL);
+  EXPECT_FALSE(refusal.wipe());
+
+  ASSERT_TRUE(admin_->RevokeDevice(d.ctx.device_id).ok());
+  refusal.Clear();
+  auto revoked = service_->Authenticate(hello, &welcome, &refusal);
+  ASSERT_FALSE(revoked.ok());
+  EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_DEVICE_REVOKED);
+  EXPECT_TRUE(refusal.wipe());
+  // A session opened before the revocation can push no more.
+  v1::Push push;
+  push.add_changes()->CopyFrom(Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("A", "B")));
+  EXPECT_EQ(service_->Push(d.ctx, push).status().code(), ErrorCode::kUnauthenticated);
+}
+
+// ---------------------------------------------------------------- push
+
+TEST_F(SyncServiceTest, ResentBatchIsAllDuplicateAndChangesNothing) {
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  std::vector<v1::Change> batch;
+  for (int i = 0; i < 3; ++i) {
+    batch.push_back(Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("P" + std::to_string(i), "X")));
+  }
+  v1::PushAck first = Push(d, batch, 7);
+  EXPECT_EQ(first.batch_id(), 7u);
+  ASSERT_EQ(first.results_size(), 3);
+  for (const auto& r : first.results()) EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_APPLIED) << r.reason();
+  const size_t log_size = Log(hub_).size();
+  const std::string bytes_before = Get(Uuid::FromBytes(batch[0].record_id()).value())->record.SerializeAsString();
+
+  v1::PushAck again = Push(d, batch, 7);
+  ASSERT_EQ(again.results_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(again.results(i).outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
+    EXPECT_EQ(again.results(i).server_seq(), first.results(i).server_seq());
+    EXPECT_EQ(again.results(i).device_seq(), batch[i].device_seq());
+  }
+  EXPECT_EQ(Log(hub_).size(), log_size);
+  EXPECT_EQ(Get(Uuid::FromBytes(batch[0].record_id()).value())->record.SerializeAsString(), bytes_before);
+}
+
+TEST_F(SyncServiceTest, OversizedBatchIsRefusedWhole) {
+  auto store = OpenStore((dir_ / "small.db").string());
+  ASSERT_TRUE(store.ok());
+  SyncServiceOptions options;
+  options.max_push_changes = 2;
+  SyncService small(std::move(*store), "", options);
+  v1::Push push;
+  for (int i = 0; i < 3; ++i) push.add_changes();
+  auto r = small.Push(DeviceContext{}, push);
+  EXPECT_EQ(r.status().code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(r.status().field(), "changes");
+}
+
+TEST_F(SyncServiceTest, MalformedChangesAreRejectedAloneNamingTheField) {
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  v1::Change unknown_type = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("A", "B"));
+  unknown_type.set_type(static_cast<v1::RecordType>(99));
+  v1::Change short_id = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("A", "B"));
+  short_id.set_record_id("abc");
+  v1::Change bad_value = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("A", "B"));
+  bad_value.mutable_fields(0)->set_value("\xff\xff\xff");
+  v1::Change good = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("Good", "One"));
+  v1::PushAck ack = Push(d, {unknown_type, short_id, bad_value, good});
+  ASSERT_EQ(ack.results_size(), 4);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(0).field(), "type");
+  EXPECT_EQ(ack.results(1).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(1).field(), "record_id");
+  EXPECT_EQ(ack.results(2).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(2).field(), "given_name");
+  EXPECT_EQ(ack.results(3).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  EXPECT_FALSE(Get(Uuid::FromBytes(bad_value.record_id()).value()).has_value());
+  EXPECT_TRUE(Get(Uuid::FromBytes(good.record_id()).value()).has_value());
+}
+
+TEST_F(SyncServiceTest, ChangeForAnotherHubIsRejected) {
+  auto other = admin_->AddHub("South Hub");
+  ASSERT_TRUE(other.ok());
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  v1::Change c = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("A", "B"));
+  c.set_hub_id(other->raw());
+  const size_t before = Log(*other).size();
+  v1::ChangeResult r = PushOne(d, c);
+  EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(r.field(), "hub_id");
+  EXPECT_NE(r.reason().find("belongs to hub " + other->ToString()), std::string::npos) << r.reason();
+  EXPECT_NE(r.reason().find("enrolled for hub " + hub_.ToString()), std::string::npos) << r.reason();
+  EXPECT_EQ(Log(*other).size(), before);
+
+  // A record of the other hub cannot be reached by naming our own hub either.
+  TestDevice south = Enrol(v1::ROLE_ADVISER, "Sam", Uuid(), *other);
+  const Uuid theirs = Uuid::NewV7();
+  ASSERT_EQ(PushOne(south, Upsert(south, theirs, v1::RECORD_TYPE_PARTICIPANT, Person("C", "D"))).outcome(),
+            v1::CHANGE_OUTCOME_APPLIED);
+  v1::ChangeResult r2 = PushOne(d, Upsert(d, theirs, v1::RECORD_TYPE_PARTICIPANT, Person("E", "F")));
+  EXPECT_EQ(r2.outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(r2.field(), "hub_id");
+  EXPECT_EQ(Get(theirs)->record.participant().given_name(), "C");
+}
+
+TEST_F(SyncServiceTest, NotesAreCheckedBySensitivityPerChange) {
+  TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
+  TestDevice health = Enrol(v1::ROLE_HEALTH_WORKER, "Hana");
+  const Uuid person = Uuid::NewV7();
+  ASSERT_EQ(PushOne(adviser, Upsert(adviser, person, v1::RECORD_TYPE_PARTICIPANT, Person("A", "B"))).outcome(),
+            v1::CHANGE_OUTCOME_APPLIED);
+  auto note = [&](v1::NoteSensitivity s, const std::string& text) {
+    v1::CaseNote n;
+    n.set_participant_id(person.raw());
+    n.set_sensitivity(s);
+    n.set_text(text);
+    return n;
+  };
+  v1::PushAck ack =
+      Push(adviser,
+           {Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE, note(v1::NOTE_SENSITIVITY_RESTRICTED, "private")),
+            Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE, note(v1::NOTE_SENSITIVITY_HEALTH, "back pain")),
+            Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE,
+                   note(v1::NOTE_SENSITIVITY_NORMAL, "came to job club"))});
+  ASSERT_EQ(ack.results_size(), 3);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(0).reason(), "restricted notes never leave the device");
+  EXPECT_EQ(ack.results(0).field(), "sensitivity");
+  EXPECT_EQ(ack.results(1).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(1).field(), "sensitivity");
+  EXPECT_EQ(ack.results(2).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+
+  EXPECT_EQ(PushOne(health, Upsert(health, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE,
+                                   note(v1::NOTE_SENSITIVITY_HEALTH, "back pain")))
+                .outcome(),
+            v1::CHANGE_OUTCOME_APPLIED);
+  EXPECT_EQ(PushOne(health, Upsert(health, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE,
+                                   note(v1::NOTE_SENSITIVITY_RESTRICTED, "private")))
+                .outcome(),
+            v1::CHANGE_OUTCOME_REJECTED);
+
+  // Health notes reach only health workers; the restricted note reached nobody.
+  auto text_seen = [&](const TestDevice& d, const std::string& text) {
+    for (const auto& c : PullAll(d)) {
+      if (c.type() != v1::RECORD_TYPE_CASE_NOTE) continue;
+      for (const auto& f : c.fields()) {
+        if (f.value().find(text) != std::string::npos) return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(text_seen(health, "back pain"));
+  EXPECT_FALSE(text_seen(adviser, "back pain"));
+  EXPECT_TRUE(text_seen(adviser, "job club"));
+  EXPECT_FALSE(text_seen(health, "private"));
+  EXPECT_EQ(FileBytes().find("private"), std::string::npos);
+}
+
+TEST_F(SyncServiceTest, ReferenceDataAndErasureNeedAManager) {
+  TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
+  TestDevice manager = Enrol(v1::ROLE_MANAGER, "Morag");
+  v1::Programme programme;
+  programme.set_name("Towards Work");
+  v1::ChangeResult r = PushOne(adviser, Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_PROGRAMME, programme));
+  EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(r.field(), "type");
+  EXPECT_EQ(PushOne(manager, Upsert(manager, Uuid::NewV7(), v1::RECORD_TYPE_PROGRAMME, programme)).outcome(),
+            v1::CHANGE_OUTCOME_APPLIED);
+
+  const Uuid person = Uuid::NewV7();
+  ASSERT_EQ(PushOne(adviser, Upsert(adviser, person, v1::RECORD_TYPE_PARTICIPANT, Person("A", "B"))).outcome(),
+            v1::CHANGE_OUTCOME_APPLIED);
+  v1::ChangeResult erase = PushOne(adviser, Op(adviser, person, v1::RECORD_TYPE_PARTICIPANT, v1::CHANGE_OP_ERASE));
+  EXPECT_EQ(erase.outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(erase.field(), "op");
+  EXPECT_EQ(Get(person)->record.participant().given_name(), "A");
+}
+
+TEST_F(SyncServiceTest, KioskWritesOnlyItsVenuesAttendanceAndNewEnquiries) {
+  TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
+  TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
+  ASSERT_EQ(kiosk.ctx.venue_id, centre_);
+  const Uuid here = Uuid::NewV7(), there = Uuid::NewV7(), person = Uuid::NewV7();
+  v1::Session s;
+  s.set_venue_id(centre_.raw());
+  s.set_title("Job club");
+  v1::Session t;
+  t.set_venue_id(office_.raw());
+  t.set_title("CV clinic");
+  Push(adviser, {Upsert(adviser, here, v1::RECORD_TYPE_SESSION, s), Upsert(adviser, there, v1::RECORD_TYPE_SESSION, t),
+                 Upsert(adviser, person, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"))});
+
+  auto mark = [&](const Uuid& session) {
+    v1::Attendance a;
+    a.set_session_id(session.raw());
+    a.set_participant_id(person.raw());
+    a.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
+    a.set_marked_by(v1::MARKED_BY_KIOSK);
+    return Upsert(kiosk, Uuid::Derive("attendance", session.raw() + person.raw()), v1::RECORD_TYPE_ATTENDANCE, a);
+  };
+  v1::Enquiry enquiry;
+  enquiry.set_given_name("Walk");
+  enquiry.set_family_name("In");
+  enquiry.set_venue_id(centre_.raw());
+  const Uuid enquiry_id = Uuid::NewV7();
+  v1::Participant rename = Person("Hacked", "Name");
+  v1::PushAck ack = Push(kiosk, {mark(there), mark(here), Upsert(kiosk, enquiry_id, v1::RECORD_TYPE_ENQUIRY, enquiry),
+                                 Upsert(kiosk, person, v1::RECORD_TYPE_PARTICIPANT, rename),
+                                 Upsert(kiosk, enquiry_id, v1::RECORD_TYPE_ENQUIRY, enquiry)});
+  ASSERT_EQ(ack.results_size(), 5);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(0).field(), "session_id");
+  EXPECT_EQ(ack.results(1).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack.results(1).reason();
+  EXPECT_EQ(ack.results(2).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack.results(2).reason();
+  EXPECT_EQ(ack.results(3).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(3).field(), "type");
+  EXPECT_EQ(ack.results(4).outcome(), v1::CHANGE_OUTCOME_REJECTED);  // an existing enquiry is not the kiosk's to touch
+  v1::Enquiry changed = enquiry;
+  changed.set_phone("0800");
+  v1::ChangeResult edit = PushOne(kiosk, Upsert(kiosk, enquiry_id, v1::RECORD_TYPE_ENQUIRY, changed));
+  EXPECT_EQ(edit.outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(Get(person)->record.participant().given_name(), "Sam");
+
+  // Marking as an adviser from a kiosk is refused.
+  v1::Attendance lie;
+  lie.set_session_id(here.raw());
+  lie.set_participant_id(person.raw());
+  lie.set_marked_by(v1::MARKED_BY_ADVISER);
+  v1::ChangeResult r = PushOne(
+      kiosk, Upsert(kiosk, Uuid::Derive("attendance", here.raw() + person.raw()), v1::RECORD_TYPE_ATTENDANCE, lie));
+  EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(r.field(), "marked_by");
+}
+
+TEST_F(SyncServiceTest, StampsFarAheadAreReplacedByTheServersClock) {
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  const int64_t year_ahead = HybridClock::SystemMillis() + 365LL * 24 * 3600 * 1000;
+  const Uuid person = Uuid::NewV7();
+  v1::ChangeResult r =
+      PushOne(d, Upsert(d, person, v1::RECORD_TYPE_PARTICIPANT, Person("A", "B"), {}, Hlc::FromParts(year_ahead, 0)));
+  ASSERT_EQ(r.outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  const auto log = Log(hub_);
+  const Hlc logged(log.back().hlc());
+  EXPECT_LT(logged.physical_ms(), HybridClock::SystemMillis() + service_->options().max_clock_skew_ms);
+  EXPECT_EQ(VersionOf(person, 2), logged.value());
+
+  // A later honest edit from another device, made without seeing the first, wins.
+  TestDevice other = Enrol(v1::ROLE_ADVISER, "Omar");
+  v1::Participant p;
+  p.set_given_name("Corrected");
+  EXPECT_EQ(PushOne(other, Upsert(other, person, v1::RECORD_TYPE_PARTICIPANT, p)).outcome(),
+            v1::CHANGE_OUTCOME_CONFLICT);
+  EXPECT_EQ(Get(person)->record.participant().given_name(), "Corrected");
+
+  // A stamp within the bound moves the server clock past it.
+  const Hlc near = Hlc::FromParts(HybridClock::SystemMillis() + 60'000, 3);
+  p.set_given_name("Again");
+  PushOne(other, Upsert(other, person, v1::RECORD_TYPE_PARTICIPANT, p, {{2, VersionOf(person, 2)}}, near));
+  EXPECT_GT(service_->clock().Now(), near);
+}
+
+// ---------------------------------------------------------------- pull
+
+TEST_F(SyncServiceTest, PullPagesByCursorAndRecordsLastSync) {
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  std::vector<v1::Change> batch;
+  for (int i = 0; i < 20; ++i)
+    batch.push_back(Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("P" + std::to_string(i), "Q")));
+  Push(d, batch);
+  const size_t total = Log(hub_).size();
+  v1::Pull pull;
+  pull.set_page_size(5);
+  auto page = service_->Pull(d.ctx, pull);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->changes_size(), 5);
+  EXPECT_TRUE(page->more());
+  EXPECT_EQ(page->next_cursor(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(page->changes(i).server_seq(), static_cast<uint64_t>(i + 1));
+  const auto all = PullAll(d, 0, 6);
+  EXPECT_EQ(all.size(), total);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].server_seq(), i + 1);
+  const v1::Change& mine = all.back();
+  EXPECT_EQ(mine.origin_device(), d.ctx.device_id.raw());
+  EXPECT_EQ(mine.author(), "Priya");
+  pull.set_cursor(total);
+  page = service_->Pull(d.ctx, pull);
+  EXPECT_EQ(page->changes_size(), 0);
+  EXPECT_FALSE(page->more());
+  EXPECT_EQ(page->next_cursor(), total);
+  auto devices = admin_->ListDevices(hub_);
+  EXPECT_GT((*devices)[0].last_sync_ms, 0);
+}
+
+TEST_F(SyncServiceTest, KioskPullsOnlyItsVenueAndNamesItNeeds) {
+  TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
+  TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
+  const Uuid here = Uuid::NewV7(), there = Uuid::NewV7();
+  const Uuid booked = Uuid::NewV7(), stranger = Uuid::NewV7(), elsewhere = Uuid::NewV7();
+  v1::Session s;
+  s.set_venue_id(centre_.raw());
+  s.set_title("Job club");
+  v1::Session t;
+  t.set_venue_id(office_.raw());
+  t.set_title("Housing surgery");
+  v1::Booking b;
+  b.set_session_id(here.raw());
+  b.set_participant_id(booked.raw());
+  v1::Booking b2;
+  b2.set_session_id(there.raw());
+  b2.set_participant_id(elsewhere.raw());
+  v1::CaseNote note;
+  note.set_participant_id(booked.raw());
+  note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
+  note.set_text("note text");
+  Push(adviser, {Upsert(adviser, here, v1::RECORD_TYPE_SESSION, s), Upsert(adviser, there, v1::RECORD_TYPE_SESSION, t),
+                 Upsert(adviser, booked, v1::RECORD_TYPE_PARTICIPANT, Person("Booked", "Person")),
+                 Upsert(adviser, stranger, v1::RECORD_TYPE_PARTICIPANT, Person("Not", "Here")),
+                 Upsert(adviser, elsewhere, v1::RECORD_TYPE_PARTICIPANT, Person("Other", "Venue")),
+                 Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, b),
+                 Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, b2),
+                 Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE, note)});
+  const auto seen = PullAll(kiosk, 0, 3);
+  std::set<std::string> ids;
+  for (const auto& c : seen) {
+    ids.insert(c.record_id());
+    EXPECT_TRUE(c.type() == v1::RECORD_TYPE_SESSION || c.type() == v1::RECORD_TYPE_BOOKING ||
+                c.type() == v1::RECORD_TYPE_PARTICIPANT)
+        << c.type();
+    if (c.type() == v1::RECORD_TYPE_PARTICIPANT) {
+      for (const auto& f : c.fields()) {
+        EXPECT_TRUE(f.field() == 1 || f.field() == 2 || f.field() == 3) << "kiosk saw participant field " << f.field();
+      }
+    }
+  }
+  EXPECT_TRUE(ids.count(here.raw()));
+  EXPECT_FALSE(ids.count(there.raw()));
+  EXPECT_TRUE(ids.count(booked.raw()));
+  EXPECT_FALSE(ids.count(stranger.raw()));
+  EXPECT_FALSE(ids.count(elsewhere.raw()));
+  EXPECT_FALSE(ids.count(centre_.raw())) << "kiosks get no reference data";
+}
+
+// ---------------------------------------------------------------- administration
+
+TEST_F(SyncServiceTest, AdministrationErrorsNameTheField) {
+  EXPECT_EQ(admin_->AddHub("  ").status().field(), "name");
+  EXPECT_EQ(admin_->AddVenue(Uuid::NewV7(), "X", v1::VENUE_KIND_LIBRARY).status().field(), "hub_id");
+  EXPECT_EQ(admin_->AddVenue(hub_, "X", v1::VENUE_KIND_UNSPECIFIED).status().field(), "kind");
+  EXPECT_EQ(admin_->IssueEnrolmentCode(hub_, v1::ROLE_KIOSK, "Kiosk").status().field(), "venue_id");
+  EXPECT_EQ(admin_->IssueEnrolmentCode(hub_, v1::ROLE_KIOSK, "Kiosk", Uuid::NewV7()).status().field(), "venue_id");
+  EXPECT_EQ(admin_->IssueEnrolmentCode(hub_, v1::ROLE_UNSPECIFIED, "X").status().field(), "role");
+  EXPECT_EQ(admin_->IssueEnrolmentCode(hub_, v1::ROLE_ADVISER, "").status().field(), "name");
+  EXPECT_EQ(admin_->IssueEnrolmentCode(Uuid::NewV7(), v1::ROLE_ADVISER, "X").status().field(), "hub_id");
+  EXPECT_EQ(admin_->RevokeDevice(Uuid::NewV7()).field(), "device_id");
+  EXPECT_EQ(admin_->ListConflicts(Uuid::NewV7()).status().field(), "hub_id");
+  EXPECT_EQ(admin_->ResolveConflict(hub_, Uuid::NewV7(), v1::CONFLICT_STATUS_KEPT_WINNER, "Morag").field(),
+            "conflict_id");
+  EXPECT_EQ(admin_->ResolveConflict(hub_, Uuid::NewV7(), v1::CONFLICT_STATUS_OPEN, "Morag").field(), "resolution");
+  // The hub and venues are records in the hub's log, so devices learn them.
+  const auto log = Log(hub_);
+  ASSERT_GE(log.size(), 3u);
+  EXPECT_EQ(log[0].type(), v1::RECORD_TYPE_HUB);
+  EXPECT_EQ(log[1].type(), v1::RECORD_TYPE_VENUE);
+  EXPECT_EQ(log[0].author(), "server");
+  EXPECT_EQ(log[0].origin_device(), Uuid().raw());
+}
+
+TEST_F(SyncServiceTest, ReopenedStoreKeepsDevicesRecordsAndTheLedger) {
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  const Uuid person = Uuid::NewV7();
+  v1::Change c = Upsert(d, person, v1::RECORD_TYPE_PARTICIPANT, Person("Kept", "Safe"));
+  ASSERT_EQ(PushOne(d, c).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  const Hlc before = service_->clock().Last();
+  Reopen();
+  EXPECT_GE(service_->clock().Now(), Hlc(c.hlc()));
+  (void)before;
+  v1::Hello hello;
+  hello.set_protocol_version(1);
+  hello.set_device_id(d.ctx.device_id.raw());
+  hello.set_credential(d.credential);
+  v1::Welcome welcome;
+  v1::Refusal refusal;
+  ASSERT_TRUE(service_->Authenticate(hello, &welcome, &refusal).ok());
+  EXPECT_EQ(Get(person)->record.participant().given_name(), "Kept");
+  EXPECT_EQ(PushOne(d, c).outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
+}
+
+}  // namespace
+}  // namespace outreach::server::testing
