@@ -1,0 +1,144 @@
+#include "client/sync/connection.h"
+
+#include "common/tls.h"
+
+namespace outreach::client {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Result<ServerAddress> ServerAddress::Parse(const std::string& text) {
+  ServerAddress out;
+  size_t colon;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Status::InvalidArgument("server", "'" + text + "' is not HOST:PORT");
+    }
+    out.host = text.substr(1, close - 1);
+    colon = close + 1;
+  } else {
+    colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return Status::InvalidArgument("server", "'" + text + "' is not HOST:PORT");
+    }
+    out.host = text.substr(0, colon);
+  }
+  out.port = text.substr(colon + 1);
+  if (out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos || out.port.size() > 5 ||
+      std::stoi(out.port) == 0 || std::stoi(out.port) > 65535) {
+    return Status::InvalidArgument("server", "'" + text + "' has no valid port");
+  }
+  return out;
+}
+
+SyncConnection::SyncConnection() = default;
+
+SyncConnection::~SyncConnection() {
+  Close();
+}
+
+Status SyncConnection::RunUntil(const bool& done, std::chrono::milliseconds timeout, const char* step) {
+  io_.restart();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    io_.run_one_for(deadline - now);
+  }
+  if (done) return Status::Ok();
+  // Timed out: abandon the conversation; pending handlers complete with errors.
+  boost::system::error_code ignored;
+  if (stream_) stream_->lowest_layer().close(ignored);
+  io_.restart();
+  io_.poll();
+  return Status(ErrorCode::kTimeout, std::string(step) + " timed out after " + std::to_string(timeout.count()) + " ms");
+}
+
+Status SyncConnection::Connect(const ServerAddress& address, const std::string& ca_pem,
+                               std::chrono::milliseconds timeout) {
+  Result<std::shared_ptr<asio::ssl::context>> ctx = MakeClientTlsContext(ca_pem);
+  if (!ctx.ok()) return ctx.status();
+  tls_ = *ctx;
+  stream_ = std::make_unique<Stream>(io_, *tls_);
+  OUTREACH_RETURN_IF_ERROR(PrepareClientConnection(stream_->native_handle(), address.host));
+
+  boost::system::error_code ec;
+  tcp::resolver resolver(io_);
+  auto endpoints = resolver.resolve(address.host, address.port, ec);
+  if (ec) return Status(ErrorCode::kUnavailable, "cannot resolve " + address.ToString() + ": " + ec.message());
+
+  bool done = false;
+  asio::async_connect(stream_->lowest_layer(), endpoints,
+                      [&](const boost::system::error_code& e, const tcp::endpoint&) {
+                        ec = e;
+                        done = true;
+                      });
+  OUTREACH_RETURN_IF_ERROR(RunUntil(done, timeout, "connecting"));
+  if (ec) return Status(ErrorCode::kUnavailable, "cannot connect to " + address.ToString() + ": " + ec.message());
+  stream_->lowest_layer().set_option(tcp::no_delay(true), ec);
+
+  done = false;
+  stream_->async_handshake(Stream::client, [&](const boost::system::error_code& e) {
+    ec = e;
+    done = true;
+  });
+  OUTREACH_RETURN_IF_ERROR(RunUntil(done, timeout, "TLS handshake"));
+  if (ec) {
+    return Status(ErrorCode::kUnauthenticated, "TLS handshake with " + address.ToString() +
+                                                   " failed (is this the hub's server and CA?): " + ec.message());
+  }
+  return CheckAlpnAgreed(stream_->native_handle());
+}
+
+Status SyncConnection::Send(const v1::Envelope& envelope, std::chrono::milliseconds timeout) {
+  if (!stream_) return Status::Internal("not connected");
+  Result<std::string> frame = EncodeFrame(envelope, max_frame_bytes_);
+  if (!frame.ok()) return frame.status();
+  bool done = false;
+  boost::system::error_code ec;
+  asio::async_write(*stream_, asio::buffer(*frame), [&](const boost::system::error_code& e, size_t) {
+    ec = e;
+    done = true;
+  });
+  OUTREACH_RETURN_IF_ERROR(RunUntil(done, timeout, "sending"));
+  if (ec) return Status(ErrorCode::kUnavailable, "connection lost while sending: " + ec.message());
+  bytes_sent_ += frame->size();
+  return Status::Ok();
+}
+
+Status SyncConnection::Receive(v1::Envelope* envelope, std::chrono::milliseconds timeout) {
+  if (!stream_) return Status::Internal("not connected");
+  uint8_t header[kFrameHeaderBytes];
+  bool done = false;
+  boost::system::error_code ec;
+  asio::async_read(*stream_, asio::buffer(header), [&](const boost::system::error_code& e, size_t) {
+    ec = e;
+    done = true;
+  });
+  OUTREACH_RETURN_IF_ERROR(RunUntil(done, timeout, "waiting for the server"));
+  if (ec) return Status(ErrorCode::kUnavailable, "connection lost while receiving: " + ec.message());
+  Result<uint32_t> length = DecodeFrameLength(header, max_frame_bytes_);
+  if (!length.ok()) return length.status();
+  std::string body(*length, '\0');
+  done = false;
+  asio::async_read(*stream_, asio::buffer(body), [&](const boost::system::error_code& e, size_t) {
+    ec = e;
+    done = true;
+  });
+  OUTREACH_RETURN_IF_ERROR(RunUntil(done, timeout, "receiving"));
+  if (ec) return Status(ErrorCode::kUnavailable, "connection lost inside a frame: " + ec.message());
+  bytes_received_ += kFrameHeaderBytes + body.size();
+  return DecodeFrameBody(body, envelope);
+}
+
+void SyncConnection::Close() {
+  if (!stream_) return;
+  boost::system::error_code ec;
+  // A bounded close: do not wait for the server's close_notify.
+  stream_->lowest_layer().shutdown(tcp::socket::shutdown_both, ec);
+  stream_->lowest_layer().close(ec);
+  stream_.reset();
+}
+
+}  // namespace outreach::client

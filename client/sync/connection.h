@@ -1,0 +1,57 @@
+// SyncConnection: one TLS 1.3 conversation with the sync server, from the device.
+//
+// Blocking calls with a deadline each (the device has nothing else to do while it
+// syncs): Connect() resolves, connects, handshakes with the pinned CA and checks ALPN;
+// Send()/Receive() move one frame. Any failure leaves the connection unusable; the
+// caller starts a new one. Not thread-safe: one conversation, one thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/asio.h"
+#include "common/frame.h"
+#include "common/status.h"
+#include "outreach/v1/sync.pb.h"
+
+namespace outreach::client {
+
+struct ServerAddress {
+  std::string host;
+  std::string port;
+  // Parses "host:port" (or "[v6]:port"). Errors name the field "server".
+  static Result<ServerAddress> Parse(const std::string& text);
+  std::string ToString() const { return host + ":" + port; }
+};
+
+class SyncConnection {
+ public:
+  SyncConnection();
+  ~SyncConnection();
+  SyncConnection(const SyncConnection&) = delete;
+  SyncConnection& operator=(const SyncConnection&) = delete;
+
+  Status Connect(const ServerAddress& address, const std::string& ca_pem, std::chrono::milliseconds timeout);
+  Status Send(const v1::Envelope& envelope, std::chrono::milliseconds timeout);
+  Status Receive(v1::Envelope* envelope, std::chrono::milliseconds timeout);
+  // Sends close_notify and closes; errors are ignored (the conversation is over).
+  void Close();
+
+  uint64_t bytes_sent() const { return bytes_sent_; }
+  uint64_t bytes_received() const { return bytes_received_; }
+
+ private:
+  using Stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+  // Runs the io_context until `done` or the deadline; on timeout closes the socket.
+  Status RunUntil(const bool& done, std::chrono::milliseconds timeout, const char* step);
+
+  boost::asio::io_context io_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<Stream> stream_;
+  uint32_t max_frame_bytes_ = kDefaultMaxFrameBytes;
+  uint64_t bytes_sent_ = 0;
+  uint64_t bytes_received_ = 0;
+};
+
+}  // namespace outreach::client

@@ -1,0 +1,32 @@
+// Puller: fetches the hub's log from the device's cursor, page by page.
+//
+// Invariant: each page is applied together with its next cursor in one transaction
+// (LocalStore::ApplyPulledPage), so the cursor never runs ahead of, or behind, what the
+// device holds. A connection lost mid-pull resumes from the last applied page.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "client/store/local_store.h"
+#include "client/sync/connection.h"
+#include "outreach/sync.h"
+
+namespace outreach::client {
+
+class Puller {
+ public:
+  Puller(LocalStore& store, SyncConnection& connection, std::chrono::milliseconds timeout, uint32_t page_size)
+      : store_(store), connection_(connection), timeout_(timeout), page_size_(page_size) {}
+
+  // Pulls until the server says there is no more. Updates report->pulled and progress.
+  Status Run(SyncReport* report, SyncProgress* progress, const SyncProgressCallback& callback);
+
+ private:
+  LocalStore& store_;
+  SyncConnection& connection_;
+  const std::chrono::milliseconds timeout_;
+  const uint32_t page_size_;
+};
+
+}  // namespace outreach::client
