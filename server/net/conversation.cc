@@ -31,10 +31,16 @@ Conversation::Reply Refused(v1::Refusal refusal, const Status& status) {
   return reply;
 }
 
-// A Push or Pull the service could not serve as a whole: the device's fault (a batch
-// over the limit, a malformed request) is a protocol error, anything else internal.
+// A Push or Pull the service could not serve as a whole: a device revoked since its
+// hello must wipe; the device's fault (a batch over the limit, a malformed request) is a
+// protocol error; anything else is internal.
 Conversation::Reply RefuseFailedRequest(const std::string& what, const Status& status) {
   switch (status.code()) {
+    case ErrorCode::kUnauthenticated: {  // revoked since its hello
+      Conversation::Reply reply = Refuse(v1::REFUSAL_REASON_DEVICE_REVOKED, status.message());
+      reply.envelope.mutable_refusal()->set_wipe(true);
+      return reply;
+    }
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kResourceExhausted:
     case ErrorCode::kProtocolError:

@@ -84,7 +84,7 @@ void Session::on_handshake(error_code ec) {
   if (ec) return close("TLS handshake failed: " + ec.message());
   Status alpn = CheckAlpnAgreed(stream_.native_handle());
   if (!alpn.ok()) {
-    close_reason_ = alpn.message();
+    log_close(alpn.message());
     return shutdown();
   }
   if (refuse_busy_) {
@@ -172,7 +172,10 @@ void Session::write(const v1::Envelope& envelope, bool close_after, std::string 
     if (!frame.ok()) return close(close_reason);
   }
   close_after_write_ = close_after;
-  if (close_after) close_reason_ = std::move(close_reason);
+  if (close_after) {
+    // Logged now, before the peer can see the last frame.
+    log_close(close_reason);
+  }
   out_ = std::move(frame).value();
   arm(Phase::kWrite, options_.frame_timeout);
   asio::async_write(stream_, asio::buffer(out_),
@@ -185,7 +188,7 @@ void Session::on_write(error_code ec, size_t /*bytes*/) {
   out_.clear();
   if (close_after_write_) return shutdown();
   if (stopping_) {
-    close_reason_ = "server shutting down";
+    log_close("server shutting down");
     return shutdown();
   }
   read_frame();
@@ -198,8 +201,9 @@ void Session::shutdown() {
   stream_.async_shutdown([self = shared_from_this()](error_code ec) { self->on_shutdown(ec); });
 }
 
+// The reason was logged when the close was decided.
 void Session::on_shutdown(error_code /*ec*/) {
-  close(close_reason_);
+  close("TLS close");
 }
 
 void Session::refuse(v1::RefusalReason reason, const std::string& detail) {
@@ -225,7 +229,7 @@ void Session::on_deadline(error_code ec) {
                    " ms of its first byte");
     case Phase::kWrite:
       return close("peer did not read the reply within " + std::to_string(options_.frame_timeout.count()) + " ms");
-    case Phase::kClosing: return close(close_reason_);
+    case Phase::kClosing: return close("TLS close not answered");
     case Phase::kService:
     case Phase::kClosed: return;
   }
@@ -234,11 +238,17 @@ void Session::on_deadline(error_code ec) {
 void Session::close(const std::string& reason) {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
-  spdlog::info("peer {}: closed: {}", peer_, close_reason_.empty() ? reason : close_reason_);
+  log_close(reason);
   deadline_.expires_at(asio::steady_timer::time_point::max());
   error_code ignored;
   stream_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.next_layer().close(ignored);
+}
+
+void Session::log_close(const std::string& reason) {
+  if (close_logged_) return;
+  close_logged_ = true;
+  spdlog::info("peer {}: closing: {}", peer_, reason);
 }
 
 std::string Session::describe_io_error(error_code ec, const char* during) const {

@@ -79,8 +79,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_deadline(boost::system::error_code ec);
   // Closes after a refusal; `reason` is logged once when the socket closes.
   void refuse(v1::RefusalReason reason, const std::string& detail);
-  // Closes the TCP connection at once, logging `reason` (unless already logged).
+  // Closes the TCP connection at once, logging `reason` (unless a reason was logged).
   void close(const std::string& reason);
+  // Logs why the connection closes: once per session, when the decision is made.
+  void log_close(const std::string& reason);
   // The reason a read or write failed, for the log.
   std::string describe_io_error(boost::system::error_code ec, const char* during) const;
 
@@ -98,7 +100,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool refuse_busy_ = false;
   bool stopping_ = false;            // server shutdown requested
   bool close_after_write_ = false;   // the reply being written is the last
-  std::string close_reason_;         // why the conversation ends; logged once
+  bool close_logged_ = false;        // the one log line for the close is written
   std::array<uint8_t, 4> header_{};  // the frame header being read
   size_t header_bytes_ = 0;
   uint32_t body_length_ = 0;   // announced length of the frame being read
