@@ -2,6 +2,8 @@
 // refusals, clock bound), pull (cursor, pages, role filters) and administration.
 #include "server/service/sync_service.h"
 
+#include <thread>
+
 #include "server/service/secrets.h"
 #include "tests/unit/server/server_fixture.h"
 
@@ -488,6 +490,97 @@ TEST_F(SyncServiceTest, ReopenedStoreKeepsDevicesRecordsAndTheLedger) {
   ASSERT_TRUE(service_->Authenticate(hello, &welcome, &refusal).ok());
   EXPECT_EQ(Get(person)->record.participant().given_name(), "Kept");
   EXPECT_EQ(PushOne(d, c).outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
+}
+
+TEST_F(SyncServiceTest, AuditTrailRecordsWhoWhenDeviceFieldAndBothValues) {
+  TestDevice a = Enrol(v1::ROLE_ADVISER, "Priya");
+  TestDevice b = Enrol(v1::ROLE_ADVISER, "Omar");
+  const Uuid person = Uuid::NewV7();
+  PushOne(a, Upsert(a, person, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones")));
+  const uint32_t phone = FieldNumber(v1::Participant::descriptor(), "phone");
+  v1::Participant edit;
+  edit.set_phone("0115 496 0000");
+  v1::ChangeResult r =
+      PushOne(b, Upsert(b, person, v1::RECORD_TYPE_PARTICIPANT, edit, {{phone, VersionOf(person, phone)}}));
+  ASSERT_EQ(r.outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  std::vector<AuditRow> audit;
+  ASSERT_TRUE(service_->store()
+                  .Transact([&](StoreTxn& txn) -> Status {
+                    auto rows = txn.ListAudit(person);
+                    if (!rows.ok()) return rows.status();
+                    audit = std::move(*rows);
+                    return Status::Ok();
+                  })
+                  .ok());
+  const AuditRow* change = nullptr;
+  for (const auto& row : audit) {
+    if (row.server_seq == r.server_seq() && row.field == phone) change = &row;
+  }
+  ASSERT_NE(change, nullptr);
+  EXPECT_EQ(change->author, "Omar");
+  EXPECT_EQ(change->device_id, b.ctx.device_id);
+  EXPECT_EQ(change->hub_id, hub_);
+  EXPECT_EQ(change->type, v1::RECORD_TYPE_PARTICIPANT);
+  EXPECT_GT(change->at_ms, 0);
+  v1::Participant old_value, new_value;
+  ASSERT_TRUE(old_value.ParseFromString(change->old_value));
+  ASSERT_TRUE(new_value.ParseFromString(change->new_value));
+  EXPECT_EQ(old_value.phone(), "07700 900001");
+  EXPECT_EQ(new_value.phone(), "0115 496 0000");
+}
+
+TEST_F(SyncServiceTest, ConcurrentPushesKeepTheHubLogGapFree) {
+  constexpr int kDevices = 4, kBatches = 5, kPerBatch = 10;
+  std::vector<TestDevice> devices;
+  for (int i = 0; i < kDevices; ++i) devices.push_back(Enrol(v1::ROLE_ADVISER, "Adviser " + std::to_string(i)));
+  std::vector<std::vector<v1::Push>> pushes(kDevices);
+  for (int i = 0; i < kDevices; ++i) {
+    for (int b = 0; b < kBatches; ++b) {
+      v1::Push push;
+      for (int c = 0; c < kPerBatch; ++c) {
+        *push.add_changes() = Upsert(devices[i], Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT,
+                                     Person("P" + std::to_string(i * 1000 + b * 100 + c), "Q"));
+      }
+      pushes[i].push_back(push);
+    }
+  }
+  const size_t before = Log(hub_).size();
+  std::vector<std::thread> threads;
+  std::atomic<int> applied{0};
+  for (int i = 0; i < kDevices; ++i) {
+    threads.emplace_back([&, i] {
+      for (const auto& push : pushes[i]) {
+        auto ack = service_->Push(devices[i].ctx, push);
+        if (!ack.ok()) continue;
+        for (const auto& r : ack->results()) applied += r.outcome() == v1::CHANGE_OUTCOME_APPLIED;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(applied.load(), kDevices * kBatches * kPerBatch);
+  const auto log = Log(hub_);
+  EXPECT_EQ(log.size(), before + kDevices * kBatches * kPerBatch);
+  for (size_t i = 0; i < log.size(); ++i) ASSERT_EQ(log[i].server_seq(), i + 1);
+}
+
+TEST_F(SyncServiceTest, AdministrationThroughASecondStoreHandleWhileServing) {
+  // `outreach-server enrol` runs as its own process on the store `serve` has open.
+  auto second = OpenStore(path_);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  Administration other(**second);
+  auto code = other.IssueEnrolmentCode(hub_, v1::ROLE_ADVISER, "Late joiner");
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  v1::Enrol request;
+  request.set_code(*code);
+  v1::Refusal refusal;
+  ASSERT_TRUE(service_->Enrol(request, &refusal).ok()) << refusal.detail();
+  auto venue = other.AddVenue(hub_, "Library", v1::VENUE_KIND_LIBRARY);
+  ASSERT_TRUE(venue.ok());
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  PushOne(d, Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("A", "B")));
+  const auto log = Log(hub_);
+  for (size_t i = 0; i < log.size(); ++i) ASSERT_EQ(log[i].server_seq(), i + 1);
+  EXPECT_EQ(other.ListDevices(hub_)->size(), 2u);
 }
 
 }  // namespace
