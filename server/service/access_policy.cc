@@ -30,7 +30,7 @@ Result<Uuid> SessionVenue(StoreTxn& txn, const Uuid& session_id) {
 }  // namespace
 
 std::string VenueParticipantKey(const Uuid& venue_id, const Uuid& participant_id) {
-  return "venue-participant:" + venue_id.ToString() + ":" + participant_id.ToString();
+  return std::string(kVenueParticipantPrefix) + venue_id.ToString() + ":" + participant_id.ToString();
 }
 
 Status CheckWrite(StoreTxn& txn, const DeviceContext& device, const RecordTypeInfo& info, const v1::Change& change,

@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/record_registry.h"
 #include "server/service/sync_service.h"
@@ -27,6 +28,7 @@ namespace outreach::server {
 // The lookup key (StoredRecord::keys) that a booking or attendance record carries to
 // say "this participant comes to this venue", so a kiosk's read check is one index probe.
 std::string VenueParticipantKey(const Uuid& venue_id, const Uuid& participant_id);
+inline constexpr std::string_view kVenueParticipantPrefix = "venue-participant:";
 
 // Ok, or kPermissionDenied naming the field and a reason the person can read.
 // `existing` is the record's current state (nullptr for a create); `proposed` is the

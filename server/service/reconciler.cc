@@ -388,6 +388,15 @@ Result<uint64_t> Reconciler::Commit(StoredRecord& rec, bool is_new, v1::ChangeOp
   rec.participant_id = LinkedParticipant(*info, *body);
   auto keys = ComputeKeys(rec);
   if (!keys.ok()) return keys.status();
+  // Venue-participant pairs this write introduces to the hub (see RestateNamesForKiosks).
+  std::vector<std::string> new_venue_pairs;
+  for (const std::string& key : *keys) {
+    if (key.rfind(kVenueParticipantPrefix, 0) != 0) continue;
+    if (std::find(rec.keys.begin(), rec.keys.end(), key) != rec.keys.end()) continue;
+    auto holders = txn_.FindRecordsByKey(Uuid::FromBytes(rec.record.hub_id()).value(), key);
+    if (!holders.ok()) return holders.status();
+    if (holders->empty()) new_venue_pairs.push_back(key);
+  }
   rec.keys = std::move(*keys);
   OUTREACH_RETURN_IF_ERROR(txn_.PutRecord(rec));
 
@@ -409,6 +418,7 @@ Result<uint64_t> Reconciler::Commit(StoredRecord& rec, bool is_new, v1::ChangeOp
   logged.set_author(writer.author);
   auto seq = txn_.AppendChange(*hub, std::move(logged));
   if (!seq.ok()) return seq.status();
+  if (!new_venue_pairs.empty()) OUTREACH_RETURN_IF_ERROR(RestateNamesForKiosks(*hub, *body));
 
   auto record_id = Uuid::FromBytes(rec.record.id());
   if (!record_id.ok()) return record_id.status();
@@ -428,6 +438,46 @@ Result<uint64_t> Reconciler::Commit(StoredRecord& rec, bool is_new, v1::ChangeOp
     OUTREACH_RETURN_IF_ERROR(txn_.AppendAudit(row));
   }
   return *seq;
+}
+
+// A kiosk sees a participant's name only once they are booked into or attend a session
+// at its venue, and may have pulled past the participant's own log entries before that.
+// So when a booking or attendance first links a participant to a venue, the name fields
+// are logged again, each with its own stored version and origin: the state does not
+// change, every device already holding them applies the same value at the same version,
+// and the venue's kiosk now receives them.
+Status Reconciler::RestateNamesForKiosks(const Uuid& hub_id, const Message& link) {
+  const Uuid participant_id = IdField(link, "participant_id");
+  auto participant = txn_.GetRecord(participant_id);
+  if (!participant.ok()) return participant.status();
+  if (!participant->has_value() || (*participant)->record.erased() ||
+      (*participant)->record.type() != v1::RECORD_TYPE_PARTICIPANT) {
+    return Status::Ok();  // not here yet: its own entries will come later, after the link
+  }
+  const StoredRecord& p = **participant;
+  const Message& body = *RecordBody(p.record);
+  for (const char* name : {"reference", "given_name", "family_name"}) {
+    const FieldDescriptor* f = body.GetDescriptor()->FindFieldByName(name);
+    const std::string value = EncodeField(body, f);
+    auto version = p.versions.find(static_cast<uint32_t>(f->number()));
+    if (value.empty() || version == p.versions.end()) continue;
+    auto author = AuthorOf(version->second.origin);
+    if (!author.ok()) return author.status();
+    v1::Change restated;
+    restated.set_record_id(p.record.id());
+    restated.set_type(p.record.type());
+    restated.set_hlc(version->second.hlc.value());
+    restated.set_op(v1::CHANGE_OP_UPSERT);
+    auto* fv = restated.add_fields();
+    fv->set_field(static_cast<uint32_t>(f->number()));
+    fv->set_value(value);
+    restated.set_hub_id(hub_id.raw());
+    restated.set_origin_device(version->second.origin.raw());
+    restated.set_author(*author);
+    auto seq = txn_.AppendChange(hub_id, std::move(restated));
+    if (!seq.ok()) return seq.status();
+  }
+  return Status::Ok();
 }
 
 Result<uint64_t> Reconciler::ServerEdit(StoredRecord rec, const std::function<void(Message*)>& edit) {

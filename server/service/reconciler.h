@@ -81,6 +81,7 @@ class Reconciler {
   // Edits `rec`'s body with `edit` and commits the difference as a server change.
   Result<uint64_t> ServerEdit(StoredRecord rec, const std::function<void(google::protobuf::Message*)>& edit);
 
+  Status RestateNamesForKiosks(const Uuid& hub_id, const google::protobuf::Message& link);
   Status RecordDisagreement(const StoredRecord& target, const Disagreement& d);
   Status CheckDuplicates(const StoredRecord& participant);
   Result<bool> CheckSecondClaim(const StoredRecord& outcome);

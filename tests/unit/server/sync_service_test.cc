@@ -447,6 +447,49 @@ TEST_F(SyncServiceTest, KioskPullsOnlyItsVenueAndNamesItNeeds) {
   EXPECT_FALSE(ids.count(centre_.raw())) << "kiosks get no reference data";
 }
 
+TEST_F(SyncServiceTest, KioskReceivesNamesOfSomeoneBookedAfterItsLastPull) {
+  TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
+  TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
+  const Uuid session = Uuid::NewV7(), person = Uuid::NewV7();
+  v1::Session s;
+  s.set_venue_id(centre_.raw());
+  v1::Participant p = Person("Latecomer", "Booked");
+  p.set_reference("K7QX-0001-X");
+  Push(adviser,
+       {Upsert(adviser, session, v1::RECORD_TYPE_SESSION, s), Upsert(adviser, person, v1::RECORD_TYPE_PARTICIPANT, p)});
+  const auto first = PullAll(kiosk);
+  for (const auto& c : first) EXPECT_NE(c.record_id(), person.raw());
+  const uint64_t cursor = Log(hub_).back().server_seq();
+
+  v1::Booking b;
+  b.set_session_id(session.raw());
+  b.set_participant_id(person.raw());
+  ASSERT_EQ(PushOne(adviser, Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, b)).outcome(),
+            v1::CHANGE_OUTCOME_APPLIED);
+  std::map<uint32_t, std::string> names;
+  std::map<uint32_t, uint64_t> stamps;
+  for (const auto& c : PullAll(kiosk, cursor)) {
+    if (c.record_id() != person.raw()) continue;
+    for (const auto& f : c.fields()) {
+      names[f.field()] = f.value();
+      stamps[f.field()] = c.hlc();
+    }
+  }
+  ASSERT_EQ(names.size(), 3u) << "reference, given and family name";
+  v1::Participant got;
+  for (const auto& [field, value] : names) ASSERT_TRUE(ApplyField(&got, field, value).ok());
+  EXPECT_EQ(got.given_name(), "Latecomer");
+  EXPECT_EQ(got.reference(), "K7QX-0001-X");
+  // Restated at their stored versions: the state did not change.
+  EXPECT_EQ(stamps[2], VersionOf(person, 2));
+  // A second booking at the same venue restates nothing more.
+  const size_t log_size = Log(hub_).size();
+  v1::Booking again = b;
+  again.set_booked_on("2026-11-24");
+  PushOne(adviser, Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, again));
+  EXPECT_EQ(Log(hub_).size(), log_size + 1);
+}
+
 // ---------------------------------------------------------------- administration
 
 TEST_F(SyncServiceTest, AdministrationErrorsNameTheField) {
