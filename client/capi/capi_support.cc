@@ -7,6 +7,25 @@
 namespace outreach::capi {
 namespace {
 
+// outreach_status mirrors ErrorCode value for value; a change to either breaks the build.
+#define OUTREACH_MIRRORS(c, e) static_assert(static_cast<int>(c) == static_cast<int>(ErrorCode::e), #c)
+OUTREACH_MIRRORS(OUTREACH_OK, kOk);
+OUTREACH_MIRRORS(OUTREACH_INVALID_ARGUMENT, kInvalidArgument);
+OUTREACH_MIRRORS(OUTREACH_NOT_FOUND, kNotFound);
+OUTREACH_MIRRORS(OUTREACH_ALREADY_EXISTS, kAlreadyExists);
+OUTREACH_MIRRORS(OUTREACH_FAILED_PRECONDITION, kFailedPrecondition);
+OUTREACH_MIRRORS(OUTREACH_RESOURCE_EXHAUSTED, kResourceExhausted);
+OUTREACH_MIRRORS(OUTREACH_PERMISSION_DENIED, kPermissionDenied);
+OUTREACH_MIRRORS(OUTREACH_UNAUTHENTICATED, kUnauthenticated);
+OUTREACH_MIRRORS(OUTREACH_CONFLICT, kConflict);
+OUTREACH_MIRRORS(OUTREACH_DATA_LOSS, kDataLoss);
+OUTREACH_MIRRORS(OUTREACH_IO_ERROR, kIoError);
+OUTREACH_MIRRORS(OUTREACH_PROTOCOL_ERROR, kProtocolError);
+OUTREACH_MIRRORS(OUTREACH_UNAVAILABLE, kUnavailable);
+OUTREACH_MIRRORS(OUTREACH_TIMEOUT, kTimeout);
+OUTREACH_MIRRORS(OUTREACH_INTERNAL, kInternal);
+#undef OUTREACH_MIRRORS
+
 // A malloc'd NUL-terminated copy (the caller frees with outreach_free / outreach_error_free).
 char* CopyString(std::string_view text) noexcept {
   char* copy = static_cast<char*>(std::malloc(text.size() + 1));

@@ -1,0 +1,36 @@
+// Runs a real program (the `outreach` binary, cmake, a C compiler) for the tests of this
+// folder and collects what it printed.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace outreach::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when the program could not run or was killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (a path, or a name looked up on PATH) with `env` added to the environment,
+// in `cwd` when not empty, and waits for it.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                         const std::string& cwd = {});
+
+// A new empty directory under the system temp dir, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace outreach::testing
