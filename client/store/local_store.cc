@@ -820,7 +820,7 @@ Status LocalStore::AcknowledgeChanges(const v1::PushAck& ack) {
       if (s.Step() != SQLITE_DONE) return Error("cannot record rejected change");
     }
   }
-  if (ack.server_hlc() != 0) {
+  if (Hlc(ack.server_hlc()) > clock_.Last()) {
     (void)clock_.Update(Hlc(ack.server_hlc()));  // a skew refusal leaves the clock as it is
     OUTREACH_RETURN_IF_ERROR(PersistClock());
   }
@@ -870,18 +870,13 @@ Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
       if (rc != SQLITE_DONE) return Error("cannot read outbox");
     }
 
+    std::vector<uint32_t> applied;  // fields whose version becomes the change's stamp
     switch (change.op()) {
       case v1::CHANGE_OP_UPSERT:
         for (const v1::FieldValue& fv : change.fields()) {
           if (pending.count(fv.field()) != 0) continue;
-          Status applied = ApplyField(row.body.get(), fv.field(), fv.value());
-          if (!applied.ok()) return applied;
-          Stmt s(Prepare(
-              "INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
-              "UPDATE SET hlc = excluded.hlc"));
-          if (!s.ok()) return Error("cannot write field version");
-          s.Blob(1, id->raw()).Int(2, fv.field()).Int(3, static_cast<int64_t>(change.hlc()));
-          if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
+          OUTREACH_RETURN_IF_ERROR(ApplyField(row.body.get(), fv.field(), fv.value()));
+          applied.push_back(fv.field());
         }
         break;
       case v1::CHANGE_OP_DELETE: row.deleted = true; break;
@@ -899,7 +894,16 @@ Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
         return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has an unknown operation");
     }
     OUTREACH_RETURN_IF_ERROR(PutRow(row, change.hlc()));
-    (void)clock_.Update(Hlc(change.hlc()));  // skew refusals are ignored: the server already accepted it
+    for (uint32_t field : applied) {
+      Stmt s(Prepare(
+          "INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
+          "UPDATE SET hlc = excluded.hlc"));
+      if (!s.ok()) return Error("cannot write field version");
+      s.Blob(1, id->raw()).Int(2, field).Int(3, static_cast<int64_t>(change.hlc()));
+      if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
+    }
+    // Skew refusals are ignored: the server already accepted the stamp.
+    if (Hlc(change.hlc()) > clock_.Last()) (void)clock_.Update(Hlc(change.hlc()));
   }
   OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", static_cast<int64_t>(page.next_cursor())));
   OUTREACH_RETURN_IF_ERROR(PersistClock());

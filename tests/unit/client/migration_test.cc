@@ -1,0 +1,79 @@
+// Opening a file made by schema version 1 (fixtures/v1.sqlite) migrates it to the current
+// version without losing records or the pending outbox.
+#include <filesystem>
+
+#include "client/store/schema.h"
+#include "common/reference.h"
+#include "tests/unit/client/device_test.h"
+
+namespace outreach::testing {
+namespace {
+
+class MigrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.path() + "/device.db";
+    std::filesystem::copy_file(OUTREACH_V1_FIXTURE, path_);
+    ASSERT_EQ(QueryOne(path_, "PRAGMA user_version"), "1");
+  }
+  TempDir dir_;
+  std::string path_;
+};
+
+TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
+  DeviceOptions options;
+  options.path = path_;
+  options.clock = [] { return MillisOf("2026-03-01"); };
+  options.user_name = "alex";
+  Result<std::unique_ptr<Device>> opened = Device::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Device& device = **opened;
+  EXPECT_EQ(*device.store().SchemaVersion(), client::kSchemaVersion);
+  EXPECT_EQ(device.device_id(), *Uuid::Parse("0190f0c4-7b1e-7cc3-9a2e-1f0e3c5d6b7a"));
+
+  // The name key added by version 2 was backfilled.
+  Result<std::vector<v1::Record>> found = device.FindParticipants("maya o neill");
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  const Uuid maya = *Uuid::FromBytes(found->front().id());
+  // The action plan projection added by version 2 was rebuilt from the held records.
+  Result<std::vector<OverduePlan>> overdue = device.OverdueActionPlans();
+  ASSERT_TRUE(overdue.ok());
+  ASSERT_EQ(overdue->size(), 1u);
+  EXPECT_EQ(overdue->front().reason, "not_agreed_within_one_month");
+  EXPECT_EQ(overdue->front().due_on, "2026-02-05");
+
+  // The outbox survived; new edits carry on the sequence, reference counter and clock.
+  Result<std::vector<v1::Change>> pending = device.store().PendingChanges(10);
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].device_seq(), 1u);
+  v1::Participant edit = found->front().participant();
+  edit.set_phone("0113 496 0000");
+  ASSERT_TRUE(device.UpdateParticipant(maya, edit).ok());
+  v1::Participant p;
+  p.set_given_name("Ben");
+  p.set_family_name("Ng");
+  p.set_date_of_birth("2001-01-01");
+  Result<v1::Record> ben = device.RegisterParticipant(p);
+  ASSERT_TRUE(ben.ok()) << ben.status().ToString();
+  EXPECT_EQ(ReferenceNumber::Parse(ben->participant().reference())->counter, 2u);
+  pending = device.store().PendingChanges(10);
+  ASSERT_EQ(pending->size(), 4u);
+  EXPECT_EQ((*pending)[2].device_seq(), 3u);
+  EXPECT_EQ((*pending)[3].device_seq(), 4u);
+  EXPECT_EQ((*pending)[2].fields(0).base_version(), 0u);  // phone was never set
+  EXPECT_GT((*pending)[2].hlc(), (*pending)[1].hlc());
+
+  // Version 2's rejected-changes list works on the migrated file.
+  v1::PushAck ack;
+  auto* r = ack.add_results();
+  r->set_device_seq(1);
+  r->set_outcome(v1::CHANGE_OUTCOME_REJECTED);
+  r->set_reason("duplicate of an existing participant");
+  ASSERT_TRUE(device.store().AcknowledgeChanges(ack).ok());
+  EXPECT_EQ(device.RejectedChanges()->size(), 1u);
+  EXPECT_EQ(QueryOne(path_, "PRAGMA integrity_check"), "ok");
+}
+
+}  // namespace
+}  // namespace outreach::testing

@@ -1,0 +1,365 @@
+// The sync-facing LocalStore API on real files: identity, outbox, acknowledgements,
+// pulled pages, clock offset, wipe.
+#include <google/protobuf/unknown_field_set.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include "common/field_value.h"
+#include "common/reference.h"
+#include "tests/unit/client/device_test.h"
+
+namespace outreach::testing {
+namespace {
+
+using E = ErrorCode;
+
+class StoreTest : public DeviceTest {
+ protected:
+  LocalStore& store() { return device_->store(); }
+
+  DeviceIdentity Identity() {
+    DeviceIdentity id;
+    id.device_id = Uuid::NewV7();
+    id.credential = std::string("\x01\x02secret", 8);
+    id.server = "127.0.0.1:7443";
+    id.ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    id.hub_id = Uuid::Derive("hub", "north");
+    id.role = v1::ROLE_ADVISER;
+    id.user_name = "kim";
+    id.reference_prefix = "H7QX";
+    id.venue_id = venue_;
+    return id;
+  }
+
+  // A change as the server would send it on pull.
+  v1::Change Pulled(const Uuid& id, v1::RecordType type, const google::protobuf::Message& body, uint64_t server_seq,
+                    Hlc hlc) {
+    v1::Change c;
+    c.set_record_id(id.raw());
+    c.set_type(type);
+    c.set_hlc(hlc.value());
+    c.set_op(v1::CHANGE_OP_UPSERT);
+    c.set_server_seq(server_seq);
+    c.set_hub_id(Uuid::Derive("hub", "north").raw());
+    c.set_origin_device(Uuid::NewV7().raw());
+    c.set_author("other-adviser");
+    for (auto& f : AllFields(body)) *c.add_fields() = f;
+    return c;
+  }
+
+  Hlc Later(int64_t ms_ahead = 1000) { return Hlc::FromParts(now_ms_ + ms_ahead, 0); }
+};
+
+TEST_F(StoreTest, SavesAndLoadsTheIdentityAndSwitchesTheReferencePrefix) {
+  Result<std::optional<DeviceIdentity>> none = store().LoadIdentity();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  v1::Record before = Register("Pre", "Enrolment");
+  const std::string local_prefix = ReferenceNumber::Parse(before.participant().reference())->prefix;
+  EXPECT_EQ(device_->user_name(), "alex");
+
+  DeviceIdentity id = Identity();
+  ASSERT_TRUE(store().SaveIdentity(id).ok());
+  Result<std::optional<DeviceIdentity>> loaded = store().LoadIdentity();
+  ASSERT_TRUE(loaded.ok() && loaded->has_value());
+  const DeviceIdentity& got = **loaded;
+  EXPECT_EQ(got.device_id, id.device_id);
+  EXPECT_EQ(got.credential, id.credential);
+  EXPECT_EQ(got.server, id.server);
+  EXPECT_EQ(got.ca_pem, id.ca_pem);
+  EXPECT_EQ(got.hub_id, id.hub_id);
+  EXPECT_EQ(got.role, v1::ROLE_ADVISER);
+  EXPECT_EQ(got.user_name, "kim");
+  EXPECT_EQ(got.reference_prefix, "H7QX");
+  EXPECT_EQ(got.venue_id, venue_);
+  EXPECT_EQ(device_->device_id(), id.device_id);
+  EXPECT_EQ(device_->user_name(), "kim");
+
+  v1::Record after = Register("Post", "Enrolment");
+  Result<ReferenceNumber> ref = ReferenceNumber::Parse(after.participant().reference());
+  EXPECT_EQ(ref->prefix, "H7QX");
+  EXPECT_NE(local_prefix, "H7QX");
+  EXPECT_EQ(after.hub_id(), id.hub_id.raw());  // new records carry the hub
+  EXPECT_EQ(after.participant().adviser(), "kim");
+  EXPECT_EQ(store().PendingChanges(10)->back().hub_id(), id.hub_id.raw());
+
+  DeviceIdentity bad = Identity();
+  bad.reference_prefix = "TOOLONG";
+  EXPECT_REFUSED(store().SaveIdentity(bad), E::kInvalidArgument, "reference_prefix");
+  bad = Identity();
+  bad.server.clear();
+  EXPECT_REFUSED(store().SaveIdentity(bad), E::kInvalidArgument, "server");
+
+  Reopen();  // survives a restart
+  EXPECT_EQ(device_->device_id(), id.device_id);
+}
+
+TEST_F(StoreTest, AcknowledgementsEmptyTheOutboxAndKeepRejections) {
+  v1::Record a = Register("A", "One");
+  v1::Record b = Register("B", "Two");
+  v1::Record c = Register("C", "Three");
+  Result<std::vector<v1::Change>> batch = store().PendingChanges(2);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_EQ((*batch)[0].device_seq(), 1u);
+  EXPECT_EQ((*batch)[1].device_seq(), 2u);
+  EXPECT_EQ(*store().PendingCount(), 3u);
+
+  v1::PushAck ack;
+  ack.set_batch_id(1);
+  auto* r1 = ack.add_results();
+  r1->set_device_seq(1);
+  r1->set_outcome(v1::CHANGE_OUTCOME_APPLIED);
+  auto* r2 = ack.add_results();
+  r2->set_device_seq(2);
+  r2->set_outcome(v1::CHANGE_OUTCOME_REJECTED);
+  r2->set_reason("the hub does not accept this programme strand");
+  r2->set_field("programme_strand");
+  ack.set_server_hlc(Later(5000).value());
+  ASSERT_TRUE(store().AcknowledgeChanges(ack).ok());
+  EXPECT_EQ(*store().PendingCount(), 1u);
+  EXPECT_EQ(store().PendingChanges(10)->front().device_seq(), 3u);
+  Result<std::vector<RejectedChange>> rejected = device_->RejectedChanges();
+  ASSERT_EQ(rejected->size(), 1u);
+  EXPECT_EQ((*rejected)[0].device_seq, 2u);
+  EXPECT_EQ((*rejected)[0].record_id, IdOf(b));
+  EXPECT_EQ((*rejected)[0].type, v1::RECORD_TYPE_PARTICIPANT);
+  EXPECT_EQ((*rejected)[0].field, "programme_strand");
+  EXPECT_EQ((*rejected)[0].reason, "the hub does not accept this programme strand");
+
+  // A repeated ack changes nothing; the clock moved past the server's stamp.
+  const std::string dump = Dump(path_);
+  ASSERT_TRUE(store().AcknowledgeChanges(ack).ok());
+  EXPECT_EQ(Dump(path_), dump);
+  v1::Record d = Register("D", "Four");
+  EXPECT_GT(store().PendingChanges(10)->back().hlc(), ack.server_hlc());
+  EXPECT_EQ(store().PendingChanges(10)->back().device_seq(), 4u);
+
+  v1::PushAck bad;
+  bad.add_results()->set_device_seq(3);  // no outcome
+  EXPECT_REFUSED(store().AcknowledgeChanges(bad), E::kProtocolError, "");
+  (void)a;
+  (void)c;
+  (void)d;
+}
+
+TEST_F(StoreTest, AppliesPulledPagesKeepingFieldsWithPendingLocalEdits) {
+  // Someone else's participant arrives.
+  v1::Participant theirs;
+  theirs.set_reference("H7QX-0001-0");
+  theirs.set_given_name("Remote");
+  theirs.set_family_name("Person");
+  theirs.set_date_of_birth("1980-01-01");
+  theirs.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+  theirs.set_adviser("alex");
+  const Uuid remote = Uuid::NewV7();
+  // Our own participant with a pending phone edit.
+  v1::Record mine = Register("Sam", "Okafor");
+  v1::Participant edit = mine.participant();
+  edit.set_phone("local-phone");
+  ASSERT_TRUE(device_->UpdateParticipant(IdOf(mine), edit).ok());
+  const uint64_t pending_before = *store().PendingCount();
+
+  v1::ChangesPage page;
+  *page.add_changes() = Pulled(remote, v1::RECORD_TYPE_PARTICIPANT, theirs, 10, Later(1000));
+  v1::Participant server_side;
+  server_side.set_phone("server-phone");
+  server_side.set_postcode("LS1 4AP");
+  *page.add_changes() = Pulled(IdOf(mine), v1::RECORD_TYPE_PARTICIPANT, server_side, 11, Later(2000));
+  page.set_next_cursor(11);
+  Status applied = store().ApplyPulledPage(page);
+  ASSERT_TRUE(applied.ok()) << applied.ToString();
+
+  EXPECT_EQ(*store().PullCursor(), 11u);
+  EXPECT_EQ(*store().PendingCount(), pending_before);  // pulled changes never enter the outbox
+  Result<v1::Record> got = device_->Get(remote);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->participant().given_name(), "Remote");
+  EXPECT_EQ(got->hub_id(), Uuid::Derive("hub", "north").raw());
+  EXPECT_EQ(device_->FindParticipants("remote")->size(), 1u);
+  EXPECT_EQ(device_->Caseload()->size(), 2u);
+  v1::Participant merged = device_->Get(IdOf(mine))->participant();
+  EXPECT_EQ(merged.phone(), "local-phone");  // local edit still pending: kept
+  EXPECT_EQ(merged.postcode(), "LS1 4AP");   // applied
+
+  // The next local edit of postcode is based on the server's version of it.
+  merged.set_postcode("LS2 7HY");
+  ASSERT_TRUE(device_->UpdateParticipant(IdOf(mine), merged).ok());
+  const v1::Change last = store().PendingChanges(100)->back();
+  ASSERT_EQ(last.fields_size(), 1);
+  EXPECT_EQ(last.fields(0).base_version(), Later(2000).value());
+  EXPECT_GT(last.hlc(), Later(2000).value());  // the clock moved past the pulled stamps
+
+  // Once acknowledged, the server's value of phone applies on the next pull.
+  v1::PushAck ack;
+  Result<std::vector<v1::Change>> pushed = store().PendingChanges(100);
+  for (const auto& c : *pushed) {
+    auto* r = ack.add_results();
+    r->set_device_seq(c.device_seq());
+    r->set_outcome(v1::CHANGE_OUTCOME_APPLIED);
+  }
+  ASSERT_TRUE(store().AcknowledgeChanges(ack).ok());
+  v1::ChangesPage page2;
+  *page2.add_changes() = Pulled(IdOf(mine), v1::RECORD_TYPE_PARTICIPANT, server_side, 12, Later(9000));
+  page2.set_next_cursor(12);
+  ASSERT_TRUE(store().ApplyPulledPage(page2).ok());
+  EXPECT_EQ(device_->Get(IdOf(mine))->participant().phone(), "server-phone");
+}
+
+TEST_F(StoreTest, PulledDeletesErasuresAndUnknownDataAreHonoured) {
+  v1::Record p = Register("Sam", "Okafor");
+  v1::Record s = Session();
+  v1::ChangesPage page;
+  v1::Change del;
+  del.set_record_id(s.id());
+  del.set_type(v1::RECORD_TYPE_SESSION);
+  del.set_op(v1::CHANGE_OP_DELETE);
+  del.set_hlc(Later().value());
+  del.set_server_seq(1);
+  *page.add_changes() = del;
+  v1::Change erase = del;
+  erase.set_record_id(p.id());
+  erase.set_type(v1::RECORD_TYPE_PARTICIPANT);
+  erase.set_op(v1::CHANGE_OP_ERASE);
+  erase.set_server_seq(2);
+  *page.add_changes() = erase;
+
+  // A record type this build does not know, and a field it does not know.
+  const Uuid future = Uuid::NewV7();
+  v1::Change unknown_type;
+  unknown_type.set_record_id(future.raw());
+  unknown_type.set_type(static_cast<v1::RecordType>(77));
+  unknown_type.set_op(v1::CHANGE_OP_UPSERT);
+  unknown_type.set_hlc(Later().value());
+  unknown_type.set_server_seq(3);
+  google::protobuf::UnknownFieldSet payload;
+  payload.AddLengthDelimited(1, "future body");
+  std::string bytes;
+  payload.SerializeToString(&bytes);
+  auto* fv = unknown_type.add_fields();
+  fv->set_field(1);
+  fv->set_value(bytes);
+  *page.add_changes() = unknown_type;
+  const Uuid remote = Uuid::NewV7();
+  v1::Participant known;
+  known.set_given_name("New");
+  known.set_family_name("Field");
+  known.set_date_of_birth("1985-02-03");
+  known.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+  v1::Change with_new_field = Pulled(remote, v1::RECORD_TYPE_PARTICIPANT, known, 4, Later());
+  google::protobuf::UnknownFieldSet extra;
+  extra.AddVarint(150, 42);  // a programme-specific field added later
+  std::string extra_bytes;
+  extra.SerializeToString(&extra_bytes);
+  auto* f150 = with_new_field.add_fields();
+  f150->set_field(150);
+  f150->set_value(extra_bytes);
+  *page.add_changes() = with_new_field;
+  page.set_next_cursor(4);
+  Status applied = store().ApplyPulledPage(page);
+  ASSERT_TRUE(applied.ok()) << applied.ToString();
+
+  EXPECT_TRUE(device_->Get(IdOf(s))->deleted());
+  EXPECT_TRUE(device_->SessionsAtVenue(venue_)->empty());
+  Result<v1::Record> erased = device_->Get(IdOf(p));
+  ASSERT_TRUE(erased.ok());
+  EXPECT_TRUE(erased->erased());
+  EXPECT_EQ(erased->participant().ByteSizeLong(), 0u);
+  EXPECT_TRUE(device_->FindParticipants("okafor")->empty());
+  std::string hex = IdOf(p).ToString();
+  hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
+  EXPECT_EQ(QueryOne(path_, "SELECT count(*) FROM field_version WHERE record_id = x'" + hex + "'"), "0");
+
+  Result<v1::Record> kept = device_->Get(future);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(static_cast<int>(kept->type()), 77);
+  const auto& unknown = kept->GetReflection()->GetUnknownFields(*kept);
+  ASSERT_EQ(unknown.field_count(), 1);
+  EXPECT_EQ(unknown.field(0).number(), 77);
+  EXPECT_EQ(unknown.field(0).length_delimited(), bytes);
+
+  // The unknown field survives a local edit of the record and is not re-sent by it.
+  v1::Participant edit = device_->Get(remote)->participant();
+  edit.set_phone("0113 000 0000");
+  ASSERT_TRUE(device_->UpdateParticipant(remote, edit).ok());
+  const v1::Participant edited = device_->Get(remote)->participant();
+  const auto& fields = edited.GetReflection()->GetUnknownFields(edited);
+  ASSERT_EQ(fields.field_count(), 1);
+  EXPECT_EQ(fields.field(0).number(), 150);
+  EXPECT_EQ(store().PendingChanges(100)->back().fields_size(), 1);
+
+  // A malformed page changes nothing, cursor included.
+  v1::ChangesPage bad;
+  v1::Change broken = del;
+  broken.set_record_id("xyz");
+  *bad.add_changes() = Pulled(Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, known, 5, Later());
+  *bad.add_changes() = broken;
+  bad.set_next_cursor(6);
+  EXPECT_REFUSED(store().ApplyPulledPage(bad), E::kDataLoss, "");
+  EXPECT_EQ(*store().PullCursor(), 4u);
+}
+
+TEST_F(StoreTest, ClockOffsetIsPersisted) {
+  ASSERT_TRUE(store().SetClockOffsetMs(90'000).ok());
+  EXPECT_EQ(store().clock().offset_ms(), 90'000);
+  EXPECT_EQ(store().clock().PhysicalNow(), now_ms_ + 90'000);
+  Reopen();
+  EXPECT_EQ(store().clock().offset_ms(), 90'000);
+  v1::Record p = Register("Sam", "Okafor");
+  EXPECT_EQ(Hlc(store().PendingChanges(1)->front().hlc()).physical_ms(), now_ms_ + 90'000);
+}
+
+TEST_F(StoreTest, WipeLeavesAValidEmptyFile) {
+  ASSERT_TRUE(store().SaveIdentity(Identity()).ok());
+  v1::Record p = Register("Sam", "Okafor");
+  v1::ChangesPage page;
+  page.set_next_cursor(42);
+  Status applied = store().ApplyPulledPage(page);
+  ASSERT_TRUE(applied.ok()) << applied.ToString();
+  const Uuid before = device_->device_id();
+
+  ASSERT_TRUE(store().Wipe().ok());
+  EXPECT_FALSE(store().LoadIdentity()->has_value());
+  EXPECT_EQ(*store().PendingCount(), 0u);
+  EXPECT_EQ(*store().PullCursor(), 0u);
+  EXPECT_TRUE(store().ChangeLog()->empty());
+  Result<std::vector<v1::Record>> all = device_->Export();
+  ASSERT_EQ(all->size(), 1u);  // only the seeded instrument
+  EXPECT_EQ(all->front().type(), v1::RECORD_TYPE_INSTRUMENT);
+  EXPECT_NE(device_->device_id(), before);
+  EXPECT_EQ(QueryOne(path_, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(Dump(path_).find(p.participant().family_name()), std::string::npos);
+
+  // Usable again at once, and after a reopen.
+  v1::Record q = Register("Ann", "Adams");
+  EXPECT_EQ(store().PendingChanges(1)->front().device_seq(), 1u);
+  Reopen();
+  EXPECT_EQ(device_->ListParticipants()->size(), 1u);
+}
+
+TEST_F(StoreTest, RefusesAFileFromANewerBuildAndAnUnusablePath) {
+  device_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  DeviceOptions options;
+  options.path = path_;
+  Result<std::unique_ptr<Device>> newer = Device::Open(options);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.status().code(), E::kFailedPrecondition);
+  options.path = dir_.path() + "/no/such/dir/device.db";
+  Result<std::unique_ptr<Device>> missing = Device::Open(options);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), E::kIoError);
+  options.path.clear();
+  Result<std::unique_ptr<Device>> empty = Device::Open(options);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().field(), "path");
+}
+
+}  // namespace
+}  // namespace outreach::testing
