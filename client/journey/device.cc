@@ -664,6 +664,17 @@ Result<std::vector<Warning>> Device::CheckBeforeSubmission(const Uuid& participa
     warnings.push_back({"missing_right_to_work", "evidence_ids", "the file has no proof of the right to work"});
   }
 
+  // The same NI number on another participant held here: likely the same person.
+  const std::string& ni = participant->participant().ni_number();
+  if (!ni.empty()) {
+    Result<std::vector<v1::Record>> same = store_->ParticipantsWithNiNumber(ni, participant_id);
+    if (!same.ok()) return same.status();
+    for (const v1::Record& r : *same) {
+      warnings.push_back({"possible_duplicate", "ni_number",
+                          "participant " + r.participant().reference() + " has the same NI number"});
+    }
+  }
+
   // Action plan agreed within one month of the start.
   Result<std::vector<v1::Record>> plans = store_->ParticipantRecords(participant_id, v1::RECORD_TYPE_ACTION_PLAN);
   if (!plans.ok()) return plans.status();

@@ -146,7 +146,8 @@ class Device {
   // Moving to rejected or precheck_returned requires at least one reason.
   Result<v1::Record> MoveValidation(const Uuid& validation_id, v1::ValidationStatus to,
                                     std::vector<v1::ValidationRejectionReason> reasons = {}, std::string note = {});
-  // Device-side checks before submission: required documents, plan agreed in a month.
+  // Device-side checks before submission: required documents (NI proof, right to work),
+  // plan agreed within a month of the start, another participant with the same NI number.
   Result<std::vector<Warning>> CheckBeforeSubmission(const Uuid& participant_id);
   // 5. Barriers (LWW; update with Update) and the job-readiness segment (a new record per
   // change, so history is kept: ParticipantRecords(id, RECORD_TYPE_SEGMENT)).

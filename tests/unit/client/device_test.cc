@@ -277,6 +277,16 @@ TEST_F(DeviceTest, WarnsBeforeSubmissionAboutMissingDocumentsAndLatePlans) {
   // Warnings are not stored: the outbox holds only the edits.
   EXPECT_EQ(*device_->store().PendingCount(), 4u);
   EXPECT_REFUSED(device_->CheckBeforeSubmission(Uuid::NewV7()), E::kNotFound, "participant_id");
+
+  // Another participant with the same NI number is flagged as a likely duplicate.
+  v1::Participant twin = p.participant();
+  twin.set_ni_number("QQ 12 34 56 C");
+  ASSERT_TRUE(device_->UpdateParticipant(IdOf(p), twin).ok());
+  EXPECT_TRUE(codes().empty());
+  v1::Participant other = Person("Samuel", "Okafor");
+  other.set_ni_number("qq123456c");
+  ASSERT_TRUE(device_->RegisterParticipant(other).ok());
+  EXPECT_EQ(codes(), (std::set<std::string>{"possible_duplicate"}));
 }
 
 TEST_F(DeviceTest, RecordsAssessmentsAndComputesDistanceTravelled) {
