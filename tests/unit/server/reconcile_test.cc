@@ -374,7 +374,7 @@ TEST_F(ReconcileTest, ASecondClaimOfTheSameOutcomeKindIsAConflict) {
   o.set_kind(v1::OUTCOME_KIND_JOB_START);
   o.set_status(v1::OUTCOME_STATUS_REPORTED);
   o.set_employer("Acme");
-  const Uuid first = Create(a_, v1::RECORD_TYPE_OUTCOME, o);
+  Create(a_, v1::RECORD_TYPE_OUTCOME, o);
   const Uuid second = Uuid::NewV7();
   o.set_employer("Acme Ltd");
   EXPECT_EQ(PushOne(b_, Upsert(b_, second, v1::RECORD_TYPE_OUTCOME, o)).outcome(), v1::CHANGE_OUTCOME_CONFLICT);
@@ -383,7 +383,6 @@ TEST_F(ReconcileTest, ASecondClaimOfTheSameOutcomeKindIsAConflict) {
   EXPECT_EQ(Conflicts()[0].record_id(), second.raw());
   EXPECT_EQ(Conflicts()[0].winning_author(), "Asha");
   EXPECT_EQ(Conflicts()[0].losing_author(), "Ben");
-  (void)first;
   // Another kind is a separate claim.
   v1::Outcome other = o;
   other.set_kind(v1::OUTCOME_KIND_QUALIFICATION);

@@ -132,6 +132,8 @@ TEST_F(StoreTest, SequenceNumbersAreGapFreePerHub) {
                     EXPECT_EQ((*hub)->last_seq, 3u);
                     auto max = txn.MaxLoggedHlc();
                     EXPECT_EQ(max->value(), 22u);
+                    auto hubs = txn.ListHubs();
+                    EXPECT_EQ(hubs->size(), 2u);
                     return Status::Ok();
                   })
                   .ok());
