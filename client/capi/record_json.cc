@@ -98,12 +98,35 @@ void FlattenRecord(Json* object) {
   *object = std::move(flat);
 }
 
+// Result messages (capi.proto) keep a fixed shape: absent scalars and lists are written
+// with their defaults ("days": 0, "records": []). Records stay sparse.
+void AddDefaults(Json* object, const pb::Descriptor* type) {
+  for (int i = 0; i < type->field_count(); ++i) {
+    const pb::FieldDescriptor* field = type->field(i);
+    if (object->contains(field->name())) continue;
+    Json value;
+    if (field->is_repeated()) {
+      value = Json::array();
+    } else {
+      switch (field->cpp_type()) {
+        case pb::FieldDescriptor::CPPTYPE_MESSAGE: continue;  // absent stays absent
+        case pb::FieldDescriptor::CPPTYPE_STRING: value = ""; break;
+        case pb::FieldDescriptor::CPPTYPE_BOOL: value = false; break;
+        case pb::FieldDescriptor::CPPTYPE_ENUM: value = EnumValueShortName(field->default_value_enum()); break;
+        default: value = 0; break;
+      }
+    }
+    (*object)[field->name()] = std::move(value);
+  }
+}
+
 void ToReadableMessage(Json* object, const pb::Descriptor* type) {
   if (!object->is_object()) return;
   if (type == v1::Record::descriptor()) {
     FlattenRecord(object);
     return;
   }
+  if (type->file()->package() == "outreach.v1.capi") AddDefaults(object, type);
   for (auto& [key, value] : object->items()) {
     const pb::FieldDescriptor* field = type->FindFieldByName(key);
     if (field == nullptr) continue;

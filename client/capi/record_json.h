@@ -8,7 +8,8 @@
 //   "0190f0c4-7b1e-7cc3-9a2e-1f0e3c5d6b7a" instead of base64; repeated ids are arrays of them;
 // - an enum is its short name ("late" for ATTENDANCE_STATUS_LATE); the full name and the
 //   number are accepted on input too. 64-bit integers are JSON numbers, not strings.
-// Unset (default) fields are omitted on output.
+// Unset (default) fields of records are omitted on output; the result messages of
+// capi.proto are written whole (zeros, "" and [] included) so their shape is fixed.
 //
 // A record is one flat object: its metadata "id", "type" (the registry name, e.g.
 // "participant"), "hub_id", "deleted" and "erased" (the last three only when set), then
