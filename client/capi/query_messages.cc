@@ -102,4 +102,14 @@ v1::capi::RejectedChangeList ToRejectedChangeList(const std::vector<RejectedChan
   return list;
 }
 
+v1::capi::EnrolReport ToMessage(const EnrolReport& report) {
+  v1::capi::EnrolReport message;
+  message.set_device_id(report.device_id);
+  message.set_hub_id(report.hub_id);
+  message.set_role(report.role);
+  message.set_user_name(report.user_name);
+  message.set_reference_prefix(report.reference_prefix);
+  return message;
+}
+
 }  // namespace outreach::capi

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "outreach/device.h"
+#include "outreach/sync.h"
 #include "outreach/v1/capi/capi.pb.h"
 
 namespace outreach::capi {
@@ -17,5 +18,6 @@ v1::capi::Timeline ToTimeline(std::vector<TimelineEntry> entries);
 v1::capi::NotSeenList ToNotSeenList(std::vector<NotSeen> rows);
 v1::capi::OverduePlanList ToOverduePlanList(std::vector<OverduePlan> plans);
 v1::capi::RejectedChangeList ToRejectedChangeList(const std::vector<RejectedChange>& changes);
+v1::capi::EnrolReport ToMessage(const EnrolReport& report);
 
 }  // namespace outreach::capi

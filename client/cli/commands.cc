@@ -1,12 +1,18 @@
 #include "client/cli/commands.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 #include <utility>
 
 #include "client/capi/query_messages.h"
 #include "client/capi/record_json.h"
 #include "client/cli/output.h"
 #include "common/record_registry.h"
+#include "outreach/sync.h"
 
 namespace outreach::cli {
 namespace {
@@ -94,6 +100,25 @@ std::string OneLine(std::string text) {
   return text;
 }
 
+// A one-line progress bar on the terminal (stderr), redrawn in place.
+void DrawProgress(const SyncProgress& p) {
+  std::ostringstream line;
+  switch (p.phase) {
+    case SyncProgress::Phase::kConnecting: line << "connecting"; break;
+    case SyncProgress::Phase::kPushing: {
+      constexpr int kWidth = 30;
+      const uint64_t total = p.to_push == 0 ? 1 : p.to_push;
+      const int filled = static_cast<int>(kWidth * std::min(p.pushed, total) / total);
+      line << "pushing [" << std::string(static_cast<size_t>(filled), '#')
+           << std::string(static_cast<size_t>(kWidth - filled), '.') << "] " << p.pushed << "/" << p.to_push;
+      break;
+    }
+    case SyncProgress::Phase::kPulling: line << "pulling " << p.pulled << " changes"; break;
+    case SyncProgress::Phase::kDone: line << "done"; break;
+  }
+  std::cerr << "\r" << line.str() << "\033[K" << std::flush;
+}
+
 std::string DefaultUser() {
   for (const char* name : {"OUTREACH_USER", "USER"}) {
     if (const char* value = std::getenv(name); value != nullptr && *value != '\0') return value;
@@ -115,6 +140,7 @@ CommandLine::CommandLine() : app_("outreach: offline case capture on this device
   AddJourneyVerbs();
   AddStateMoveVerbs();
   AddRecordVerbs();
+  AddSyncVerbs();
 }
 
 CLI::App* CommandLine::AddVerb(CLI::App* parent, const std::string& name, const std::string& description,
@@ -464,6 +490,49 @@ void CommandLine::AddRecordVerbs() {
             return ListResult("records", d.Export());
           })
       ->add_option("--format", *format, "json");
+}
+
+void CommandLine::AddSyncVerbs() {
+  auto options = std::make_shared<EnrolOptions>();
+  auto ca_path = std::make_shared<std::string>();
+  CLI::App* enrol = AddVerb(&app_, "enrol", "enrol this device with its hub's server (one-time code)",
+                            [options, ca_path](Device& d) -> Result<Json> {
+                              if (options->server.empty()) {
+                                return Status::InvalidArgument("server", "is required (--server HOST:PORT)");
+                              }
+                              if (ca_path->empty()) return Status::InvalidArgument("ca", "is required (--ca CA.pem)");
+                              if (options->code.empty()) return Status::InvalidArgument("code", "is required (--code)");
+                              std::ifstream in(*ca_path);
+                              std::stringstream pem;
+                              pem << in.rdbuf();
+                              if (!in || pem.str().empty()) {
+                                return Status::InvalidArgument("ca", "cannot read '" + *ca_path + "'");
+                              }
+                              EnrolOptions with_ca = *options;
+                              with_ca.ca_pem = pem.str();
+                              auto report = Enrol(d, with_ca);
+                              if (!report.ok()) return report.status();
+                              return capi::MessageToJson(capi::ToMessage(*report));
+                            });
+  enrol->add_option("--server", options->server, "HOST:PORT of the hub's server");
+  enrol->add_option("--ca", *ca_path, "the hub's CA certificate (PEM file), pinned from now on");
+  enrol->add_option("--code", options->code, "the one-time enrolment code");
+  enrol->add_option("--name", options->device_name, "this device's name on the server");
+
+  AddVerb(&app_, "sync", "push the outbox and pull the hub's changes", [this](Device& d) -> Result<Json> {
+    const bool bar = !json_ && isatty(STDERR_FILENO) == 1;
+    SyncProgressCallback progress;
+    if (bar) progress = DrawProgress;
+    auto report = Sync(d, SyncOptions{}, progress);
+    if (bar) std::cerr << "\r\033[K" << std::flush;  // the error line, if any, starts clean
+    if (!report.ok()) return report.status();
+    Json result = Json::object();
+    result["pushed"] = report->pushed;
+    result["pulled"] = report->pulled;
+    result["conflicts"] = report->conflicts;
+    result["rejected"] = report->rejected;
+    return result;
+  });
 }
 
 int CommandLine::Run(int argc, char** argv, std::ostream& out, std::ostream& err) {

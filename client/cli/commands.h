@@ -50,6 +50,7 @@ class CommandLine {
   void AddJourneyVerbs();
   void AddStateMoveVerbs();
   void AddRecordVerbs();
+  void AddSyncVerbs();
 
   CLI::App app_;
   std::string db_;

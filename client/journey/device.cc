@@ -415,6 +415,20 @@ Status ValidateBody(Device& device, v1::RecordType type, const Message& body, co
       }
       return Status::Ok();
     }
+    case v1::RECORD_TYPE_ENQUIRY: {
+      const auto& e = static_cast<const v1::Enquiry&>(body);
+      OUTREACH_RETURN_IF_ERROR(Required(e.given_name(), "given_name"));
+      if (e.phone().empty() && e.email().empty()) return Status::InvalidArgument("phone", "give a phone or an email");
+      if (!e.email().empty() && e.email().find('@') == std::string::npos) {
+        return Status::InvalidArgument("email", "'" + e.email() + "' is not an email address");
+      }
+      if (!e.participant_id().empty()) {
+        OUTREACH_RETURN_IF_ERROR(
+            Linked(store, e.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
+      }
+      OUTREACH_RETURN_IF_ERROR(RequiredEnum(e.source(), "source"));
+      return Required(e.received_at(), "received_at");
+    }
     case v1::RECORD_TYPE_CONFLICT: {
       const auto& c = static_cast<const v1::Conflict&>(body);
       return RequiredEnum(c.status(), "status");
@@ -592,6 +606,12 @@ Result<v1::Record> Device::RegisterParticipant(v1::Participant participant) {
 
 Result<v1::Record> Device::UpdateParticipant(const Uuid& id, const v1::Participant& participant) {
   return Update(id, participant);
+}
+
+Result<v1::Record> Device::RecordEnquiry(v1::Enquiry enquiry) {
+  if (enquiry.source() == v1::REFERRAL_SOURCE_UNSPECIFIED) enquiry.set_source(v1::REFERRAL_SOURCE_SELF);
+  if (enquiry.received_at().empty()) enquiry.set_received_at(Now(*this));
+  return Create(*this, v1::RECORD_TYPE_ENQUIRY, enquiry);
 }
 
 Result<v1::Record> Device::RecordConsent(v1::Consent consent) {

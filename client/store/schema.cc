@@ -6,9 +6,10 @@ namespace {
 // Version 1: records, field versions, change log, outbox, sync state, identity and the
 // first projections (participants, sessions, bookings, attendance, sightings).
 constexpr const char* kV1 = R"sql(
+-- value has no declared type (no affinity), so a prefix like '70E2' stays text.
 CREATE TABLE sync_state(
   key TEXT PRIMARY KEY,
-  value ANY
+  value
 ) WITHOUT ROWID;
 
 CREATE TABLE identity(

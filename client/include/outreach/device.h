@@ -137,6 +137,9 @@ class Device {
   // Status active, registered_on today, adviser = user_name() unless given.
   Result<v1::Record> RegisterParticipant(v1::Participant participant);
   Result<v1::Record> UpdateParticipant(const Uuid& id, const v1::Participant& participant);
+  // 1. An expression of interest (e.g. self-registered at a kiosk): given_name and a phone
+  // or email required; source defaults to self, received_at to now.
+  Result<v1::Record> RecordEnquiry(v1::Enquiry enquiry);
   // 3. Consent: participant_id, purpose, wording_version, method required.
   Result<v1::Record> RecordConsent(v1::Consent consent);
   Result<v1::Record> WithdrawConsent(const Uuid& consent_id, std::string withdrawn_on = {});

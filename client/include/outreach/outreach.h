@@ -294,6 +294,46 @@ OUTREACH_API outreach_status outreach_rejected_changes(outreach_device* device, 
 OUTREACH_API outreach_status outreach_export(outreach_device* device, outreach_format format, char** out,
                                              size_t* out_size, outreach_error** error);
 
+/* ------------------------------------------------------------------ enrolment and sync */
+
+/* Exchanges a one-time enrolment code (from `outreach-server enrol`) for this device's
+ * credential, pinning the hub's CA certificate `ca_pem` (PEM text). `server` is
+ * "host:port"; `device_name` may be NULL. Returns outreach.v1.capi.EnrolReport. */
+OUTREACH_API outreach_status outreach_enrol(outreach_device* device, outreach_format format, const char* server,
+                                            const char* ca_pem, const char* code, const char* device_name,
+                                            char** out, size_t* out_size, outreach_error** error);
+
+typedef enum outreach_sync_phase {
+  OUTREACH_SYNC_CONNECTING = 0,
+  OUTREACH_SYNC_PUSHING = 1,
+  OUTREACH_SYNC_PULLING = 2,
+  OUTREACH_SYNC_DONE = 3
+} outreach_sync_phase;
+
+typedef struct outreach_sync_progress {
+  outreach_sync_phase phase;
+  uint64_t pushed;  /* changes acknowledged so far */
+  uint64_t to_push; /* changes in the outbox at the start */
+  uint64_t pulled;  /* changes applied so far */
+} outreach_sync_progress;
+
+/* Called on the syncing thread as the sync advances; `progress` is valid during the call. */
+typedef void (*outreach_sync_progress_fn)(const outreach_sync_progress* progress, void* user_data);
+
+typedef struct outreach_sync_report {
+  uint64_t pushed;    /* changes the server acknowledged (applied, duplicate or conflict) */
+  uint64_t pulled;    /* changes applied from the server */
+  uint64_t conflicts; /* of ours that the server recorded as conflicts */
+  uint64_t rejected;  /* of ours that the server refused (see outreach_rejected_changes) */
+  int64_t clock_skew_ms;
+} outreach_sync_report;
+
+/* Pushes the outbox, then pulls until up to date; succeeds only when the server has
+ * acknowledged every pushed change. `progress` and `report` may be NULL. A revoked
+ * device gets OUTREACH_UNAUTHENTICATED and its cache is wiped. */
+OUTREACH_API outreach_status outreach_sync(outreach_device* device, outreach_sync_progress_fn progress,
+                                           void* user_data, outreach_sync_report* report, outreach_error** error);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -152,6 +152,31 @@ TEST_F(DeviceTest, UpdatesOnlyTheChangedFieldsWithTheirBaseVersions) {
   EXPECT_REFUSED(device_->Delete(IdOf(*created)), E::kFailedPrecondition, "id");
 }
 
+TEST_F(DeviceTest, RecordsAnEnquiry) {
+  v1::Enquiry e;
+  e.set_given_name("Kai");
+  e.set_phone("07700 900456");
+  e.set_venue_id(venue_.raw());
+  e.set_interest("job club");
+  Result<v1::Record> r = device_->RecordEnquiry(e);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->enquiry().source(), v1::REFERRAL_SOURCE_SELF);
+  EXPECT_EQ(r->enquiry().received_at(), "2026-11-23T10:00");
+  EXPECT_EQ(*device_->store().PendingCount(), 1u);
+  v1::Enquiry bad = e;
+  bad.clear_given_name();
+  EXPECT_REFUSED(device_->RecordEnquiry(bad), E::kInvalidArgument, "given_name");
+  bad = e;
+  bad.clear_phone();
+  EXPECT_REFUSED(device_->RecordEnquiry(bad), E::kInvalidArgument, "phone");
+  bad = e;
+  bad.set_email("nowhere");
+  EXPECT_REFUSED(device_->RecordEnquiry(bad), E::kInvalidArgument, "email");
+  bad = e;
+  bad.set_participant_id(Uuid::NewV7().raw());
+  EXPECT_REFUSED(device_->RecordEnquiry(bad), E::kNotFound, "participant_id");
+}
+
 TEST_F(DeviceTest, RecordsAndWithdrawsConsent) {
   v1::Record p = Register("Sam", "Okafor");
   v1::Consent c;

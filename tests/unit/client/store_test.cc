@@ -95,6 +95,14 @@ TEST_F(StoreTest, SavesAndLoadsTheIdentityAndSwitchesTheReferencePrefix) {
   EXPECT_EQ(device_->device_id(), id.device_id);
 }
 
+TEST_F(StoreTest, APrefixThatLooksLikeANumberStaysText) {
+  DeviceIdentity id = Identity();
+  id.reference_prefix = "1E10";  // valid base32; SQLite would read it as 1e10 given the chance
+  ASSERT_TRUE(store().SaveIdentity(id).ok());
+  Reopen();
+  EXPECT_EQ(ReferenceNumber::Parse(Register("Num", "Prefix").participant().reference())->prefix, "1E10");
+}
+
 TEST_F(StoreTest, AcknowledgementsEmptyTheOutboxAndKeepRejections) {
   v1::Record a = Register("A", "One");
   v1::Record b = Register("B", "Two");
