@@ -99,6 +99,9 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  // On a temporary, hands the value out by value, so `for (auto& x : *Call())` never
+  // iterates a destroyed Result.
+  T operator*() && { return std::move(value()); }
 
  private:
   std::optional<T> value_;

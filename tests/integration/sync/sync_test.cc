@@ -1,0 +1,448 @@
+// Devices capture offline on their own SQLite files, then sync through the real
+// outreach-server process over TLS: enrolment, push, pull, convergence, merge
+// policies, conflicts and their resolution, duplicates, revocation, access per change.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "common/record_registry.h"
+#include "outreach/device.h"
+#include "outreach/sync.h"
+#include "tests/integration/server/server_harness.h"
+
+namespace outreach::testing {
+namespace {
+
+// One device: its own database file, enrolled with a fresh code.
+struct TestDevice {
+  std::string path;
+  std::unique_ptr<Device> device;
+
+  Device* operator->() { return device.get(); }
+};
+
+class SyncTest : public ServerTest {
+ protected:
+  void SetUp() override { StartServer(); }
+
+  std::string AddVenue(const std::string& name, const std::string& kind = "childrens_centre") {
+    CliResult r = RunCli({"venue", "add", "--data", deployment_.data, "--hub", deployment_.hub_id, "--name", name,
+                          "--kind", kind, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.json()["venue_id"].get<std::string>();
+  }
+
+  TestDevice NewDevice(const std::string& name, const std::string& role = "adviser", const std::string& venue = "",
+                       TestDeployment* deployment = nullptr, uint16_t port = 0) {
+    if (deployment == nullptr) deployment = &deployment_;
+    TestDevice d;
+    d.path = deployment->dir / (name + ".db");
+    DeviceOptions options;
+    options.path = d.path;
+    options.user_name = name;
+    auto opened = Device::Open(options);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    d.device = std::move(opened).value();
+    EnrolOptions enrol;
+    enrol.server = "127.0.0.1:" + std::to_string(port ? port : this->port());
+    enrol.ca_pem = deployment->ca_pem;
+    enrol.code = deployment->IssueCode(role, name, venue);
+    enrol.device_name = name + "'s tablet";
+    Result<EnrolReport> report = Enrol(*d.device, enrol);
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    return d;
+  }
+
+  static SyncReport MustSync(TestDevice& d) {
+    Result<SyncReport> r = Sync(*d.device);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : SyncReport{};
+  }
+
+  static v1::Record MustOk(Result<v1::Record> r) {
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : v1::Record{};
+  }
+
+  static v1::Participant Person(const std::string& given, const std::string& family, const std::string& dob) {
+    v1::Participant p;
+    p.set_given_name(given);
+    p.set_family_name(family);
+    p.set_date_of_birth(dob);
+    return p;
+  }
+
+  // The device's state as text, one line per record, in (type, id) order.
+  static std::string State(TestDevice& d) {
+    Result<std::vector<v1::Record>> all = d->Export();
+    EXPECT_TRUE(all.ok());
+    std::vector<std::string> lines;
+    for (const v1::Record& r : *all) {
+      if (r.type() == v1::RECORD_TYPE_INSTRUMENT) continue;  // seeded locally
+      lines.push_back(r.ShortDebugString());
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (auto& l : lines) out += l + "\n";
+    return out;
+  }
+};
+
+TEST_F(SyncTest, PushThenPullReachesAnotherDevice) {
+  TestDevice ann = NewDevice("Ann");
+  TestDevice bob = NewDevice("Bob");
+  v1::Record p = MustOk(ann->RegisterParticipant(Person("Amina", "Khan", "1990-04-01")));
+  SyncReport first = MustSync(ann);
+  EXPECT_EQ(first.pushed, 1u);
+  EXPECT_EQ(first.rejected, 0u);
+  EXPECT_EQ(*ann->store().PendingCount(), 0u);
+
+  SyncReport second = MustSync(bob);
+  EXPECT_GE(second.pulled, 1u);
+  Result<v1::Record> got = bob->Get(*Uuid::FromBytes(p.id()));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->participant().given_name(), "Amina");
+  EXPECT_EQ(got->participant().reference(), p.participant().reference());
+
+  // Syncing again moves nothing.
+  SyncReport again = MustSync(bob);
+  EXPECT_EQ(again.pushed, 0u);
+  EXPECT_EQ(again.pulled, 0u);
+}
+
+TEST_F(SyncTest, ThreeDevicesConvergeAndAConflictIsKeptThenResolvedEverywhere) {
+  TestDevice ann = NewDevice("Ann");
+  TestDevice bob = NewDevice("Bob");
+  TestDevice cat = NewDevice("Cat");
+  v1::Record p = MustOk(ann->RegisterParticipant(Person("Sam", "Jones", "1985-02-03")));
+  const Uuid pid = *Uuid::FromBytes(p.id());
+  MustSync(ann);
+  MustSync(bob);
+
+  // Offline, both change the same phone number from the same base.
+  v1::Participant a = p.participant();
+  a.set_phone("07700900001");
+  MustOk(ann->UpdateParticipant(pid, a));
+  v1::Participant b = p.participant();
+  b.set_phone("07700900002");
+  b.set_postcode("NG1 1AA");  // a field only Bob changed: no conflict there
+  MustOk(bob->UpdateParticipant(pid, b));
+
+  EXPECT_EQ(MustSync(ann).conflicts, 0u);
+  SyncReport bob_sync = MustSync(bob);
+  EXPECT_EQ(bob_sync.conflicts, 1u);
+  MustSync(ann);
+  MustSync(cat);
+
+  // Every device holds the same state, including one open conflict that keeps both values.
+  EXPECT_EQ(State(ann), State(bob));
+  EXPECT_EQ(State(bob), State(cat));
+  Result<std::vector<v1::Record>> conflicts = cat->OpenConflicts();
+  ASSERT_TRUE(conflicts.ok());
+  ASSERT_EQ(conflicts->size(), 1u);
+  const v1::Conflict& c = conflicts->front().conflict();
+  EXPECT_EQ(c.record_id(), p.id());
+  EXPECT_NE(c.winning_value(), c.losing_value());
+  EXPECT_FALSE(c.winning_author().empty());
+  EXPECT_FALSE(c.losing_author().empty());
+  const std::string winner_phone = cat->Get(pid)->participant().phone();
+  EXPECT_EQ(cat->Get(pid)->participant().postcode(), "NG1 1AA");
+
+  // Cat resolves it by taking the losing value; the resolution reaches Ann and Bob.
+  MustOk(cat->ResolveConflict(*Uuid::FromBytes(conflicts->front().id()), v1::CONFLICT_STATUS_TOOK_LOSER));
+  MustSync(cat);
+  MustSync(ann);
+  MustSync(bob);
+  MustSync(cat);
+  const std::string loser_phone = winner_phone == "07700900001" ? "07700900002" : "07700900001";
+  for (TestDevice* d : {&ann, &bob, &cat}) {
+    EXPECT_EQ((*d)->Get(pid)->participant().phone(), loser_phone) << d->path;
+    EXPECT_TRUE((*d)->OpenConflicts()->empty()) << d->path;
+  }
+  EXPECT_EQ(State(ann), State(bob));
+  EXPECT_EQ(State(bob), State(cat));
+}
+
+TEST_F(SyncTest, ResendingAfterALostAckDuplicatesNothing) {
+  TestDevice ann = NewDevice("Ann");
+  for (int i = 0; i < 5; ++i) MustOk(ann->RegisterParticipant(Person("P" + std::to_string(i), "Test", "1970-01-01")));
+  // Take the outbox as it is, push it, then push the very same changes again by hand:
+  // this is what a device does when the ack was lost.
+  Result<std::vector<v1::Change>> pending = ann->store().PendingChanges(100);
+  ASSERT_TRUE(pending.ok());
+  MustSync(ann);
+  Result<std::optional<DeviceIdentity>> id = ann->store().LoadIdentity();
+  TestPeer peer(port(), PeerOptions());
+  ASSERT_TRUE(peer.Connect().ok());
+  ASSERT_TRUE(peer.Send(HelloEnvelope((*id)->device_id.raw(), (*id)->credential)).ok());
+  ASSERT_TRUE(peer.Receive().ok());
+  v1::Envelope push = PushEnvelope(pending->front().device_seq());
+  for (const auto& c : *pending) *push.mutable_push()->add_changes() = c;
+  ASSERT_TRUE(peer.Send(push).ok());
+  Result<v1::Envelope> ack = peer.Receive();
+  ASSERT_TRUE(ack.ok());
+  ASSERT_EQ(ack->push_ack().results_size(), 5);
+  for (const auto& r : ack->push_ack().results()) EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
+  peer.Close();
+
+  TestDevice bob = NewDevice("Bob");
+  MustSync(bob);
+  EXPECT_EQ(bob->ListParticipants()->size(), 5u);
+}
+
+TEST_F(SyncTest, AttendanceAdviserMarkOutranksKiosk) {
+  const std::string venue = AddVenue("Sure Start Bulwell");
+  TestDevice ann = NewDevice("Ann");
+  TestDevice kiosk = NewDevice("Kiosk", "kiosk", venue);
+  v1::Record p = MustOk(ann->RegisterParticipant(Person("Lee", "Smith", "1992-05-06")));
+  v1::Session s;
+  s.set_venue_id(Uuid::Parse(venue)->raw());
+  s.set_kind(v1::SESSION_KIND_GROUP);
+  s.set_title("Job club");
+  s.set_starts_at("2026-11-23T10:00");
+  s.set_duration_min(90);
+  v1::Record session = MustOk(ann->CreateSession(s));
+  v1::Booking booking;
+  booking.set_session_id(session.id());
+  booking.set_participant_id(p.id());
+  MustOk(ann->BookSession(booking));
+  MustSync(ann);
+  MustSync(kiosk);
+
+  // The kiosk signs Lee in as attended; later the adviser marks Lee late (offline both).
+  v1::Record signed_in = MustOk(kiosk->SignInByReference(*Uuid::FromBytes(session.id()), p.participant().reference()));
+  v1::Attendance mark;
+  mark.set_session_id(session.id());
+  mark.set_participant_id(p.id());
+  mark.set_status(v1::ATTENDANCE_STATUS_LATE);
+  v1::Record adviser_mark = MustOk(ann->MarkAttendance(mark));
+  EXPECT_EQ(signed_in.id(), adviser_mark.id());  // one row per (session, participant)
+
+  MustSync(ann);    // the adviser's mark arrives first...
+  MustSync(kiosk);  // ...the kiosk's later one must not overwrite it
+  MustSync(ann);
+  for (TestDevice* d : {&ann, &kiosk}) {
+    Result<v1::Record> row = (*d)->Get(*Uuid::FromBytes(adviser_mark.id()));
+    ASSERT_TRUE(row.ok());
+    EXPECT_EQ(row->attendance().status(), v1::ATTENDANCE_STATUS_LATE) << d->path;
+    EXPECT_EQ(row->attendance().marked_by(), v1::MARKED_BY_ADVISER) << d->path;
+  }
+}
+
+TEST_F(SyncTest, KioskWritesAreCheckedPerChange) {
+  const std::string venue = AddVenue("Library", "library");
+  TestDevice ann = NewDevice("Ann");
+  TestDevice kiosk = NewDevice("Kiosk", "kiosk", venue);
+  v1::Record p = MustOk(ann->RegisterParticipant(Person("Jo", "Bloggs", "1980-02-02")));
+  v1::Session s;
+  s.set_venue_id(Uuid::Parse(venue)->raw());
+  s.set_kind(v1::SESSION_KIND_DROP_IN);
+  s.set_title("Drop-in");
+  s.set_starts_at("2026-11-23T09:30");
+  v1::Record session = MustOk(ann->CreateSession(s));
+  v1::Booking b;
+  b.set_session_id(session.id());
+  b.set_participant_id(p.id());
+  MustOk(ann->BookSession(b));
+  MustSync(ann);
+  MustSync(kiosk);
+
+  // A kiosk may sign a person in, but not register one: each change is judged alone.
+  MustOk(kiosk->SignInByReference(*Uuid::FromBytes(session.id()), p.participant().reference()));
+  MustOk(kiosk->RegisterParticipant(Person("Not", "Allowed", "1980-01-01")));
+  SyncReport r = MustSync(kiosk);
+  EXPECT_EQ(r.pushed, 1u);
+  EXPECT_EQ(r.rejected, 1u);
+  Result<std::vector<RejectedChange>> rejected = kiosk->RejectedChanges();
+  ASSERT_TRUE(rejected.ok());
+  ASSERT_EQ(rejected->size(), 1u);
+  EXPECT_EQ(rejected->front().type, v1::RECORD_TYPE_PARTICIPANT);
+  EXPECT_NE(rejected->front().reason.find("kiosk"), std::string::npos) << rejected->front().reason;
+
+  MustSync(ann);
+  EXPECT_EQ(ann->ListParticipants()->size(), 1u);
+  Result<std::vector<SessionRegister>> today = ann->SessionsAtVenue(*Uuid::Parse(venue), "2026-11-23");
+  ASSERT_TRUE(today.ok());
+  ASSERT_EQ(today->size(), 1u);
+  int attended = 0;
+  for (const v1::Record& r : *ann->Export())
+    if (r.type() == v1::RECORD_TYPE_ATTENDANCE && r.attendance().status() == v1::ATTENDANCE_STATUS_ATTENDED) ++attended;
+  EXPECT_EQ(attended, 1);
+}
+
+TEST_F(SyncTest, KioskPullsOnlyItsVenueAndNamesNeeded) {
+  const std::string here = AddVenue("Housing office", "housing_office");
+  const std::string there = AddVenue("Children's centre");
+  TestDevice ann = NewDevice("Ann");
+  TestDevice kiosk = NewDevice("Kiosk", "kiosk", here);
+  v1::Participant booked = Person("Booked", "Here", "1990-01-01");
+  booked.set_phone("07700900111");
+  booked.set_ni_number("QQ123456C");
+  v1::Record p1 = MustOk(ann->RegisterParticipant(booked));
+  v1::Record p2 = MustOk(ann->RegisterParticipant(Person("Elsewhere", "Only", "1991-01-01")));
+  v1::CaseNote note;
+  note.set_participant_id(p1.id());
+  note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
+  note.set_text("Discussed CV");
+  MustOk(ann->AddCaseNote(note));
+  for (const std::string& venue : {here, there}) {
+    v1::Session s;
+    s.set_venue_id(Uuid::Parse(venue)->raw());
+    s.set_kind(v1::SESSION_KIND_GROUP);
+    s.set_title("Session at " + venue);
+    s.set_starts_at("2026-11-23T10:00");
+    v1::Record session = MustOk(ann->CreateSession(s));
+    v1::Booking b;
+    b.set_session_id(session.id());
+    b.set_participant_id(venue == here ? p1.id() : p2.id());
+    MustOk(ann->BookSession(b));
+  }
+  MustSync(ann);
+  MustSync(kiosk);
+
+  std::map<v1::RecordType, int> held;
+  for (const v1::Record& r : *kiosk->Export()) held[r.type()]++;
+  EXPECT_EQ(held[v1::RECORD_TYPE_SESSION], 1);
+  EXPECT_EQ(held[v1::RECORD_TYPE_BOOKING], 1);
+  EXPECT_EQ(held[v1::RECORD_TYPE_CASE_NOTE], 0);
+  EXPECT_EQ(held[v1::RECORD_TYPE_PARTICIPANT], 1);
+  Result<v1::Record> seen = kiosk->Get(*Uuid::FromBytes(p1.id()));
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->participant().given_name(), "Booked");
+  EXPECT_EQ(seen->participant().reference(), p1.participant().reference());
+  EXPECT_TRUE(seen->participant().phone().empty());
+  EXPECT_TRUE(seen->participant().ni_number().empty());
+  EXPECT_TRUE(seen->participant().date_of_birth().empty());
+  EXPECT_FALSE(kiosk->Get(*Uuid::FromBytes(p2.id())).ok());
+}
+
+TEST_F(SyncTest, HealthNotesReachOnlyHealthRolesAndRestrictedNotesNeverLeave) {
+  TestDevice nurse = NewDevice("Nia", "health_worker");
+  TestDevice ann = NewDevice("Ann");
+  v1::Record p = MustOk(nurse->RegisterParticipant(Person("Kim", "Lo", "1975-03-04")));
+  v1::CaseNote health;
+  health.set_participant_id(p.id());
+  health.set_sensitivity(v1::NOTE_SENSITIVITY_HEALTH);
+  health.set_text("MSK referral discussed");
+  v1::Record health_note = MustOk(nurse->AddCaseNote(health));
+  v1::CaseNote restricted = health;
+  restricted.set_sensitivity(v1::NOTE_SENSITIVITY_RESTRICTED);
+  restricted.set_text("Disclosed at home visit");
+  v1::Record restricted_note = MustOk(nurse->AddCaseNote(restricted));
+  MustSync(nurse);
+  MustSync(ann);
+  TestDevice nurse2 = NewDevice("Noor", "health_worker");
+  MustSync(nurse2);
+  EXPECT_FALSE(ann->Get(*Uuid::FromBytes(health_note.id())).ok());
+  EXPECT_TRUE(nurse2->Get(*Uuid::FromBytes(health_note.id())).ok());
+  EXPECT_FALSE(nurse2->Get(*Uuid::FromBytes(restricted_note.id())).ok());
+  EXPECT_TRUE(nurse->Get(*Uuid::FromBytes(restricted_note.id())).ok());  // still on the device that wrote it
+}
+
+TEST_F(SyncTest, IllegalConcurrentTransitionIsRejectedWithAReason) {
+  TestDevice ann = NewDevice("Ann");
+  TestDevice bob = NewDevice("Bob");
+  v1::Record p = MustOk(ann->RegisterParticipant(Person("Ola", "Ade", "1988-08-08")));
+  v1::Referral referral;
+  referral.set_participant_id(p.id());
+  referral.set_kind(v1::REFERRAL_KIND_REFERRAL);
+  referral.set_partner_name("Debt advice");
+  v1::Record ref = MustOk(ann->MakeReferral(referral));
+  MustSync(ann);
+  MustSync(bob);
+  const Uuid rid = *Uuid::FromBytes(ref.id());
+  // Offline: Ann records a rejection; Bob records the partner's acceptance.
+  MustOk(ann->MoveReferral(rid, v1::REFERRAL_STATUS_REJECTED, "not eligible"));
+  MustOk(bob->MoveReferral(rid, v1::REFERRAL_STATUS_ACCEPTED));
+  MustSync(ann);
+  SyncReport r = MustSync(bob);
+  EXPECT_EQ(r.rejected, 1u);
+  Result<std::vector<RejectedChange>> rejected = bob->RejectedChanges();
+  ASSERT_EQ(rejected->size(), 1u);
+  EXPECT_EQ(rejected->front().field, "status");
+  EXPECT_NE(rejected->front().reason.find("rejected"), std::string::npos) << rejected->front().reason;
+}
+
+TEST_F(SyncTest, DuplicateParticipantsBecomeAReviewItem) {
+  TestDevice ann = NewDevice("Ann");
+  TestDevice bob = NewDevice("Bob");
+  MustOk(ann->RegisterParticipant(Person("Maria", "Lopez", "1979-12-01")));
+  MustOk(bob->RegisterParticipant(Person("  maria ", "LOPEZ", "1979-12-01")));
+  MustSync(ann);
+  MustSync(bob);
+  MustSync(ann);
+  for (TestDevice* d : {&ann, &bob}) {
+    int reviews = 0;
+    for (const v1::Record& r : *(*d)->Export()) {
+      if (r.type() == v1::RECORD_TYPE_DUPLICATE_REVIEW) {
+        ++reviews;
+        EXPECT_EQ(r.duplicate_review().match(), v1::DUPLICATE_MATCH_NAME_AND_DATE_OF_BIRTH);
+      }
+    }
+    EXPECT_EQ(reviews, 1) << d->path;
+  }
+}
+
+TEST_F(SyncTest, RevokedDeviceIsRefusedAndWiped) {
+  TestDevice ann = NewDevice("Ann");
+  MustOk(ann->RegisterParticipant(Person("Ada", "Byron", "1980-10-10")));
+  MustSync(ann);
+  const std::string device_id = (*ann->store().LoadIdentity())->device_id.ToString();
+  CliResult revoke = RunCli({"device", "revoke", "--data", deployment_.data, "--device", device_id, "--json"});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  Result<SyncReport> r = Sync(*ann.device);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(ann->ListParticipants()->empty());
+  EXPECT_FALSE(ann->store().LoadIdentity()->has_value());
+}
+
+TEST_F(SyncTest, WrongCaIsRefusedByTheDevice) {
+  TestDeployment other;  // another deployment's CA
+  DeviceOptions options;
+  options.path = deployment_.dir / "stray.db";
+  auto device = Device::Open(options);
+  ASSERT_TRUE(device.ok());
+  EnrolOptions enrol;
+  enrol.server = "127.0.0.1:" + std::to_string(port());
+  enrol.ca_pem = other.ca_pem;
+  enrol.code = deployment_.IssueCode();
+  Result<EnrolReport> r = Enrol(**device, enrol);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnauthenticated) << r.status().ToString();
+  EXPECT_FALSE((*device)->store().LoadIdentity()->has_value());
+}
+
+TEST_F(SyncTest, CrossHubChangeIsRejectedAlone) {
+  TestDevice ann = NewDevice("Ann");
+  CliResult hub = RunCli({"hub", "add", "--data", deployment_.data, "--name", "South", "--json"});
+  ASSERT_EQ(hub.exit_code, 0);
+  const std::string other_hub = hub.json()["hub_id"].get<std::string>();
+  v1::Record p = MustOk(ann->RegisterParticipant(Person("Ben", "Ng", "1999-09-09")));
+  Result<std::vector<v1::Change>> pending = ann->store().PendingChanges(10);
+  ASSERT_EQ(pending->size(), 1u);
+  // The same device pushes a second change claiming the other hub.
+  v1::Change foreign = pending->front();
+  foreign.set_record_id(Uuid::NewV7().raw());
+  foreign.set_device_seq(pending->front().device_seq() + 100);
+  foreign.set_hub_id(Uuid::Parse(other_hub)->raw());
+  Result<std::optional<DeviceIdentity>> id = ann->store().LoadIdentity();
+  TestPeer peer(port(), PeerOptions());
+  ASSERT_TRUE(peer.Connect().ok());
+  ASSERT_TRUE(peer.Send(HelloEnvelope((*id)->device_id.raw(), (*id)->credential)).ok());
+  ASSERT_TRUE(peer.Receive().ok());
+  v1::Envelope push = PushEnvelope(1);
+  *push.mutable_push()->add_changes() = pending->front();
+  *push.mutable_push()->add_changes() = foreign;
+  ASSERT_TRUE(peer.Send(push).ok());
+  Result<v1::Envelope> ack = peer.Receive();
+  ASSERT_TRUE(ack.ok());
+  ASSERT_EQ(ack->push_ack().results_size(), 2);
+  EXPECT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  EXPECT_EQ(ack->push_ack().results(1).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_NE(ack->push_ack().results(1).reason().find("hub"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace outreach::testing
