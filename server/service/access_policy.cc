@@ -82,6 +82,10 @@ Result<std::optional<v1::Change>> FilterForRead(StoreTxn& txn, const DeviceConte
   using Out = std::optional<v1::Change>;
   auto record_id = Uuid::FromBytes(change.record_id());
   if (!record_id.ok()) return Out();
+  // Most entries reach most devices unread; only notes, conflicts and kiosks need the state.
+  const bool needs_state = change.type() == v1::RECORD_TYPE_CASE_NOTE || change.type() == v1::RECORD_TYPE_CONFLICT ||
+                           device.role == v1::ROLE_KIOSK;
+  if (!needs_state) return Out(std::move(change));
   auto stored = txn.GetRecord(*record_id);
   if (!stored.ok()) return stored.status();
   const google::protobuf::Message* body = stored->has_value() ? RecordBody((*stored)->record) : nullptr;

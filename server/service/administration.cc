@@ -16,12 +16,10 @@ Status RestoreClock(StoreTxn& txn, HybridClock* clock) {
   return Status::Ok();
 }
 
+// Checks the hub exists and serialises this transaction with the hub's other writers.
 Status RequireHub(StoreTxn& txn, const Uuid& hub_id) {
   if (hub_id.is_nil()) return Status::InvalidArgument("hub_id", "a hub is required");
-  auto hub = txn.GetHub(hub_id);
-  if (!hub.ok()) return hub.status();
-  if (!hub->has_value()) return Status::NotFound("no hub " + hub_id.ToString(), "hub_id");
-  return Status::Ok();
+  return txn.LockHub(hub_id);
 }
 
 bool Blank(const std::string& s) {

@@ -170,6 +170,7 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
   Status st = store_->Transact([&](StoreTxn& txn) -> Status {
     ack.Clear();
     ack.set_batch_id(push.batch_id());
+    OUTREACH_RETURN_IF_ERROR(txn.LockHub(device.hub_id));
     // Another process (an admin command) may have logged later stamps.
     auto last = txn.MaxLoggedHlc();
     if (!last.ok()) return last.status();

@@ -226,6 +226,15 @@ class SqliteStore::Txn final : public StoreTxn {
     return out;
   }
 
+  // Every SQLite transaction begins IMMEDIATE and so already holds the database's one
+  // write lock: only the hub's existence is left to check.
+  Status LockHub(const Uuid& hub_id) override {
+    auto hub = GetHub(hub_id);
+    if (!hub.ok()) return hub.status();
+    if (!hub->has_value()) return Status::NotFound("no hub " + hub_id.ToString(), "hub_id");
+    return Status::Ok();
+  }
+
   Status InsertDevice(const DeviceRow& d) override {
     auto taken = ReferencePrefixTaken(d.reference_prefix);
     if (!taken.ok()) return taken.status();

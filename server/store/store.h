@@ -17,8 +17,19 @@
 //   sequence n+1 committed before n (the per-hub counter is advanced in the same
 //   transaction as the append, and holds a lock on the hub row until commit).
 // - ReadLog() reads through an index on (hub, server_seq): never a scan of the hub.
-// - Rows are never deleted, except by the erasure redaction (RedactRecordHistory), which
-//   keeps ids, types, times and who, and removes values.
+// - Log, ledger and audit rows are never deleted; the erasure redaction
+//   (RedactRecordHistory) keeps their ids, types, times and who, and removes values.
+// - Writers of one hub are serialised: the service calls LockHub() before it reads the
+//   state it is about to merge into, so two processes never both merge into the same
+//   old state (no lost update), and dedupe by (device, device_seq) holds across them.
+//
+// For the PostgreSQL store (issue 7), the intended mapping: Transact = BEGIN ... COMMIT
+// at READ COMMITTED, retried on serialization failure / deadlock (40001, 40P01) and on a
+// unique violation of the ledger key (the retry then sees the ledger row: DUPLICATE);
+// LockHub = SELECT ... FROM hubs WHERE hub_id = $1 FOR UPDATE; AppendChange = UPDATE
+// hubs SET last_seq = last_seq + 1 ... RETURNING last_seq, then INSERT into change_log.
+// Because the hub row stays locked until commit, commits of one hub happen in sequence
+// order and a pulling cursor never skips a late-committing number.
 //
 // Thread-safety: Transact() may be called from several threads at once; a store
 // serialises writers as its database requires. A StoreTxn is used by one thread only and
@@ -126,6 +137,9 @@ class StoreTxn {
   virtual Status InsertHub(const HubRow& hub) = 0;
   virtual Result<std::optional<HubRow>> GetHub(const Uuid& hub_id) = 0;
   virtual Result<std::vector<HubRow>> ListHubs() = 0;
+  // Serialises this transaction with every other writer of `hub_id` until it ends
+  // (kNotFound, field "hub_id", when there is no such hub).
+  virtual Status LockHub(const Uuid& hub_id) = 0;
 
   // Devices. InsertDevice fails with kAlreadyExists when the id or the reference
   // prefix is taken (field "reference_prefix" for the latter).

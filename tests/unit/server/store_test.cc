@@ -134,6 +134,8 @@ TEST_F(StoreTest, SequenceNumbersAreGapFreePerHub) {
                     EXPECT_EQ(max->value(), 22u);
                     auto hubs = txn.ListHubs();
                     EXPECT_EQ(hubs->size(), 2u);
+                    EXPECT_TRUE(txn.LockHub(a.hub_id).ok());
+                    EXPECT_EQ(txn.LockHub(Uuid::NewV7()).field(), "hub_id");
                     return Status::Ok();
                   })
                   .ok());
