@@ -220,12 +220,6 @@ sqlite3_stmt* LocalStore::Prepare(const char* sql) {
   return stmt;
 }
 
-Status LocalStore::Done(sqlite3_stmt* stmt, const char* what) {
-  if (stmt == nullptr) return Error(what);
-  Stmt s(stmt);
-  return s.Step() == SQLITE_DONE ? Status::Ok() : Error(what);
-}
-
 // ---------------------------------------------------------------- open, migrate, seed
 
 Result<std::unique_ptr<LocalStore>> LocalStore::Open(const StoreOptions& options) {
@@ -296,6 +290,7 @@ Status LocalStore::InitStateIfNew() {
   OUTREACH_RETURN_IF_ERROR(txn.status());
   {
     Stmt put(Prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES ('device_id', ?)"));
+    if (!put.ok()) return Error("cannot write sync state");
     put.Blob(1, Uuid::NewV7().raw());
     if (put.Step() != SQLITE_DONE) return Error("cannot write sync state");
   }
@@ -895,9 +890,9 @@ Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
     }
     OUTREACH_RETURN_IF_ERROR(PutRow(row, change.hlc()));
     for (uint32_t field : applied) {
-      Stmt s(Prepare(
-          "INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
-          "UPDATE SET hlc = excluded.hlc"));
+      Stmt s(
+          Prepare("INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
+                  "UPDATE SET hlc = excluded.hlc"));
       if (!s.ok()) return Error("cannot write field version");
       s.Blob(1, id->raw()).Int(2, field).Int(3, static_cast<int64_t>(change.hlc()));
       if (s.Step() != SQLITE_DONE) return Error("cannot write field version");

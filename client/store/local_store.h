@@ -179,9 +179,8 @@ class LocalStore {
   sqlite3_stmt* Prepare(const char* sql);  // cached for the life of the store
   Status Exec(const char* sql);
   Status Error(const char* what);
-  Status Done(sqlite3_stmt* stmt, const char* what);  // steps a write to SQLITE_DONE
-  Result<Row> LoadRow(const Uuid& id);                // Row::exists false when absent
-  Status PutRow(const Row& row, uint64_t hlc);        // record + projections
+  Result<Row> LoadRow(const Uuid& id);          // Row::exists false when absent
+  Status PutRow(const Row& row, uint64_t hlc);  // record + projections
   Status WriteProjections(const Row& row);
   Status RebuildProjections();
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
