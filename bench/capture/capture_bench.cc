@@ -6,8 +6,8 @@
 // Plain:   N inserts of the same attendance row (same columns, serialised the same way)
 // into one table of a file with the same settings (WAL, synchronous=FULL, foreign keys),
 // each its own BEGIN/INSERT/COMMIT with a prepared statement.
-// The two run interleaved, one edit each in turn. Prints the mean and median per edit of each and the ratio library /
-// plain (goal <= 2).
+// The two run interleaved, one edit each in turn, so both meet the same disk. Prints the
+// mean and median per edit of each and the ratio library / plain (goal <= 2x).
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
