@@ -18,9 +18,9 @@ static_assert(static_cast<int>(Phase::kDone) == OUTREACH_SYNC_DONE);
 
 extern "C" {
 
-outreach_status outreach_enrol(outreach_device* device, outreach_format format, const char* server,
-                               const char* ca_pem, const char* code, const char* device_name, char** out,
-                               size_t* out_size, outreach_error** error) {
+outreach_status outreach_enrol(outreach_device* device, outreach_format format, const char* server, const char* ca_pem,
+                               const char* code, const char* device_name, char** out, size_t* out_size,
+                               outreach_error** error) {
   return Run(device, format, out, out_size, error, [&](Device& d) -> Status {
     outreach::EnrolOptions options;
     options.server = OptionalText(server);
