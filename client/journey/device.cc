@@ -478,6 +478,27 @@ std::string Now(Device& device) {
   return journey::InstantOfMillis(device.store().clock().PhysicalNow());
 }
 
+// The enrolled role, or unspecified before enrolment (a device captures as an adviser).
+Result<v1::Role> RoleOf(LocalStore& store) {
+  Result<std::optional<DeviceIdentity>> id = store.LoadIdentity();
+  if (!id.ok()) return id.status();
+  return id->has_value() ? (*id)->role : v1::ROLE_UNSPECIFIED;
+}
+
+// A kiosk writes only attendance (its own marks) and enquiries; the server enforces the
+// same, this refuses early with a clear reason instead of a rejected change later.
+Status CheckRoleMayWrite(LocalStore& store, v1::RecordType type, const Message& body) {
+  Result<v1::Role> role = RoleOf(store);
+  if (!role.ok()) return role.status();
+  if (*role != v1::ROLE_KIOSK) return Status::Ok();
+  if (type == v1::RECORD_TYPE_ENQUIRY) return Status::Ok();
+  if (type == v1::RECORD_TYPE_ATTENDANCE) {
+    if (static_cast<const v1::Attendance&>(body).marked_by() == v1::MARKED_BY_KIOSK) return Status::Ok();
+    return Status(ErrorCode::kPermissionDenied, "a kiosk marks attendance as the kiosk", "marked_by");
+  }
+  return Status(ErrorCode::kPermissionDenied, "a kiosk cannot write " + TypeName(type) + " records", "type");
+}
+
 void Normalise(v1::RecordType type, Message* body) {
   if (type == v1::RECORD_TYPE_PARTICIPANT) {
     auto* p = static_cast<v1::Participant*>(body);
@@ -495,6 +516,7 @@ Result<v1::Record> CommitOne(LocalStore& store, v1::Record record) {
 // Validates a new record (defaults already filled in) and returns the edit for it.
 Result<v1::Record> PrepareCreate(Device& device, v1::RecordType type, Message& body, const Uuid& id) {
   const RecordTypeInfo* info = FindRecordType(type);
+  OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(device.store(), type, body));
   Normalise(type, &body);
   OUTREACH_RETURN_IF_ERROR(CheckForms(body));
   if (info->state_field != nullptr && !info->IsInitialState(StateOf(*info, body))) {
@@ -534,6 +556,7 @@ Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, cons
     return Status::FailedPrecondition(
         std::string(info->name) + " records are append-only: add a new one that supersedes it", "id");
   }
+  OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(device.store(), current.type(), body));
   std::unique_ptr<Message> next(body.New());
   next->CopyFrom(body);
   Normalise(current.type(), next.get());
@@ -585,6 +608,7 @@ Result<v1::Record> Device::Delete(const Uuid& id) {
   if (current->type() == v1::RECORD_TYPE_PARTICIPANT) {
     return Status::FailedPrecondition("a participant is exited, not deleted", "id");
   }
+  OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(*store_, current->type(), *RecordBody(*current)));
   Result<std::vector<v1::Record>> out = store_->Commit({RecordEdit{*current, v1::CHANGE_OP_DELETE}});
   if (!out.ok()) return out.status();
   return std::move(out->front());
@@ -824,7 +848,11 @@ Result<v1::Record> Device::BookSession(v1::Booking booking) {
 }
 
 Result<v1::Record> Device::MarkAttendance(v1::Attendance attendance) {
-  if (attendance.marked_by() == v1::MARKED_BY_UNSPECIFIED) attendance.set_marked_by(v1::MARKED_BY_ADVISER);
+  if (attendance.marked_by() == v1::MARKED_BY_UNSPECIFIED) {
+    Result<v1::Role> role = RoleOf(*store_);
+    if (!role.ok()) return role.status();
+    attendance.set_marked_by(*role == v1::ROLE_KIOSK ? v1::MARKED_BY_KIOSK : v1::MARKED_BY_ADVISER);
+  }
   if (attendance.marked_at().empty()) attendance.set_marked_at(Now(*this));
   if (attendance.session_id().size() != Uuid::kSize) {
     return Status::InvalidArgument("session_id",

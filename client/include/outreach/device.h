@@ -4,7 +4,9 @@
 // Every operation validates its input first and refuses bad input with a Status naming
 // the field and the reason (kInvalidArgument, kNotFound for an unknown id,
 // kFailedPrecondition for an illegal state transition, kResourceExhausted for a full
-// session); a refused operation changes nothing stored. An accepted operation is ONE
+// session, kPermissionDenied for a write an enrolled kiosk may not make: a kiosk writes
+// only attendance marked by the kiosk and enquiries); a refused operation changes nothing
+// stored. An accepted operation is ONE
 // SQLite transaction holding the record, its field versions, projections, change log
 // and outbox entry (see client/store/local_store.h).
 //

@@ -103,6 +103,39 @@ TEST_F(StoreTest, APrefixThatLooksLikeANumberStaysText) {
   EXPECT_EQ(ReferenceNumber::Parse(Register("Num", "Prefix").participant().reference())->prefix, "1E10");
 }
 
+TEST_F(StoreTest, AnEnrolledKioskWritesOnlyAttendanceAndEnquiries) {
+  v1::Record p = Register("Sam", "Okafor");  // captured before enrolment
+  v1::Record s = Session();
+  DeviceIdentity kiosk = Identity();
+  kiosk.role = v1::ROLE_KIOSK;
+  ASSERT_TRUE(store().SaveIdentity(kiosk).ok());
+
+  v1::Participant person;
+  person.set_given_name("Kai");
+  person.set_family_name("Lee");
+  person.set_date_of_birth("2000-01-01");
+  EXPECT_REFUSED(device_->RegisterParticipant(person), E::kPermissionDenied, "type");
+  v1::Participant edit = p.participant();
+  edit.set_phone("123");
+  EXPECT_REFUSED(device_->UpdateParticipant(IdOf(p), edit), E::kPermissionDenied, "type");
+  EXPECT_REFUSED(device_->Delete(IdOf(s)), E::kPermissionDenied, "type");
+  v1::Attendance as_adviser;
+  as_adviser.set_session_id(s.id());
+  as_adviser.set_participant_id(p.id());
+  as_adviser.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
+  as_adviser.set_marked_by(v1::MARKED_BY_ADVISER);
+  EXPECT_REFUSED(device_->MarkAttendance(as_adviser), E::kPermissionDenied, "marked_by");
+
+  as_adviser.clear_marked_by();
+  Result<v1::Record> mark = device_->MarkAttendance(as_adviser);
+  ASSERT_TRUE(mark.ok()) << mark.status().ToString();
+  EXPECT_EQ(mark->attendance().marked_by(), v1::MARKED_BY_KIOSK);
+  v1::Enquiry e;
+  e.set_given_name("Kai");
+  e.set_email("kai@example.org");
+  EXPECT_TRUE(device_->RecordEnquiry(e).ok());
+}
+
 TEST_F(StoreTest, AcknowledgementsEmptyTheOutboxAndKeepRejections) {
   v1::Record a = Register("A", "One");
   v1::Record b = Register("B", "Two");
