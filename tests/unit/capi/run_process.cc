@@ -1,6 +1,8 @@
 #include "tests/unit/capi/run_process.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +53,58 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::map<st
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   return result;
+}
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return;
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return;
+  }
+  if (pid == 0) {
+    dup2(pipe_fds[1], 1);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  pid_ = pid;
+  stdout_fd_ = pipe_fds[0];
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+}
+
+std::string BackgroundProcess::ReadLine(int timeout_ms) {
+  while (stdout_fd_ >= 0) {
+    size_t newline = buffered_.find('\n');
+    if (newline != std::string::npos) {
+      std::string line = buffered_.substr(0, newline);
+      buffered_.erase(0, newline + 1);
+      return line;
+    }
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return "";
+    char chunk[4096];
+    ssize_t n = read(stdout_fd_, chunk, sizeof chunk);
+    if (n <= 0) return "";
+    buffered_.append(chunk, static_cast<size_t>(n));
+  }
+  return "";
 }
 
 TempDir::TempDir() {

@@ -19,6 +19,25 @@ struct ProcessResult {
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
                          const std::string& cwd = {});
 
+// A program running in the background (a server) whose stdout is read line by line.
+// The destructor stops it with SIGTERM and waits for it.
+class BackgroundProcess {
+ public:
+  explicit BackgroundProcess(const std::vector<std::string>& argv);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  // The next line of its stdout (without the newline); "" at end of output or after
+  // `timeout_ms` without a full line.
+  std::string ReadLine(int timeout_ms);
+
+ private:
+  int pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string buffered_;
+};
+
 // A new empty directory under the system temp dir, removed with its contents on destruction.
 class TempDir {
  public:
