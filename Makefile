@@ -33,10 +33,10 @@ fuzz: deps
 	@cmake --build build-fuzz -j $(JOBS) --target frame_decoder_fuzzer
 
 demo: build
-	@echo "make demo: the day-in-the-life demo arrives with the sync server (issue: sync server and protocol)."
+	@BUILD_DIR=$(BUILD_DIR) ./scripts/demo.sh
 
 serve: build
-	@echo "make serve: the sync server arrives with the sync server issue."
+	@BUILD_DIR=$(BUILD_DIR) ./scripts/serve.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h' '*.c')

@@ -14,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  clang-format
+  clang-format jq
 )
 
 missing=()

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# `make demo`: a day in the life, against a real outreach-server process over TLS.
+#
+# Morning at the hub: two advisers (a children's centre, a housing office) and a kiosk
+# enrol and sync. Out in the field, offline all day: people are registered (one of them
+# twice, by two advisers at two venues), a group session's register is marked by the kiosk
+# and by the adviser, assessments are recorded, and both advisers change the same
+# participant's phone number. At day's end every device syncs; the demo prints what each
+# pushed and pulled, the conflict and the duplicate found, and shows that every adviser's
+# device now holds the same records.
+set -euo pipefail
+
+BUILD=${BUILD_DIR:-build}
+SERVER=$BUILD/server/cli/outreach-server
+CLIENT=$BUILD/client/cli/outreach
+WORK=$(mktemp -d /tmp/outreach-demo.XXXXXX)
+DATA=$WORK/hub
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+ann() { "$CLIENT" --db "$WORK/ann.db" --json "$@"; }
+bo() { "$CLIENT" --db "$WORK/bo.db" --json "$@"; }
+kiosk() { "$CLIENT" --db "$WORK/kiosk.db" --json "$@"; }
+id_of() { jq -r .id; }
+
+say "The hub sets up its server (store, CA, certificate), a hub, two venues"
+"$SERVER" init --data "$DATA" --hostname localhost --json >/dev/null
+HUB=$("$SERVER" hub add --data "$DATA" --name "Nottingham North" --json | jq -r .hub_id)
+CENTRE=$("$SERVER" venue add --data "$DATA" --hub "$HUB" --name "Bulwell Children's Centre" --kind childrens_centre --json | jq -r .venue_id)
+HOUSING=$("$SERVER" venue add --data "$DATA" --hub "$HUB" --name "Aspley Housing Office" --kind housing_office --json | jq -r .venue_id)
+echo "hub $HUB; venues: children's centre $CENTRE, housing office $HOUSING"
+
+"$SERVER" serve --data "$DATA" --listen 127.0.0.1:0 --json >"$WORK/serve.out" 2>"$WORK/serve.log" &
+SERVER_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/serve.out" ] && break; sleep 0.05; done
+ADDRESS=$(head -n 1 "$WORK/serve.out" | jq -r .listening)
+echo "outreach-server listening on $ADDRESS (TLS 1.3, ALPN outreach/1)"
+
+say "Morning: three devices enrol with one-time codes"
+code() { "$SERVER" enrol --data "$DATA" --hub "$HUB" --json "$@" | jq -r .code; }
+ann enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role adviser --name 'Ann Adviser')" --name "Ann's tablet" | jq -c .
+bo enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role adviser --name 'Bo Adviser')" --name "Bo's laptop" | jq -c .
+kiosk enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role kiosk --name 'Centre kiosk' --venue "$CENTRE")" --name "Centre kiosk" | jq -c .
+
+TODAY=$(date +%F)
+say "Morning: Ann registers two people, sets up today's job club and books them; all sync"
+PRIYA=$(ann participant add --given-name Priya --family-name Shah --date-of-birth 1991-03-14 --phone 07700900100 --postcode "NG6 8AB" --venue "$CENTRE" | id_of)
+DAN=$(ann participant add --given-name Dan --family-name Okafor --date-of-birth 1987-07-22 --venue "$CENTRE" | id_of)
+JOBCLUB=$(ann session add --venue "$CENTRE" --kind group --group-format job_club --title "Job club" --starts-at "${TODAY}T10:00" --duration-min 90 --capacity 8 | id_of)
+ann book --session "$JOBCLUB" --participant "$PRIYA" >/dev/null
+ann book --session "$JOBCLUB" --participant "$DAN" >/dev/null
+PRIYA_REF=$(ann show "$PRIYA" | jq -r .reference)
+DAN_REF=$(ann show "$DAN" | jq -r .reference)
+echo "Priya $PRIYA_REF, Dan $DAN_REF, job club $JOBCLUB"
+for who in ann bo kiosk; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done
+
+say "In the field, offline all day"
+echo "- the kiosk at the children's centre signs Priya and Dan in by reference number"
+kiosk sign-in --session "$JOBCLUB" --reference "$PRIYA_REF" | jq -c '{id, status}'
+kiosk sign-in --session "$JOBCLUB" --reference "$DAN_REF" | jq -c '{id, status}'
+echo "- Ann marks Dan late on her register (an adviser's mark outranks the kiosk's)"
+ann attend --session "$JOBCLUB" --participant "$DAN" --status late | jq -c '{id, status}'
+echo "- Ann records Priya's My Journey baseline"
+ann assess --participant "$PRIYA" --instrument my-journey --score communication=3 --score confidence=2 \
+  --score managing_feelings=3 --score reliability=4 --score setting_and_achieving_goals=2 --score working_with_others=3 | jq -c '{id, instrument_id}'
+echo "- at the housing office Bo registers Dan again, not knowing Ann already has (a duplicate)"
+bo participant add --given-name dan --family-name OKAFOR --date-of-birth 1987-07-22 --venue "$HOUSING" | jq -c '{id, reference}'
+echo "- Priya gives Ann a new phone number, and gives Bo another one"
+ann participant update "$PRIYA" --phone 07700900111 | jq -c '{id, phone}'
+sleep 0.01
+bo participant update "$PRIYA" --phone 07700900222 | jq -c '{id, phone}'
+
+say "Day's end: every device syncs (pushed, pulled, conflicts, rejected)"
+for who in ann bo kiosk ann bo; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done
+
+say "What the server found"
+echo "conflicts kept for review (nothing silently dropped):"
+"$SERVER" conflicts list --data "$DATA" --hub "$HUB" --json | jq -c '.conflicts[] | {record: .record_id, field: .field, winner: .winning_value, winning_author: .winning_author, loser: .losing_value, losing_author: .losing_author}'
+echo "duplicate participants to review:"
+ann export --format json | jq -c '.records[] | select(.type == "duplicate_review") | {participant: .participant_id, other: .other_participant_id, match, status}'
+echo "Dan's attendance at the job club on every device:"
+for who in ann bo kiosk; do
+  printf '%-6s ' "$who"; $who export --format json | jq -c --arg s "$JOBCLUB" --arg p "$DAN" '.records[] | select(.type == "attendance" and .session_id == $s and .participant_id == $p) | {status, marked_by}'
+done
+
+say "Every adviser's device holds the same records"
+for who in ann bo; do
+  $who export --format json | jq -S '.records' >"$WORK/$who.export.json"
+  printf '%-6s %s records, sha256 %s\n' "$who" "$(jq length "$WORK/$who.export.json")" "$(sha256sum <"$WORK/$who.export.json" | cut -c1-16)"
+done
+printf '%-6s %s records (its venue only: the session, its register and the names needed to sign in)\n' kiosk \
+  "$(kiosk export --format json | jq '.records | length')"
+if cmp -s "$WORK/ann.export.json" "$WORK/bo.export.json"; then
+  echo "converged: Ann's and Bo's devices are identical"
+else
+  echo "NOT converged:"; diff "$WORK/ann.export.json" "$WORK/bo.export.json" | head -40; exit 1
+fi
