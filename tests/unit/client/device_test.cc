@@ -388,6 +388,19 @@ TEST_F(DeviceTest, KeepsBarriersAndSegmentHistory) {
   b.clear_kind();
   EXPECT_REFUSED(device_->RecordBarrier(b), E::kInvalidArgument, "kind");
 
+  // A tombstone: one DELETE change without fields; the record is kept but hidden.
+  Result<v1::Record> gone = device_->Delete(IdOf(*barrier));
+  ASSERT_TRUE(gone.ok()) << gone.status().ToString();
+  EXPECT_TRUE(gone->deleted());
+  const v1::Change del = device_->store().PendingChanges(100)->back();
+  EXPECT_EQ(del.op(), v1::CHANGE_OP_DELETE);
+  EXPECT_EQ(del.record_id(), barrier->id());
+  EXPECT_EQ(del.fields_size(), 0);
+  EXPECT_TRUE(device_->Get(IdOf(*barrier))->deleted());
+  EXPECT_TRUE(device_->ParticipantRecords(IdOf(p), v1::RECORD_TYPE_BARRIER)->empty());
+  EXPECT_REFUSED(device_->Update(IdOf(*barrier), reduced), E::kNotFound, "id");
+  EXPECT_REFUSED(device_->Delete(IdOf(*barrier)), E::kNotFound, "id");
+
   for (auto r : {v1::JOB_READINESS_RED, v1::JOB_READINESS_AMBER}) {
     v1::Segment s;
     s.set_participant_id(p.id());
