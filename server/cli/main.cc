@@ -325,6 +325,21 @@ Status RunServe(const GlobalOptions& global, ServeArgs args) {
   return Status::Ok();
 }
 
+// One line for a command line CLI11 refused. A missing or unknown verb names "command"
+// and the verbs possible at that point; other errors are CLI11's own ("--name is required").
+std::string UsageError(const CLI::App& app, const CLI::ParseError& error) {
+  const CLI::App* level = &app;
+  while (!level->get_subcommands().empty()) level = level->get_subcommands().front();
+  const auto verbs = level->get_subcommands({});
+  if (verbs.empty() || error.get_name() != "RequiredError" || !level->get_subcommands().empty()) return error.what();
+  std::string names;
+  for (const CLI::App* verb : verbs) names += (names.empty() ? "" : ", ") + verb->get_name();
+  std::vector<std::string> extra = level->remaining();
+  if (extra.empty()) extra = app.remaining();  // an unknown word after the verb falls through
+  const std::string got = extra.empty() ? "none given" : "'" + extra.front() + "' is not one";
+  return "command: " + got + "; expected one of: " + names;
+}
+
 int Main(int argc, char** argv) {
   // Logs go to stderr: stdout carries only the command's result.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("outreach-server"));
@@ -427,7 +442,7 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "outreach-server: invalid_argument: " << e.what() << "\n";
+    std::cerr << "outreach-server: invalid_argument: " << UsageError(app, e) << "\n";
     return 2;
   }
   return action ? action() : 2;

@@ -74,6 +74,11 @@ Status Server::Listen() {
   if (ec) {
     return Status(ErrorCode::kIoError, "cannot listen on " + options_.listen + ": " + ec.message(), "listen");
   }
+  // From here SIGINT/SIGTERM are caught (and queued until Run() waits for them), so a
+  // signal sent as soon as the address is printed still shuts down gracefully.
+  signals_.add(SIGINT, ec);
+  if (!ec) signals_.add(SIGTERM, ec);
+  if (ec) return Status::IoError("cannot catch SIGINT/SIGTERM: " + ec.message());
   return Status::Ok();
 }
 
@@ -87,8 +92,6 @@ std::string Server::local_address() const {
 }
 
 void Server::Run() {
-  signals_.add(SIGINT);
-  signals_.add(SIGTERM);
   signals_.async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;  // cancelled by Stop()
     spdlog::info("signal {}: shutting down", signal);

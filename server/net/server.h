@@ -55,7 +55,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Validates the options and binds the listening socket.
+  // Validates the options, binds the listening socket and starts catching SIGINT and
+  // SIGTERM (handled once Run() runs).
   Status Listen();
   // The bound address, e.g. "127.0.0.1:40123" (after Listen()).
   std::string local_address() const;

@@ -195,15 +195,32 @@ void Session::on_write(error_code ec, size_t /*bytes*/) {
 }
 
 void Session::shutdown() {
-  // Sends TLS close_notify and waits (bounded) for the peer's, so the last frame is
-  // not lost to a TCP reset.
+  // A lingering close, bounded by the handshake timeout: send TLS close_notify, stop
+  // sending, then read and discard whatever the peer still sends until it closes. Closing
+  // with unread bytes would make the kernel send a reset, which can destroy the last
+  // frame (the refusal) before the peer reads it, and fail a peer still writing a frame
+  // the server refused.
   arm(Phase::kClosing, options_.handshake_timeout);
   stream_.async_shutdown([self = shared_from_this()](error_code ec) { self->on_shutdown(ec); });
 }
 
-// The reason was logged when the close was decided.
 void Session::on_shutdown(error_code /*ec*/) {
-  close("TLS close");
+  if (phase_ == Phase::kClosed) return;
+  error_code ignored;
+  stream_.next_layer().shutdown(tcp::socket::shutdown_send, ignored);
+  linger();
+}
+
+void Session::linger() {
+  stream_.next_layer().async_read_some(
+      asio::buffer(drain_), [self = shared_from_this()](error_code ec, size_t n) { self->on_linger(ec, n); });
+}
+
+// The reason was logged when the close was decided.
+void Session::on_linger(error_code ec, size_t /*bytes*/) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec) return close("peer closed");
+  linger();
 }
 
 void Session::refuse(v1::RefusalReason reason, const std::string& detail) {

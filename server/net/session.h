@@ -6,12 +6,13 @@
 //   start -> on_handshake -> read_frame -> on_read_header (1..4 bytes at a time)
 //         -> read_body / on_read_body (64 KiB at a time) -> [worker thread: Conversation::Handle] -> on_service_done
 //         -> write -> on_write -> read_frame ...
-//   closing: write(Refusal) -> on_write -> shutdown -> on_shutdown -> close
+//   closing: write(Refusal) -> on_write -> shutdown -> on_shutdown -> linger / on_linger
+//            (discarding what the peer still sends until it closes) -> close
 //
 // One deadline timer guards every phase: the handshake (handshake_timeout), the wait
 // for a frame's first byte (idle_timeout), the rest of the frame from its first byte
 // (frame_timeout: a slow-loris peer cannot hold a session open), writing a reply
-// (frame_timeout) and the TLS close (handshake_timeout). No timer runs while the
+// (frame_timeout) and the lingering close (handshake_timeout). No timer runs while the
 // service works on a request: that is the server's own time.
 //
 // Ownership: the Session is owned by the shared_ptrs captured in its pending handlers;
@@ -74,6 +75,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(boost::system::error_code ec, size_t bytes);
   void shutdown();
   void on_shutdown(boost::system::error_code ec);
+  void linger();
+  void on_linger(boost::system::error_code ec, size_t bytes);
   void on_stop();
   void arm(Phase phase, std::chrono::milliseconds timeout);
   void on_deadline(boost::system::error_code ec);
@@ -103,11 +106,12 @@ class Session : public std::enable_shared_from_this<Session> {
   bool close_logged_ = false;        // the one log line for the close is written
   std::array<uint8_t, 4> header_{};  // the frame header being read
   size_t header_bytes_ = 0;
-  uint32_t body_length_ = 0;   // announced length of the frame being read
-  size_t body_read_ = 0;       // bytes of it read so far
-  std::string body_;           // the frame body being read; grows as bytes arrive
-  std::string out_;            // the frame being written
-  Conversation conversation_;  // handed to one worker at a time (see conversation.h)
+  uint32_t body_length_ = 0;        // announced length of the frame being read
+  size_t body_read_ = 0;            // bytes of it read so far
+  std::string body_;                // the frame body being read; grows as bytes arrive
+  std::string out_;                 // the frame being written
+  std::array<char, 4096> drain_{};  // bytes discarded during a lingering close
+  Conversation conversation_;       // handed to one worker at a time (see conversation.h)
 };
 
 }  // namespace outreach::server

@@ -1,0 +1,415 @@
+#include "tests/integration/server/server_harness.h"
+
+#include <fcntl.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "common/frame.h"
+#include "common/hlc.h"
+
+namespace outreach::testing {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+// Replaces the child's stdout/stderr and runs the server binary. Never returns.
+[[noreturn]] void ExecServer(const std::vector<std::string>& args, int stdout_fd, int stderr_fd) {
+  ::dup2(stdout_fd, STDOUT_FILENO);
+  ::dup2(stderr_fd, STDERR_FILENO);
+  std::vector<char*> argv;
+  std::string binary = OUTREACH_SERVER_BINARY;
+  argv.push_back(binary.data());
+  std::vector<std::string> copy = args;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(binary.c_str(), argv.data());
+  ::_exit(127);
+}
+
+std::string TempPath(const std::string& name) {
+  const char* base = std::getenv("TMPDIR");
+  return std::string(base != nullptr ? base : "/tmp") + "/" + name;
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  std::string pattern = TempPath("outreach-server-test-XXXXXX");
+  char* made = ::mkdtemp(pattern.data());
+  if (made == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+Json CliResult::json() const {
+  Json parsed = Json::parse(out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_TRUE(parsed.is_object()) << "stdout is not one JSON object: " << out << "\nstderr: " << err;
+  return parsed.is_object() ? parsed : Json::object();
+}
+
+CliResult RunCli(const std::vector<std::string>& args) {
+  TempDir scratch;
+  const std::string out_path = scratch / "stdout";
+  const std::string err_path = scratch / "stderr";
+  int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  CliResult result;
+  pid_t pid = ::fork();
+  if (pid == 0) ExecServer(args, out_fd, err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadFileOrEmpty(out_path);
+  result.err = ReadFileOrEmpty(err_path);
+  return result;
+}
+
+TestDeployment::TestDeployment() : data(dir / "data") {
+  CliResult init = RunCli({"init", "--data", data, "--hostname", "localhost", "--json"});
+  EXPECT_EQ(init.exit_code, 0) << init.err;
+  CliResult hub = RunCli({"hub", "add", "--data", data, "--name", "North Hub", "--json"});
+  EXPECT_EQ(hub.exit_code, 0) << hub.err;
+  hub_id = hub.json().value("hub_id", "");
+  ca_pem = ReadFileOrEmpty(data + "/ca.pem");
+}
+
+std::string TestDeployment::IssueCode(const std::string& role, const std::string& name, const std::string& venue) {
+  std::vector<std::string> args{"enrol", "--data", data, "--hub", hub_id, "--role", role, "--name", name, "--json"};
+  if (!venue.empty()) {
+    args.push_back("--venue");
+    args.push_back(venue);
+  }
+  CliResult enrol = RunCli(args);
+  EXPECT_EQ(enrol.exit_code, 0) << enrol.err;
+  return enrol.json().value("code", "");
+}
+
+ServerProcess::ServerProcess(const std::string& data, const std::vector<std::string>& extra_args,
+                             const std::string& log_path)
+    : log_path_(log_path) {
+  std::vector<std::string> args{"serve", "--data", data, "--listen", "127.0.0.1:0", "--json"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) {
+    ADD_FAILURE() << "pipe failed";
+    return;
+  }
+  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::close(pipe_fds[0]);
+    ExecServer(args, pipe_fds[1], log_fd);
+  }
+  ::close(pipe_fds[1]);
+  ::close(log_fd);
+  stdout_fd_ = pipe_fds[0];
+
+  // The first stdout line is {"listening":"127.0.0.1:PORT"}.
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[256];
+    ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  Json first = Json::parse(line, nullptr, false);
+  const std::string address = first.is_object() ? first.value("listening", "") : "";
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    ADD_FAILURE() << "serve did not print its address; stdout: " << line << "\nlog: " << log();
+    return;
+  }
+  port_ = static_cast<uint16_t>(std::stoi(address.substr(colon + 1)));
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0 && running()) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  if (stdout_fd_ >= 0) ::close(stdout_fd_);
+}
+
+bool ServerProcess::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    pid_ = -1;
+    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+int ServerProcess::Stop(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return -1;
+}
+
+TestPeer::TestPeer(uint16_t port, Options options) : port_(port), options_(std::move(options)) {
+  Result<std::shared_ptr<TlsContext>> ctx = MakeClientTlsContext(options_.ca_pem);
+  EXPECT_TRUE(ctx.ok()) << ctx.status().ToString();
+  if (!ctx.ok()) return;
+  tls_ = *ctx;
+  if (!options_.offer_alpn) SSL_CTX_set_alpn_protos(tls_->native_handle(), nullptr, 0);
+}
+
+TestPeer::~TestPeer() {
+  Close();
+}
+
+template <typename Start>
+error_code TestPeer::RunWithDeadline(Start start, std::chrono::milliseconds within) {
+  std::optional<error_code> result;
+  start([&result](error_code ec, auto&&...) { result = ec; });
+  io_.restart();
+  io_.run_for(within);
+  if (!result) {
+    error_code ignored;
+    stream_->next_layer().cancel(ignored);
+    io_.restart();
+    io_.run();
+    return asio::error::timed_out;
+  }
+  return *result;
+}
+
+Status TestPeer::ConnectPlain() {
+  if (!tls_) return Status::Internal("no TLS context");
+  stream_ = std::make_unique<asio::ssl::stream<tcp::socket>>(io_, *tls_);
+  tls_connected_ = false;
+  error_code ec = RunWithDeadline(
+      [&](auto handler) {
+        stream_->next_layer().async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), handler);
+      },
+      options_.timeout);
+  if (ec) return Status(ErrorCode::kUnavailable, "connect: " + ec.message());
+  return Status::Ok();
+}
+
+Status TestPeer::Connect() {
+  OUTREACH_RETURN_IF_ERROR(ConnectPlain());
+  OUTREACH_RETURN_IF_ERROR(PrepareClientConnection(stream_->native_handle(), options_.host));
+  error_code ec = RunWithDeadline(
+      [&](auto handler) { stream_->async_handshake(asio::ssl::stream_base::client, handler); }, options_.timeout);
+  if (ec) return Status(ErrorCode::kUnavailable, "TLS handshake: " + ec.message());
+  if (options_.offer_alpn) OUTREACH_RETURN_IF_ERROR(CheckAlpnAgreed(stream_->native_handle()));
+  tls_connected_ = true;
+  return Status::Ok();
+}
+
+Status TestPeer::SendRaw(const std::string& bytes) {
+  if (!stream_) return Status::Internal("not connected");
+  error_code ec = RunWithDeadline(
+      [&](auto handler) {
+        if (tls_connected_) {
+          asio::async_write(*stream_, asio::buffer(bytes), handler);
+        } else {
+          asio::async_write(stream_->next_layer(), asio::buffer(bytes), handler);
+        }
+      },
+      options_.timeout);
+  if (ec) return Status(ErrorCode::kUnavailable, "write: " + ec.message());
+  return Status::Ok();
+}
+
+Status TestPeer::Send(const v1::Envelope& envelope) {
+  Result<std::string> frame = EncodeFrame(envelope);
+  if (!frame.ok()) return frame.status();
+  return SendRaw(*frame);
+}
+
+Result<size_t> TestPeer::ReadSome(char* data, size_t size, std::chrono::milliseconds within) {
+  if (!stream_) return Status::Internal("not connected");
+  size_t got = 0;
+  error_code ec = RunWithDeadline(
+      [&](auto handler) {
+        auto done = [&got, handler](error_code e, size_t n) mutable {
+          got = n;
+          handler(e);
+        };
+        if (tls_connected_) {
+          stream_->async_read_some(asio::buffer(data, size), done);
+        } else {
+          stream_->next_layer().async_read_some(asio::buffer(data, size), done);
+        }
+      },
+      within);
+  if (ec == asio::error::timed_out) return Status(ErrorCode::kTimeout, "nothing received in time");
+  if (ec) return Status(ErrorCode::kUnavailable, "connection closed: " + ec.message());
+  return got;
+}
+
+Status TestPeer::ReadExactly(char* data, size_t size) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  size_t have = 0;
+  while (have < size) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Status(ErrorCode::kTimeout, "frame not received in time");
+    Result<size_t> n = ReadSome(data + have, size - have, left);
+    if (!n.ok()) return n.status();
+    have += *n;
+  }
+  return Status::Ok();
+}
+
+Result<v1::Envelope> TestPeer::Receive() {
+  uint8_t header[kFrameHeaderBytes];
+  OUTREACH_RETURN_IF_ERROR(ReadExactly(reinterpret_cast<char*>(header), sizeof header));
+  Result<uint32_t> length = DecodeFrameLength(header, 64u << 20);
+  if (!length.ok()) return length.status();
+  std::string body(*length, '\0');
+  OUTREACH_RETURN_IF_ERROR(ReadExactly(body.data(), body.size()));
+  v1::Envelope envelope;
+  OUTREACH_RETURN_IF_ERROR(DecodeFrameBody(body, &envelope));
+  return envelope;
+}
+
+bool TestPeer::WaitClosed(std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  char buf[4096];
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    Result<size_t> n = ReadSome(buf, sizeof buf, left);
+    if (!n.ok()) return n.status().code() != ErrorCode::kTimeout;
+  }
+}
+
+void TestPeer::Close() {
+  if (!stream_) return;
+  error_code ignored;
+  stream_->next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_->next_layer().close(ignored);
+  stream_.reset();
+}
+
+v1::Envelope EnrolEnvelope(const std::string& code, const std::string& device_name) {
+  v1::Envelope envelope;
+  envelope.mutable_enrol()->set_code(code);
+  envelope.mutable_enrol()->set_device_name(device_name);
+  return envelope;
+}
+
+v1::Envelope HelloEnvelope(const std::string& device_id, const std::string& credential) {
+  v1::Envelope envelope;
+  v1::Hello* hello = envelope.mutable_hello();
+  hello->set_protocol_version(v1::PROTOCOL_VERSION_1);
+  hello->set_schema_version(1);
+  hello->set_device_id(device_id);
+  hello->set_credential(credential);
+  hello->set_device_hlc(Hlc::FromParts(HybridClock::SystemMillis(), 0).value());
+  hello->set_client_version("server_integration_test");
+  return envelope;
+}
+
+v1::Envelope PullEnvelope(uint64_t cursor, uint32_t page_size) {
+  v1::Envelope envelope;
+  envelope.mutable_pull()->set_cursor(cursor);
+  envelope.mutable_pull()->set_page_size(page_size);
+  return envelope;
+}
+
+v1::Envelope PushEnvelope(uint64_t batch_id) {
+  v1::Envelope envelope;
+  envelope.mutable_push()->set_batch_id(batch_id);
+  return envelope;
+}
+
+v1::Enrolled EnrolDevice(uint16_t port, TestDeployment& deployment, const std::string& role, const std::string& venue) {
+  const std::string code = deployment.IssueCode(role, "Alex Adviser", venue);
+  TestPeer peer(port, {.ca_pem = deployment.ca_pem});
+  Status connected = peer.Connect();
+  EXPECT_TRUE(connected.ok()) << connected.ToString();
+  EXPECT_TRUE(peer.Send(EnrolEnvelope(code)).ok());
+  Result<v1::Envelope> reply = peer.Receive();
+  EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+  if (!reply.ok()) return {};
+  EXPECT_TRUE(reply->has_enrolled()) << reply->ShortDebugString();
+  return reply->enrolled();
+}
+
+bool ServesWellBehavedDevice(uint16_t port, TestDeployment& deployment) {
+  v1::Enrolled enrolled = EnrolDevice(port, deployment);
+  if (enrolled.device_id().empty()) return false;
+  TestPeer peer(port, {.ca_pem = deployment.ca_pem});
+  if (!peer.Connect().ok() || !peer.Send(HelloEnvelope(enrolled.device_id(), enrolled.credential())).ok()) {
+    return false;
+  }
+  Result<v1::Envelope> welcome = peer.Receive();
+  if (!welcome.ok() || !welcome->has_welcome()) {
+    ADD_FAILURE() << "no welcome: " << (welcome.ok() ? welcome->ShortDebugString() : welcome.status().ToString());
+    return false;
+  }
+  if (!peer.Send(PullEnvelope(0)).ok()) return false;
+  Result<v1::Envelope> page = peer.Receive();
+  if (!page.ok() || !page->has_changes_page()) {
+    ADD_FAILURE() << "no changes page: " << (page.ok() ? page->ShortDebugString() : page.status().ToString());
+    return false;
+  }
+  return true;
+}
+
+void ServerTest::StartServer(std::vector<std::string> extra_args) {
+  std::vector<std::string> args{"--max-frame-bytes",      std::to_string(kMaxFrameBytes),
+                                "--frame-timeout-ms",     std::to_string(kFrameTimeoutMs),
+                                "--handshake-timeout-ms", std::to_string(kHandshakeTimeoutMs),
+                                "--idle-timeout-ms",      std::to_string(kIdleTimeoutMs)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  server_ = std::make_unique<ServerProcess>(deployment_.data, args, deployment_.dir / "server.log");
+  ASSERT_NE(server_->port(), 0);
+}
+
+void ServerTest::TearDown() {
+  if (!server_) return;
+  ASSERT_TRUE(server_->running()) << "outreach-server exited early with status " << server_->exit_status() << "; log:\n"
+                                  << log();
+  EXPECT_EQ(server_->Stop(), 0) << "outreach-server did not shut down cleanly on SIGTERM; log:\n" << log();
+}
+
+TestPeer::Options ServerTest::PeerOptions() const {
+  return {.ca_pem = deployment_.ca_pem};
+}
+
+}  // namespace outreach::testing
