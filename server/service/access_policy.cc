@@ -72,6 +72,9 @@ Status CheckWrite(StoreTxn& txn, const DeviceContext& device, const RecordTypeIn
   if (info.type == v1::RECORD_TYPE_DUPLICATE_REVIEW && device.role != v1::ROLE_MANAGER) {
     return Deny("only a hub manager may decide a duplicate review", "status");
   }
+  if (info.type == v1::RECORD_TYPE_CONFLICT && change.op() != v1::CHANGE_OP_UPSERT) {
+    return Deny("a conflict record cannot be deleted; resolve it instead", "op");
+  }
   if (info.type == v1::RECORD_TYPE_CONFLICT && existing == nullptr) {
     return Deny("conflict records are created by the server; a device may only resolve one", "record_id");
   }

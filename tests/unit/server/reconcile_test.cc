@@ -204,7 +204,11 @@ TEST_F(ReconcileTest, TakingTheLoserIsASyncedChangeFromADeviceOrTheServer) {
   EXPECT_EQ(again.field(), "status");
   EXPECT_EQ(admin_->ResolveConflict(hub_, conflict_id, v1::CONFLICT_STATUS_KEPT_WINNER, "Morag").code(),
             ErrorCode::kFailedPrecondition);
-  // Devices cannot invent conflicts.
+  // Devices cannot delete conflicts, nor invent them.
+  v1::ChangeResult del = PushOne(b_, Op(b_, conflict_id, v1::RECORD_TYPE_CONFLICT, v1::CHANGE_OP_DELETE));
+  EXPECT_EQ(del.outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(del.field(), "op");
+  EXPECT_FALSE(Get(conflict_id)->record.deleted());
   EXPECT_EQ(PushOne(a_, Upsert(a_, Uuid::NewV7(), v1::RECORD_TYPE_CONFLICT, resolution)).outcome(),
             v1::CHANGE_OUTCOME_REJECTED);
 }
