@@ -2,11 +2,39 @@
 // rules, refusals (and wipe for a revoked device), push and pull after welcome.
 #include <gtest/gtest.h>
 
+#include <vector>
+
+#include "common/field_value.h"
+#include "common/hlc.h"
 #include "common/uuid.h"
 #include "tests/integration/server/server_harness.h"
 
 namespace outreach::testing {
 namespace {
+
+// One field of a participant, encoded as the wire carries it.
+v1::FieldValue ParticipantField(const std::string& name, const std::string& value, Hlc base) {
+  v1::Participant body;
+  const auto* field = v1::Participant::descriptor()->FindFieldByName(name);
+  body.GetReflection()->SetString(&body, field, value);
+  v1::FieldValue fv;
+  fv.set_field(static_cast<uint32_t>(field->number()));
+  fv.set_value(EncodeField(body, field));
+  fv.set_base_version(base.value());
+  return fv;
+}
+
+v1::Envelope ParticipantPush(const Uuid& id, uint64_t device_seq, Hlc hlc, std::vector<v1::FieldValue> fields) {
+  v1::Envelope envelope = PushEnvelope(device_seq);
+  v1::Change* change = envelope.mutable_push()->add_changes();
+  change->set_record_id(id.raw());
+  change->set_type(v1::RECORD_TYPE_PARTICIPANT);
+  change->set_hlc(hlc.value());
+  change->set_device_seq(device_seq);
+  change->set_op(v1::CHANGE_OP_UPSERT);
+  for (v1::FieldValue& fv : fields) *change->add_fields() = std::move(fv);
+  return envelope;
+}
 
 class ConversationTest : public ServerTest {
  protected:
@@ -131,6 +159,10 @@ TEST_F(ConversationTest, WrongCredentialAndUnknownDeviceAreRefused) {
 TEST_F(ConversationTest, RevokedDeviceIsRefusedAndToldToWipe) {
   v1::Enrolled enrolled = EnrolDevice(port(), deployment_);
   const std::string device_id = Uuid::FromBytes(enrolled.device_id()).value().ToString();
+  // A sync in progress while the device is revoked.
+  TestPeer in_progress(port(), PeerOptions());
+  Result<v1::Envelope> welcome = Hello(in_progress, enrolled.device_id(), enrolled.credential());
+  ASSERT_TRUE(welcome.ok() && welcome->has_welcome());
   // Global options after the verb.
   CliResult revoke = RunCli(
       {"device", "revoke", "--device", device_id, "--hub", deployment_.hub_id, "--data", deployment_.data, "--json"});
@@ -145,10 +177,124 @@ TEST_F(ConversationTest, RevokedDeviceIsRefusedAndToldToWipe) {
   EXPECT_TRUE(reply->refusal().wipe());
   EXPECT_TRUE(peer.WaitClosed(3s));
 
+  // The sync already past its hello is refused at its next push, and told to wipe too.
+  ASSERT_TRUE(in_progress.Send(PushEnvelope(1)).ok());
+  Result<v1::Envelope> refused = in_progress.Receive();
+  ExpectRefusal(refused, v1::REFUSAL_REASON_DEVICE_REVOKED);
+  ASSERT_TRUE(refused.ok() && refused->has_refusal());
+  EXPECT_TRUE(refused->refusal().wipe());
+
   CliResult list = RunCli({"--json", "device", "list", "--data", deployment_.data});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   ASSERT_EQ(list.json()["devices"].size(), 1u);
   EXPECT_EQ(list.json()["devices"][0]["revoked"], true);
+}
+
+TEST_F(ConversationTest, ConflictIsListedResolvedThroughTheCliAndReachesAThirdDevice) {
+  v1::Enrolled a = EnrolDevice(port(), deployment_);
+  v1::Enrolled b = EnrolDevice(port(), deployment_);
+  v1::Enrolled c = EnrolDevice(port(), deployment_);
+  const Uuid participant = Uuid::NewV7();
+  const int64_t now = HybridClock::SystemMillis();
+  const Hlc created = Hlc::FromParts(now, 0);
+
+  // Adviser A registers Sam, then changes the phone number; adviser B, offline, changed
+  // it from the same base a little later.
+  TestPeer peer_a(port(), PeerOptions());
+  Result<v1::Envelope> welcome = Hello(peer_a, a.device_id(), a.credential());
+  ASSERT_TRUE(welcome.ok() && welcome->has_welcome());
+  ASSERT_TRUE(peer_a
+                  .Send(ParticipantPush(
+                      participant, 1, created,
+                      {ParticipantField("given_name", "Sam", Hlc()), ParticipantField("family_name", "Okafor", Hlc()),
+                       ParticipantField("phone", "01632 960001", Hlc())}))
+                  .ok());
+  Result<v1::Envelope> ack = peer_a.Receive();
+  ASSERT_TRUE(ack.ok() && ack->has_push_ack()) << (ack.ok() ? ack->ShortDebugString() : ack.status().ToString());
+  ASSERT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack->ShortDebugString();
+  ASSERT_TRUE(peer_a
+                  .Send(ParticipantPush(participant, 2, Hlc::FromParts(now + 1, 0),
+                                        {ParticipantField("phone", "01632 960002", created)}))
+                  .ok());
+  ack = peer_a.Receive();
+  ASSERT_TRUE(ack.ok() && ack->has_push_ack());
+  EXPECT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack->ShortDebugString();
+
+  TestPeer peer_b(port(), PeerOptions());
+  welcome = Hello(peer_b, b.device_id(), b.credential());
+  ASSERT_TRUE(welcome.ok() && welcome->has_welcome());
+  ASSERT_TRUE(peer_b
+                  .Send(ParticipantPush(participant, 1, Hlc::FromParts(now + 2, 0),
+                                        {ParticipantField("phone", "01632 960003", created)}))
+                  .ok());
+  ack = peer_b.Receive();
+  ASSERT_TRUE(ack.ok() && ack->has_push_ack());
+  EXPECT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_CONFLICT) << ack->ShortDebugString();
+
+  // The hub manager sees it and takes the losing number.
+  CliResult list = RunCli({"conflicts", "list", "--data", deployment_.data, "--hub", deployment_.hub_id, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  Json conflicts = list.json()["conflicts"];
+  ASSERT_EQ(conflicts.size(), 1u) << list.out;
+  EXPECT_EQ(conflicts[0]["record_id"], participant.ToString());
+  EXPECT_EQ(conflicts[0]["field"], "phone");
+  EXPECT_NE(conflicts[0]["winning_value"].get<std::string>().find("960003"), std::string::npos) << list.out;
+  EXPECT_NE(conflicts[0]["losing_value"].get<std::string>().find("960002"), std::string::npos) << list.out;
+  EXPECT_EQ(conflicts[0]["status"], "open");
+  const std::string conflict_id = conflicts[0]["conflict_id"];
+
+  CliResult resolve = RunCli({"conflicts", "resolve", "--hub", deployment_.hub_id, "--conflict", conflict_id, "--keep",
+                              "loser", "--by", "Morgan Manager", "--data", deployment_.data, "--json"});
+  ASSERT_EQ(resolve.exit_code, 0) << resolve.err;
+  EXPECT_EQ(resolve.json()["status"], "took_loser");
+  // Resolving twice is refused and names the conflict.
+  CliResult again = RunCli({"conflicts", "resolve", "--hub", deployment_.hub_id, "--conflict", conflict_id, "--keep",
+                            "winner", "--by", "Morgan Manager", "--data", deployment_.data});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("conflict"), std::string::npos) << again.err;
+
+  CliResult open = RunCli({"conflicts", "list", "--data", deployment_.data, "--hub", deployment_.hub_id, "--json"});
+  EXPECT_TRUE(open.json()["conflicts"].empty()) << open.out;
+  CliResult all =
+      RunCli({"conflicts", "list", "--all", "--data", deployment_.data, "--hub", deployment_.hub_id, "--json"});
+  ASSERT_EQ(all.json()["conflicts"].size(), 1u) << all.out;
+  EXPECT_EQ(all.json()["conflicts"][0]["status"], "took_loser");
+  EXPECT_EQ(all.json()["conflicts"][0]["resolved_by"], "Morgan Manager");
+
+  // A third device pulls the whole story: the conflict record and, last for the phone,
+  // the number the manager kept.
+  TestPeer peer_c(port(), PeerOptions());
+  welcome = Hello(peer_c, c.device_id(), c.credential());
+  ASSERT_TRUE(welcome.ok() && welcome->has_welcome());
+  uint64_t cursor = 0;
+  bool more = true;
+  bool saw_conflict = false;
+  std::string last_phone;
+  const std::string phone_960002 = ParticipantField("phone", "01632 960002", Hlc()).value();
+  const std::string phone_960003 = ParticipantField("phone", "01632 960003", Hlc()).value();
+  const uint32_t phone_field = static_cast<uint32_t>(v1::Participant::kPhoneFieldNumber);
+  Hlc last_phone_hlc;
+  while (more) {
+    ASSERT_TRUE(peer_c.Send(PullEnvelope(cursor, 2)).ok());
+    Result<v1::Envelope> page = peer_c.Receive();
+    ASSERT_TRUE(page.ok() && page->has_changes_page()) << (page.ok() ? page->ShortDebugString() : "");
+    for (const v1::Change& change : page->changes_page().changes()) {
+      saw_conflict = saw_conflict || change.type() == v1::RECORD_TYPE_CONFLICT;
+      if (change.record_id() != participant.raw()) continue;
+      for (const v1::FieldValue& fv : change.fields()) {
+        if (fv.field() == phone_field && Hlc(change.hlc()) >= last_phone_hlc) {
+          last_phone_hlc = Hlc(change.hlc());
+          last_phone = fv.value();
+        }
+      }
+    }
+    ASSERT_GT(page->changes_page().next_cursor(), cursor);
+    cursor = page->changes_page().next_cursor();
+    more = page->changes_page().more();
+  }
+  EXPECT_TRUE(saw_conflict);
+  EXPECT_EQ(last_phone, phone_960002) << "the latest phone stamp is not the number the manager kept";
+  EXPECT_NE(last_phone, phone_960003);
 }
 
 }  // namespace
