@@ -35,6 +35,11 @@ bool Base64Decode(const std::string& text, std::string* raw) {
   return true;
 }
 
+// The members RecordToJson adds around a body's fields.
+bool IsRecordMetadata(const std::string& key) {
+  return key == "id" || key == "type" || key == "hub_id" || key == "deleted" || key == "erased";
+}
+
 bool Is64BitInteger(const pb::FieldDescriptor* field) {
   switch (field->cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_INT64:
@@ -187,9 +192,12 @@ Status ToProtobufMessage(Json* object, const pb::Descriptor* type, const std::st
   if (!object->is_object()) {
     return Status::InvalidArgument(path.empty() ? "json" : path, "must be a JSON object");
   }
+  Json fields = Json::object();
   for (auto& [key, value] : object->items()) {
     const std::string name = path.empty() ? key : path + "." + key;
     const pb::FieldDescriptor* field = type->FindFieldByName(key);
+    // A record's JSON may come back as a body: its metadata is not part of the body.
+    if (field == nullptr && path.empty() && IsRecordMetadata(key)) continue;
     if (field == nullptr) return Status::InvalidArgument(name, "is not a field of " + type->name());
     if (value.is_null()) continue;  // protobuf reads null as "unset"
     if (field->is_repeated()) {
@@ -198,7 +206,9 @@ Status ToProtobufMessage(Json* object, const pb::Descriptor* type, const std::st
     } else {
       OUTREACH_RETURN_IF_ERROR(ToProtobufValue(&value, field, name));
     }
+    fields[key] = std::move(value);
   }
+  *object = std::move(fields);
   return Status::Ok();
 }
 

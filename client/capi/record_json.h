@@ -36,7 +36,8 @@ Result<nlohmann::ordered_json> MessageToJson(const google::protobuf::Message& me
 // A record as one flat JSON object (see above); MessageToJson(record).
 Result<nlohmann::ordered_json> RecordToJson(const v1::Record& record);
 
-// Fills `message` (cleared first) from a JSON object in the form above. Errors are
+// Fills `message` (cleared first) from a JSON object in the form above. A record's flat
+// JSON is accepted as its body: the metadata members ("id", "type", ...) are skipped. Errors are
 // kInvalidArgument naming the offending field ("json" when the text does not parse);
 // `message` is unspecified after an error.
 Status MessageFromJson(const nlohmann::ordered_json& json, google::protobuf::Message* message);

@@ -21,7 +21,9 @@
  *   "0190f0c4-7b1e-7cc3-9a2e-1f0e3c5d6b7a"; enums are short names ("late" for
  *   ATTENDANCE_STATUS_LATE; full names and numbers are accepted on input); 64-bit
  *   integers are numbers; a Record is one flat object: "id", "type" (e.g.
- *   "participant"), "hub_id", "deleted", "erased", then the fields of its body.
+ *   "participant"), "hub_id", "deleted", "erased", then the fields of its body. A
+ *   record's JSON is accepted wherever its body is (the metadata members are skipped),
+ *   so an app can read a record, change a member and send it back as the new state.
  * - Output buffers (`char** out, size_t* out_size`) are allocated by the library and
  *   freed by the caller with outreach_free(). JSON output is also NUL-terminated
  *   (out_size excludes the NUL). `out` may be NULL when the result is not wanted;

@@ -217,8 +217,7 @@ TEST_F(CApiTest, BadInputNamesTheFieldAndChangesNothing) {
                  }),
                  OUTREACH_INVALID_ARGUMENT, "format");
   // An update with one bad value changes none of the others.
-  Json changed = sam;
-  for (const char* meta : {"id", "type"}) changed.erase(meta);
+  Json changed = sam;  // the record's own JSON, sent back as the new state
   changed["phone"] = "07700 900123";
   changed["email"] = "not an address";
   const std::string id = sam["id"];
@@ -235,6 +234,21 @@ TEST_F(CApiTest, BadInputNamesTheFieldAndChangesNothing) {
                  OUTREACH_NOT_FOUND, "id");
 
   EXPECT_EQ(Export(), before);
+}
+
+TEST_F(CApiTest, UpdateParticipantWithItsOwnJson) {
+  Json sam = Register("Sam", "Jones");
+  Json changed = sam;
+  changed["phone"] = "07700 900123";
+  changed["deferred_sections"] = {"benefits", "housing"};
+  const std::string text = changed.dump();
+  Json updated = Ok(Call([&](char** o, size_t* s, outreach_error** e) {
+    return outreach_participant_update(device_, OUTREACH_FORMAT_JSON, sam["id"].get<std::string>().c_str(), text.data(),
+                                       text.size(), o, s, e);
+  }));
+  EXPECT_EQ(updated["phone"], "07700 900123");
+  EXPECT_EQ(updated["deferred_sections"], Json({"benefits", "housing"}));
+  EXPECT_EQ(Get(sam["id"])["phone"], "07700 900123");
 }
 
 TEST_F(CApiTest, KioskDaySessionsBookingCapacityAndSignIn) {
@@ -424,8 +438,7 @@ TEST_F(CApiTest, TheWholeJourney) {
 TEST_F(CApiTest, UpdateAndDeleteByIdFollowTheRecordsPolicy) {
   Json p = Register("Sam", "Jones");
   Json barrier = Ok(Body(outreach_barrier_record, {{"participant_id", p["id"]}, {"kind", "transport"}}));
-  Json body = barrier;
-  for (const char* meta : {"id", "type"}) body.erase(meta);
+  Json body = barrier;  // the record's own JSON, sent back as the new state
   body["status"] = "reduced";
   const std::string text = body.dump();
   const std::string id = barrier["id"];
