@@ -9,24 +9,18 @@
 #include <vector>
 
 #include "tests/unit/capi/run_process.h"
+#include "tests/unit/capi/test_server.h"
 
 namespace {
 
 using Json = nlohmann::json;
-using outreach::testing::BackgroundProcess;
 using outreach::testing::ProcessResult;
 using outreach::testing::RunProcess;
 using outreach::testing::TempDir;
+using outreach::testing::TestServer;
 
 class CliSyncTest : public ::testing::Test {
  protected:
-  Json Server(std::vector<std::string> args) {
-    args.insert(args.begin(), OUTREACH_SERVER);
-    args.insert(args.end(), {"--data", data_, "--json"});
-    ProcessResult r = RunProcess(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return Json::parse(r.out, nullptr, false);
-  }
   ProcessResult Device(const std::string& db, std::vector<std::string> args) {
     args.insert(args.begin(), OUTREACH_CLI);
     args.insert(args.end(), {"--db", db, "--json"});
@@ -46,19 +40,15 @@ class CliSyncTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  const std::string data_ = dir_.File("server");
+  TestServer server_{OUTREACH_SERVER};
 };
 
 TEST_F(CliSyncTest, TwoDevicesEnrolAndSyncThroughARealServer) {
-  Json init = Server({"init", "--hostname", "127.0.0.1"});
-  const std::string ca = init["ca"];
-  const std::string hub = Server({"hub", "add", "--name", "North"})["hub_id"];
-  const std::string code_a = Server({"enrol", "--hub", hub, "--role", "adviser", "--name", "alex"})["code"];
-  const std::string code_b = Server({"enrol", "--hub", hub, "--role", "adviser", "--name", "bo"})["code"];
-  BackgroundProcess server({OUTREACH_SERVER, "serve", "--data", data_, "--listen", "127.0.0.1:0", "--json"});
-  Json listening = Json::parse(server.ReadLine(30000), nullptr, false);
-  ASSERT_TRUE(listening.contains("listening")) << listening;
-  const std::string address = listening["listening"];
+  ASSERT_TRUE(server_.ok());
+  const std::string address = server_.address();
+  const std::string ca = server_.ca_path();
+  const std::string code_a = server_.EnrolmentCode("adviser", "alex");
+  const std::string code_b = server_.EnrolmentCode("adviser", "bo");
 
   const std::string a = dir_.File("a.db");
   const std::string b = dir_.File("b.db");
@@ -69,7 +59,7 @@ TEST_F(CliSyncTest, TwoDevicesEnrolAndSyncThroughARealServer) {
 
   Json enrolled = DeviceOk(a, {"enrol", "--server", address, "--ca", ca, "--code", code_a, "--name", "tablet-a"});
   EXPECT_EQ(enrolled["role"], "adviser");
-  EXPECT_EQ(enrolled["hub_id"], hub);
+  EXPECT_EQ(enrolled["hub_id"], server_.hub_id());
   DeviceOk(b, {"enrol", "--server", address, "--ca", ca, "--code", code_b});
 
   Json sam = DeviceOk(
