@@ -1,14 +1,15 @@
 #include "server/store/store.h"
 
+#include "server/store/postgres_store.h"
 #include "server/store/sqlite_store.h"
 
 namespace outreach::server {
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& location) {
   if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
-    return Status::FailedPrecondition(
-        "the PostgreSQL store is not built yet; use an SQLite store path (e.g. sqlite:/var/outreach/store.db)",
-        "store");
+    auto store = PostgresStore::Open(location);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(*store));
   }
   std::string path = location.rfind("sqlite:", 0) == 0 ? location.substr(7) : location;
   if (path.empty()) return Status::InvalidArgument("store", "no store location given");

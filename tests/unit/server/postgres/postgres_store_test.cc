@@ -1,0 +1,552 @@
+// The PostgreSQL store on a real throwaway PostgreSQL (test_database.h): the Store
+// contract run against both stores, then what only PostgreSQL has: several connections
+// and stores on one database at once (gap-free sequences while a reader pulls, deadlock
+// retry, dropped connections), the schema version, the pull index.
+#include "server/store/postgres_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <barrier>
+#include <filesystem>
+#include <thread>
+
+#include "server/store/sqlite_store.h"
+#include "server/store/store.h"
+#include "tests/unit/server/postgres/test_database.h"
+
+namespace outreach::server {
+namespace {
+
+using outreach::testing::TestDatabase;
+
+HubRow Hub(const std::string& name) {
+  HubRow h;
+  h.hub_id = Uuid::NewV7();
+  h.name = name;
+  h.created_at_ms = 1;
+  return h;
+}
+
+v1::Change ChangeOf(const Uuid& record, uint64_t hlc) {
+  v1::Change c;
+  c.set_record_id(record.raw());
+  c.set_type(v1::RECORD_TYPE_SESSION);
+  c.set_hlc(hlc);
+  c.set_op(v1::CHANGE_OP_UPSERT);
+  return c;
+}
+
+DeviceRow Device(const Uuid& hub, const std::string& prefix) {
+  DeviceRow d;
+  d.device_id = Uuid::NewV7();
+  d.hub_id = hub;
+  d.role = v1::ROLE_ADVISER;
+  d.user_name = "Priya";
+  d.device_name = "tablet";
+  d.reference_prefix = prefix;
+  d.credential_hash = std::string("\0\x01\xff\0", 4) + std::string(28, '\x7f');  // NULs survive
+  d.enrolled_at_ms = 5;
+  return d;
+}
+
+// ---------------------------------------------------------------- the contract, both stores
+
+// A fresh store of each kind: an SQLite file in a temporary directory, or a database of
+// its own on the test PostgreSQL.
+class StoreContractTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql") {
+      auto db = TestDatabase::Create();
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      db_ = std::move(*db);
+      location_ = db_->url();
+    } else {
+      static std::atomic<int> counter{0};
+      dir_ = std::filesystem::temp_directory_path() /
+             ("outreach-contract-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+      std::filesystem::remove_all(dir_);
+      std::filesystem::create_directories(dir_);
+      location_ = "sqlite:" + (dir_ / "store.db").string();
+    }
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<Store> Open() {
+    auto store = OpenStore(location_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  std::unique_ptr<TestDatabase> db_;
+  std::filesystem::path dir_;
+  std::string location_;
+};
+
+INSTANTIATE_TEST_SUITE_P(BothStores, StoreContractTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(StoreContractTest, SequenceNumbersAreGapFreePerHubAndReadInOrder) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  HubRow a = Hub("A"), b = Hub("B");
+  std::vector<uint64_t> seq_a, seq_b;
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(b));
+                    for (int i = 0; i < 3; ++i) {
+                      auto sa = txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 10 + i));
+                      auto sb = txn.AppendChange(b.hub_id, ChangeOf(Uuid::NewV7(), 20 + i));
+                      if (!sa.ok()) return sa.status();
+                      if (!sb.ok()) return sb.status();
+                      seq_a.push_back(*sa);
+                      seq_b.push_back(*sb);
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(seq_a, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(seq_b, (std::vector<uint64_t>{1, 2, 3}));
+  Status st = store->Transact([&](StoreTxn& txn) -> Status {
+    auto page = txn.ReadLog(a.hub_id, 1, 10);
+    EXPECT_TRUE(page.ok());
+    EXPECT_EQ(page->size(), 2u);
+    EXPECT_EQ((*page)[0].server_seq(), 2u);
+    EXPECT_EQ((*page)[1].server_seq(), 3u);
+    EXPECT_EQ(txn.ReadLog(a.hub_id, 0, 2)->size(), 2u);
+    EXPECT_EQ((*txn.GetHub(a.hub_id))->last_seq, 3u);
+    EXPECT_EQ(txn.MaxLoggedHlc()->value(), 22u);
+    EXPECT_EQ(txn.ListHubs()->size(), 2u);
+    EXPECT_TRUE(txn.LockHub(a.hub_id).ok());
+    EXPECT_EQ(txn.LockHub(Uuid::NewV7()).field(), "hub_id");
+    EXPECT_EQ(txn.AppendChange(Uuid::NewV7(), ChangeOf(Uuid::NewV7(), 1)).status().code(), ErrorCode::kNotFound);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+}
+
+TEST_P(StoreContractTest, AFailedTransactionLeavesNothingBehindAndTheStoreStaysUsable) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  HubRow a = Hub("A");
+  ASSERT_TRUE(store->Transact([&](StoreTxn& txn) { return txn.InsertHub(a); }).ok());
+  Status st = store->Transact([&](StoreTxn& txn) -> Status {
+    auto seq = txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 5));
+    if (!seq.ok()) return seq.status();
+    return Status::InvalidArgument("x", "refused after writing");
+  });
+  EXPECT_EQ(st.field(), "x");
+  // A duplicate hub is refused naming the field; the same transaction goes on working.
+  std::vector<v1::Change> log;
+  st = store->Transact([&](StoreTxn& txn) -> Status {
+    Status dup = txn.InsertHub(a);
+    EXPECT_EQ(dup.code(), ErrorCode::kAlreadyExists);
+    EXPECT_EQ(dup.field(), "hub_id");
+    auto seq = txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 6));
+    if (!seq.ok()) return seq.status();
+    EXPECT_EQ(*seq, 1u);  // the rolled-back number was given back
+    auto read = txn.ReadLog(a.hub_id, 0, 10);
+    if (!read.ok()) return read.status();
+    log = *read;
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].hlc(), 6u);
+  // An exception in the body rolls back too, and propagates.
+  EXPECT_THROW((void)store->Transact([&](StoreTxn& txn) -> Status {
+    (void)txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 7));
+    throw std::runtime_error("boom");
+  }),
+               std::runtime_error);
+  st = store->Transact([&](StoreTxn& txn) -> Status {
+    EXPECT_EQ((*txn.GetHub(a.hub_id))->last_seq, 1u);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+}
+
+TEST_P(StoreContractTest, EveryRowSurvivesReopeningBitForBit) {
+  HubRow a = Hub("Ärztehaus Nord");
+  const Uuid record = Uuid::NewV7(), other = Uuid::NewV7(), participant = Uuid::NewV7();
+  DeviceRow device = Device(a.hub_id, "K7QX");
+  EnrolmentCodeRow code;
+  code.code_hash = std::string("\0code\0", 6);
+  code.hub_id = a.hub_id;
+  code.role = v1::ROLE_KIOSK;
+  code.user_name = "Kiosk";
+  code.venue_id = Uuid::NewV7();
+  code.expires_at_ms = 99;
+  const std::string body_bytes("\0\x01\x02\xff binary", 11);
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    Status st = store->Transact([&](StoreTxn& txn) -> Status {
+      OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+      OUTREACH_RETURN_IF_ERROR(txn.InsertDevice(device));
+      OUTREACH_RETURN_IF_ERROR(txn.InsertEnrolmentCode(code));
+      StoredRecord r;
+      r.record.set_id(record.raw());
+      r.record.set_type(v1::RECORD_TYPE_SESSION);
+      r.record.set_hub_id(a.hub_id.raw());
+      r.record.mutable_session()->set_title("Job club");
+      r.versions[5] = FieldVersion{Hlc(77), device.device_id};
+      r.versions[9] = FieldVersion{Hlc(~uint64_t{0} >> 1), Uuid()};
+      r.participant_id = participant;
+      r.keys = {"k2", "K1", "k1"};
+      OUTREACH_RETURN_IF_ERROR(txn.PutRecord(r));
+      StoredRecord o = r;
+      o.record.set_id(other.raw());
+      o.participant_id = Uuid();
+      o.keys = {"k1"};
+      OUTREACH_RETURN_IF_ERROR(txn.PutRecord(o));
+      LedgerEntry e;
+      e.outcome = v1::CHANGE_OUTCOME_REJECTED;
+      e.server_seq = 0;
+      e.reason = "no such venue";
+      e.field = "venue_id";
+      OUTREACH_RETURN_IF_ERROR(txn.PutLedger(device.device_id, 1, e));
+      v1::Change c = ChangeOf(record, 77);
+      c.add_fields()->set_value(body_bytes);
+      auto seq = txn.AppendChange(a.hub_id, c);
+      if (!seq.ok()) return seq.status();
+      AuditRow row;
+      row.at_ms = 3;
+      row.hub_id = a.hub_id;
+      row.device_id = device.device_id;
+      row.author = "Priya";
+      row.record_id = record;
+      row.type = v1::RECORD_TYPE_SESSION;
+      row.field = 5;
+      row.old_value = "";
+      row.new_value = body_bytes;
+      row.server_seq = *seq;
+      return txn.AppendAudit(row);
+    });
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  Status st = store->Transact([&](StoreTxn& txn) -> Status {
+    auto d = txn.GetDevice(device.device_id);
+    EXPECT_TRUE(d.ok() && d->has_value());
+    EXPECT_EQ((*d)->credential_hash, device.credential_hash);
+    EXPECT_EQ((*d)->reference_prefix, "K7QX");
+    EXPECT_EQ((*d)->enrolled_at_ms, 5);
+    EXPECT_FALSE((*d)->revoked);
+    EXPECT_EQ(txn.ListDevices(a.hub_id)->size(), 1u);
+    EXPECT_EQ(txn.ListDevices(Uuid())->size(), 1u);
+    EXPECT_EQ(txn.ListDevices(Uuid::NewV7())->size(), 0u);
+    EXPECT_EQ((*txn.GetHub(a.hub_id))->name, "Ärztehaus Nord");
+    auto c = txn.GetEnrolmentCode(code.code_hash);
+    EXPECT_TRUE(c.ok() && c->has_value());
+    EXPECT_EQ((*c)->venue_id, code.venue_id);
+    EXPECT_EQ((*c)->role, v1::ROLE_KIOSK);
+    EXPECT_FALSE((*c)->used);
+    EXPECT_TRUE(txn.MarkEnrolmentCodeUsed(code.code_hash).ok());
+    EXPECT_TRUE((*txn.GetEnrolmentCode(code.code_hash))->used);
+    EXPECT_EQ(txn.MarkEnrolmentCodeUsed("nope").field(), "code");
+    EXPECT_FALSE(txn.GetEnrolmentCode("nope")->has_value());
+    auto r = txn.GetRecord(record);
+    EXPECT_TRUE(r.ok() && r->has_value());
+    EXPECT_EQ((*r)->record.session().title(), "Job club");
+    EXPECT_EQ((*r)->versions.at(5), (FieldVersion{Hlc(77), device.device_id}));
+    EXPECT_EQ((*r)->versions.at(9).hlc, Hlc(~uint64_t{0} >> 1));
+    EXPECT_EQ((*r)->participant_id, participant);
+    EXPECT_EQ((*r)->keys, (std::vector<std::string>{"K1", "k1", "k2"}));  // bytewise order
+    EXPECT_EQ(txn.FindRecordsByKey(a.hub_id, "k1")->size(), 2u);
+    EXPECT_EQ(txn.FindRecordsByKey(a.hub_id, "k2")->size(), 1u);
+    EXPECT_EQ(txn.FindRecordsByKey(Uuid::NewV7(), "k1")->size(), 0u);
+    EXPECT_EQ(txn.FindRecordsByParticipant(a.hub_id, participant)->size(), 1u);
+    EXPECT_EQ(txn.ListRecordsByType(a.hub_id, v1::RECORD_TYPE_SESSION)->size(), 2u);
+    EXPECT_TRUE((*txn.GetRecord(other))->participant_id.is_nil());
+    EXPECT_FALSE(txn.GetRecord(Uuid::NewV7())->has_value());
+    auto e = txn.GetLedger(device.device_id, 1);
+    EXPECT_TRUE(e.ok() && e->has_value());
+    EXPECT_EQ((*e)->outcome, v1::CHANGE_OUTCOME_REJECTED);
+    EXPECT_EQ((*e)->field, "venue_id");
+    EXPECT_FALSE(txn.GetLedger(device.device_id, 2)->has_value());
+    auto log = txn.ReadLog(a.hub_id, 0, 10);
+    EXPECT_EQ(log->size(), 1u);
+    EXPECT_EQ((*log)[0].fields(0).value(), body_bytes);
+    auto audit = txn.ListAudit(record);
+    EXPECT_EQ(audit->size(), 1u);
+    EXPECT_EQ((*audit)[0].new_value, body_bytes);
+    EXPECT_EQ((*audit)[0].author, "Priya");
+    EXPECT_TRUE(txn.SetDeviceLastSync(device.device_id, 1234).ok());
+    EXPECT_TRUE(txn.SetDeviceRevoked(device.device_id).ok());
+    EXPECT_EQ(txn.SetDeviceRevoked(Uuid::NewV7()).code(), ErrorCode::kNotFound);
+    EXPECT_TRUE((*txn.GetDevice(device.device_id))->revoked);
+    EXPECT_EQ((*txn.GetDevice(device.device_id))->last_sync_ms, 1234);
+    // Unique keys are refused naming the field, and the transaction goes on.
+    EXPECT_TRUE(*txn.ReferencePrefixTaken("K7QX"));
+    EXPECT_EQ(txn.InsertDevice(Device(a.hub_id, "K7QX")).field(), "reference_prefix");
+    DeviceRow again = Device(a.hub_id, "ZZ99");
+    again.device_id = device.device_id;
+    EXPECT_EQ(txn.InsertDevice(again).field(), "device_id");
+    EXPECT_EQ(txn.PutLedger(device.device_id, 1, LedgerEntry{}).field(), "device_seq");
+    EXPECT_EQ(txn.InsertEnrolmentCode(code).code(), ErrorCode::kAlreadyExists);
+    EXPECT_TRUE(txn.ListHubs().ok());
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+}
+
+TEST_P(StoreContractTest, RedactionEmptiesLoggedValuesAndAuditButKeepsTheRows) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  HubRow a = Hub("A");
+  const Uuid record = Uuid::NewV7();
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+                    v1::Change c = ChangeOf(record, 9);
+                    auto* f = c.add_fields();
+                    f->set_field(5);
+                    f->set_value("Xanthippe-Secret");
+                    auto seq = txn.AppendChange(a.hub_id, c);
+                    if (!seq.ok()) return seq.status();
+                    AuditRow row;
+                    row.hub_id = a.hub_id;
+                    row.record_id = record;
+                    row.field = 5;
+                    row.old_value = "Xanthippe-Old";
+                    row.new_value = "Xanthippe-Secret";
+                    OUTREACH_RETURN_IF_ERROR(txn.AppendAudit(row));
+                    return txn.RedactRecordHistory(record);
+                  })
+                  .ok());
+  Status st = store->Transact([&](StoreTxn& txn) -> Status {
+    auto log = txn.ReadLog(a.hub_id, 0, 10);
+    EXPECT_EQ(log->size(), 1u);
+    EXPECT_EQ((*log)[0].fields(0).field(), 5u);
+    EXPECT_TRUE((*log)[0].fields(0).value().empty());
+    auto audit = txn.ListAudit(record);
+    EXPECT_EQ(audit->size(), 1u);
+    EXPECT_TRUE((*audit)[0].new_value.empty());
+    EXPECT_TRUE((*audit)[0].old_value.empty());
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+}
+
+// ---------------------------------------------------------------- PostgreSQL only
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+  }
+  std::unique_ptr<PostgresStore> Open(PostgresStore::Options options = {}) {
+    auto store = PostgresStore::Open(db_->url(), options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  std::string Query(const std::string& sql) {
+    auto out = db_->Query(sql);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? *out : "";
+  }
+  std::unique_ptr<TestDatabase> db_;
+};
+
+TEST_F(PostgresStoreTest, CreatesTheSchemaOnceAtTheCurrentVersion) {
+  auto first = Open();
+  ASSERT_NE(first, nullptr);
+  auto second = Open();  // a second server on the same database: nothing to migrate
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(Query("SELECT version FROM schema_version"), std::to_string(PostgresStore::kSchemaVersion));
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(first->Describe().rfind("postgresql://outreach@", 0), 0u) << first->Describe();
+  EXPECT_NE(first->Describe().find(db_->name()), std::string::npos);
+}
+
+TEST_F(PostgresStoreTest, ANewerSchemaIsRefused) {
+  { ASSERT_NE(Open(), nullptr); }
+  Query("UPDATE schema_version SET version = 99");
+  auto store = PostgresStore::Open(db_->url());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("upgrade the server"), std::string::npos);
+}
+
+TEST_F(PostgresStoreTest, AnUnreachableDatabaseIsRefusedNamingTheStore) {
+  auto dir = outreach::testing::TestClusterDir();
+  ASSERT_TRUE(dir.ok());
+  auto store = OpenStore("postgresql://outreach@/no_such_database_here?host=" + *dir);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(store.status().field(), "store");
+  EXPECT_NE(store.status().message().find("no_such_database_here"), std::string::npos) << store.status().message();
+}
+
+TEST_F(PostgresStoreTest, PullAndLookupsUseIndexes) {
+  { ASSERT_NE(Open(), nullptr); }
+  // With sequential scans priced out, a plan without an index means there is none.
+  auto plan = [&](const std::string& sql) { return Query("SET enable_seqscan = off; EXPLAIN " + sql); };
+  const std::string log =
+      plan("SELECT change FROM change_log WHERE hub_id = '\\x00' AND server_seq > 5 ORDER BY server_seq LIMIT 100");
+  EXPECT_NE(log.find("Index Scan using change_log_pkey"), std::string::npos) << log;
+  EXPECT_EQ(log.find("Sort"), std::string::npos) << log;
+  EXPECT_EQ(log.find("Seq Scan"), std::string::npos) << log;
+  const std::string by_participant =
+      plan("SELECT record FROM records WHERE hub_id = '\\x00' AND participant_id = '\\x01' ORDER BY record_id");
+  EXPECT_NE(by_participant.find("records_by_participant"), std::string::npos) << by_participant;
+  const std::string by_key = plan("SELECT record_id FROM record_keys WHERE hub_id = '\\x00' AND key = 'x'");
+  EXPECT_EQ(by_key.find("Seq Scan"), std::string::npos) << by_key;
+  const std::string max_hlc = plan("SELECT max(hlc) FROM change_log");
+  EXPECT_NE(max_hlc.find("change_log_by_hlc"), std::string::npos) << max_hlc;
+}
+
+// Writers on two stores (two pools, as two server processes would have) append to one
+// hub, some rolling back after taking a number, while a reader pulls by cursor: every
+// page the reader sees continues its cursor exactly (a late commit is never skipped)
+// and the final log is 1..n without a gap.
+TEST_F(PostgresStoreTest, ConcurrentWritersNeverLetACursorSkipANumber) {
+  auto one = Open(), two = Open();
+  ASSERT_NE(one, nullptr);
+  ASSERT_NE(two, nullptr);
+  HubRow hub = Hub("Busy");
+  ASSERT_TRUE(one->Transact([&](StoreTxn& txn) { return txn.InsertHub(hub); }).ok());
+
+  constexpr int kWriters = 6, kAppendsEach = 15;
+  std::atomic<int> committed{0};
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      Store& store = w % 2 ? *one : *two;
+      for (int i = 0; i < kAppendsEach; ++i) {
+        const bool roll_back = i % 5 == 4;
+        Status st = store.Transact([&](StoreTxn& txn) -> Status {
+          auto seq = txn.AppendChange(hub.hub_id, ChangeOf(Uuid::NewV7(), static_cast<uint64_t>(w * 1000 + i)));
+          if (!seq.ok()) return seq.status();
+          std::this_thread::sleep_for(std::chrono::microseconds(200 * (i % 3)));  // commit late
+          return roll_back ? Status::FailedPrecondition("rolled back on purpose") : Status::Ok();
+        });
+        if (roll_back) {
+          EXPECT_EQ(st.code(), ErrorCode::kFailedPrecondition);
+        } else {
+          EXPECT_TRUE(st.ok()) << st.ToString();
+          ++committed;
+        }
+      }
+    });
+  }
+  uint64_t cursor = 0;
+  int pages = 0;
+  auto pull = [&] {
+    std::vector<v1::Change> page;
+    Status st = two->Transact([&](StoreTxn& txn) -> Status {
+      auto read = txn.ReadLog(hub.hub_id, cursor, 4);
+      if (!read.ok()) return read.status();
+      page = std::move(*read);
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    for (const v1::Change& c : page) {
+      ASSERT_EQ(c.server_seq(), cursor + 1) << "the cursor skipped a number";
+      cursor = c.server_seq();
+    }
+    ++pages;
+  };
+  std::thread reader([&] {
+    while (writing) pull();
+  });
+  for (auto& t : writers) t.join();
+  writing = false;
+  reader.join();
+  pull();
+  pull();
+  EXPECT_GT(pages, 2);
+  EXPECT_EQ(cursor, static_cast<uint64_t>(committed.load()));
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), std::to_string(committed.load()));
+  EXPECT_EQ(Query("SELECT count(*) = max(server_seq) FROM change_log"), "t");
+}
+
+// Two transactions lock two hubs in opposite orders: PostgreSQL breaks the deadlock by
+// failing one (40P01); the store rolls it back and runs its body again, so both succeed.
+TEST_F(PostgresStoreTest, ADeadlockIsRetriedAndBothTransactionsCommit) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  HubRow a = Hub("A"), b = Hub("B");
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) {
+                    Status st = txn.InsertHub(a);
+                    return st.ok() ? txn.InsertHub(b) : st;
+                  })
+                  .ok());
+  std::atomic<int> runs{0};
+  std::barrier both_locked_first(2);
+  auto run = [&](const Uuid& first, const Uuid& second) {
+    bool first_attempt = true;
+    return store->Transact([&](StoreTxn& txn) -> Status {
+      ++runs;
+      OUTREACH_RETURN_IF_ERROR(txn.LockHub(first));
+      if (first_attempt) {
+        first_attempt = false;
+        both_locked_first.arrive_and_wait();
+      }
+      OUTREACH_RETURN_IF_ERROR(txn.LockHub(second));
+      auto seq = txn.AppendChange(first, ChangeOf(Uuid::NewV7(), 1));
+      return seq.ok() ? Status::Ok() : seq.status();
+    });
+  };
+  Status s1, s2;
+  std::thread t1([&] { s1 = run(a.hub_id, b.hub_id); });
+  std::thread t2([&] { s2 = run(b.hub_id, a.hub_id); });
+  t1.join();
+  t2.join();
+  EXPECT_TRUE(s1.ok()) << s1.ToString();
+  EXPECT_TRUE(s2.ok()) << s2.ToString();
+  EXPECT_EQ(runs.load(), 3);  // one of the two ran again
+  EXPECT_EQ(Query("SELECT string_agg(last_seq::text, ',') FROM hubs"), "1,1");
+}
+
+// The server restarts PostgreSQL (or a proxy drops idle connections): pooled connections
+// are dead. The next transactions notice, reconnect and succeed.
+TEST_F(PostgresStoreTest, DroppedConnectionsAreReplaced) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  HubRow a = Hub("A");
+  ASSERT_TRUE(store->Transact([&](StoreTxn& txn) { return txn.InsertHub(a); }).ok());
+  Query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+      "pg_backend_pid()");
+  for (int i = 0; i < 3; ++i) {
+    Status st = store->Transact([&](StoreTxn& txn) -> Status {
+      auto seq = txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 1));
+      return seq.ok() ? Status::Ok() : seq.status();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  }
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "3");
+}
+
+// A body that ignores a failed statement cannot commit half its work: PostgreSQL has
+// aborted the transaction, and Transact reports it.
+TEST_F(PostgresStoreTest, ABodyThatIgnoresAFailedStatementCommitsNothing) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  HubRow a = Hub("A");
+  ASSERT_TRUE(store->Transact([&](StoreTxn& txn) { return txn.InsertHub(a); }).ok());
+  Status st = store->Transact([&](StoreTxn& txn) -> Status {
+    (void)txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 1));
+    // A device of a hub that does not exist breaks the foreign key.
+    (void)txn.InsertDevice(Device(Uuid::NewV7(), "NOHB"));
+    return Status::Ok();
+  });
+  EXPECT_EQ(st.code(), ErrorCode::kIoError);
+  EXPECT_EQ(Query("SELECT count(*) FROM change_log"), "0");
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "0");
+}
+
+}  // namespace
+}  // namespace outreach::server
