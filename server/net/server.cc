@@ -151,7 +151,7 @@ void Server::on_accept(boost::system::error_code ec, tcp::socket socket) {
     // Far over the limit: not even a TLS handshake to say so.
     boost::system::error_code ignored;
     const tcp::endpoint peer = socket.remote_endpoint(ignored);
-    spdlog::warn("peer {}:{}: closed: {} connections open, twice the limit of {}", peer.address().to_string(),
+    spdlog::warn("peer {}:{}: closing: {} connections open, twice the limit of {}", peer.address().to_string(),
                  peer.port(), live, limit);
     socket.close(ignored);
   } else {
