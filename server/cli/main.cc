@@ -350,7 +350,7 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions global;
   app.add_option("--data", global.data, "the deployment's data directory");
-  app.add_option("--store", global.store, "store location (default DATA/store.db; postgresql://... later)");
+  app.add_option("--store", global.store, "store location: an SQLite path (default DATA/store.db) or postgresql://...");
   app.add_flag("--json", global.json, "print one JSON object on stdout");
 
   std::function<int()> action;
