@@ -1,0 +1,284 @@
+// Two real outreach-server processes on one PostgreSQL database (a database of this
+// test's own on the throwaway cluster), devices syncing through both at once: every
+// device converges to the same state, pullers see each hub's sequence numbers without a
+// gap while pushes commit through both processes, and a change pushed through one
+// process is a DUPLICATE when re-pushed through the other.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "common/field_value.h"
+#include "common/hlc.h"
+#include "outreach/device.h"
+#include "outreach/sync.h"
+#include "tests/integration/server/server_harness.h"
+#include "tests/unit/server/postgres/test_database.h"
+
+namespace outreach::testing {
+namespace {
+
+// `outreach-server init` and `hub add` on the PostgreSQL store.
+struct PostgresDeployment {
+  TempDir dir;
+  std::unique_ptr<TestDatabase> db;
+  std::string data;
+  std::string hub_id;
+  std::string ca_pem;
+
+  PostgresDeployment() : data(dir / "data") {
+    auto made = TestDatabase::Create();
+    EXPECT_TRUE(made.ok()) << made.status().ToString();
+    if (!made.ok()) return;
+    db = std::move(*made);
+    CliResult init = Cli({"init", "--data", data, "--hostname", "localhost", "--json"});
+    EXPECT_EQ(init.exit_code, 0) << init.err;
+    EXPECT_EQ(init.json().value("store", ""), db->url());
+    CliResult hub = Cli({"hub", "add", "--data", data, "--name", "North Hub", "--json"});
+    EXPECT_EQ(hub.exit_code, 0) << hub.err;
+    hub_id = hub.json().value("hub_id", "");
+    ca_pem = ReadFileOrEmpty(data + "/ca.pem");
+  }
+
+  // The command line with --store pointing at this deployment's database.
+  CliResult Cli(std::vector<std::string> args) const {
+    args.push_back("--store");
+    args.push_back(db->url());
+    return RunCli(args);
+  }
+
+  std::string IssueCode(const std::string& name) const {
+    CliResult r = Cli({"enrol", "--data", data, "--hub", hub_id, "--role", "adviser", "--name", name, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.json().value("code", "");
+  }
+};
+
+v1::FieldValue ParticipantField(const std::string& name, const std::string& value) {
+  v1::Participant body;
+  const auto* field = v1::Participant::descriptor()->FindFieldByName(name);
+  body.GetReflection()->SetString(&body, field, value);
+  v1::FieldValue fv;
+  fv.set_field(static_cast<uint32_t>(field->number()));
+  fv.set_value(EncodeField(body, field));
+  return fv;
+}
+
+class TwoServersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(deployment_.db, nullptr);
+    const std::vector<std::string> args{"--store", deployment_.db->url(), "--worker-threads", "4"};
+    a_ = std::make_unique<ServerProcess>(deployment_.data, args, deployment_.dir / "a.log");
+    b_ = std::make_unique<ServerProcess>(deployment_.data, args, deployment_.dir / "b.log");
+    ASSERT_NE(a_->port(), 0) << a_->log();
+    ASSERT_NE(b_->port(), 0) << b_->log();
+  }
+  void TearDown() override {
+    for (auto* server : {a_.get(), b_.get()}) {
+      if (server != nullptr) {
+        EXPECT_EQ(server->Stop(), 0) << server->log();
+      }
+    }
+  }
+
+  std::unique_ptr<Device> NewDevice(const std::string& name, uint16_t port) {
+    DeviceOptions options;
+    options.path = deployment_.dir / (name + ".db");
+    options.user_name = name;
+    auto opened = Device::Open(options);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return nullptr;
+    EnrolOptions enrol;
+    enrol.server = "127.0.0.1:" + std::to_string(port);
+    enrol.ca_pem = deployment_.ca_pem;
+    enrol.code = deployment_.IssueCode(name);
+    enrol.device_name = name + "'s tablet";
+    Result<EnrolReport> report = Enrol(**opened, enrol);
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    return std::move(opened).value();
+  }
+
+  // A raw device over the wire (the harness peer): enrolled through `port`.
+  v1::Enrolled EnrolPeer(uint16_t port, const std::string& name) {
+    TestPeer peer(port, {.ca_pem = deployment_.ca_pem});
+    EXPECT_TRUE(peer.Connect().ok());
+    EXPECT_TRUE(peer.Send(EnrolEnvelope(deployment_.IssueCode(name))).ok());
+    Result<v1::Envelope> reply = peer.Receive();
+    EXPECT_TRUE(reply.ok() && reply->has_enrolled()) << (reply.ok() ? reply->ShortDebugString() : "no reply");
+    return reply.ok() ? reply->enrolled() : v1::Enrolled();
+  }
+
+  static Status SayHello(TestPeer& peer, const v1::Enrolled& device) {
+    OUTREACH_RETURN_IF_ERROR(peer.Connect());
+    OUTREACH_RETURN_IF_ERROR(peer.Send(HelloEnvelope(device.device_id(), device.credential())));
+    Result<v1::Envelope> welcome = peer.Receive();
+    if (!welcome.ok()) return welcome.status();
+    if (!welcome->has_welcome()) return Status::Internal("no welcome: " + welcome->ShortDebugString());
+    return Status::Ok();
+  }
+
+  // The device's state as text, one line per record, sorted.
+  static std::string State(Device& d) {
+    Result<std::vector<v1::Record>> all = d.Export();
+    EXPECT_TRUE(all.ok());
+    std::vector<std::string> lines;
+    for (const v1::Record& r : *all) {
+      if (r.type() == v1::RECORD_TYPE_INSTRUMENT) continue;  // seeded locally
+      lines.push_back(r.ShortDebugString());
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (auto& l : lines) out += l + "\n";
+    return out;
+  }
+
+  PostgresDeployment deployment_;
+  std::unique_ptr<ServerProcess> a_, b_;
+};
+
+TEST_F(TwoServersTest, DevicesSyncingThroughBothAtOnceConvergeAndPullersSeeNoGap) {
+  constexpr int kDevices = 4, kRounds = 3, kPerRound = 4;
+  std::vector<std::unique_ptr<Device>> devices;
+  for (int i = 0; i < kDevices; ++i) {
+    devices.push_back(NewDevice("Adviser" + std::to_string(i), i % 2 ? b_->port() : a_->port()));
+    ASSERT_NE(devices.back(), nullptr);
+  }
+  // Everyone knows one shared participant, then changes its phone number offline.
+  v1::Participant sam;
+  sam.set_given_name("Sam");
+  sam.set_family_name("Jones");
+  sam.set_date_of_birth("1985-02-03");
+  Result<v1::Record> shared = devices[0]->RegisterParticipant(sam);
+  ASSERT_TRUE(shared.ok()) << shared.status().ToString();
+  const Uuid shared_id = *Uuid::FromBytes(shared->id());
+  for (auto& d : devices) ASSERT_TRUE(Sync(*d).ok());
+  ASSERT_TRUE(Sync(*devices[0]).ok());
+
+  // A puller on each process follows the hub while the devices sync.
+  std::atomic<bool> syncing{true};
+  std::atomic<uint64_t> pulled_up_to[2] = {0, 0};
+  std::vector<std::thread> pullers;
+  for (int p = 0; p < 2; ++p) {
+    const uint16_t port = p ? b_->port() : a_->port();
+    v1::Enrolled reader = EnrolPeer(port, "Reader" + std::to_string(p));
+    pullers.emplace_back([&, p, port, reader] {
+      TestPeer peer(port, {.ca_pem = deployment_.ca_pem, .timeout = 20s});
+      Status hello = SayHello(peer, reader);
+      ASSERT_TRUE(hello.ok()) << hello.ToString();
+      uint64_t cursor = 0;
+      bool last_round = false;
+      for (;;) {
+        ASSERT_TRUE(peer.Send(PullEnvelope(cursor, 5)).ok());
+        Result<v1::Envelope> page = peer.Receive();
+        ASSERT_TRUE(page.ok() && page->has_changes_page()) << (page.ok() ? page->ShortDebugString() : "closed");
+        for (const v1::Change& c : page->changes_page().changes()) {
+          ASSERT_EQ(c.server_seq(), cursor + 1) << "puller " << p << " saw a gap";
+          cursor = c.server_seq();
+        }
+        ASSERT_EQ(page->changes_page().next_cursor(), cursor);
+        pulled_up_to[p] = cursor;
+        if (page->changes_page().more()) continue;
+        if (last_round) break;
+        if (!syncing) last_round = true;  // one more pass after the last push committed
+        std::this_thread::sleep_for(5ms);
+      }
+    });
+  }
+
+  std::vector<std::thread> syncers;
+  for (int i = 0; i < kDevices; ++i) {
+    syncers.emplace_back([&, i] {
+      Device& d = *devices[static_cast<size_t>(i)];
+      for (int round = 0; round < kRounds; ++round) {
+        for (int k = 0; k < kPerRound; ++k) {
+          v1::Participant p;
+          p.set_given_name("Person" + std::to_string(i) + "x" + std::to_string(round * kPerRound + k));
+          p.set_family_name("Field");
+          p.set_date_of_birth("1990-01-0" + std::to_string(1 + k));
+          EXPECT_TRUE(d.RegisterParticipant(p).ok());
+        }
+        Result<v1::Record> mine = d.Get(shared_id);
+        ASSERT_TRUE(mine.ok());
+        v1::Participant changed = mine->participant();
+        changed.set_phone("0770090000" + std::to_string(i));
+        EXPECT_TRUE(d.UpdateParticipant(shared_id, changed).ok());
+        Result<SyncReport> report = Sync(d);
+        EXPECT_TRUE(report.ok()) << report.status().ToString();
+      }
+    });
+  }
+  for (auto& t : syncers) t.join();
+  syncing = false;
+  for (auto& t : pullers) t.join();
+
+  // Two more rounds bring every device to the end of the log.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& d : devices) {
+      Result<SyncReport> report = Sync(*d);
+      ASSERT_TRUE(report.ok()) << report.status().ToString();
+    }
+  }
+  const std::string first = State(*devices[0]);
+  EXPECT_NE(first.find("Person3x11"), std::string::npos);
+  for (int i = 1; i < kDevices; ++i) EXPECT_EQ(State(*devices[static_cast<size_t>(i)]), first) << "device " << i;
+
+  // Both pullers reached the same, complete log: the hub's last number.
+  EXPECT_EQ(pulled_up_to[0].load(), pulled_up_to[1].load());
+  auto hub_seq = deployment_.db->Query("SELECT last_seq FROM hubs WHERE name = 'North Hub'");
+  ASSERT_TRUE(hub_seq.ok()) << hub_seq.status().ToString();
+  EXPECT_EQ(std::to_string(pulled_up_to[0].load()), *hub_seq);
+  auto log_size = deployment_.db->Query("SELECT count(*) FROM change_log");
+  EXPECT_EQ(*log_size, *hub_seq);
+}
+
+TEST_F(TwoServersTest, ARePushThroughTheOtherProcessIsADuplicate) {
+  v1::Enrolled device = EnrolPeer(a_->port(), "Ann");
+  auto push = [&](uint16_t port, const Uuid& record, uint64_t device_seq) -> v1::ChangeResult {
+    TestPeer peer(port, {.ca_pem = deployment_.ca_pem});
+    Status hello = SayHello(peer, device);
+    EXPECT_TRUE(hello.ok()) << hello.ToString();
+    v1::Envelope envelope = PushEnvelope(device_seq);
+    v1::Change* change = envelope.mutable_push()->add_changes();
+    change->set_record_id(record.raw());
+    change->set_type(v1::RECORD_TYPE_PARTICIPANT);
+    change->set_hlc(Hlc::FromParts(HybridClock::SystemMillis(), 0).value());
+    change->set_device_seq(device_seq);
+    change->set_op(v1::CHANGE_OP_UPSERT);
+    *change->add_fields() = ParticipantField("given_name", "Amina");
+    *change->add_fields() = ParticipantField("family_name", "Khan");
+    EXPECT_TRUE(peer.Send(envelope).ok());
+    Result<v1::Envelope> ack = peer.Receive();
+    EXPECT_TRUE(ack.ok() && ack->has_push_ack() && ack->push_ack().results_size() == 1)
+        << (ack.ok() ? ack->ShortDebugString() : ack.status().ToString());
+    return ack.ok() && ack->push_ack().results_size() == 1 ? ack->push_ack().results(0) : v1::ChangeResult();
+  };
+
+  // Through A, then again through B: the second is a duplicate with the same number.
+  const Uuid first = Uuid::NewV7();
+  v1::ChangeResult applied = push(a_->port(), first, 1);
+  EXPECT_EQ(applied.outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  v1::ChangeResult again = push(b_->port(), first, 1);
+  EXPECT_EQ(again.outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
+  EXPECT_EQ(again.server_seq(), applied.server_seq());
+
+  // The same change through both at the same moment: exactly one is applied.
+  const Uuid second = Uuid::NewV7();
+  v1::ChangeResult via_a, via_b;
+  std::thread ta([&] { via_a = push(a_->port(), second, 2); });
+  std::thread tb([&] { via_b = push(b_->port(), second, 2); });
+  ta.join();
+  tb.join();
+  std::vector<v1::ChangeOutcome> outcomes{via_a.outcome(), via_b.outcome()};
+  std::sort(outcomes.begin(), outcomes.end());
+  EXPECT_EQ(outcomes,
+            (std::vector<v1::ChangeOutcome>{std::min(v1::CHANGE_OUTCOME_APPLIED, v1::CHANGE_OUTCOME_DUPLICATE),
+                                            std::max(v1::CHANGE_OUTCOME_APPLIED, v1::CHANGE_OUTCOME_DUPLICATE)}));
+  EXPECT_EQ(via_a.server_seq(), via_b.server_seq());
+  auto ledger = deployment_.db->Query("SELECT count(*) FROM ledger");
+  EXPECT_EQ(*ledger, "2");
+}
+
+}  // namespace
+}  // namespace outreach::testing
