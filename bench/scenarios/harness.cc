@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -138,6 +139,7 @@ ServerProcess::ServerProcess(const Deployment& deployment, const std::vector<std
   pid_ = ::fork();
   if (pid_ == 0) {
     ::close(pipe_fds[0]);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives a driver that Die()d
     Exec(ServerBinary(), args, pipe_fds[1], log_fd);
   }
   ::close(pipe_fds[1]);
