@@ -1028,6 +1028,41 @@ Result<v1::Record> Device::ResolveConflict(const Uuid& conflict_id, v1::Conflict
   return std::move(out->front());
 }
 
+Result<v1::Record> Device::DecideDuplicate(const Uuid& review_id, v1::DuplicateReviewStatus decision,
+                                           const Uuid& kept_participant_id) {
+  Result<v1::Record> review = Linked(*store_, review_id.raw(), v1::RECORD_TYPE_DUPLICATE_REVIEW, "review_id");
+  if (!review.ok()) return review.status();
+  v1::DuplicateReview r = review->duplicate_review();
+  const RecordTypeInfo* info = FindRecordType(v1::RECORD_TYPE_DUPLICATE_REVIEW);
+  if (decision == v1::DUPLICATE_REVIEW_STATUS_OPEN || !info->IsLegalTransition(r.status(), decision) ||
+      r.status() == decision) {
+    return Status::FailedPrecondition(
+        "a duplicate review cannot move from " + info->StateName(r.status()) + " to " + info->StateName(decision),
+        "decision");
+  }
+  if (decision == v1::DUPLICATE_REVIEW_STATUS_MERGED) {
+    if (kept_participant_id.raw() != r.participant_id() && kept_participant_id.raw() != r.other_participant_id()) {
+      return Status::InvalidArgument("kept_participant_id", "must be one of the two participants under review");
+    }
+    r.set_kept_participant_id(kept_participant_id.raw());
+  }
+  r.set_status(decision);
+  r.set_decided_by(user_name());
+  Result<std::vector<v1::Record>> out =
+      store_->Commit({RecordEdit{MakeRecord(review_id, v1::RECORD_TYPE_DUPLICATE_REVIEW, r)}});
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+Result<v1::Record> Device::EraseParticipant(const Uuid& participant_id) {
+  Result<v1::Record> participant = Linked(*store_, participant_id.raw(), v1::RECORD_TYPE_PARTICIPANT, "participant_id");
+  if (!participant.ok()) return participant.status();
+  if (participant->erased()) return Status::FailedPrecondition("the participant is already erased", "participant_id");
+  Result<std::vector<v1::Record>> out = store_->Commit({RecordEdit{*participant, v1::CHANGE_OP_ERASE}});
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
 // ---------------------------------------------------------------- queries
 
 Result<std::vector<v1::Record>> Device::ListParticipants() {

@@ -240,6 +240,9 @@ Status LocalStore::Init() {
   OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
   OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
   OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
+  // Deleted and overwritten content is zeroed, so an erasure leaves no personal data in
+  // free pages of the file.
+  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA secure_delete=ON"));
   OUTREACH_RETURN_IF_ERROR(Migrate());
   OUTREACH_RETURN_IF_ERROR(InitStateIfNew());
   return LoadCachedState();
@@ -574,6 +577,16 @@ Result<std::vector<v1::Record>> LocalStore::Commit(const std::vector<RecordEdit>
   Result<std::vector<v1::Record>> out = CommitLocked(edits);
   if (!out.ok()) return out;
   OUTREACH_RETURN_IF_ERROR(txn.Commit());
+  for (const RecordEdit& edit : edits) {
+    if (edit.op == v1::CHANGE_OP_ERASE) return CheckpointAfterErasure(std::move(out).value());
+  }
+  return out;
+}
+
+Result<std::vector<v1::Record>> LocalStore::CheckpointAfterErasure(std::vector<v1::Record> out) {
+  // The WAL still holds the page images written before the erasure; copying them into
+  // the (secure_delete) database and truncating the WAL removes them from the disk.
+  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
   return out;
 }
 
@@ -634,8 +647,16 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
         out.push_back(row.ToRecord());
         continue;
       }
+    } else if (edit.op == v1::CHANGE_OP_ERASE) {
+      if (!row.exists || type != v1::RECORD_TYPE_PARTICIPANT) {
+        return Status::Internal("erasure applies to a participant held on this device");
+      }
+      if (row.erased) {
+        out.push_back(row.ToRecord());
+        continue;
+      }
     } else {
-      return Status::Internal("local edits are upserts or deletes");
+      return Status::Internal("local edits are upserts, deletes or erasures");
     }
 
     const Hlc hlc = clock_.Now();
@@ -664,12 +685,17 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
       row.type = type;
       row.hub_id = hub_id_;
     }
-    if (edit.op == v1::CHANGE_OP_DELETE) {
-      row.deleted = true;
+    if (edit.op == v1::CHANGE_OP_ERASE) {
+      OUTREACH_RETURN_IF_ERROR(PurgeLinkedRecords(*id, hlc.value()));
+      OUTREACH_RETURN_IF_ERROR(PurgeRecord(row, hlc.value()));
     } else {
-      row.body = std::move(after);
+      if (edit.op == v1::CHANGE_OP_DELETE) {
+        row.deleted = true;
+      } else {
+        row.body = std::move(after);
+      }
+      OUTREACH_RETURN_IF_ERROR(PutRow(row, hlc.value()));
     }
-    OUTREACH_RETURN_IF_ERROR(PutRow(row, hlc.value()));
     row.exists = true;
     for (const v1::FieldValue& fv : change.fields()) {
       Stmt s(
@@ -875,16 +901,10 @@ Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
         }
         break;
       case v1::CHANGE_OP_DELETE: row.deleted = true; break;
-      case v1::CHANGE_OP_ERASE: {
-        row.erased = true;
-        row.body->Clear();
-        row.body->GetReflection()->MutableUnknownFields(row.body.get())->Clear();
-        Stmt s(Prepare("DELETE FROM field_version WHERE record_id = ?"));
-        if (!s.ok()) return Error("cannot erase field versions");
-        s.Blob(1, id->raw());
-        if (s.Step() != SQLITE_DONE) return Error("cannot erase field versions");
+      case v1::CHANGE_OP_ERASE:
+        // PurgeRecord writes the row; the PutRow below rewrites the same purged row.
+        OUTREACH_RETURN_IF_ERROR(PurgeRecord(row, change.hlc()));
         break;
-      }
       default:
         return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has an unknown operation");
     }
@@ -902,7 +922,73 @@ Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
   }
   OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", static_cast<int64_t>(page.next_cursor())));
   OUTREACH_RETURN_IF_ERROR(PersistClock());
-  return txn.Commit();
+  OUTREACH_RETURN_IF_ERROR(txn.Commit());
+  for (const v1::Change& change : page.changes()) {
+    if (change.op() == v1::CHANGE_OP_ERASE) return CheckpointAfterErasure({}).status();
+  }
+  return Status::Ok();
+}
+
+Status LocalStore::PurgeRecord(Row& row, uint64_t hlc) {
+  row.erased = true;
+  row.body->Clear();
+  row.body->GetReflection()->MutableUnknownFields(row.body.get())->Clear();
+  {
+    Stmt s(Prepare("DELETE FROM field_version WHERE record_id = ?"));
+    if (!s.ok()) return Error("cannot erase field versions");
+    s.Blob(1, row.id.raw());
+    if (s.Step() != SQLITE_DONE) return Error("cannot erase field versions");
+  }
+  OUTREACH_RETURN_IF_ERROR(RedactChangeLog(row.id));
+  return PutRow(row, hlc);
+}
+
+Status LocalStore::PurgeLinkedRecords(const Uuid& participant_id, uint64_t hlc) {
+  std::vector<Uuid> linked;
+  {
+    Stmt s(Prepare("SELECT id FROM record WHERE participant_id = ? AND id != ?"));
+    if (!s.ok()) return Error("cannot find linked records");
+    s.Blob(1, participant_id.raw()).Blob(2, participant_id.raw());
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      Result<Uuid> id = Uuid::FromBytes(Blob(s.get(), 0));
+      if (!id.ok()) return Status::DataLoss("a record id does not decode");
+      linked.push_back(*id);
+    }
+    if (rc != SQLITE_DONE) return Error("cannot find linked records");
+  }
+  for (const Uuid& id : linked) {
+    Result<Row> row = LoadRow(id);
+    if (!row.ok()) return row.status();
+    if (!row->exists || row->erased) continue;
+    OUTREACH_RETURN_IF_ERROR(PurgeRecord(*row, hlc));
+  }
+  return Status::Ok();
+}
+
+Status LocalStore::RedactChangeLog(const Uuid& record_id) {
+  std::vector<std::pair<int64_t, std::string>> redacted;
+  {
+    Stmt s(Prepare("SELECT local_seq, change FROM change_log WHERE record_id = ?"));
+    if (!s.ok()) return Error("cannot read change log");
+    s.Blob(1, record_id.raw());
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      v1::Change change;
+      if (!change.ParseFromString(Blob(s.get(), 1))) return Status::DataLoss("a change-log row does not decode");
+      // Field numbers stay (what was changed, when, by whom); values go.
+      for (v1::FieldValue& fv : *change.mutable_fields()) fv.clear_value();
+      redacted.emplace_back(sqlite3_column_int64(s.get(), 0), change.SerializeAsString());
+    }
+    if (rc != SQLITE_DONE) return Error("cannot read change log");
+  }
+  for (const auto& [local_seq, bytes] : redacted) {
+    Stmt s(Prepare("UPDATE change_log SET change = ? WHERE local_seq = ?"));
+    if (!s.ok()) return Error("cannot redact change log");
+    s.Blob(1, bytes).Int(2, local_seq);
+    if (s.Step() != SQLITE_DONE) return Error("cannot redact change log");
+  }
+  return Status::Ok();
 }
 
 Status LocalStore::SetClockOffsetMs(int64_t offset_ms) {

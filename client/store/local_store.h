@@ -70,7 +70,10 @@ struct RejectedChange {
 // HLC and device_seq, and writes everything in one transaction.
 struct RecordEdit {
   v1::Record record;                       // id, type, body (hub filled by the store)
-  v1::ChangeOp op = v1::CHANGE_OP_UPSERT;  // or CHANGE_OP_DELETE (tombstone)
+  v1::ChangeOp op = v1::CHANGE_OP_UPSERT;  // or CHANGE_OP_DELETE (tombstone), or
+                                           // CHANGE_OP_ERASE (a participant: purges it and
+                                           // every linked record here; the server does the
+                                           // same and tells every other device)
 };
 
 // One row of a typed query: a record plus the date the query was about.
@@ -185,6 +188,14 @@ class LocalStore {
   Status RebuildProjections();
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
   Result<std::vector<v1::Record>> CommitLocked(const std::vector<RecordEdit>& edits);
+  // Erasure on this device: the record keeps its id, type and hub; its body, field
+  // versions and every value in its change-log rows are removed.
+  Status PurgeRecord(Row& row, uint64_t hlc);
+  // PurgeRecord for every record linked to `participant_id`.
+  Status PurgeLinkedRecords(const Uuid& participant_id, uint64_t hlc);
+  Status RedactChangeLog(const Uuid& record_id);
+  // After a committed erasure: checkpoints and truncates the WAL. Passes `out` through.
+  Result<std::vector<v1::Record>> CheckpointAfterErasure(std::vector<v1::Record> out);
   Status PersistClock();
   Result<int64_t> StateInt(const char* key);
   Status SetStateInt(const char* key, int64_t value);

@@ -147,12 +147,19 @@ CREATE TABLE action_step_p(
 CREATE INDEX action_step_by_plan ON action_step_p(plan_id);
 )sql";
 
+// Version 3: an index to find every change-log row of a record, so an erasure can
+// redact the values the device itself once wrote or received.
+constexpr const char* kV3 = R"sql(
+CREATE INDEX change_log_by_record ON change_log(record_id);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> migrations = {
       {1, kV1, false},
       {2, kV2, true},
+      {3, kV3, false},
   };
   return migrations;
 }

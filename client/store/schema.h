@@ -14,7 +14,7 @@
 
 namespace outreach::client {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 struct Migration {
   int version;      // the user_version after this step

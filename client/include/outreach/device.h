@@ -196,6 +196,15 @@ class Device {
   // Resolves an open conflict: kept_winner, or took_loser (also writes the losing value
   // back to the record as a new edit).
   Result<v1::Record> ResolveConflict(const Uuid& conflict_id, v1::ConflictStatus resolution);
+  // A hub manager's decision on a duplicate review: merged (keeping
+  // `kept_participant_id`, one of the two) or not_duplicate. On merge the server
+  // redirects every record of the other participant to the kept one, on every device.
+  Result<v1::Record> DecideDuplicate(const Uuid& review_id, v1::DuplicateReviewStatus decision,
+                                     const Uuid& kept_participant_id = Uuid());
+  // Erasure (a data-subject request; the server accepts it from a manager): purges the
+  // participant's personal data and every linked record on this device now, and on the
+  // server and every other device at their next sync. Ids, types and times remain.
+  Result<v1::Record> EraseParticipant(const Uuid& participant_id);
 
   // ------------------------------------------------------------ queries
   Result<std::vector<v1::Record>> ListParticipants();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/field_value.h"
 #include "common/record_registry.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
@@ -248,17 +249,44 @@ TEST_F(SyncTest, KioskWritesAreCheckedPerChange) {
   MustSync(ann);
   MustSync(kiosk);
 
-  // A kiosk may sign a person in, but not register one: each change is judged alone.
+  // A kiosk may sign a person in, but not register one: the device refuses at once...
   MustOk(kiosk->SignInByReference(*Uuid::FromBytes(session.id()), p.participant().reference()));
-  MustOk(kiosk->RegisterParticipant(Person("Not", "Allowed", "1980-01-01")));
+  Result<v1::Record> refused = kiosk->RegisterParticipant(Person("Not", "Allowed", "1980-01-01"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kPermissionDenied);
+  // ...and the server judges each change alone, whatever a device sends: the sign-in
+  // applies, a participant smuggled into the same batch is rejected with a reason.
+  Result<std::vector<v1::Change>> pending = kiosk->store().PendingChanges(10);
+  ASSERT_EQ(pending->size(), 1u);
+  v1::Change smuggled;
+  smuggled.set_record_id(Uuid::NewV7().raw());
+  smuggled.set_type(v1::RECORD_TYPE_PARTICIPANT);
+  smuggled.set_op(v1::CHANGE_OP_UPSERT);
+  smuggled.set_hlc(pending->front().hlc() + 1);
+  smuggled.set_device_seq(pending->front().device_seq() + 1);
+  v1::Participant body = Person("Not", "Allowed", "1980-01-01");
+  for (const v1::FieldValue& fv : AllFields(body)) *smuggled.add_fields() = fv;
+  Result<std::optional<DeviceIdentity>> id = kiosk->store().LoadIdentity();
+  TestPeer peer(port(), PeerOptions());
+  ASSERT_TRUE(peer.Connect().ok());
+  ASSERT_TRUE(peer.Send(HelloEnvelope((*id)->device_id.raw(), (*id)->credential)).ok());
+  ASSERT_TRUE(peer.Receive().ok());
+  v1::Envelope push = PushEnvelope(pending->front().device_seq());
+  *push.mutable_push()->add_changes() = pending->front();
+  *push.mutable_push()->add_changes() = smuggled;
+  ASSERT_TRUE(peer.Send(push).ok());
+  Result<v1::Envelope> ack = peer.Receive();
+  ASSERT_TRUE(ack.ok());
+  ASSERT_EQ(ack->push_ack().results_size(), 2);
+  EXPECT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  EXPECT_EQ(ack->push_ack().results(1).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_NE(ack->push_ack().results(1).reason().find("kiosk"), std::string::npos)
+      << ack->push_ack().results(1).reason();
+  peer.Close();
+  // The device's own sync then finds its sign-in already applied.
   SyncReport r = MustSync(kiosk);
   EXPECT_EQ(r.pushed, 1u);
-  EXPECT_EQ(r.rejected, 1u);
-  Result<std::vector<RejectedChange>> rejected = kiosk->RejectedChanges();
-  ASSERT_TRUE(rejected.ok());
-  ASSERT_EQ(rejected->size(), 1u);
-  EXPECT_EQ(rejected->front().type, v1::RECORD_TYPE_PARTICIPANT);
-  EXPECT_NE(rejected->front().reason.find("kiosk"), std::string::npos) << rejected->front().reason;
+  EXPECT_EQ(r.rejected, 0u);
 
   MustSync(ann);
   EXPECT_EQ(ann->ListParticipants()->size(), 1u);
@@ -382,6 +410,128 @@ TEST_F(SyncTest, DuplicateParticipantsBecomeAReviewItem) {
     }
     EXPECT_EQ(reviews, 1) << d->path;
   }
+}
+
+TEST_F(SyncTest, ManagerMergesDuplicatesAndEveryDeviceRedirectsLinkedRecords) {
+  TestDevice ann = NewDevice("Ann");
+  TestDevice bo = NewDevice("Bo");
+  TestDevice manager = NewDevice("Mo", "manager");
+  v1::Record kept = MustOk(ann->RegisterParticipant(Person("Dan", "Okafor", "1987-07-22")));
+  v1::Participant again = Person("dan", "OKAFOR", "1987-07-22");
+  again.set_ni_number("QQ123456C");
+  v1::Record dup = MustOk(bo->RegisterParticipant(again));
+  v1::ContactAttempt contact;
+  contact.set_participant_id(dup.id());
+  contact.set_method(v1::CONTACT_METHOD_PHONE);
+  contact.set_result(v1::CONTACT_RESULT_REACHED);
+  v1::Record call = MustOk(bo->LogContact(contact));
+  MustSync(ann);
+  MustSync(bo);
+  MustSync(manager);
+
+  v1::Record review;
+  for (const v1::Record& r : *manager->Export())
+    if (r.type() == v1::RECORD_TYPE_DUPLICATE_REVIEW) review = r;
+  ASSERT_EQ(review.type(), v1::RECORD_TYPE_DUPLICATE_REVIEW);
+  MustOk(manager->DecideDuplicate(*Uuid::FromBytes(review.id()), v1::DUPLICATE_REVIEW_STATUS_MERGED,
+                                  *Uuid::FromBytes(kept.id())));
+  SyncReport r = MustSync(manager);
+  EXPECT_EQ(r.rejected, 0u);
+  MustSync(ann);
+  MustSync(bo);
+  MustSync(manager);
+
+  for (TestDevice* d : {&ann, &bo, &manager}) {
+    Result<v1::Record> merged = (*d)->Get(*Uuid::FromBytes(dup.id()));
+    ASSERT_TRUE(merged.ok()) << d->path;
+    EXPECT_EQ(merged->participant().status(), v1::PARTICIPANT_STATUS_MERGED) << d->path;
+    EXPECT_EQ(merged->participant().merged_into(), kept.id()) << d->path;
+    Result<v1::Record> moved = (*d)->Get(*Uuid::FromBytes(call.id()));
+    ASSERT_TRUE(moved.ok()) << d->path;
+    EXPECT_EQ(moved->contact_attempt().participant_id(), kept.id()) << d->path;
+  }
+  EXPECT_EQ(State(ann), State(bo));
+  EXPECT_EQ(State(bo), State(manager));
+}
+
+TEST_F(SyncTest, AdviserCannotDecideADuplicateReview) {
+  TestDevice ann = NewDevice("Ann");
+  MustOk(ann->RegisterParticipant(Person("Eve", "Ray", "1970-01-01")));
+  MustOk(ann->RegisterParticipant(Person("Eve", "Ray", "1970-01-01")));
+  MustSync(ann);
+  MustSync(ann);
+  v1::Record review;
+  for (const v1::Record& r : *ann->Export())
+    if (r.type() == v1::RECORD_TYPE_DUPLICATE_REVIEW) review = r;
+  ASSERT_EQ(review.type(), v1::RECORD_TYPE_DUPLICATE_REVIEW);
+  MustOk(ann->DecideDuplicate(*Uuid::FromBytes(review.id()), v1::DUPLICATE_REVIEW_STATUS_NOT_DUPLICATE));
+  EXPECT_EQ(MustSync(ann).rejected, 1u);
+}
+
+// True if `needle` occurs in the bytes of `path` or of its -wal file.
+bool FileHolds(const std::string& path, const std::string& needle) {
+  for (const std::string& p : {path, path + "-wal"}) {
+    if (ReadFileOrEmpty(p).find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(SyncTest, ErasureReachesEveryDeviceAndLeavesNoPersonalData) {
+  TestDevice ann = NewDevice("Ann");
+  TestDevice bo = NewDevice("Bo");
+  TestDevice manager = NewDevice("Mo", "manager");
+  v1::Participant zara = Person("Zara", "Quinlanova", "1993-06-30");
+  zara.set_phone("07700900999");
+  v1::Record p = MustOk(ann->RegisterParticipant(zara));
+  v1::CaseNote note;
+  note.set_participant_id(p.id());
+  note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
+  note.set_text("Quinlanova asked about forklift training");
+  v1::Record n = MustOk(ann->AddCaseNote(note));
+  v1::Record kept = MustOk(ann->RegisterParticipant(Person("Keep", "Me", "1960-01-01")));
+  MustSync(ann);
+  MustSync(bo);
+  MustSync(manager);
+  ASSERT_TRUE(FileHolds(bo.path, "Quinlanova"));
+
+  MustOk(manager->EraseParticipant(*Uuid::FromBytes(p.id())));
+  EXPECT_EQ(MustSync(manager).rejected, 0u);
+  MustSync(ann);
+  MustSync(bo);
+  for (TestDevice* d : {&ann, &bo, &manager}) {
+    Result<v1::Record> erased = (*d)->Get(*Uuid::FromBytes(p.id()));
+    ASSERT_TRUE(erased.ok()) << d->path;
+    EXPECT_TRUE(erased->erased()) << d->path;
+    EXPECT_TRUE(erased->participant().family_name().empty()) << d->path;
+    Result<v1::Record> linked = (*d)->Get(*Uuid::FromBytes(n.id()));
+    ASSERT_TRUE(linked.ok()) << d->path;
+    EXPECT_TRUE(linked->erased()) << d->path;
+    EXPECT_TRUE(linked->case_note().text().empty()) << d->path;
+    EXPECT_EQ((*d)->Get(*Uuid::FromBytes(kept.id()))->participant().family_name(), "Me") << d->path;
+  }
+  EXPECT_EQ(State(ann), State(bo));
+  EXPECT_EQ(State(bo), State(manager));
+  // Nothing personal is left in any device's files (records, change log, free pages, WAL)...
+  for (TestDevice* d : {&ann, &bo, &manager}) {
+    EXPECT_FALSE(FileHolds(d->path, "Quinlanova")) << d->path;
+    EXPECT_FALSE(FileHolds(d->path, "07700900999")) << d->path;
+  }
+  // ...nor in the server's store.
+  EXPECT_FALSE(FileHolds(deployment_.data + "/store.db", "Quinlanova"));
+}
+
+TEST_F(SyncTest, AdviserErasureIsRefusedByTheServer) {
+  TestDevice ann = NewDevice("Ann");
+  v1::Record p = MustOk(ann->RegisterParticipant(Person("Ola", "Nordmann", "1982-02-02")));
+  MustSync(ann);
+  MustOk(ann->EraseParticipant(*Uuid::FromBytes(p.id())));
+  SyncReport r = MustSync(ann);
+  EXPECT_EQ(r.rejected, 1u);
+  Result<std::vector<RejectedChange>> rejected = ann->RejectedChanges();
+  ASSERT_EQ(rejected->size(), 1u);
+  TestDevice bo = NewDevice("Bo");
+  MustSync(bo);
+  EXPECT_EQ(bo->Get(*Uuid::FromBytes(p.id()))->participant().family_name(), "Nordmann");
 }
 
 TEST_F(SyncTest, RevokedDeviceIsRefusedAndWiped) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "client/store/schema.h"
 #include "common/field_value.h"
 #include "common/reference.h"
 
@@ -869,7 +870,7 @@ TEST_F(DeviceTest, StatePersistsAcrossReopen) {
   ASSERT_EQ(pending->size(), 2u);
   EXPECT_GT(pending->back().hlc(), hlc);
   EXPECT_EQ(pending->back().device_seq(), 2u);
-  EXPECT_EQ(*device_->store().SchemaVersion(), 2);
+  EXPECT_EQ(*device_->store().SchemaVersion(), client::kSchemaVersion);
   EXPECT_EQ(QueryOne(path_, "PRAGMA journal_mode"), "wal");
 }
 
