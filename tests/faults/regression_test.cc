@@ -1,0 +1,97 @@
+// Bugs the randomised suite found, each reduced to its smallest case. The seed that
+// found it is named; `OUTREACH_FAULTS_SEED=N faults_test --gtest_filter='*Convergence*'`
+// replays the whole run.
+#include <gtest/gtest.h>
+
+#include "tests/faults/fault_suite.h"
+
+namespace outreach::testing {
+namespace {
+
+class RegressionTest : public FaultSuiteTest {
+ protected:
+  void SetUp() override { StartServer(); }
+
+  static v1::Record MustOk(Result<v1::Record> r) {
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : v1::Record{};
+  }
+  static v1::Record Person(FieldDevice& d) {
+    v1::Participant p;
+    p.set_given_name("Ola");
+    p.set_family_name("Ade");
+    p.set_date_of_birth("1988-08-08");
+    return MustOk(d->RegisterParticipant(p));
+  }
+};
+
+// Convergence seed 3: a device whose state-machine move the server rejected kept the
+// fields that move set (the rejection reason of a referral) though no one else ever
+// received them, so its state differed from every other device for good.
+// DISABLED_ until the client rolls back a rejected change (see the team notes).
+TEST_F(RegressionTest, DISABLED_RejectedMoveLeavesNothingBehindOnTheDevice) {
+  FieldDevice ann = NewDevice("ann");
+  FieldDevice bob = NewDevice("bob");
+  const v1::Record p = Person(ann);
+  v1::Referral referral;
+  referral.set_participant_id(p.id());
+  referral.set_kind(v1::REFERRAL_KIND_REFERRAL);
+  referral.set_partner_name("Debt advice");
+  const v1::Record ref = MustOk(ann->MakeReferral(referral));
+  SyncUntilDone(ann);
+  SyncUntilDone(bob);
+  const Uuid rid = *Uuid::FromBytes(ref.id());
+  MustOk(ann->MoveReferral(rid, v1::REFERRAL_STATUS_WITHDRAWN));
+  MustOk(bob->MoveReferral(rid, v1::REFERRAL_STATUS_REJECTED, "not eligible"));
+  SyncUntilDone(ann);
+  EXPECT_EQ(SyncUntilDone(bob).rejected, 1u);
+  SyncUntilDone(ann);
+  SyncUntilDone(bob);
+  EXPECT_EQ(bob->Get(rid)->referral().status(), v1::REFERRAL_STATUS_WITHDRAWN);
+  EXPECT_EQ(bob->Get(rid)->referral().rejection_reason(), "") << "the rejected move's reason stayed on Bob's device";
+  ExpectSameState(ann, bob);
+}
+
+// Convergence seed 3: two advisers resolved the same conflict offline, both taking the
+// losing value. The earlier-stamped resolution arrived second and its resolved_by
+// replaced the later one's: an older stamp overwrote a newer value, and the later
+// resolver's name was lost without a conflict record.
+// DISABLED_ until the server keeps the later resolution (see the team notes).
+TEST_F(RegressionTest, DISABLED_ConcurrentConflictResolutionsKeepOneConsistentDecision) {
+  FieldDevice ann = NewDevice("ann");
+  FieldDevice bob = NewDevice("bob");
+  const v1::Record p = Person(ann);
+  const Uuid pid = *Uuid::FromBytes(p.id());
+  SyncUntilDone(ann);
+  SyncUntilDone(bob);
+  v1::Participant a = p.participant();
+  a.set_phone("07700900001");
+  MustOk(ann->UpdateParticipant(pid, a));
+  v1::Participant b = p.participant();
+  b.set_phone("07700900002");
+  MustOk(bob->UpdateParticipant(pid, b));
+  SyncUntilDone(ann);
+  SyncUntilDone(bob);
+  SyncUntilDone(ann);
+  Result<std::vector<v1::Record>> open = ann->OpenConflicts();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  const Uuid conflict = *Uuid::FromBytes(open->front().id());
+
+  // Both take the losing value; Bob first (earlier stamp) but he syncs second.
+  MustOk(bob->ResolveConflict(conflict, v1::CONFLICT_STATUS_TOOK_LOSER));
+  MustOk(ann->ResolveConflict(conflict, v1::CONFLICT_STATUS_TOOK_LOSER));
+  SyncUntilDone(ann);
+  SyncUntilDone(bob);
+  SyncUntilDone(ann);
+  SyncUntilDone(bob);
+  const v1::Conflict kept = bob->Get(conflict)->conflict();
+  const std::string expected_by = kept.status() == v1::CONFLICT_STATUS_TOOK_LOSER ? "ann" : "bob";
+  EXPECT_EQ(kept.resolved_by(), expected_by)
+      << "the record names someone else than who made the decision it shows: " << kept.ShortDebugString();
+  ExpectSameState(ann, bob);
+  CheckNothingLostOrDuplicated({&ann, &bob}, ann);
+}
+
+}  // namespace
+}  // namespace outreach::testing
