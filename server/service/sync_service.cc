@@ -193,8 +193,17 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
       auto seen = txn.GetLedger(device.device_id, change.device_seq());
       if (!seen.ok()) return seen.status();
       if (seen->has_value()) {
-        result->set_outcome(v1::CHANGE_OUTCOME_DUPLICATE);
-        result->set_server_seq((*seen)->server_seq);
+        // Seen before: nothing changes now. A change refused then is refused again with
+        // the same reason, so a device that lost the first ack still learns of it.
+        const LedgerEntry& first = **seen;
+        if (first.outcome == v1::CHANGE_OUTCOME_REJECTED) {
+          result->set_outcome(v1::CHANGE_OUTCOME_REJECTED);
+          result->set_reason(first.reason);
+          result->set_field(first.field);
+        } else {
+          result->set_outcome(v1::CHANGE_OUTCOME_DUPLICATE);
+          result->set_server_seq(first.server_seq);
+        }
         continue;
       }
       auto verdict = reconciler.ApplyDeviceChange(device, change);

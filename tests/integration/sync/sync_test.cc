@@ -564,6 +564,33 @@ TEST_F(SyncTest, WrongCaIsRefusedByTheDevice) {
   EXPECT_FALSE((*device)->store().LoadIdentity()->has_value());
 }
 
+TEST_F(SyncTest, ARejectionIsRepeatedWhenTheFirstAckWasLost) {
+  TestDevice ann = NewDevice("Ann");
+  v1::Record p = MustOk(ann->RegisterParticipant(Person("Ola", "Nordmann", "1982-02-02")));
+  MustSync(ann);
+  MustOk(ann->EraseParticipant(*Uuid::FromBytes(p.id())));  // an adviser may not erase
+  Result<std::vector<v1::Change>> pending = ann->store().PendingChanges(10);
+  ASSERT_EQ(pending->size(), 1u);
+  Result<std::optional<DeviceIdentity>> id = ann->store().LoadIdentity();
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the second time as if the first ack was lost
+    TestPeer peer(port(), PeerOptions());
+    ASSERT_TRUE(peer.Connect().ok());
+    ASSERT_TRUE(peer.Send(HelloEnvelope((*id)->device_id.raw(), (*id)->credential)).ok());
+    ASSERT_TRUE(peer.Receive().ok());
+    v1::Envelope push = PushEnvelope(pending->front().device_seq());
+    *push.mutable_push()->add_changes() = pending->front();
+    ASSERT_TRUE(peer.Send(push).ok());
+    Result<v1::Envelope> ack = peer.Receive();
+    ASSERT_TRUE(ack.ok());
+    ASSERT_EQ(ack->push_ack().results_size(), 1);
+    EXPECT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED) << "attempt " << attempt;
+    EXPECT_FALSE(ack->push_ack().results(0).reason().empty()) << "attempt " << attempt;
+  }
+  // The device's own sync (its outbox still holds the change) also records the refusal.
+  EXPECT_EQ(MustSync(ann).rejected, 1u);
+  EXPECT_EQ(ann->RejectedChanges()->size(), 1u);
+}
+
 TEST_F(SyncTest, CrossHubChangeIsRejectedAlone) {
   TestDevice ann = NewDevice("Ann");
   CliResult hub = RunCli({"hub", "add", "--data", deployment_.data, "--name", "South", "--json"});
