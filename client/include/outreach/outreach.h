@@ -80,7 +80,10 @@ typedef struct outreach_error {
 
 typedef enum outreach_format {
   OUTREACH_FORMAT_PROTOBUF = 0, /* serialised protobuf (binary) */
-  OUTREACH_FORMAT_JSON = 1      /* UTF-8 JSON as described above */
+  OUTREACH_FORMAT_JSON = 1,     /* UTF-8 JSON as described above */
+  /* Not a format: makes every int a valid outreach_format value, so a wrong one passed
+   * from another language is refused (field "format") instead of being undefined. */
+  OUTREACH_FORMAT_MAX_ENUM = 0x7FFFFFFF
 } outreach_format;
 
 /* An open device database. Opaque. */
