@@ -49,7 +49,9 @@ outreach_status outreach_device_open(const char* path, const char* user_name, ou
   });
 }
 
-void outreach_device_close(outreach_device* device) { delete device; }  // ~Device is noexcept
+void outreach_device_close(outreach_device* device) {
+  delete device;
+}  // ~Device is noexcept
 
 outreach_status outreach_device_id(outreach_device* device, char** id, outreach_error** error) {
   return Run(device, OUTREACH_FORMAT_JSON, id, nullptr, error,

@@ -56,8 +56,8 @@ extern "C" {
 /* Mirrors outreach::ErrorCode (common/status.h); the values never change. */
 typedef enum outreach_status {
   OUTREACH_OK = 0,
-  OUTREACH_INVALID_ARGUMENT = 1,    /* bad input: a field missing, malformed or out of range */
-  OUTREACH_NOT_FOUND = 2,           /* an id or reference that names nothing */
+  OUTREACH_INVALID_ARGUMENT = 1, /* bad input: a field missing, malformed or out of range */
+  OUTREACH_NOT_FOUND = 2,        /* an id or reference that names nothing */
   OUTREACH_ALREADY_EXISTS = 3,
   OUTREACH_FAILED_PRECONDITION = 4, /* e.g. an illegal state transition */
   OUTREACH_RESOURCE_EXHAUSTED = 5,  /* e.g. a session's capacity */
@@ -122,8 +122,8 @@ OUTREACH_API outreach_status outreach_record_get(outreach_device* device, outrea
  * fields that differ become the change. Refused for append-only records, illegal state
  * transitions and bad values. Returns the stored record. */
 OUTREACH_API outreach_status outreach_record_update(outreach_device* device, outreach_format format, const char* id,
-                                                    const char* body, size_t body_size, char** out,
-                                                    size_t* out_size, outreach_error** error);
+                                                    const char* body, size_t body_size, char** out, size_t* out_size,
+                                                    outreach_error** error);
 /* Tombstones a record (refused for append-only records and participants). */
 OUTREACH_API outreach_status outreach_record_delete(outreach_device* device, outreach_format format, const char* id,
                                                     char** out, size_t* out_size, outreach_error** error);
@@ -140,13 +140,12 @@ OUTREACH_API outreach_status outreach_participant_register(outreach_device* devi
                                                            size_t* out_size, outreach_error** error);
 /* The participant's full new state (read it with outreach_record_get, change, send). */
 OUTREACH_API outreach_status outreach_participant_update(outreach_device* device, outreach_format format,
-                                                         const char* participant_id, const char* body,
-                                                         size_t body_size, char** out, size_t* out_size,
-                                                         outreach_error** error);
+                                                         const char* participant_id, const char* body, size_t body_size,
+                                                         char** out, size_t* out_size, outreach_error** error);
 /* 3. outreach.v1.Consent; withdrawal keeps the consent and sets withdrawn_on. */
-OUTREACH_API outreach_status outreach_consent_record(outreach_device* device, outreach_format format,
-                                                     const char* body, size_t body_size, char** out,
-                                                     size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_consent_record(outreach_device* device, outreach_format format, const char* body,
+                                                     size_t body_size, char** out, size_t* out_size,
+                                                     outreach_error** error);
 OUTREACH_API outreach_status outreach_consent_withdraw(outreach_device* device, outreach_format format,
                                                        const char* consent_id, const char* withdrawn_on, char** out,
                                                        size_t* out_size, outreach_error** error);
@@ -154,24 +153,24 @@ OUTREACH_API outreach_status outreach_consent_withdraw(outreach_device* device, 
 OUTREACH_API outreach_status outreach_evidence_add(outreach_device* device, outreach_format format, const char* body,
                                                    size_t body_size, char** out, size_t* out_size,
                                                    outreach_error** error);
-OUTREACH_API outreach_status outreach_validation_open(outreach_device* device, outreach_format format,
-                                                      const char* body, size_t body_size, char** out,
-                                                      size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_validation_open(outreach_device* device, outreach_format format, const char* body,
+                                                      size_t body_size, char** out, size_t* out_size,
+                                                      outreach_error** error);
 /* Moves a validation to status `to` ("submitted", "rejected", ...). `reasons` is a
  * comma-separated list of rejection reasons ("no_proof_of_ni,annex_form"), required for
  * "rejected" and "precheck_returned"; NULL or "" otherwise. `note` may be NULL. */
 OUTREACH_API outreach_status outreach_validation_move(outreach_device* device, outreach_format format,
-                                                      const char* validation_id, const char* to,
-                                                      const char* reasons, const char* note, char** out,
-                                                      size_t* out_size, outreach_error** error);
+                                                      const char* validation_id, const char* to, const char* reasons,
+                                                      const char* note, char** out, size_t* out_size,
+                                                      outreach_error** error);
 /* Device-side checks before submission (outreach.v1.capi.WarningList). */
 OUTREACH_API outreach_status outreach_check_before_submission(outreach_device* device, outreach_format format,
-                                                              const char* participant_id, char** out,
-                                                              size_t* out_size, outreach_error** error);
+                                                              const char* participant_id, char** out, size_t* out_size,
+                                                              outreach_error** error);
 /* 5. outreach.v1.Barrier and outreach.v1.Segment (a new segment record per change). */
-OUTREACH_API outreach_status outreach_barrier_record(outreach_device* device, outreach_format format,
-                                                     const char* body, size_t body_size, char** out,
-                                                     size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_barrier_record(outreach_device* device, outreach_format format, const char* body,
+                                                     size_t body_size, char** out, size_t* out_size,
+                                                     outreach_error** error);
 OUTREACH_API outreach_status outreach_segment_set(outreach_device* device, outreach_format format, const char* body,
                                                   size_t body_size, char** out, size_t* out_size,
                                                   outreach_error** error);
@@ -187,21 +186,21 @@ OUTREACH_API outreach_status outreach_distance_travelled(outreach_device* device
 OUTREACH_API outreach_status outreach_action_plan_create(outreach_device* device, outreach_format format,
                                                          const char* body, size_t body_size, char** out,
                                                          size_t* out_size, outreach_error** error);
-OUTREACH_API outreach_status outreach_action_step_add(outreach_device* device, outreach_format format,
-                                                      const char* body, size_t body_size, char** out,
-                                                      size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_action_step_add(outreach_device* device, outreach_format format, const char* body,
+                                                      size_t body_size, char** out, size_t* out_size,
+                                                      outreach_error** error);
 /* 8. outreach.v1.Session, outreach.v1.Booking (refused with
  * OUTREACH_RESOURCE_EXHAUSTED beyond capacity) and outreach.v1.Attendance (one row per
  * session and participant; marking again updates it). */
-OUTREACH_API outreach_status outreach_session_create(outreach_device* device, outreach_format format,
-                                                     const char* body, size_t body_size, char** out,
-                                                     size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_session_create(outreach_device* device, outreach_format format, const char* body,
+                                                     size_t body_size, char** out, size_t* out_size,
+                                                     outreach_error** error);
 OUTREACH_API outreach_status outreach_session_book(outreach_device* device, outreach_format format, const char* body,
                                                    size_t body_size, char** out, size_t* out_size,
                                                    outreach_error** error);
-OUTREACH_API outreach_status outreach_attendance_mark(outreach_device* device, outreach_format format,
-                                                      const char* body, size_t body_size, char** out,
-                                                      size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_attendance_mark(outreach_device* device, outreach_format format, const char* body,
+                                                      size_t body_size, char** out, size_t* out_size,
+                                                      outreach_error** error);
 /* Kiosk sign-in: marks the person with this reference number ("K7QX-0042-M") attended
  * at the session, marked by the kiosk. Returns the attendance record. */
 OUTREACH_API outreach_status outreach_kiosk_sign_in(outreach_device* device, outreach_format format,
@@ -214,37 +213,37 @@ OUTREACH_API outreach_status outreach_contact_log(outreach_device* device, outre
 /* 10. outreach.v1.Referral; a warm handover needs a summary. Moving: `detail` is the
  * rejection reason (to "rejected"), the date (to "first_appointment") or the feedback
  * (to "completed"); may be NULL. */
-OUTREACH_API outreach_status outreach_referral_make(outreach_device* device, outreach_format format,
-                                                    const char* body, size_t body_size, char** out,
-                                                    size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_referral_make(outreach_device* device, outreach_format format, const char* body,
+                                                    size_t body_size, char** out, size_t* out_size,
+                                                    outreach_error** error);
 OUTREACH_API outreach_status outreach_referral_move(outreach_device* device, outreach_format format,
                                                     const char* referral_id, const char* to, const char* detail,
                                                     char** out, size_t* out_size, outreach_error** error);
 /* 11. outreach.v1.SupportSpend; decide with "approved", "paid" or "refused" (needs a
  * refusal reason). `decided_by` and `refusal_reason` may be NULL. */
-OUTREACH_API outreach_status outreach_spend_request(outreach_device* device, outreach_format format,
-                                                    const char* body, size_t body_size, char** out,
-                                                    size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_spend_request(outreach_device* device, outreach_format format, const char* body,
+                                                    size_t body_size, char** out, size_t* out_size,
+                                                    outreach_error** error);
 OUTREACH_API outreach_status outreach_spend_decide(outreach_device* device, outreach_format format,
                                                    const char* spend_id, const char* to, const char* decided_by,
                                                    const char* refusal_reason, char** out, size_t* out_size,
                                                    outreach_error** error);
 /* 12. outreach.v1.Outcome (one claim of a kind per participant); `detail` is the
  * rejection reason when moving to "rejected"; may be NULL. */
-OUTREACH_API outreach_status outreach_outcome_record(outreach_device* device, outreach_format format,
-                                                     const char* body, size_t body_size, char** out,
-                                                     size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_outcome_record(outreach_device* device, outreach_format format, const char* body,
+                                                     size_t body_size, char** out, size_t* out_size,
+                                                     outreach_error** error);
 OUTREACH_API outreach_status outreach_outcome_move(outreach_device* device, outreach_format format,
                                                    const char* outcome_id, const char* to, const char* detail,
                                                    char** out, size_t* out_size, outreach_error** error);
 /* 13. outreach.v1.CaseNote; restricted notes never leave the device. */
-OUTREACH_API outreach_status outreach_case_note_add(outreach_device* device, outreach_format format,
-                                                    const char* body, size_t body_size, char** out,
-                                                    size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_case_note_add(outreach_device* device, outreach_format format, const char* body,
+                                                    size_t body_size, char** out, size_t* out_size,
+                                                    outreach_error** error);
 /* 14. outreach.v1.Exit (the participant becomes exited), and re-open. */
 OUTREACH_API outreach_status outreach_participant_exit(outreach_device* device, outreach_format format,
-                                                       const char* body, size_t body_size, char** out,
-                                                       size_t* out_size, outreach_error** error);
+                                                       const char* body, size_t body_size, char** out, size_t* out_size,
+                                                       outreach_error** error);
 OUTREACH_API outreach_status outreach_participant_reopen(outreach_device* device, outreach_format format,
                                                          const char* participant_id, const char* reopened_on,
                                                          char** out, size_t* out_size, outreach_error** error);
@@ -287,8 +286,8 @@ OUTREACH_API outreach_status outreach_participant_records(outreach_device* devic
 OUTREACH_API outreach_status outreach_not_seen(outreach_device* device, outreach_format format, int days, char** out,
                                                size_t* out_size, outreach_error** error);
 /* Action plans overdue (outreach.v1.capi.OverduePlanList). */
-OUTREACH_API outreach_status outreach_overdue_action_plans(outreach_device* device, outreach_format format,
-                                                           char** out, size_t* out_size, outreach_error** error);
+OUTREACH_API outreach_status outreach_overdue_action_plans(outreach_device* device, outreach_format format, char** out,
+                                                           size_t* out_size, outreach_error** error);
 /* Open conflicts. */
 OUTREACH_API outreach_status outreach_conflicts(outreach_device* device, outreach_format format, char** out,
                                                 size_t* out_size, outreach_error** error);
@@ -305,8 +304,8 @@ OUTREACH_API outreach_status outreach_export(outreach_device* device, outreach_f
  * credential, pinning the hub's CA certificate `ca_pem` (PEM text). `server` is
  * "host:port"; `device_name` may be NULL. Returns outreach.v1.capi.EnrolReport. */
 OUTREACH_API outreach_status outreach_enrol(outreach_device* device, outreach_format format, const char* server,
-                                            const char* ca_pem, const char* code, const char* device_name,
-                                            char** out, size_t* out_size, outreach_error** error);
+                                            const char* ca_pem, const char* code, const char* device_name, char** out,
+                                            size_t* out_size, outreach_error** error);
 
 typedef enum outreach_sync_phase {
   OUTREACH_SYNC_CONNECTING = 0,
@@ -336,8 +335,8 @@ typedef struct outreach_sync_report {
 /* Pushes the outbox, then pulls until up to date; succeeds only when the server has
  * acknowledged every pushed change. `progress` and `report` may be NULL. A revoked
  * device gets OUTREACH_UNAUTHENTICATED and its cache is wiped. */
-OUTREACH_API outreach_status outreach_sync(outreach_device* device, outreach_sync_progress_fn progress,
-                                           void* user_data, outreach_sync_report* report, outreach_error** error);
+OUTREACH_API outreach_status outreach_sync(outreach_device* device, outreach_sync_progress_fn progress, void* user_data,
+                                           outreach_sync_report* report, outreach_error** error);
 
 #ifdef __cplusplus
 } /* extern "C" */
