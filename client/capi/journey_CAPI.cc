@@ -263,4 +263,31 @@ outreach_status outreach_conflict_resolve(outreach_device* device, outreach_form
   });
 }
 
+outreach_status outreach_duplicate_decide(outreach_device* device, outreach_format format, const char* review_id,
+                                          const char* decision, const char* keep_participant_id, char** out,
+                                          size_t* out_size, outreach_error** error) {
+  return Run(device, format, out, out_size, error, [&](Device& d) -> Status {
+    auto id = ParseId(review_id, "review_id");
+    if (!id.ok()) return id.status();
+    auto to = ParseEnum<v1::DuplicateReviewStatus>(decision, v1::DuplicateReviewStatus_descriptor(), "decision");
+    if (!to.ok()) return to.status();
+    outreach::Uuid kept;
+    if (keep_participant_id != nullptr && *keep_participant_id != '\0') {
+      auto parsed = ParseId(keep_participant_id, "keep_participant_id");
+      if (!parsed.ok()) return parsed.status();
+      kept = *parsed;
+    }
+    return EmitRecord(format, d.DecideDuplicate(*id, *to, kept), out, out_size);
+  });
+}
+
+outreach_status outreach_participant_erase(outreach_device* device, outreach_format format, const char* participant_id,
+                                           char** out, size_t* out_size, outreach_error** error) {
+  return Run(device, format, out, out_size, error, [&](Device& d) -> Status {
+    auto id = ParseId(participant_id, "participant_id");
+    if (!id.ok()) return id.status();
+    return EmitRecord(format, d.EraseParticipant(*id), out, out_size);
+  });
+}
+
 }  // extern "C"

@@ -143,6 +143,12 @@ outreach_status outreach_conflicts(outreach_device* device, outreach_format form
              [&](Device& d) { return EmitList(format, d.OpenConflicts(), out, out_size); });
 }
 
+outreach_status outreach_duplicates(outreach_device* device, outreach_format format, char** out, size_t* out_size,
+                                    outreach_error** error) {
+  return Run(device, format, out, out_size, error,
+             [&](Device& d) { return EmitList(format, d.OpenDuplicateReviews(), out, out_size); });
+}
+
 outreach_status outreach_rejected_changes(outreach_device* device, outreach_format format, char** out, size_t* out_size,
                                           outreach_error** error) {
   return Run(device, format, out, out_size, error, [&](Device& d) {

@@ -190,6 +190,16 @@ void CommandLine::AddParticipantVerbs() {
       ->add_option("ID", *show_id, "the participant's id")
       ->required();
 
+  auto erase_id = std::make_shared<std::string>();
+  AddVerb(participant, "erase", "erase a participant (data-subject request; accepted from a hub manager)",
+          [erase_id](Device& d) -> Result<Json> {
+            auto id = ParseIdArgument(*erase_id, "id");
+            if (!id.ok()) return id.status();
+            return RecordResult(d.EraseParticipant(*id));
+          })
+      ->add_option("ID", *erase_id, "the participant's id")
+      ->required();
+
   AddVerb(participant, "list", "every participant on this device",
           [](Device& d) { return ListResult("participants", d.ListParticipants()); });
 
@@ -436,6 +446,31 @@ void CommandLine::AddStateMoveVerbs() {
       });
   resolve->add_option("ID", *conflict_id, "the conflict's id")->required();
   resolve->add_option("--resolution", *resolution, "kept_winner or took_loser");
+
+  // duplicates [decide ID --decision merged|not_duplicate [--keep PARTICIPANT]]
+  CLI::App* duplicates = AddVerb(&app_, "duplicates", "possible duplicate participants to review",
+                                 [](Device& d) { return ListResult("duplicates", d.OpenDuplicateReviews()); });
+  auto review_id = std::make_shared<std::string>();
+  auto decision = std::make_shared<std::string>();
+  auto keep = std::make_shared<std::string>();
+  CLI::App* decide = AddVerb(duplicates, "decide", "decide a duplicate review (hub manager)",
+                             [review_id, decision, keep](Device& d) -> Result<Json> {
+                               auto id = ParseIdArgument(*review_id, "id");
+                               if (!id.ok()) return id.status();
+                               auto to = ParseEnumArgument<v1::DuplicateReviewStatus>(
+                                   *decision, v1::DuplicateReviewStatus_descriptor(), "decision");
+                               if (!to.ok()) return to.status();
+                               Uuid kept;
+                               if (!keep->empty()) {
+                                 auto parsed = ParseIdArgument(*keep, "keep");
+                                 if (!parsed.ok()) return parsed.status();
+                                 kept = *parsed;
+                               }
+                               return RecordResult(d.DecideDuplicate(*id, *to, kept));
+                             });
+  decide->add_option("ID", *review_id, "the review's id")->required();
+  decide->add_option("--decision", *decision, "merged or not_duplicate")->required();
+  decide->add_option("--keep", *keep, "the participant to keep (merged)");
 }
 
 void CommandLine::AddRecordVerbs() {

@@ -1176,6 +1176,16 @@ Result<std::vector<v1::Record>> Device::OpenConflicts() {
   return open;
 }
 
+Result<std::vector<v1::Record>> Device::OpenDuplicateReviews() {
+  Result<std::vector<v1::Record>> all = store_->RecordsOfType(v1::RECORD_TYPE_DUPLICATE_REVIEW);
+  if (!all.ok()) return all;
+  std::vector<v1::Record> open;
+  for (v1::Record& r : *all) {
+    if (r.duplicate_review().status() == v1::DUPLICATE_REVIEW_STATUS_OPEN) open.push_back(std::move(r));
+  }
+  return open;
+}
+
 Result<std::vector<RejectedChange>> Device::RejectedChanges() {
   return store_->RejectedChanges();
 }

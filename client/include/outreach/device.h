@@ -222,6 +222,8 @@ class Device {
   // Every record the device holds, ordered by (type, id).
   Result<std::vector<v1::Record>> Export();
   Result<std::vector<v1::Record>> OpenConflicts();
+  // Possible duplicate participants the server found, still to be decided.
+  Result<std::vector<v1::Record>> OpenDuplicateReviews();
   Result<std::vector<RejectedChange>> RejectedChanges();
 
  private:

@@ -251,6 +251,18 @@ OUTREACH_API outreach_status outreach_participant_reopen(outreach_device* device
 OUTREACH_API outreach_status outreach_conflict_resolve(outreach_device* device, outreach_format format,
                                                        const char* conflict_id, const char* resolution, char** out,
                                                        size_t* out_size, outreach_error** error);
+/* A hub manager's decision on a duplicate review: "merged" (keep_participant_id, one of
+ * the two, is kept; NULL otherwise) or "not_duplicate". Returns the review record. */
+OUTREACH_API outreach_status outreach_duplicate_decide(outreach_device* device, outreach_format format,
+                                                       const char* review_id, const char* decision,
+                                                       const char* keep_participant_id, char** out, size_t* out_size,
+                                                       outreach_error** error);
+/* Erases a participant (a data-subject request; the server accepts it from a manager):
+ * personal data of the participant and every linked record are purged here now, and on
+ * the server and every device at their next sync. Returns the erased record. */
+OUTREACH_API outreach_status outreach_participant_erase(outreach_device* device, outreach_format format,
+                                                        const char* participant_id, char** out, size_t* out_size,
+                                                        outreach_error** error);
 
 /* ------------------------------------------------------------------ queries
  * Lists are outreach.v1.capi.RecordList unless stated. */
@@ -291,6 +303,9 @@ OUTREACH_API outreach_status outreach_overdue_action_plans(outreach_device* devi
 /* Open conflicts. */
 OUTREACH_API outreach_status outreach_conflicts(outreach_device* device, outreach_format format, char** out,
                                                 size_t* out_size, outreach_error** error);
+/* Possible duplicate participants still to be decided. */
+OUTREACH_API outreach_status outreach_duplicates(outreach_device* device, outreach_format format, char** out,
+                                                 size_t* out_size, outreach_error** error);
 /* Local changes the server refused (outreach.v1.capi.RejectedChangeList). */
 OUTREACH_API outreach_status outreach_rejected_changes(outreach_device* device, outreach_format format, char** out,
                                                        size_t* out_size, outreach_error** error);

@@ -78,4 +78,44 @@ TEST_F(CliSyncTest, TwoDevicesEnrolAndSyncThroughARealServer) {
   EXPECT_EQ(DeviceOk(a, {"sync"})["pushed"], 0) << "nothing left in the outbox";
 }
 
+TEST_F(CliSyncTest, ManagerMergesADuplicateAndErasesAPersonFromTheCommandLine) {
+  ASSERT_TRUE(server_.ok());
+  const std::string address = server_.address();
+  const std::string ca = server_.ca_path();
+  const std::string a = dir_.File("a.db");
+  const std::string m = dir_.File("m.db");
+  DeviceOk(a, {"enrol", "--server", address, "--ca", ca, "--code", server_.EnrolmentCode("adviser", "alex")});
+  DeviceOk(m, {"enrol", "--server", address, "--ca", ca, "--code", server_.EnrolmentCode("manager", "mo")});
+  Json first = DeviceOk(
+      a, {"participant", "add", "--given-name", "Dan", "--family-name", "Okafor", "--date-of-birth", "1987-07-22"});
+  Json second = DeviceOk(
+      a, {"participant", "add", "--given-name", "dan", "--family-name", "OKAFOR", "--date-of-birth", "1987-07-22"});
+  Json gone = DeviceOk(
+      a, {"participant", "add", "--given-name", "Erin", "--family-name", "Zelenkova", "--date-of-birth", "1970-01-01"});
+  DeviceOk(a, {"sync"});
+  DeviceOk(m, {"sync"});
+
+  Json reviews = DeviceOk(m, {"duplicates"});
+  ASSERT_EQ(reviews["duplicates"].size(), 1u) << reviews.dump();
+  const std::string review = reviews["duplicates"][0]["id"];
+  ExpectOneLineNaming(Device(m, {"duplicates", "decide", review, "--decision", "merged", "--keep", gone["id"]}),
+                      "kept_participant_id");
+  ExpectOneLineNaming(Device(m, {"duplicates", "decide", review, "--decision", "maybe"}), "decision");
+  Json decided = DeviceOk(m, {"duplicates", "decide", review, "--decision", "merged", "--keep", first["id"]});
+  EXPECT_EQ(decided["status"], "merged");
+  Json erased = DeviceOk(m, {"participant", "erase", gone["id"]});
+  EXPECT_EQ(erased["erased"], true);
+  EXPECT_EQ(DeviceOk(m, {"sync"})["rejected"], 0);
+
+  DeviceOk(a, {"sync"});
+  EXPECT_TRUE(DeviceOk(a, {"duplicates"})["duplicates"].empty());
+  Json merged = DeviceOk(a, {"participant", "show", second["id"]});
+  EXPECT_EQ(merged["status"], "merged");
+  EXPECT_EQ(merged["merged_into"], first["id"]);
+  Json after = DeviceOk(a, {"show", gone["id"]});
+  EXPECT_EQ(after["erased"], true);
+  EXPECT_FALSE(after.contains("family_name") && after["family_name"] == "Zelenkova");
+  ExpectOneLineNaming(Device(a, {"participant", "erase", "not-an-id"}), "id");
+}
+
 }  // namespace
