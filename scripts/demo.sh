@@ -26,6 +26,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 ann() { "$CLIENT" --db "$WORK/ann.db" --json "$@"; }
 bo() { "$CLIENT" --db "$WORK/bo.db" --json "$@"; }
 kiosk() { "$CLIENT" --db "$WORK/kiosk.db" --json "$@"; }
+mo() { "$CLIENT" --db "$WORK/mo.db" --json "$@"; }
 id_of() { jq -r .id; }
 
 say "The hub sets up its server (store, CA, certificate), a hub, two venues"
@@ -46,6 +47,7 @@ code() { "$SERVER" enrol --data "$DATA" --hub "$HUB" --json "$@" | jq -r .code; 
 ann enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role adviser --name 'Ann Adviser')" --name "Ann's tablet" | jq -c .
 bo enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role adviser --name 'Bo Adviser')" --name "Bo's laptop" | jq -c .
 kiosk enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role kiosk --name 'Centre kiosk' --venue "$CENTRE")" --name "Centre kiosk" | jq -c .
+mo enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role manager --name 'Mo Manager')" --name "Hub office PC" | jq -c .
 
 TODAY=$(date +%F)
 say "Morning: Ann registers two people, sets up today's job club and books them; all sync"
@@ -69,7 +71,9 @@ echo "- Ann records Priya's My Journey baseline"
 ann assess --participant "$PRIYA" --instrument my-journey --score communication=3 --score confidence=2 \
   --score managing_feelings=3 --score reliability=4 --score setting_and_achieving_goals=2 --score working_with_others=3 | jq -c '{id, instrument_id}'
 echo "- at the housing office Bo registers Dan again, not knowing Ann already has (a duplicate)"
-bo participant add --given-name dan --family-name OKAFOR --date-of-birth 1987-07-22 --venue "$HOUSING" | jq -c '{id, reference}'
+DAN2=$(bo participant add --given-name dan --family-name OKAFOR --date-of-birth 1987-07-22 --venue "$HOUSING" | id_of)
+echo "  Bo's Dan: $DAN2; Bo logs a phone call with him"
+bo contact --participant "$DAN2" --method phone --result reached --attempted-at "${TODAY}T15:00" | jq -c '{id, participant_id}'
 echo "- Priya gives Ann a new phone number, and gives Bo another one"
 ann participant update "$PRIYA" --phone 07700900111 | jq -c '{id, phone}'
 sleep 0.01
@@ -88,15 +92,26 @@ for who in ann bo kiosk; do
   printf '%-6s ' "$who"; $who export --format json | jq -c --arg s "$JOBCLUB" --arg p "$DAN" '.records[] | select(.type == "attendance" and .session_id == $s and .participant_id == $p) | {status, marked_by}'
 done
 
-say "Every adviser's device holds the same records"
+say "Back at the hub, the manager merges the duplicate, keeping Ann's record of Dan"
+mo sync | jq -c .
+REVIEW=$(mo duplicates | jq -r '.duplicates[0].id')
+mo duplicates decide "$REVIEW" --decision merged --keep "$DAN" | jq -c '{id, status, kept_participant_id}'
+for who in mo ann bo kiosk ann bo; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done
+echo "Bo's call with Dan now belongs to Ann's record of Dan ($DAN), on every adviser's device:"
 for who in ann bo; do
+  printf '%-6s ' "$who"; $who export --format json | jq -c '.records[] | select(.type == "contact_attempt") | {call: .id, participant_id}'
+  printf '%-6s ' "$who"; $who show "$DAN2" | jq -c '{status, merged_into}'
+done
+
+say "Every staff device holds the same records"
+for who in ann bo mo; do
   $who export --format json | jq -S '.records' >"$WORK/$who.export.json"
   printf '%-6s %s records, sha256 %s\n' "$who" "$(jq length "$WORK/$who.export.json")" "$(sha256sum <"$WORK/$who.export.json" | cut -c1-16)"
 done
 printf '%-6s %s records (its venue only: the session, its register and the names needed to sign in)\n' kiosk \
   "$(kiosk export --format json | jq '.records | length')"
-if cmp -s "$WORK/ann.export.json" "$WORK/bo.export.json"; then
-  echo "converged: Ann's and Bo's devices are identical"
+if cmp -s "$WORK/ann.export.json" "$WORK/bo.export.json" && cmp -s "$WORK/ann.export.json" "$WORK/mo.export.json"; then
+  echo "converged: Ann's, Bo's and the manager's devices are identical"
 else
   echo "NOT converged:"; diff "$WORK/ann.export.json" "$WORK/bo.export.json" | head -40; exit 1
 fi
