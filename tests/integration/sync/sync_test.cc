@@ -74,6 +74,24 @@ class SyncTest : public ServerTest {
     return p;
   }
 
+  // Pushes `changes` as one batch with `d`'s credential over a connection of its own:
+  // what a device may send, whatever its outbox holds. Empty ack on failure.
+  v1::PushAck PushRaw(TestDevice& d, const std::vector<v1::Change>& changes) {
+    Result<std::optional<DeviceIdentity>> id = d->store().LoadIdentity();
+    EXPECT_TRUE(id.ok() && id->has_value());
+    if (!id.ok() || !id->has_value() || changes.empty()) return {};
+    TestPeer peer(port(), PeerOptions());
+    EXPECT_TRUE(peer.Connect().ok());
+    EXPECT_TRUE(peer.Send(HelloEnvelope((*id)->device_id.raw(), (*id)->credential)).ok());
+    EXPECT_TRUE(peer.Receive().ok());
+    v1::Envelope push = PushEnvelope(changes.front().device_seq());
+    for (const v1::Change& c : changes) *push.mutable_push()->add_changes() = c;
+    EXPECT_TRUE(peer.Send(push).ok());
+    Result<v1::Envelope> ack = peer.Receive();
+    EXPECT_TRUE(ack.ok() && ack->has_push_ack());
+    return ack.ok() ? ack->push_ack() : v1::PushAck{};
+  }
+
   // The device's state as text, one line per record, in (type, id) order.
   static std::string State(TestDevice& d) {
     Result<std::vector<v1::Record>> all = d->Export();
@@ -173,19 +191,9 @@ TEST_F(SyncTest, ResendingAfterALostAckDuplicatesNothing) {
   Result<std::vector<v1::Change>> pending = ann->store().PendingChanges(100);
   ASSERT_TRUE(pending.ok());
   MustSync(ann);
-  Result<std::optional<DeviceIdentity>> id = ann->store().LoadIdentity();
-  TestPeer peer(port(), PeerOptions());
-  ASSERT_TRUE(peer.Connect().ok());
-  ASSERT_TRUE(peer.Send(HelloEnvelope((*id)->device_id.raw(), (*id)->credential)).ok());
-  ASSERT_TRUE(peer.Receive().ok());
-  v1::Envelope push = PushEnvelope(pending->front().device_seq());
-  for (const auto& c : *pending) *push.mutable_push()->add_changes() = c;
-  ASSERT_TRUE(peer.Send(push).ok());
-  Result<v1::Envelope> ack = peer.Receive();
-  ASSERT_TRUE(ack.ok());
-  ASSERT_EQ(ack->push_ack().results_size(), 5);
-  for (const auto& r : ack->push_ack().results()) EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
-  peer.Close();
+  v1::PushAck ack = PushRaw(ann, *pending);
+  ASSERT_EQ(ack.results_size(), 5);
+  for (const auto& r : ack.results()) EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
 
   TestDevice bob = NewDevice("Bob");
   MustSync(bob);
@@ -266,23 +274,11 @@ TEST_F(SyncTest, KioskWritesAreCheckedPerChange) {
   smuggled.set_device_seq(pending->front().device_seq() + 1);
   v1::Participant body = Person("Not", "Allowed", "1980-01-01");
   for (const v1::FieldValue& fv : AllFields(body)) *smuggled.add_fields() = fv;
-  Result<std::optional<DeviceIdentity>> id = kiosk->store().LoadIdentity();
-  TestPeer peer(port(), PeerOptions());
-  ASSERT_TRUE(peer.Connect().ok());
-  ASSERT_TRUE(peer.Send(HelloEnvelope((*id)->device_id.raw(), (*id)->credential)).ok());
-  ASSERT_TRUE(peer.Receive().ok());
-  v1::Envelope push = PushEnvelope(pending->front().device_seq());
-  *push.mutable_push()->add_changes() = pending->front();
-  *push.mutable_push()->add_changes() = smuggled;
-  ASSERT_TRUE(peer.Send(push).ok());
-  Result<v1::Envelope> ack = peer.Receive();
-  ASSERT_TRUE(ack.ok());
-  ASSERT_EQ(ack->push_ack().results_size(), 2);
-  EXPECT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED);
-  EXPECT_EQ(ack->push_ack().results(1).outcome(), v1::CHANGE_OUTCOME_REJECTED);
-  EXPECT_NE(ack->push_ack().results(1).reason().find("kiosk"), std::string::npos)
-      << ack->push_ack().results(1).reason();
-  peer.Close();
+  v1::PushAck ack = PushRaw(kiosk, {pending->front(), smuggled});
+  ASSERT_EQ(ack.results_size(), 2);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  EXPECT_EQ(ack.results(1).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_NE(ack.results(1).reason().find("kiosk"), std::string::npos) << ack.results(1).reason();
   // The device's own sync then finds its sign-in already applied.
   SyncReport r = MustSync(kiosk);
   EXPECT_EQ(r.pushed, 1u);
@@ -571,20 +567,11 @@ TEST_F(SyncTest, ARejectionIsRepeatedWhenTheFirstAckWasLost) {
   MustOk(ann->EraseParticipant(*Uuid::FromBytes(p.id())));  // an adviser may not erase
   Result<std::vector<v1::Change>> pending = ann->store().PendingChanges(10);
   ASSERT_EQ(pending->size(), 1u);
-  Result<std::optional<DeviceIdentity>> id = ann->store().LoadIdentity();
   for (int attempt = 0; attempt < 2; ++attempt) {  // the second time as if the first ack was lost
-    TestPeer peer(port(), PeerOptions());
-    ASSERT_TRUE(peer.Connect().ok());
-    ASSERT_TRUE(peer.Send(HelloEnvelope((*id)->device_id.raw(), (*id)->credential)).ok());
-    ASSERT_TRUE(peer.Receive().ok());
-    v1::Envelope push = PushEnvelope(pending->front().device_seq());
-    *push.mutable_push()->add_changes() = pending->front();
-    ASSERT_TRUE(peer.Send(push).ok());
-    Result<v1::Envelope> ack = peer.Receive();
-    ASSERT_TRUE(ack.ok());
-    ASSERT_EQ(ack->push_ack().results_size(), 1);
-    EXPECT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED) << "attempt " << attempt;
-    EXPECT_FALSE(ack->push_ack().results(0).reason().empty()) << "attempt " << attempt;
+    v1::PushAck ack = PushRaw(ann, {pending->front()});
+    ASSERT_EQ(ack.results_size(), 1);
+    EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED) << "attempt " << attempt;
+    EXPECT_FALSE(ack.results(0).reason().empty()) << "attempt " << attempt;
   }
   // The device's own sync (its outbox still holds the change) also records the refusal.
   EXPECT_EQ(MustSync(ann).rejected, 1u);
@@ -604,21 +591,11 @@ TEST_F(SyncTest, CrossHubChangeIsRejectedAlone) {
   foreign.set_record_id(Uuid::NewV7().raw());
   foreign.set_device_seq(pending->front().device_seq() + 100);
   foreign.set_hub_id(Uuid::Parse(other_hub)->raw());
-  Result<std::optional<DeviceIdentity>> id = ann->store().LoadIdentity();
-  TestPeer peer(port(), PeerOptions());
-  ASSERT_TRUE(peer.Connect().ok());
-  ASSERT_TRUE(peer.Send(HelloEnvelope((*id)->device_id.raw(), (*id)->credential)).ok());
-  ASSERT_TRUE(peer.Receive().ok());
-  v1::Envelope push = PushEnvelope(1);
-  *push.mutable_push()->add_changes() = pending->front();
-  *push.mutable_push()->add_changes() = foreign;
-  ASSERT_TRUE(peer.Send(push).ok());
-  Result<v1::Envelope> ack = peer.Receive();
-  ASSERT_TRUE(ack.ok());
-  ASSERT_EQ(ack->push_ack().results_size(), 2);
-  EXPECT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED);
-  EXPECT_EQ(ack->push_ack().results(1).outcome(), v1::CHANGE_OUTCOME_REJECTED);
-  EXPECT_NE(ack->push_ack().results(1).reason().find("hub"), std::string::npos);
+  v1::PushAck ack = PushRaw(ann, {pending->front(), foreign});
+  ASSERT_EQ(ack.results_size(), 2);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  EXPECT_EQ(ack.results(1).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_NE(ack.results(1).reason().find("hub"), std::string::npos);
 }
 
 }  // namespace
