@@ -66,7 +66,7 @@ class FaultProxy {
   void CutAll();
 
   // Faults actually injected (cuts, stalls, holds, slow connections), connections seen,
-  // and the largest device->server byte count any connection reached.
+  // and the bytes relayed in one direction over all connections.
   uint64_t faults_injected() const { return faults_.load(); }
   uint64_t connections() const { return connections_.load(); }
   uint64_t bytes(Direction direction) const;

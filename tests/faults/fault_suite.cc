@@ -330,10 +330,17 @@ void FaultSuiteTest::CheckNothingLostOrDuplicated(const std::vector<FieldDevice*
         }
         if (kept) continue;  // in a conflict record
         // Superseded: a later stamp on the same field (from anyone, the server included).
+        // A state machine's state moves in arrival order (only legal transitions apply),
+        // so there any later legal move supersedes it.
         const Hlc mine(as_logged != nullptr ? as_logged->hlc() : c.hlc());
+        const RecordTypeInfo* info = FindRecordType(c.type());
+        const bool state_field = info != nullptr && info->state_field != nullptr &&
+                                 info->state_field->number() == static_cast<int>(fv.field());
+        const uint64_t my_seq = as_logged != nullptr ? as_logged->server_seq() : 0;
         for (const v1::Change& other : log) {
           if (kept) break;
-          if (other.record_id() != c.record_id() || &other == as_logged || Hlc(other.hlc()) < mine) continue;
+          if (other.record_id() != c.record_id() || &other == as_logged) continue;
+          if (state_field ? other.server_seq() < my_seq : Hlc(other.hlc()) < mine) continue;
           for (const v1::FieldValue& ofv : other.fields()) kept = kept || ofv.field() == fv.field();
         }
         if (!kept) {
