@@ -58,7 +58,10 @@ TEST_P(ConvergenceTest, RandomJourneysConverge) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ConvergenceTest, ::testing::ValuesIn(Seeds({1, 2, 4, 2086562279105325572u})));
 // Seeds that found bugs (regression_test.cc has each reduced); DISABLED_ until fixed.
-INSTANTIATE_TEST_SUITE_P(DISABLED_Found, ConvergenceTest, ::testing::Values(3));
+// 13446033993371039567: a write of the value a field already holds is dropped by the
+// server without taking its (later) stamp, so an older concurrent write of another
+// value then replaces it with no conflict record (see the team notes).
+INSTANTIATE_TEST_SUITE_P(DISABLED_Found, ConvergenceTest, ::testing::Values(3, 13446033993371039567u));
 
 }  // namespace
 }  // namespace outreach::testing
