@@ -409,11 +409,11 @@ void RunIdle(const RunOptions& options) {
   if (options.size == Size::kTiny) large = 1'000, small = 100, repeats = 3;
   if (options.size == Size::kSmall) large = 100'000, small = 10'000, repeats = 10;
   auto shape_of = [](uint64_t log_size) {
-    // The server restates each participant's three names for kiosks when a mark first
-    // links them to a venue, so a thirteenth are participants (4 log entries each) and
-    // the rest records plus one session per 25 records.
-    const uint64_t people = log_size / 13;
-    return HubShape{people, (log_size - 4 * people) * 25 / 26};
+    // The server restates each participant's two names for kiosks when a mark first
+    // links them to a venue, so a twelfth are participants (3 log entries each) and the
+    // rest records plus one session per 25 records.
+    const uint64_t people = log_size / 12;
+    return HubShape{people, (log_size - 3 * people) * 25 / 26};
   };
   TempDir dir;
   Deployment deployment = MakeDeployment(dir / "data", options.store, 2);
