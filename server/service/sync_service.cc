@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "common/field_value.h"
 #include "common/frame.h"
+#include "common/record_registry.h"
 #include "common/reference.h"
 #include "server/service/access_policy.h"
 #include "server/service/reconciler.h"
@@ -25,6 +27,43 @@ Status Refuse(v1::Refusal* refusal, v1::RefusalReason reason, ErrorCode code, co
     refusal->set_wipe(wipe);
   }
   return Status(code, detail);
+}
+
+// For a change refused on a record this server holds: the record's current value and
+// version of every field the change set, as `device` may read them (ChangeResult.current).
+Status FillCurrentValues(StoreTxn& txn, const DeviceContext& device, const v1::Change& change,
+                         v1::ChangeResult* result) {
+  Result<Uuid> id = Uuid::FromBytes(change.record_id());
+  if (!id.ok()) return Status::Ok();
+  auto stored = txn.GetRecord(*id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return Status::Ok();
+  const StoredRecord& rec = **stored;
+  if (rec.record.hub_id() != device.hub_id.raw() || rec.record.type() != change.type() || rec.record.deleted()) {
+    return Status::Ok();
+  }
+  const google::protobuf::Message* body = RecordBody(rec.record);
+  if (body == nullptr) return Status::Ok();
+  v1::Change current;
+  current.set_record_id(change.record_id());
+  current.set_type(rec.record.type());
+  current.set_hub_id(rec.record.hub_id());
+  current.set_op(v1::CHANGE_OP_UPSERT);
+  for (const v1::FieldValue& fv : change.fields()) {
+    const auto* field = body->GetDescriptor()->FindFieldByNumber(static_cast<int>(fv.field()));
+    if (field == nullptr) continue;
+    v1::FieldValue* now = current.add_fields();
+    now->set_field(fv.field());
+    now->set_value(EncodeField(*body, field));
+    auto version = rec.versions.find(fv.field());
+    if (version != rec.versions.end()) now->set_base_version(version->second.hlc.value());
+  }
+  auto visible = FilterForRead(txn, device, std::move(current));
+  if (!visible.ok()) return visible.status();
+  if (visible->has_value()) {
+    for (const v1::FieldValue& fv : (*visible)->fields()) *result->add_current() = fv;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -141,8 +180,9 @@ Result<DeviceContext> SyncService::Authenticate(const v1::Hello& hello, v1::Welc
   ctx.role = device->role;
   ctx.venue_id = device->venue_id;
   ctx.user_name = device->user_name;
+  const int64_t now = clock_.PhysicalNow();
+  ctx.clock_skew_ms = Hlc(hello.device_hlc()).physical_ms() - now;
   if (welcome != nullptr) {
-    const int64_t now = clock_.PhysicalNow();
     welcome->set_protocol_version(v1::PROTOCOL_VERSION_1);
     welcome->set_schema_version(kSchemaVersion);
     welcome->set_server_time_ms(now);
@@ -154,7 +194,7 @@ Result<DeviceContext> SyncService::Authenticate(const v1::Hello& hello, v1::Welc
     welcome->set_user_name(ctx.user_name);
     welcome->set_max_frame_bytes(kDefaultMaxFrameBytes);
     welcome->set_max_push_changes(options_.max_push_changes);
-    welcome->set_clock_skew_ms(Hlc(hello.device_hlc()).physical_ms() - now);
+    welcome->set_clock_skew_ms(ctx.clock_skew_ms);
   }
   return ctx;
 }
@@ -200,6 +240,7 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
           result->set_outcome(v1::CHANGE_OUTCOME_REJECTED);
           result->set_reason(first.reason);
           result->set_field(first.field);
+          OUTREACH_RETURN_IF_ERROR(FillCurrentValues(txn, device, change, result));
         } else {
           result->set_outcome(v1::CHANGE_OUTCOME_DUPLICATE);
           result->set_server_seq(first.server_seq);
@@ -212,6 +253,9 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
       result->set_server_seq(verdict->server_seq);
       result->set_reason(verdict->reason);
       result->set_field(verdict->field);
+      if (verdict->outcome == v1::CHANGE_OUTCOME_REJECTED) {
+        OUTREACH_RETURN_IF_ERROR(FillCurrentValues(txn, device, change, result));
+      }
       LedgerEntry entry;
       entry.outcome = verdict->outcome;
       entry.server_seq = verdict->server_seq;
@@ -246,6 +290,10 @@ Result<v1::ChangesPage> SyncService::Pull(const DeviceContext& device, const v1:
     }
     page.set_next_cursor(next);
     page.set_more((*hub)->last_seq > next);
+    // Only the last page of a pull writes: the device has caught up now. Earlier pages
+    // stay read-only transactions (no commit to the disk per page, and no writer lock
+    // held against pushes while a device reads its way through the log).
+    if (page.more()) return Status::Ok();
     return txn.SetDeviceLastSync(device.device_id, clock_.PhysicalNow());
   });
   if (!st.ok()) return st;
