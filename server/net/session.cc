@@ -33,7 +33,6 @@ Session::Session(tcp::socket socket, std::shared_ptr<TlsContext> tls, SyncServic
                  const ServerOptions& options, std::shared_ptr<SessionRegistry> registry)
     : stream_(std::move(socket), *tls),
       deadline_(stream_.get_executor()),
-      service_(service),
       workers_(workers),
       options_(options),
       registry_(std::move(registry)),

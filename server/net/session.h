@@ -91,7 +91,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
   boost::asio::steady_timer deadline_;
-  SyncService& service_;
   boost::asio::thread_pool& workers_;
   const ServerOptions& options_;
   const std::shared_ptr<SessionRegistry> registry_;
