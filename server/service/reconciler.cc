@@ -281,8 +281,10 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
       }
     }
     const int before = EnumField(*current, "status"), after = EnumField(proposed, "status");
+    // A resolved conflict is final: a second resolution (even the same decision, by
+    // someone else) must not rewrite who resolved it.
+    if (before != v1::CONFLICT_STATUS_OPEN) return Rejected("this conflict was already resolved", "status");
     if (before != after) {
-      if (before != v1::CONFLICT_STATUS_OPEN) return Rejected("this conflict was already resolved", "status");
       if (after != v1::CONFLICT_STATUS_KEPT_WINNER && after != v1::CONFLICT_STATUS_TOOK_LOSER) {
         return Rejected("a conflict is resolved by keeping the winner or taking the loser", "status");
       }
