@@ -114,7 +114,9 @@ Result<SyncReport> Sync(Device& device, const SyncOptions& options, SyncProgress
   hello.mutable_hello()->set_schema_version(kSchemaVersion);
   hello.mutable_hello()->set_device_id(me.device_id.raw());
   hello.mutable_hello()->set_credential(me.credential);
-  hello.mutable_hello()->set_device_hlc(store.clock().Now().value());
+  // The raw device clock, so the server measures (and reports) the clock's true skew;
+  // the HLC may run ahead of it once it has seen a skewed stamp.
+  hello.mutable_hello()->set_device_hlc(Hlc::FromParts(RawPhysicalMs(store.clock()), 0).value());
   hello.mutable_hello()->set_client_version("liboutreach/0.1");
   OUTREACH_RETURN_IF_ERROR(connection.Send(hello, timeout));
   v1::Envelope reply;

@@ -179,9 +179,18 @@ Result<ChangeVerdict> Reconciler::ApplyDeviceChange(const DeviceContext& device,
     return access;
   }
 
-  // A stamp too far ahead of our clock is replaced by ours, so it cannot win every merge.
+  // A stamp too far ahead of our clock cannot win every merge. It is first corrected by
+  // the device's clock skew measured at hello: a tablet set a year ahead made its edit
+  // about a year before its stamp says (replacing the stamp by our clock instead would
+  // date the edit at its arrival, after edits made later on correct clocks). What is
+  // still too far ahead is replaced by our clock.
   Hlc hlc(change.hlc());
-  if (hlc.is_zero() || hlc.physical_ms() > clock_.PhysicalNow() + max_clock_skew_ms_) {
+  const int64_t limit = clock_.PhysicalNow() + max_clock_skew_ms_;
+  if (!hlc.is_zero() && hlc.physical_ms() > limit && device.clock_skew_ms > max_clock_skew_ms_ &&
+      hlc.physical_ms() - device.clock_skew_ms > 0) {
+    hlc = Hlc::FromParts(hlc.physical_ms() - device.clock_skew_ms, hlc.logical());
+  }
+  if (hlc.is_zero() || hlc.physical_ms() > limit) {
     hlc = clock_.Now();
   } else {
     auto merged = clock_.Update(hlc);

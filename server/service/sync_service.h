@@ -25,6 +25,9 @@ struct DeviceContext {
   v1::Role role = v1::ROLE_UNSPECIFIED;
   Uuid venue_id;          // a kiosk's venue; nil otherwise
   std::string user_name;  // the person the device was enrolled for
+  // The device's clock minus ours, measured at hello from the device's own clock. A
+  // stamp too far ahead is corrected by it (see Reconciler::ApplyDeviceChange).
+  int64_t clock_skew_ms = 0;
 };
 
 struct SyncServiceOptions {

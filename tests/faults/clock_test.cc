@@ -111,12 +111,12 @@ TEST_F(ClockTest, AYearBehindEditsApplyAndTheSkewIsReported) {
   ExpectSameState(ann, behind);
 }
 
-// DISABLED_: the server replaces a stamp too far ahead with its own clock at arrival,
-// so the skewed edit wins over any correct edit made before it reached the server.
-TEST_F(ClockTest, DISABLED_AheadDeviceCannotBeatALaterCorrectEditSyncingFirst) {
+// Found by this suite: the server replaced a stamp too far ahead with its own clock at
+// arrival, so the skewed edit won over correct edits made before it reached the server.
+TEST_F(ClockTest, AheadDeviceCannotBeatALaterCorrectEditSyncingFirst) {
   LaterCorrectEditWins(kYearMs, true);
 }
-TEST_F(ClockTest, DISABLED_AheadDeviceCannotBeatALaterCorrectEditSyncingSecond) {
+TEST_F(ClockTest, AheadDeviceCannotBeatALaterCorrectEditSyncingSecond) {
   LaterCorrectEditWins(kYearMs, false);
 }
 TEST_F(ClockTest, BehindDeviceCannotBeatALaterCorrectEdit) {
