@@ -840,12 +840,63 @@ Status LocalStore::AcknowledgeChanges(const v1::PushAck& ack) {
       s.Text(1, r.reason()).Text(2, r.field()).Int(3, static_cast<int64_t>(r.device_seq()));
       if (s.Step() != SQLITE_DONE) return Error("cannot record rejected change");
     }
+    if (r.outcome() == v1::CHANGE_OUTCOME_REJECTED && r.current_size() > 0) {
+      OUTREACH_RETURN_IF_ERROR(RestoreServerValues(r));
+    }
   }
   if (Hlc(ack.server_hlc()) > clock_.Last()) {
     (void)clock_.Update(Hlc(ack.server_hlc()));  // a skew refusal leaves the clock as it is
     OUTREACH_RETURN_IF_ERROR(PersistClock());
   }
   return txn.Commit();
+}
+
+Result<std::set<uint32_t>> LocalStore::PendingFields(const Uuid& id) {
+  std::set<uint32_t> pending;
+  Stmt s(
+      Prepare("SELECT c.change FROM outbox o JOIN change_log c ON c.device_seq = o.device_seq WHERE o.record_id = ?"));
+  if (!s.ok()) return Error("cannot read outbox");
+  s.Blob(1, id.raw());
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    v1::Change local;
+    if (!local.ParseFromString(Blob(s.get(), 0))) return Status::DataLoss("an outbox entry does not decode");
+    for (const v1::FieldValue& fv : local.fields()) pending.insert(fv.field());
+  }
+  if (rc != SQLITE_DONE) return Error("cannot read outbox");
+  return pending;
+}
+
+Status LocalStore::RestoreServerValues(const v1::ChangeResult& result) {
+  Uuid id;
+  {
+    Stmt s(Prepare("SELECT record_id FROM change_log WHERE device_seq = ?"));
+    if (!s.ok()) return Error("cannot read change log");
+    s.Int(1, static_cast<int64_t>(result.device_seq()));
+    if (s.Step() != SQLITE_ROW) return Status::Ok();
+    Result<Uuid> parsed = Uuid::FromBytes(Blob(s.get(), 0));
+    if (!parsed.ok()) return Status::DataLoss("a change-log record id does not decode");
+    id = *parsed;
+  }
+  Result<Row> loaded = LoadRow(id);
+  if (!loaded.ok()) return loaded.status();
+  Row row = std::move(loaded).value();
+  if (!row.exists) return Status::Ok();
+  Result<std::set<uint32_t>> pending = PendingFields(id);
+  if (!pending.ok()) return pending.status();
+  uint64_t newest = 0;
+  for (const v1::FieldValue& fv : result.current()) {
+    if (pending->count(fv.field()) != 0) continue;
+    OUTREACH_RETURN_IF_ERROR(ApplyField(row.body.get(), fv.field(), fv.value()));
+    Stmt s(
+        Prepare("INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
+                "UPDATE SET hlc = excluded.hlc"));
+    if (!s.ok()) return Error("cannot write field version");
+    s.Blob(1, id.raw()).Int(2, fv.field()).Int(3, static_cast<int64_t>(fv.base_version()));
+    if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
+    newest = std::max<uint64_t>(newest, fv.base_version());
+  }
+  return PutRow(row, newest);
 }
 
 Result<uint64_t> LocalStore::PullCursor() {
@@ -876,20 +927,9 @@ Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
     if (!change.hub_id().empty()) row.hub_id = change.hub_id();
 
     // Fields with a local edit still waiting in the outbox keep their local value.
-    std::set<uint32_t> pending;
-    {
-      Stmt s(Prepare(
-          "SELECT c.change FROM outbox o JOIN change_log c ON c.device_seq = o.device_seq WHERE o.record_id = ?"));
-      if (!s.ok()) return Error("cannot read outbox");
-      s.Blob(1, id->raw());
-      int rc;
-      while ((rc = s.Step()) == SQLITE_ROW) {
-        v1::Change local;
-        if (!local.ParseFromString(Blob(s.get(), 0))) return Status::DataLoss("an outbox entry does not decode");
-        for (const v1::FieldValue& fv : local.fields()) pending.insert(fv.field());
-      }
-      if (rc != SQLITE_DONE) return Error("cannot read outbox");
-    }
+    Result<std::set<uint32_t>> pending_fields = PendingFields(*id);
+    if (!pending_fields.ok()) return pending_fields.status();
+    const std::set<uint32_t>& pending = *pending_fields;
 
     std::vector<uint32_t> applied;  // fields whose version becomes the change's stamp
     switch (change.op()) {

@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -112,7 +113,9 @@ class LocalStore {
   Result<std::vector<v1::Change>> PendingChanges(size_t limit);  // outbox, device_seq order
   Result<uint64_t> PendingCount();
   // One transaction: acknowledged entries leave the outbox; REJECTED ones are kept in
-  // the rejected-changes list. Unknown device_seqs are ignored (a re-sent ack).
+  // the rejected-changes list, and their fields take back the server's values sent with
+  // the refusal (ChangeResult.current) unless a later local edit of the field is still
+  // pending. Unknown device_seqs are ignored (a re-sent ack).
   Status AcknowledgeChanges(const v1::PushAck& ack);
   Result<uint64_t> PullCursor();
   // One transaction: applies every change of the page in order, then the cursor.
@@ -184,6 +187,10 @@ class LocalStore {
   Status Error(const char* what);
   Result<Row> LoadRow(const Uuid& id);          // Row::exists false when absent
   Status PutRow(const Row& row, uint64_t hlc);  // record + projections
+  // Fields of `id` that a local edit still waiting in the outbox changed.
+  Result<std::set<uint32_t>> PendingFields(const Uuid& id);
+  // A refused change's fields back to the server's values (see AcknowledgeChanges).
+  Status RestoreServerValues(const v1::ChangeResult& result);
   Status WriteProjections(const Row& row);
   Status RebuildProjections();
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id

@@ -28,8 +28,7 @@ class RegressionTest : public FaultSuiteTest {
 // Convergence seed 3: a device whose state-machine move the server rejected kept the
 // fields that move set (the rejection reason of a referral) though no one else ever
 // received them, so its state differed from every other device for good.
-// DISABLED_ until the client rolls back a rejected change (see the team notes).
-TEST_F(RegressionTest, DISABLED_RejectedMoveLeavesNothingBehindOnTheDevice) {
+TEST_F(RegressionTest, RejectedMoveLeavesNothingBehindOnTheDevice) {
   FieldDevice ann = NewDevice("ann");
   FieldDevice bob = NewDevice("bob");
   const v1::Record p = Person(ann);
@@ -56,8 +55,7 @@ TEST_F(RegressionTest, DISABLED_RejectedMoveLeavesNothingBehindOnTheDevice) {
 // losing value. The earlier-stamped resolution arrived second and its resolved_by
 // replaced the later one's: an older stamp overwrote a newer value, and the later
 // resolver's name was lost without a conflict record.
-// DISABLED_ until the server keeps the later resolution (see the team notes).
-TEST_F(RegressionTest, DISABLED_ConcurrentConflictResolutionsKeepOneConsistentDecision) {
+TEST_F(RegressionTest, ConcurrentConflictResolutionsKeepOneConsistentDecision) {
   FieldDevice ann = NewDevice("ann");
   FieldDevice bob = NewDevice("bob");
   const v1::Record p = Person(ann);
