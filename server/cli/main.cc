@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -25,6 +26,7 @@
 #include "server/service/administration.h"
 #include "server/service/sync_service.h"
 #include "server/store/store.h"
+#include "server/store/store_copy.h"
 
 namespace outreach::server {
 namespace {
@@ -293,6 +295,38 @@ Result<json> RunConflictsResolve(const GlobalOptions& global, const ConflictArgs
               {"resolved_by", args.by}};
 }
 
+struct CopyArgs {
+  std::string from;
+  std::string to;
+};
+
+// Copies a whole store into a new, empty one (docs/OPERATIONS.md: moving a hub).
+Result<json> RunStoreCopy(const GlobalOptions&, const CopyArgs& args) {
+  if (args.from == args.to) return Status::InvalidArgument("to", "is the same store as --from");
+  // An SQLite source must exist: opening a missing file would create an empty store.
+  const bool from_postgres = args.from.rfind("postgresql://", 0) == 0 || args.from.rfind("postgres://", 0) == 0;
+  const std::string from_path = args.from.rfind("sqlite:", 0) == 0 ? args.from.substr(7) : args.from;
+  std::error_code ec;
+  if (!from_postgres && !std::filesystem::exists(from_path, ec)) {
+    return Status::NotFound("there is no store at " + from_path, "from");
+  }
+  Result<std::unique_ptr<Store>> from = OpenStore(args.from);
+  if (!from.ok()) return Status(from.status().code(), from.status().message(), "from");
+  Result<std::unique_ptr<Store>> to = OpenStore(args.to);
+  if (!to.ok()) return Status(to.status().code(), to.status().message(), "to");
+  Result<CopyReport> report = CopyStore(**from, **to);
+  if (!report.ok()) return report.status();
+  return json{{"from", (*from)->Describe()},
+              {"to", (*to)->Describe()},
+              {"hubs", report->hubs},
+              {"devices", report->devices},
+              {"enrolment_codes", report->enrolment_codes},
+              {"records", report->records},
+              {"changes", report->changes},
+              {"ledger_entries", report->ledger_entries},
+              {"audit_rows", report->audit_rows}};
+}
+
 struct ServeArgs {
   ServerOptions server;
   SyncServiceOptions service;
@@ -434,6 +468,15 @@ int Main(int argc, char** argv) {
   conflicts_resolve->add_option("--keep", conflict_args.keep, "winner or loser")->required();
   conflicts_resolve->add_option("--by", conflict_args.by, "the person resolving it")->required();
   conflicts_resolve->callback([&] { action = run(RunConflictsResolve, conflict_args); });
+
+  CopyArgs copy_args;
+  CLI::App* store = app.add_subcommand("store", "the store as a whole")->require_subcommand(1);
+  CLI::App* store_copy =
+      store->add_subcommand("copy", "copy a whole store into a new, empty one (e.g. SQLite to PostgreSQL)");
+  store_copy->add_option("--from", copy_args.from, "the store to copy: PATH, sqlite:PATH or postgresql://...")
+      ->required();
+  store_copy->add_option("--to", copy_args.to, "the new store: PATH, sqlite:PATH or postgresql://...")->required();
+  store_copy->callback([&] { action = run(RunStoreCopy, copy_args); });
 
   try {
     app.parse(argc, argv);

@@ -425,15 +425,7 @@ class PostgresStore::Txn final : public StoreTxn {
         Params().Bytes(code_hash), "read enrolment code");
     if (!rows.ok()) return rows.status();
     if (rows->size() == 0) return std::optional<EnrolmentCodeRow>();
-    EnrolmentCodeRow c;
-    c.code_hash = rows->Bytes(0, 0);
-    c.hub_id = rows->Id(0, 1);
-    c.role = static_cast<v1::Role>(rows->Int(0, 2));
-    c.user_name = rows->Bytes(0, 3);
-    c.venue_id = rows->Id(0, 4);
-    c.expires_at_ms = rows->Int(0, 5);
-    c.used = rows->Bool(0, 6);
-    return std::optional<EnrolmentCodeRow>(std::move(c));
+    return std::optional<EnrolmentCodeRow>(CodeFrom(*rows, 0));
   }
 
   Status MarkEnrolmentCodeUsed(const std::string& code_hash) override {
@@ -601,26 +593,54 @@ class PostgresStore::Txn final : public StoreTxn {
   }
 
   Result<std::vector<AuditRow>> ListAudit(const Uuid& record_id) override {
-    auto rows = Query(
-        "SELECT at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, server_seq "
-        "FROM audit WHERE record_id = $1 ORDER BY audit_id",
-        Params().Id(record_id), "read audit");
+    auto rows = Query(std::string(kAuditColumns) + " FROM audit WHERE record_id = $1 ORDER BY audit_id",
+                      Params().Id(record_id), "read audit");
     if (!rows.ok()) return rows.status();
     std::vector<AuditRow> out;
+    for (int i = 0; i < rows->size(); ++i) out.push_back(AuditFrom(*rows, i));
+    return out;
+  }
+
+  Result<std::vector<EnrolmentCodeRow>> ListEnrolmentCodes() override {
+    auto rows = Query(
+        "SELECT code_hash, hub_id, role, user_name, venue_id, expires_at_ms, used FROM enrolment_codes "
+        "ORDER BY code_hash",
+        Params(), "list enrolment codes");
+    if (!rows.ok()) return rows.status();
+    std::vector<EnrolmentCodeRow> out;
+    for (int i = 0; i < rows->size(); ++i) out.push_back(CodeFrom(*rows, i));
+    return out;
+  }
+
+  Result<std::vector<std::pair<uint64_t, LedgerEntry>>> ReadLedger(const Uuid& device_id, uint64_t after_seq,
+                                                                   uint32_t limit) override {
+    auto rows = Query(
+        "SELECT device_seq, outcome, server_seq, reason, field FROM ledger WHERE device_id = $1 AND device_seq > $2 "
+        "ORDER BY device_seq LIMIT $3",
+        Params().Id(device_id).Int(static_cast<int64_t>(after_seq)).Int(limit), "read ledger");
+    if (!rows.ok()) return rows.status();
+    std::vector<std::pair<uint64_t, LedgerEntry>> out;
     for (int i = 0; i < rows->size(); ++i) {
-      AuditRow a;
-      a.at_ms = rows->Int(i, 0);
-      a.hub_id = rows->Id(i, 1);
-      a.device_id = rows->Id(i, 2);
-      a.author = rows->Bytes(i, 3);
-      a.record_id = rows->Id(i, 4);
-      a.type = static_cast<v1::RecordType>(rows->Int(i, 5));
-      a.field = static_cast<uint32_t>(rows->Int(i, 6));
-      a.old_value = rows->Bytes(i, 7);
-      a.new_value = rows->Bytes(i, 8);
-      a.server_seq = static_cast<uint64_t>(rows->Int(i, 9));
-      out.push_back(std::move(a));
+      LedgerEntry e;
+      e.outcome = static_cast<v1::ChangeOutcome>(rows->Int(i, 1));
+      e.server_seq = static_cast<uint64_t>(rows->Int(i, 2));
+      e.reason = rows->Bytes(i, 3);
+      e.field = rows->Bytes(i, 4);
+      out.emplace_back(static_cast<uint64_t>(rows->Int(i, 0)), std::move(e));
     }
+    return out;
+  }
+
+  Result<std::vector<std::pair<uint64_t, AuditRow>>> ReadAudit(const Uuid& hub_id, uint64_t after_position,
+                                                               uint32_t limit) override {
+    auto rows = Query(std::string(kAuditColumns) +
+                          ", audit_id FROM audit WHERE hub_id = $1 AND audit_id > $2 "
+                          "ORDER BY audit_id LIMIT $3",
+                      Params().Id(hub_id).Int(static_cast<int64_t>(after_position)).Int(limit), "read audit");
+    if (!rows.ok()) return rows.status();
+    std::vector<std::pair<uint64_t, AuditRow>> out;
+    for (int i = 0; i < rows->size(); ++i)
+      out.emplace_back(static_cast<uint64_t>(rows->Int(i, 10)), AuditFrom(*rows, i));
     return out;
   }
 
@@ -652,6 +672,8 @@ class PostgresStore::Txn final : public StoreTxn {
   static constexpr const char* kDeviceColumns =
       "SELECT device_id, hub_id, role, venue_id, user_name, device_name, reference_prefix, credential_hash, "
       "revoked, enrolled_at_ms, last_sync_ms FROM devices";
+  static constexpr const char* kAuditColumns =
+      "SELECT at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, server_seq";
   // A record with its keys in one row (keys ordered bytewise, NULL when none).
   static constexpr const char* kRecordColumns =
       "SELECT r.participant_id, r.record, r.versions, "
@@ -707,6 +729,33 @@ class PostgresStore::Txn final : public StoreTxn {
       out.push_back(std::move(r));
     }
     return out;
+  }
+
+  static EnrolmentCodeRow CodeFrom(const Rows& rows, int i) {
+    EnrolmentCodeRow c;
+    c.code_hash = rows.Bytes(i, 0);
+    c.hub_id = rows.Id(i, 1);
+    c.role = static_cast<v1::Role>(rows.Int(i, 2));
+    c.user_name = rows.Bytes(i, 3);
+    c.venue_id = rows.Id(i, 4);
+    c.expires_at_ms = rows.Int(i, 5);
+    c.used = rows.Bool(i, 6);
+    return c;
+  }
+
+  static AuditRow AuditFrom(const Rows& rows, int i) {
+    AuditRow a;
+    a.at_ms = rows.Int(i, 0);
+    a.hub_id = rows.Id(i, 1);
+    a.device_id = rows.Id(i, 2);
+    a.author = rows.Bytes(i, 3);
+    a.record_id = rows.Id(i, 4);
+    a.type = static_cast<v1::RecordType>(rows.Int(i, 5));
+    a.field = static_cast<uint32_t>(rows.Int(i, 6));
+    a.old_value = rows.Bytes(i, 7);
+    a.new_value = rows.Bytes(i, 8);
+    a.server_seq = static_cast<uint64_t>(rows.Int(i, 9));
+    return a;
   }
 
   static HubRow HubFrom(const Rows& rows, int i) {

@@ -582,6 +582,80 @@ class SqliteStore::Txn final : public StoreTxn {
     return out;
   }
 
+  Result<std::vector<EnrolmentCodeRow>> ListEnrolmentCodes() override {
+    auto s = Prepare(
+        "SELECT code_hash, hub_id, role, user_name, venue_id, expires_at_ms, used FROM enrolment_codes "
+        "ORDER BY code_hash");
+    if (!s.ok()) return s.status();
+    Stmt st(*s);
+    std::vector<EnrolmentCodeRow> out;
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      EnrolmentCodeRow c;
+      c.code_hash = st.ColBlob(0);
+      c.hub_id = st.ColId(1);
+      c.role = static_cast<v1::Role>(st.ColInt(2));
+      c.user_name = st.ColText(3);
+      c.venue_id = st.ColId(4);
+      c.expires_at_ms = st.ColInt(5);
+      c.used = st.ColInt(6) != 0;
+      out.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return Fail("list enrolment codes");
+    return out;
+  }
+
+  Result<std::vector<std::pair<uint64_t, LedgerEntry>>> ReadLedger(const Uuid& device_id, uint64_t after_seq,
+                                                                   uint32_t limit) override {
+    auto s = Prepare(
+        "SELECT device_seq, outcome, server_seq, reason, field FROM ledger WHERE device_id = ?1 AND device_seq > ?2 "
+        "ORDER BY device_seq LIMIT ?3");
+    if (!s.ok()) return s.status();
+    Stmt st(*s);
+    st.Id(1, device_id).Int(2, static_cast<int64_t>(after_seq)).Int(3, limit);
+    std::vector<std::pair<uint64_t, LedgerEntry>> out;
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      LedgerEntry e;
+      e.outcome = static_cast<v1::ChangeOutcome>(st.ColInt(1));
+      e.server_seq = static_cast<uint64_t>(st.ColInt(2));
+      e.reason = st.ColText(3);
+      e.field = st.ColText(4);
+      out.emplace_back(static_cast<uint64_t>(st.ColInt(0)), std::move(e));
+    }
+    if (rc != SQLITE_DONE) return Fail("read ledger");
+    return out;
+  }
+
+  // Walks the audit table's primary key from `after_position` and keeps the hub's rows.
+  Result<std::vector<std::pair<uint64_t, AuditRow>>> ReadAudit(const Uuid& hub_id, uint64_t after_position,
+                                                               uint32_t limit) override {
+    auto s = Prepare(
+        "SELECT at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, server_seq, audit_id "
+        "FROM audit WHERE hub_id = ?1 AND audit_id > ?2 ORDER BY audit_id LIMIT ?3");
+    if (!s.ok()) return s.status();
+    Stmt st(*s);
+    st.Id(1, hub_id).Int(2, static_cast<int64_t>(after_position)).Int(3, limit);
+    std::vector<std::pair<uint64_t, AuditRow>> out;
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      AuditRow a;
+      a.at_ms = st.ColInt(0);
+      a.hub_id = st.ColId(1);
+      a.device_id = st.ColId(2);
+      a.author = st.ColText(3);
+      a.record_id = st.ColId(4);
+      a.type = static_cast<v1::RecordType>(st.ColInt(5));
+      a.field = static_cast<uint32_t>(st.ColInt(6));
+      a.old_value = st.ColBlob(7);
+      a.new_value = st.ColBlob(8);
+      a.server_seq = static_cast<uint64_t>(st.ColInt(9));
+      out.emplace_back(static_cast<uint64_t>(st.ColInt(10)), std::move(a));
+    }
+    if (rc != SQLITE_DONE) return Fail("read audit");
+    return out;
+  }
+
   Status RedactRecordHistory(const Uuid& record_id) override {
     redacted_ = true;
     // Rewrite every logged change of the record with its values emptied.

@@ -1,7 +1,7 @@
 // Store: the sync server's storage interface.
 //
-// One interface, two implementations: SQLite (embedded default, sqlite_store.h) and,
-// later, PostgreSQL (several server processes on one database). The service layer
+// One interface, two implementations: SQLite (embedded default, sqlite_store.h) and
+// PostgreSQL (postgres_store.h: several server processes on one database). The service layer
 // (server/service/) holds every rule; a store only keeps rows and answers indexed
 // questions, so both implementations stay small and behave the same.
 //
@@ -42,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/hlc.h"
@@ -181,6 +182,16 @@ class StoreTxn {
   virtual Status AppendAudit(const AuditRow& row) = 0;
   virtual Result<std::vector<AuditRow>> ListAudit(const Uuid& record_id) = 0;
 
+  // Whole-store reads, for copying a store to another (store_copy.h). Every enrolment
+  // code; up to `limit` ledger entries of a device with device_seq > `after_seq`, in
+  // order, as (device_seq, entry); up to `limit` audit rows of a hub in the order written,
+  // as (position, row), after the row at `after_position` (0 = from the start).
+  virtual Result<std::vector<EnrolmentCodeRow>> ListEnrolmentCodes() = 0;
+  virtual Result<std::vector<std::pair<uint64_t, LedgerEntry>>> ReadLedger(const Uuid& device_id, uint64_t after_seq,
+                                                                           uint32_t limit) = 0;
+  virtual Result<std::vector<std::pair<uint64_t, AuditRow>>> ReadAudit(const Uuid& hub_id, uint64_t after_position,
+                                                                       uint32_t limit) = 0;
+
   // Erasure: every logged change of `record_id` keeps its field numbers but loses their
   // values; every audit row of it loses old and new values.
   virtual Status RedactRecordHistory(const Uuid& record_id) = 0;
@@ -200,7 +211,7 @@ class Store {
 
 // Opens (creating and migrating as needed) the store at `location`:
 // - a filesystem path, or "sqlite:PATH": the SQLite store;
-// - "postgresql://...": the PostgreSQL store (not built yet: a clear error).
+// - "postgresql://..." (or "postgres://..."): the PostgreSQL store (postgres_store.h).
 Result<std::unique_ptr<Store>> OpenStore(const std::string& location);
 
 }  // namespace outreach::server

@@ -280,5 +280,83 @@ TEST_F(TwoServersTest, ARePushThroughTheOtherProcessIsADuplicate) {
   EXPECT_EQ(*ledger, "2");
 }
 
+// A hub served from SQLite moves onto PostgreSQL with `outreach-server store copy`, which
+// refuses a missing source, the same store twice and a target in use.
+TEST(StoreCopyCommandTest, AHubMovesFromSqliteToPostgresqlWithItsHistory) {
+  TestDeployment sqlite;  // init + hub add on DATA/store.db
+  auto sqlite_server = std::make_unique<ServerProcess>(sqlite.data, std::vector<std::string>{}, sqlite.dir / "a.log");
+  auto device = [&](const std::string& name) {
+    DeviceOptions options;
+    options.path = sqlite.dir / (name + ".db");
+    options.user_name = name;
+    auto opened = Device::Open(options);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    EnrolOptions enrol;
+    enrol.server = "127.0.0.1:" + std::to_string(sqlite_server->port());
+    enrol.ca_pem = sqlite.ca_pem;
+    enrol.code = sqlite.IssueCode("adviser", name);
+    EXPECT_TRUE(Enrol(**opened, enrol).ok());
+    return std::move(opened).value();
+  };
+  std::unique_ptr<Device> ann = device("Ann"), bob = device("Bob");
+  v1::Participant amina;
+  amina.set_given_name("Amina");
+  amina.set_family_name("Khan");
+  amina.set_date_of_birth("1990-04-01");
+  Result<v1::Record> registered = ann->RegisterParticipant(amina);
+  ASSERT_TRUE(registered.ok());
+  ASSERT_TRUE(Sync(*ann).ok());
+  ASSERT_TRUE(Sync(*bob).ok());
+  ASSERT_EQ(sqlite_server->Stop(), 0);
+
+  auto db = TestDatabase::Create();
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  CliResult same = RunCli({"store", "copy", "--from", sqlite.data + "/store.db", "--to", sqlite.data + "/store.db"});
+  EXPECT_NE(same.exit_code, 0);
+  EXPECT_NE(same.err.find("to:"), std::string::npos) << same.err;
+  CliResult missing = RunCli({"store", "copy", "--from", sqlite.dir / "nothing.db", "--to", (*db)->url()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("from:"), std::string::npos) << missing.err;
+  CliResult copy = RunCli({"store", "copy", "--from", sqlite.data + "/store.db", "--to", (*db)->url(), "--json"});
+  ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  EXPECT_EQ(copy.json().value("hubs", 0), 1);
+  EXPECT_EQ(copy.json().value("devices", 0), 2);
+  EXPECT_GT(copy.json().value("changes", 0), 1);
+  CliResult again = RunCli({"store", "copy", "--from", sqlite.data + "/store.db", "--to", (*db)->url()});
+  EXPECT_NE(again.exit_code, 0);  // the target is no longer empty
+  EXPECT_NE(again.err.find("already holds hubs"), std::string::npos) << again.err;
+
+  ServerProcess pg_server(sqlite.data, {"--store", (*db)->url()}, sqlite.dir / "b.log");
+  ASSERT_NE(pg_server.port(), 0) << pg_server.log();
+  // A device enrolled with the server on PostgreSQL receives the whole copied history
+  // (same ids, same reference numbers); the copied devices are still listed.
+  std::unique_ptr<Device> cat;
+  {
+    DeviceOptions options;
+    options.path = sqlite.dir / "cat.db";
+    options.user_name = "Cat";
+    auto opened = Device::Open(options);
+    ASSERT_TRUE(opened.ok());
+    EnrolOptions enrol;
+    enrol.server = "127.0.0.1:" + std::to_string(pg_server.port());
+    enrol.ca_pem = sqlite.ca_pem;
+    CliResult code = RunCli({"enrol", "--data", sqlite.data, "--store", (*db)->url(), "--hub", sqlite.hub_id, "--role",
+                             "adviser", "--name", "Cat", "--json"});
+    ASSERT_EQ(code.exit_code, 0) << code.err;
+    enrol.code = code.json().value("code", "");
+    ASSERT_TRUE(Enrol(**opened, enrol).ok());
+    cat = std::move(opened).value();
+  }
+  ASSERT_TRUE(Sync(*cat).ok());
+  Result<v1::Record> seen = cat->Get(*Uuid::FromBytes(registered->id()));
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_EQ(seen->participant().given_name(), "Amina");
+  EXPECT_EQ(seen->participant().reference(), registered->participant().reference());
+  CliResult devices = RunCli({"device", "list", "--data", sqlite.data, "--store", (*db)->url(), "--json"});
+  ASSERT_EQ(devices.exit_code, 0) << devices.err;
+  EXPECT_EQ(devices.json()["devices"].size(), 3u);
+  EXPECT_EQ(pg_server.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace outreach::testing

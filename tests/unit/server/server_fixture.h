@@ -1,5 +1,7 @@
-// A real SQLite store in a fresh temporary directory, a SyncService and Administration
-// over it, a hub with two venues, and helpers to enrol devices and build changes.
+// A real SQLite store in a fresh temporary directory (or, when built with
+// OUTREACH_TEST_ON_POSTGRES, a fresh database on the test PostgreSQL: the same suites run
+// against both stores), a SyncService and Administration over it, a hub with two venues,
+// and helpers to enrol devices and build changes.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -20,6 +22,9 @@
 #include "server/service/administration.h"
 #include "server/service/sync_service.h"
 #include "server/store/store.h"
+#ifdef OUTREACH_TEST_ON_POSTGRES
+#include "tests/unit/server/postgres/test_database.h"
+#endif
 
 namespace outreach::server::testing {
 
@@ -38,6 +43,14 @@ class ServerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     path_ = (dir_ / "store.db").string();
+#ifdef OUTREACH_TEST_ON_POSTGRES
+    auto db = ::outreach::testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    location_ = db_->url();
+#else
+    location_ = path_;
+#endif
     Open();
     auto hub = admin_->AddHub("North Hub");
     ASSERT_TRUE(hub.ok()) << hub.status().ToString();
@@ -57,7 +70,7 @@ class ServerTest : public ::testing::Test {
   }
 
   void Open() {
-    auto store = OpenStore(path_);
+    auto store = OpenStore(location_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     service_ = std::make_unique<SyncService>(std::move(*store), "-----CA PEM-----");
     admin_ = std::make_unique<Administration>(service_->store());
@@ -193,14 +206,29 @@ class ServerTest : public ::testing::Test {
     return out;
   }
 
-  // Every byte of the store's files (main file, WAL, shared memory index).
+  // Every byte of the store's files (main file, WAL, shared memory index). On
+  // PostgreSQL: every value stored in its tables, as raw bytes (what any reader of the
+  // database can see; dead row versions awaiting VACUUM are not included).
   std::string FileBytes() {
     std::string all;
+#ifdef OUTREACH_TEST_ON_POSTGRES
+    for (const char* sql :
+         {"SELECT change FROM change_log", "SELECT record FROM records", "SELECT old_value || new_value FROM audit",
+          "SELECT credential_hash || convert_to(user_name || device_name, 'UTF8') FROM devices",
+          "SELECT code_hash || convert_to(user_name, 'UTF8') FROM enrolment_codes",
+          "SELECT convert_to(name, 'UTF8') FROM hubs", "SELECT convert_to(key, 'UTF8') FROM record_keys",
+          "SELECT convert_to(reason || field, 'UTF8') FROM ledger"}) {
+      auto bytes = db_->RawValues(sql);
+      EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+      if (bytes.ok()) all += *bytes;
+    }
+#else
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
       std::ifstream in(path_ + suffix, std::ios::binary);
       if (!in) continue;
       all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
+#endif
     return all;
   }
 
@@ -218,6 +246,10 @@ class ServerTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::string path_;
+  std::string location_;  // what OpenStore opens: path_, or the test database's URL
+#ifdef OUTREACH_TEST_ON_POSTGRES
+  std::unique_ptr<::outreach::testing::TestDatabase> db_;  // dropped after the service closes
+#endif
   std::unique_ptr<SyncService> service_;
   std::unique_ptr<Administration> admin_;
   Uuid hub_, centre_, office_;

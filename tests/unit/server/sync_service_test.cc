@@ -606,7 +606,7 @@ TEST_F(SyncServiceTest, ConcurrentPushesKeepTheHubLogGapFree) {
 
 TEST_F(SyncServiceTest, AdministrationThroughASecondStoreHandleWhileServing) {
   // `outreach-server enrol` runs as its own process on the store `serve` has open.
-  auto second = OpenStore(path_);
+  auto second = OpenStore(location_);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   Administration other(**second);
   auto code = other.IssueEnrolmentCode(hub_, v1::ROLE_ADVISER, "Late joiner");

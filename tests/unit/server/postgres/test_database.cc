@@ -26,19 +26,26 @@ std::string Url(const std::string& dir, const std::string& db) {
   return "postgresql://outreach@/" + db + "?host=" + dir;
 }
 
-Result<std::string> Run(const std::string& url, const std::string& sql) {
+// Runs `sql` on `url`: the first column of every row, text rows joined by newlines, or
+// (binary) raw values concatenated.
+Result<std::string> Run(const std::string& url, const std::string& sql, bool binary = false) {
   PGconn* conn = PQconnectdb(url.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(conn);
     PQfinish(conn);
     return Status::IoError("test database: " + msg);
   }
-  PGresult* r = PQexec(conn, sql.c_str());
+  PGresult* r =
+      binary ? PQexecParams(conn, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1) : PQexec(conn, sql.c_str());
   const ExecStatusType st = PQresultStatus(r);
   std::string out;
   Status error;
   if (st == PGRES_TUPLES_OK) {
     for (int i = 0; i < PQntuples(r); ++i) {
+      if (binary) {
+        out.append(PQgetvalue(r, i, 0), static_cast<size_t>(PQgetlength(r, i, 0)));
+        continue;
+      }
       if (i) out += "\n";
       out += PQgetvalue(r, i, 0);
     }
@@ -85,6 +92,10 @@ TestDatabase::~TestDatabase() {
 
 Result<std::string> TestDatabase::Query(const std::string& sql) const {
   return Run(url_, sql);
+}
+
+Result<std::string> TestDatabase::RawValues(const std::string& sql) const {
+  return Run(url_, sql, /*binary=*/true);
 }
 
 }  // namespace outreach::testing

@@ -28,6 +28,9 @@ class TestDatabase {
   // Runs `sql` on this database (text results); the first column of each row, joined by
   // newlines, or the error.
   Result<std::string> Query(const std::string& sql) const;
+  // Runs `sql` with binary results: the raw bytes of the first column of every row,
+  // concatenated (a bytea column gives its bytes as stored).
+  Result<std::string> RawValues(const std::string& sql) const;
 
  private:
   TestDatabase(std::string name, std::string url) : name_(std::move(name)), url_(std::move(url)) {}
