@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -25,6 +27,14 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
+#ifdef OUTREACH_TEST_ON_POSTGRES
+// The store location of each deployment's data directory (filled by TestDeployment).
+std::map<std::string, std::string>& StoreOfData() {
+  static std::map<std::string, std::string> stores;
+  return stores;
+}
+#endif
+
 // Replaces the child's stdout/stderr and runs the server binary. Never returns.
 [[noreturn]] void ExecServer(const std::vector<std::string>& args, int stdout_fd, int stderr_fd) {
   ::dup2(stdout_fd, STDOUT_FILENO);
@@ -33,6 +43,16 @@ using boost::system::error_code;
   std::string binary = OUTREACH_SERVER_BINARY;
   argv.push_back(binary.data());
   std::vector<std::string> copy = args;
+#ifdef OUTREACH_TEST_ON_POSTGRES
+  auto data = std::find(copy.begin(), copy.end(), "--data");
+  if (data != copy.end() && data + 1 != copy.end() && std::find(copy.begin(), copy.end(), "--store") == copy.end()) {
+    auto store = StoreOfData().find(*(data + 1));
+    if (store != StoreOfData().end()) {
+      copy.push_back("--store");
+      copy.push_back(store->second);
+    }
+  }
+#endif
   for (std::string& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   ::execv(binary.c_str(), argv.data());
@@ -91,6 +111,14 @@ CliResult RunCli(const std::vector<std::string>& args) {
 }
 
 TestDeployment::TestDeployment() : data(dir / "data") {
+#ifdef OUTREACH_TEST_ON_POSTGRES
+  auto made = TestDatabase::Create();
+  EXPECT_TRUE(made.ok()) << made.status().ToString();
+  if (made.ok()) {
+    database = std::move(*made);
+    StoreOfData()[data] = database->url();
+  }
+#endif
   CliResult init = RunCli({"init", "--data", data, "--hostname", "localhost", "--json"});
   EXPECT_EQ(init.exit_code, 0) << init.err;
   CliResult hub = RunCli({"hub", "add", "--data", data, "--name", "North Hub", "--json"});

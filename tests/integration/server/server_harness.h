@@ -19,6 +19,9 @@
 #include "common/status.h"
 #include "common/tls.h"
 #include "outreach/v1/sync.pb.h"
+#ifdef OUTREACH_TEST_ON_POSTGRES
+#include "tests/unit/server/postgres/test_database.h"
+#endif
 
 namespace outreach::testing {
 
@@ -55,6 +58,11 @@ struct TestDeployment {
   std::string data;    // dir/data
   std::string hub_id;  // the first hub
   std::string ca_pem;
+#ifdef OUTREACH_TEST_ON_POSTGRES
+  // Built for PostgreSQL: the deployment's store is a database of its own on the test
+  // cluster, and every command and server run with `--data data` gets `--store` for it.
+  std::unique_ptr<TestDatabase> database;
+#endif
 
   TestDeployment();
   // `outreach-server enrol`; returns the one-time code.
