@@ -912,12 +912,6 @@ Result<uint64_t> LocalStore::PullCursor() {
 
 Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (page.changes_size() == 0) {
-    // Nothing new and the cursor where it was (an idle sync): nothing to commit.
-    Result<int64_t> cursor = StateInt("pull_cursor");
-    if (!cursor.ok()) return cursor.status();
-    if (static_cast<uint64_t>(*cursor) == page.next_cursor()) return Status::Ok();
-  }
   Txn txn(this);
   OUTREACH_RETURN_IF_ERROR(txn.status());
   for (const v1::Change& change : page.changes()) {
