@@ -16,20 +16,20 @@ namespace outreach {
 // Stable numeric values: they cross the C API (outreach.h mirrors them) and never change.
 enum class ErrorCode : int {
   kOk = 0,
-  kInvalidArgument = 1,     // bad input: a field is missing, malformed or out of range
-  kNotFound = 2,            // an id that names nothing
+  kInvalidArgument = 1,  // bad input: a field is missing, malformed or out of range
+  kNotFound = 2,         // an id that names nothing
   kAlreadyExists = 3,
   kFailedPrecondition = 4,  // e.g. an illegal state transition
   kResourceExhausted = 5,   // e.g. a session's capacity, a frame over the size limit
   kPermissionDenied = 6,    // role or hub does not allow it
   kUnauthenticated = 7,     // unknown, revoked or bad credential
   kConflict = 8,
-  kDataLoss = 9,            // corrupt or truncated data
-  kIoError = 10,            // file system, database or network failure
-  kProtocolError = 11,      // the peer broke the wire protocol
-  kUnavailable = 12,        // cannot reach the server; try again later
+  kDataLoss = 9,        // corrupt or truncated data
+  kIoError = 10,        // file system, database or network failure
+  kProtocolError = 11,  // the peer broke the wire protocol
+  kUnavailable = 12,    // cannot reach the server; try again later
   kTimeout = 13,
-  kInternal = 14,           // a bug
+  kInternal = 14,  // a bug
 };
 
 // Lower-case name of a code, e.g. "invalid_argument".
@@ -53,9 +53,7 @@ class Status {
   }
   static Status DataLoss(std::string message) { return Status(ErrorCode::kDataLoss, std::move(message)); }
   static Status IoError(std::string message) { return Status(ErrorCode::kIoError, std::move(message)); }
-  static Status ProtocolError(std::string message) {
-    return Status(ErrorCode::kProtocolError, std::move(message));
-  }
+  static Status ProtocolError(std::string message) { return Status(ErrorCode::kProtocolError, std::move(message)); }
   static Status Internal(std::string message) { return Status(ErrorCode::kInternal, std::move(message)); }
 
   bool ok() const { return code_ == ErrorCode::kOk; }
@@ -77,7 +75,7 @@ class Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}                                  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) { assert(!status_.ok()); }  // NOLINT
 
   bool ok() const { return value_.has_value(); }
@@ -111,8 +109,8 @@ class [[nodiscard]] Result {
 }  // namespace outreach
 
 // Returns early from the enclosing function if `expr` (a Status) is not ok.
-#define OUTREACH_RETURN_IF_ERROR(expr)         \
-  do {                                         \
-    ::outreach::Status _st = (expr);           \
-    if (!_st.ok()) return _st;                 \
+#define OUTREACH_RETURN_IF_ERROR(expr) \
+  do {                                 \
+    ::outreach::Status _st = (expr);   \
+    if (!_st.ok()) return _st;         \
   } while (0)

@@ -28,7 +28,7 @@ struct DeviceInfo {
 };
 
 struct ConflictInfo {
-  Uuid conflict_id;   // the CONFLICT record's id
+  Uuid conflict_id;  // the CONFLICT record's id
   v1::Conflict conflict;
 };
 

@@ -108,7 +108,9 @@ class ServerTest : public ::testing::Test {
   }
 
   // A fresh stamp, later than every earlier one from this helper.
-  Hlc Stamp() { return Hlc::FromParts(HybridClock::SystemMillis(), ++logical_); }
+  Hlc Stamp() {
+    return Hlc::FromParts(HybridClock::SystemMillis(), ++logical_);
+  }
 
   // An UPSERT of every set field of `body`, with base versions from `base`.
   v1::Change Upsert(TestDevice& d, const Uuid& id, v1::RecordType type, const google::protobuf::Message& body,
