@@ -1,5 +1,7 @@
 #include "server/store/sqlite_store.h"
 
+#include "server/store/field_versions.h"
+
 #include <cstring>
 
 namespace outreach::server {
@@ -92,37 +94,6 @@ CREATE INDEX audit_by_record ON audit(record_id);
 
 constexpr int kMigrationCount = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
-
-// Field versions as a blob: per field, u32 number, u64 hlc (both little-endian), 16
-// bytes of origin device.
-constexpr size_t kVersionEntrySize = 4 + 8 + Uuid::kSize;
-
-std::string EncodeVersions(const std::map<uint32_t, FieldVersion>& versions) {
-  std::string out;
-  out.reserve(versions.size() * kVersionEntrySize);
-  for (const auto& [field, v] : versions) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((field >> (8 * i)) & 0xFF));
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v.hlc.value() >> (8 * i)) & 0xFF));
-    out += v.origin.raw();
-  }
-  return out;
-}
-
-Result<std::map<uint32_t, FieldVersion>> DecodeVersions(std::string_view blob) {
-  if (blob.size() % kVersionEntrySize != 0) return Status::DataLoss("stored field versions are truncated");
-  std::map<uint32_t, FieldVersion> out;
-  for (size_t at = 0; at < blob.size(); at += kVersionEntrySize) {
-    const auto* p = reinterpret_cast<const uint8_t*>(blob.data() + at);
-    uint32_t field = 0;
-    uint64_t hlc = 0;
-    for (int i = 0; i < 4; ++i) field |= static_cast<uint32_t>(p[i]) << (8 * i);
-    for (int i = 0; i < 8; ++i) hlc |= static_cast<uint64_t>(p[4 + i]) << (8 * i);
-    Uuid::Bytes origin;
-    std::memcpy(origin.data(), p + 12, Uuid::kSize);
-    out[field] = FieldVersion{Hlc(hlc), Uuid(origin)};
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -454,7 +425,7 @@ class SqliteStore::Txn final : public StoreTxn {
       } else {
         st.Id(4, r.participant_id);
       }
-      st.Blob(5, body).Blob(6, EncodeVersions(r.versions));
+      st.Blob(5, body).Blob(6, EncodeFieldVersions(r.versions));
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "write record"));
     }
     {
@@ -749,7 +720,7 @@ class SqliteStore::Txn final : public StoreTxn {
     r.participant_id = st.ColId(1);
     std::string body = st.ColBlob(2);
     if (!r.record.ParseFromString(body)) return Status::DataLoss("a stored record does not decode");
-    auto versions = DecodeVersions(st.ColBlob(3));
+    auto versions = DecodeFieldVersions(st.ColBlob(3));
     if (!versions.ok()) return versions.status();
     r.versions = std::move(*versions);
     return r;
