@@ -973,6 +973,17 @@ Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
   return Status::Ok();
 }
 
+Result<std::vector<DatedRecord>> LocalStore::LoadDated(const std::vector<std::pair<Uuid, std::string>>& rows) {
+  std::vector<DatedRecord> out;
+  out.reserve(rows.size());
+  for (const auto& [id, on] : rows) {
+    Result<Row> row = LoadRow(id);
+    if (!row.ok()) return row.status();
+    out.push_back({row->ToRecord(), on});
+  }
+  return out;
+}
+
 Status LocalStore::PurgeRecord(Row& row, uint64_t hlc) {
   row.erased = true;
   row.body->Clear();
@@ -1115,13 +1126,7 @@ Result<std::vector<DatedRecord>> LocalStore::Timeline(const Uuid& participant_id
     while ((rc = s.Step()) == SQLITE_ROW) rows.emplace_back(UuidColumn(s.get(), 0), Text(s.get(), 1));
     if (rc != SQLITE_DONE) return Error("cannot query timeline");
   }
-  std::vector<DatedRecord> out;
-  for (auto& [id, on] : rows) {
-    Result<Row> row = LoadRow(id);
-    if (!row.ok()) return row.status();
-    out.push_back({row->ToRecord(), on});
-  }
-  return out;
+  return LoadDated(rows);
 }
 
 Result<std::vector<v1::Record>> LocalStore::RecordsOfType(v1::RecordType type, bool include_deleted) {
@@ -1243,13 +1248,7 @@ Result<std::vector<DatedRecord>> LocalStore::LastSeen() {
     while ((rc = s.Step()) == SQLITE_ROW) rows.emplace_back(UuidColumn(s.get(), 0), Text(s.get(), 1));
     if (rc != SQLITE_DONE) return Error("cannot query last seen");
   }
-  std::vector<DatedRecord> out;
-  for (auto& [id, on] : rows) {
-    Result<Row> row = LoadRow(id);
-    if (!row.ok()) return row.status();
-    out.push_back({row->ToRecord(), on});
-  }
-  return out;
+  return LoadDated(rows);
 }
 
 Result<std::vector<OverdueItem>> LocalStore::OverduePlans(const std::string& today,

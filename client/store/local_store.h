@@ -185,7 +185,9 @@ class LocalStore {
   sqlite3_stmt* Prepare(const char* sql);  // cached for the life of the store
   Status Exec(const char* sql);
   Status Error(const char* what);
-  Result<Row> LoadRow(const Uuid& id);          // Row::exists false when absent
+  Result<Row> LoadRow(const Uuid& id);  // Row::exists false when absent
+  // The records of (id, date) rows a query found, with their dates, in the same order.
+  Result<std::vector<DatedRecord>> LoadDated(const std::vector<std::pair<Uuid, std::string>>& rows);
   Status PutRow(const Row& row, uint64_t hlc);  // record + projections
   // Fields of `id` that a local edit still waiting in the outbox changed.
   Result<std::set<uint32_t>> PendingFields(const Uuid& id);
