@@ -1,27 +1,47 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL for the test suite (and for trying the PostgreSQL store by hand).
+# A throwaway PostgreSQL for the test suite, the benchmarks, and trying the PostgreSQL
+# store by hand.
 #
-#   scripts/test-postgres.sh start DIR   initdb into DIR/data, start postgres listening only
-#                                        on a Unix socket in DIR; prints the base URL
-#                                        (also written to DIR/url)
+#   scripts/test-postgres.sh start DIR [--tcp] [--durable]
+#                                        initdb into DIR/data and start postgres; prints
+#                                        the base URL (also written to DIR/url)
 #   scripts/test-postgres.sh stop DIR    stop it and remove DIR
 #
+# By default postgres listens only on a Unix socket in DIR (no TCP port, so parallel runs
+# never collide) and runs without fsync: a crashed test cluster is discarded, never
+# recovered. Options:
+#   --tcp      listen on 127.0.0.1 on a free port instead (the URL names it), as a
+#              database on another machine would be reached; the socket stays in DIR
+#   --durable  the settings an operator would run the store with (scripts/bench-postgres.sh
+#              and docs/OPERATIONS.md): fsync and full-page writes on, synchronous commit
+#              on (a PushAck is on disk), 1 GB shared buffers, 4 GB between checkpoints
+#
 # The cluster trusts local connections from the `outreach` role (a superuser, so each test
-# may CREATE DATABASE its own). No TCP port is opened, so parallel runs never collide.
-# initdb and postgres refuse to run as root: as root they run as the `postgres` user,
-# which owns DIR. Missing packages are installed first (scripts/install-deps.sh).
+# may CREATE DATABASE its own). initdb and postgres refuse to run as root: as root they run
+# as the `postgres` user, which owns DIR. Missing packages are installed first
+# (scripts/install-deps.sh).
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 here=$(cd "$(dirname "$0")" && pwd)
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start DIR [--tcp] [--durable] | stop DIR" >&2
   exit 2
 }
-[ $# -eq 2 ] || usage
+[ $# -ge 2 ] || usage
 cmd=$1
 dir=$2
+shift 2
+tcp=0
+durable=0
+for opt in "$@"; do
+  case "$opt" in
+    --tcp) tcp=1 ;;
+    --durable) durable=1 ;;
+    *) usage ;;
+  esac
+done
 
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
@@ -29,6 +49,20 @@ as_owner() {
   else
     "$@"
   fi
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on (bash's /dev/tcp: a refused connect).
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "test-postgres: no free TCP port found on 127.0.0.1" >&2
+  return 1
 }
 
 case "$cmd" in
@@ -52,14 +86,25 @@ case "$cmd" in
       cat "$dir/initdb.log" >&2
       exit 1
     }
-    # Throwaway: no fsync (a crashed test cluster is discarded, never recovered).
-    as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-      -o "-c listen_addresses='' -k $dir -c max_connections=300 -c fsync=off -c full_page_writes=off" \
-      start >/dev/null || {
+    settings="-k $dir -c max_connections=300"
+    if [ "$durable" -eq 1 ]; then
+      settings="$settings -c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+      settings="$settings -c shared_buffers=1GB -c max_wal_size=4GB -c checkpoint_timeout=15min"
+    else
+      settings="$settings -c fsync=off -c full_page_writes=off"
+    fi
+    if [ "$tcp" -eq 1 ]; then
+      port=$(free_port)
+      settings="$settings -c listen_addresses=127.0.0.1 -p $port"
+      url="postgresql://outreach@127.0.0.1:$port/postgres"
+    else
+      settings="$settings -c listen_addresses=''"
+      url="postgresql://outreach@/postgres?host=$dir"
+    fi
+    as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 -o "$settings" start >/dev/null || {
       cat "$dir/postgres.log" >&2
       exit 1
     }
-    url="postgresql://outreach@/postgres?host=$dir"
     echo "$url" >"$dir/url"
     echo "$url"
     ;;
