@@ -226,6 +226,13 @@ bool Retryable(const std::string& sqlstate) {
   return sqlstate == "40001" || sqlstate == "40P01";
 }
 
+// SQLSTATEs of the timeouts Options sets: the lock wait (lock_timeout), the statement
+// (statement_timeout, or a cancel by an administrator), and the session ended for idling
+// inside a transaction (idle_in_transaction_session_timeout: its transaction rolled back).
+constexpr const char* kLockNotAvailable = "55P03";
+constexpr const char* kQueryCanceled = "57014";
+constexpr const char* kIdleInTransactionTimeout = "25P03";
+
 std::string OneLine(const char* message) {
   std::string out = message != nullptr ? message : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
@@ -243,7 +250,7 @@ void IgnoreNotice(void*, const char*) {}
 
 class PostgresStore::Connection {
  public:
-  static Result<std::unique_ptr<Connection>> Connect(const std::string& conninfo) {
+  static Result<std::unique_ptr<Connection>> Connect(const std::string& conninfo, const Options& options) {
     PGconn* conn = PQconnectdb(conninfo.c_str());
     if (conn == nullptr) return Status(ErrorCode::kUnavailable, "cannot allocate a PostgreSQL connection", "store");
     std::unique_ptr<Connection> c(new Connection(conn));
@@ -251,6 +258,19 @@ class PostgresStore::Connection {
       return Status(ErrorCode::kUnavailable, "cannot connect to PostgreSQL: " + OneLine(PQerrorMessage(conn)), "store");
     }
     PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);  // e.g. "relation exists, skipping"
+    // The timeouts, each only where nothing (URL, role, database, postgresql.conf) set it:
+    // pg_settings.source is 'default' exactly then. One round trip.
+    const std::string timeouts =
+        "SELECT set_config(s.name, s.value, false) FROM (VALUES ('lock_timeout', '" +
+        std::to_string(options.lock_timeout_ms) + "'), ('statement_timeout', '" +
+        std::to_string(options.statement_timeout_ms) + "'), ('idle_in_transaction_session_timeout', '" +
+        std::to_string(options.idle_in_transaction_timeout_ms) +
+        "')) AS s(name, value) JOIN pg_settings p ON p.name = s.name WHERE p.source = 'default'";
+    PgResult set = c->Exec(timeouts.c_str());
+    if (PQresultStatus(set.get()) != PGRES_TUPLES_OK) {
+      return Status(ErrorCode::kUnavailable,
+                    "cannot set the store's timeouts: " + OneLine(PQresultErrorMessage(set.get())), "store");
+    }
     return c;
   }
   ~Connection() { PQfinish(conn_); }
@@ -694,10 +714,30 @@ class PostgresStore::Txn final : public StoreTxn {
     return rows->Affected();
   }
 
+  // A failed statement. A timeout is kUnavailable (field "store"): the database is
+  // healthy but busy, and the device should try again later; the transaction is
+  // aborted, so the body must return this Status (Transact rolls back).
   Status Fail(const PGresult* r, const char* what) {
-    if (Retryable(SqlState(r))) retry_ = true;
-    return Status::IoError(std::string("store: ") + what + ": " +
-                           OneLine(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_.raw())));
+    const std::string state = SqlState(r);
+    if (Retryable(state)) retry_ = true;
+    const std::string message = OneLine(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_.raw()));
+    if (state == kLockNotAvailable) {
+      return Status(ErrorCode::kUnavailable,
+                    std::string("store: ") + what +
+                        ": another transaction held the lock longer than lock_timeout (the hub is busy or a "
+                        "transaction is stuck); nothing was written, try again: " +
+                        message,
+                    "store");
+    }
+    if (state == kQueryCanceled) {
+      return Status(ErrorCode::kUnavailable,
+                    std::string("store: ") + what +
+                        ": the statement ran longer than statement_timeout (or was cancelled); nothing was written, "
+                        "try again: " +
+                        message,
+                    "store");
+    }
+    return Status::IoError(std::string("store: ") + what + ": " + message);
   }
 
   Status UpdateOne(const std::string& sql, const Params& params, const std::string& missing, const char* field) {
@@ -792,6 +832,11 @@ class PostgresStore::Txn final : public StoreTxn {
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& conninfo, Options options) {
   if (conninfo.empty()) return Status::InvalidArgument("store", "no PostgreSQL connection string given");
   if (options.max_connections == 0) return Status::InvalidArgument("max_connections", "must be at least 1");
+  if (options.lock_timeout_ms < 0) return Status::InvalidArgument("lock_timeout_ms", "must not be negative");
+  if (options.statement_timeout_ms < 0) return Status::InvalidArgument("statement_timeout_ms", "must not be negative");
+  if (options.idle_in_transaction_timeout_ms < 0) {
+    return Status::InvalidArgument("idle_in_transaction_timeout_ms", "must not be negative");
+  }
   std::unique_ptr<PostgresStore> store(new PostgresStore(conninfo, options));
   auto conn = store->Acquire();
   if (!conn.ok()) return conn.status();
@@ -821,7 +866,7 @@ Result<std::unique_ptr<PostgresStore::Connection>> PostgresStore::Acquire() {
   }
   ++open_;
   lock.unlock();
-  auto c = Connection::Connect(conninfo_);
+  auto c = Connection::Connect(conninfo_, options_);
   if (!c.ok()) {
     lock.lock();
     --open_;
@@ -942,7 +987,9 @@ Status PostgresStore::Transact(const std::function<Status(StoreTxn&)>& body) {
     const std::string message = OneLine(lost ? PQerrorMessage(c.raw()) : PQresultErrorMessage(commit.get()));
     if (!lost) c.Exec("ROLLBACK");
     Release(std::move(*conn));
-    if (Retryable(state)) {
+    // PostgreSQL ended the session for idling in this transaction (the process stalled
+    // past idle_in_transaction_session_timeout): it rolled back, so running it again is safe.
+    if (Retryable(state) || state == kIdleInTransactionTimeout) {
       last = Status::IoError("store: commit: " + message);
       continue;
     }

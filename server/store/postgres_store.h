@@ -30,8 +30,9 @@
 // bodies are bytea; every parameter and result travels in binary (no quoting, NUL-safe).
 //
 // Connections: a pool of up to Options::max_connections, opened on demand; each keeps
-// its own prepared statements (named per SQL text, prepared on first use). Transact()
-// may be called from many threads; each call holds one connection until it returns.
+// its own prepared statements (named per SQL text, prepared on first use) and gets the
+// Options' timeouts when it connects. Transact() may be called from many threads; each
+// call holds one connection until it returns.
 #pragma once
 
 #include <condition_variable>
@@ -50,6 +51,22 @@ class PostgresStore final : public Store {
   struct Options {
     size_t max_connections = 8;  // per store (per server process)
     int max_attempts = 30;       // of one Transact, counting serialization retries
+    // Timeouts set on every pooled connection (milliseconds; 0 = none), so a stuck
+    // transaction cannot hang a sync: a push that waits longer than `lock_timeout_ms`
+    // for the hub lock (SQLSTATE 55P03), or a statement that runs longer than
+    // `statement_timeout_ms` (57014), fails with kUnavailable (field "store": retry
+    // later) and its transaction is rolled back; a session idle inside a transaction
+    // for `idle_in_transaction_timeout_ms` (a stalled server process holding a hub
+    // lock) is ended by PostgreSQL, releasing its locks. Each applies only where the
+    // operator left the parameter at PostgreSQL's default: a value set in the URL
+    // (`?options=-c%20lock_timeout%3D5s`), for the role or database (ALTER ROLE/DATABASE
+    // ... SET), or in postgresql.conf wins.
+    // Invariants: the device waits 30 s per network step, so a push queueing for the
+    // hub longer than that is futile; statement_timeout > lock_timeout so a lock wait
+    // is reported as such.
+    int lock_timeout_ms = 15'000;
+    int statement_timeout_ms = 30'000;
+    int idle_in_transaction_timeout_ms = 60'000;
   };
 
   // Connects to `conninfo` (a libpq URI "postgresql://user@host:port/db?..." or

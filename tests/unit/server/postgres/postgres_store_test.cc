@@ -5,10 +5,12 @@
 #include "server/store/postgres_store.h"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <barrier>
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -546,6 +548,162 @@ TEST_F(PostgresStoreTest, ABodyThatIgnoresAFailedStatementCommitsNothing) {
   EXPECT_EQ(st.code(), ErrorCode::kIoError);
   EXPECT_EQ(Query("SELECT count(*) FROM change_log"), "0");
   EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "0");
+}
+
+// ---------------------------------------------------------------- timeouts
+
+// A second session of the test's own (plain libpq, as another server process or a DBA's
+// psql would be) that holds a hub's row lock in an open transaction until released.
+class LockHolder {
+ public:
+  LockHolder(const std::string& url, const Uuid& hub_id) : conn_(PQconnectdb(url.c_str())) {
+    EXPECT_EQ(PQstatus(conn_), CONNECTION_OK) << PQerrorMessage(conn_);
+    Exec("BEGIN");
+    Exec("SELECT hub_id FROM hubs WHERE hub_id = '\\x" + Hex(hub_id.raw()) + "' FOR UPDATE");
+  }
+  ~LockHolder() { PQfinish(conn_); }
+  void Release() { Exec("ROLLBACK"); }
+
+ private:
+  static std::string Hex(const std::string& bytes) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : bytes) {
+      out.push_back(digits[b >> 4]);
+      out.push_back(digits[b & 15]);
+    }
+    return out;
+  }
+  void Exec(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+        << sql << ": " << PQresultErrorMessage(r);
+    if (sql.rfind("SELECT", 0) == 0) {
+      EXPECT_EQ(PQntuples(r), 1) << "the hub row was not locked";
+    }
+    PQclear(r);
+  }
+  PGconn* conn_;
+};
+
+class PostgresTimeoutTest : public PostgresStoreTest {
+ protected:
+  void SetUp() override {
+    PostgresStoreTest::SetUp();
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Transact([&](StoreTxn& txn) { return txn.InsertHub(hub_); }).ok());
+  }
+  // A push's shape: the hub lock, then an append. Its Status and how long it took.
+  static std::pair<Status, double> Push(Store& store, const Uuid& hub) {
+    const auto start = std::chrono::steady_clock::now();
+    Status st = store.Transact([&](StoreTxn& txn) -> Status {
+      OUTREACH_RETURN_IF_ERROR(txn.LockHub(hub));
+      auto seq = txn.AppendChange(hub, ChangeOf(Uuid::NewV7(), 7));
+      return seq.ok() ? Status::Ok() : seq.status();
+    });
+    return {st, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  }
+  HubRow hub_ = Hub("Held");
+};
+
+// Another session holds the hub lock: the push waits lock_timeout, then fails with a
+// retryable kUnavailable naming the store and the timeout, writing nothing; once the lock
+// is released the same push succeeds.
+TEST_F(PostgresTimeoutTest, APushWaitingTooLongForTheHubFailsCleanlyThenSucceeds) {
+  PostgresStore::Options options;
+  options.lock_timeout_ms = 300;
+  auto store = Open(options);
+  ASSERT_NE(store, nullptr);
+  LockHolder holder(db_->url(), hub_.hub_id);
+  auto [st, seconds] = Push(*store, hub_.hub_id);
+  EXPECT_EQ(st.code(), ErrorCode::kUnavailable) << st.ToString();
+  EXPECT_EQ(st.field(), "store");
+  EXPECT_NE(st.message().find("lock_timeout"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("try again"), std::string::npos) << st.message();
+  EXPECT_GE(seconds, 0.25);
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM change_log"), "0");
+
+  holder.Release();
+  auto [after, unused] = Push(*store, hub_.hub_id);
+  EXPECT_TRUE(after.ok()) << after.ToString();
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "1");
+}
+
+// With no lock timeout, statement_timeout bounds the wait instead (57014).
+TEST_F(PostgresTimeoutTest, AStatementRunningTooLongFailsCleanly) {
+  PostgresStore::Options options;
+  options.lock_timeout_ms = 0;
+  options.statement_timeout_ms = 300;
+  auto store = Open(options);
+  ASSERT_NE(store, nullptr);
+  LockHolder holder(db_->url(), hub_.hub_id);
+  auto [st, seconds] = Push(*store, hub_.hub_id);
+  EXPECT_EQ(st.code(), ErrorCode::kUnavailable) << st.ToString();
+  EXPECT_EQ(st.field(), "store");
+  EXPECT_NE(st.message().find("statement_timeout"), std::string::npos) << st.message();
+  EXPECT_GE(seconds, 0.25);
+  EXPECT_LT(seconds, 5.0);
+  holder.Release();
+  EXPECT_TRUE(Push(*store, hub_.hub_id).first.ok());
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "1");
+}
+
+// A timeout the operator set (here in the URL) wins over the store's default (15 s).
+TEST_F(PostgresTimeoutTest, TheOperatorsSettingWinsOverTheDefault) {
+  auto store = PostgresStore::Open(db_->url() + "&options=-c%20lock_timeout%3D200");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  LockHolder holder(db_->url(), hub_.hub_id);
+  auto [st, seconds] = Push(**store, hub_.hub_id);
+  EXPECT_EQ(st.code(), ErrorCode::kUnavailable) << st.ToString();
+  EXPECT_NE(st.message().find("lock_timeout"), std::string::npos) << st.message();
+  EXPECT_LT(seconds, 5.0);
+  holder.Release();
+}
+
+// A server process stalls inside a transaction holding the hub lock: PostgreSQL ends its
+// session after idle_in_transaction_session_timeout, so another process's push gets the
+// hub; the stalled transaction, rolled back, runs again when it resumes and commits.
+TEST_F(PostgresTimeoutTest, AStalledTransactionLosesItsLockAndRunsAgain) {
+  PostgresStore::Options options;
+  options.idle_in_transaction_timeout_ms = 300;
+  auto stalled = Open(options);
+  auto other = Open();
+  ASSERT_NE(stalled, nullptr);
+  ASSERT_NE(other, nullptr);
+  std::atomic<int> runs{0};
+  std::atomic<bool> locked{false};
+  Status stalled_status;
+  std::thread stall([&] {
+    stalled_status = stalled->Transact([&](StoreTxn& txn) -> Status {
+      OUTREACH_RETURN_IF_ERROR(txn.LockHub(hub_.hub_id));
+      if (++runs == 1) {
+        locked = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2000));  // stalled, holding the lock
+      }
+      auto seq = txn.AppendChange(hub_.hub_id, ChangeOf(Uuid::NewV7(), 9));
+      return seq.ok() ? Status::Ok() : seq.status();
+    });
+  });
+  while (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto [st, seconds] = Push(*other, hub_.hub_id);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_LT(seconds, 1.8);  // got the hub while the other was still stalled
+  stall.join();
+  EXPECT_TRUE(stalled_status.ok()) << stalled_status.ToString();
+  EXPECT_EQ(runs.load(), 2);
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM change_log"), "2");
+}
+
+TEST_F(PostgresStoreTest, NegativeTimeoutsAreRefusedNamingTheOption) {
+  PostgresStore::Options options;
+  options.lock_timeout_ms = -1;
+  auto store = PostgresStore::Open(db_->url(), options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().field(), "lock_timeout_ms");
 }
 
 }  // namespace
