@@ -56,13 +56,54 @@ Result<std::string> ReadFile(const std::string& path) {
   return out.str();
 }
 
+bool IsUrl(const std::string& location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+}
+
+// An SQLite location as an absolute path (a deployment's commands may run from any
+// directory); a URL unchanged.
+std::string Normalise(const std::string& location) {
+  if (IsUrl(location)) return location;
+  std::string path = location.rfind("sqlite:", 0) == 0 ? location.substr(7) : location;
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
+}
+
+std::string StoreFile(const std::string& dir) {
+  return Join(dir, "store");
+}
+
+// The location recorded in DIR/store, or "" when there is none.
+Result<std::string> RecordedStore(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(StoreFile(dir), ec)) return std::string();
+  Result<std::string> text = ReadFile(StoreFile(dir));
+  if (!text.ok()) return text.status();
+  std::string location = *text;
+  while (!location.empty() && (location.back() == '\n' || location.back() == '\r' || location.back() == ' ')) {
+    location.pop_back();
+  }
+  if (location.empty()) return Status::DataLoss(StoreFile(dir) + " is empty; it should name the deployment's store");
+  return location;
+}
+
 }  // namespace
+
+bool SameStore(const std::string& a, const std::string& b) {
+  return Normalise(a) == Normalise(b);
+}
+
+Status RecordStoreLocation(const Deployment& deployment, const std::string& location) {
+  return WriteFileAtomically(StoreFile(deployment.dir), Normalise(location) + "\n", 0600);
+}
 
 Result<Deployment> InitDeployment(const std::string& dir, const std::string& hostname,
                                   const std::string& store_location) {
   if (dir.empty()) return Status::InvalidArgument("data", "is required");
   if (hostname.empty()) return Status::InvalidArgument("hostname", "must not be empty");
-  Deployment deployment{dir, store_location.empty() ? Join(dir, "store.db") : store_location, Join(dir, "ca.pem")};
+  Deployment deployment{dir, store_location.empty() ? Join(dir, "store.db") : Normalise(store_location),
+                        Join(dir, "ca.pem")};
   std::error_code ec;
   if (fs::exists(deployment.ca_path, ec)) {
     return Status(ErrorCode::kAlreadyExists, dir + " already holds a deployment (ca.pem exists); not overwriting it",
@@ -89,7 +130,9 @@ Result<Deployment> InitDeployment(const std::string& dir, const std::string& hos
   Result<PemPair> server = IssueServerCertificate(*ca, names);
   if (!server.ok()) return server.status();
 
-  // Keys first, ca.pem last: a crash in between leaves no ca.pem, so init may run again.
+  // The store's location, keys, then ca.pem last: a crash in between leaves no ca.pem,
+  // so init may run again.
+  if (!store_location.empty()) OUTREACH_RETURN_IF_ERROR(RecordStoreLocation(deployment, store_location));
   OUTREACH_RETURN_IF_ERROR(WriteFileAtomically(Join(dir, "ca-key.pem"), ca->private_key_pem, 0600));
   OUTREACH_RETURN_IF_ERROR(WriteFileAtomically(Join(dir, "server-key.pem"), server->private_key_pem, 0600));
   OUTREACH_RETURN_IF_ERROR(WriteFileAtomically(Join(dir, "server.pem"), server->certificate_pem, 0644));
@@ -99,11 +142,27 @@ Result<Deployment> InitDeployment(const std::string& dir, const std::string& hos
 
 Result<Deployment> FindDeployment(const std::string& dir, const std::string& store_location) {
   if (dir.empty()) return Status::InvalidArgument("data", "is required (the directory `init` created)");
-  Deployment deployment{dir, store_location.empty() ? Join(dir, "store.db") : store_location, Join(dir, "ca.pem")};
+  Deployment deployment{dir, Join(dir, "store.db"), Join(dir, "ca.pem")};
   std::error_code ec;
   if (!fs::exists(deployment.ca_path, ec)) {
     return Status::NotFound(dir + " holds no deployment (no ca.pem); run `outreach-server init --data " + dir + "`",
                             "data");
+  }
+  Result<std::string> recorded = RecordedStore(dir);
+  if (!recorded.ok()) return recorded.status();
+  if (recorded->empty() && !store_location.empty() && !fs::exists(deployment.store_location, ec)) {
+    // Made by an `init --store` that did not record it yet: take it, and remember it.
+    OUTREACH_RETURN_IF_ERROR(RecordStoreLocation(deployment, store_location));
+    recorded = Normalise(store_location);
+  }
+  if (!recorded->empty()) deployment.store_location = *recorded;
+  if (!store_location.empty() && !SameStore(store_location, deployment.store_location)) {
+    const std::string where = recorded->empty() ? "the default" : "recorded in " + StoreFile(dir);
+    return Status::InvalidArgument(
+        "--store", "'" + store_location + "' is not the store of the deployment in " + dir + " (" +
+                       deployment.store_location + ", " + where +
+                       "); leave --store out, or move the deployment with `outreach-server store copy --data " + dir +
+                       " --to LOCATION --switch`");
   }
   return deployment;
 }

@@ -14,6 +14,7 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "common/field_value.h"
@@ -25,6 +26,7 @@
 #include "server/net/server.h"
 #include "server/service/administration.h"
 #include "server/service/sync_service.h"
+#include "server/store/postgres_store.h"
 #include "server/store/store.h"
 #include "server/store/store_copy.h"
 
@@ -298,33 +300,75 @@ Result<json> RunConflictsResolve(const GlobalOptions& global, const ConflictArgs
 struct CopyArgs {
   std::string from;
   std::string to;
+  bool switch_store = false;
 };
 
-// Copies a whole store into a new, empty one (docs/OPERATIONS.md: moving a hub).
-Result<json> RunStoreCopy(const GlobalOptions&, const CopyArgs& args) {
-  if (args.from == args.to) return Status::InvalidArgument("to", "is the same store as --from");
+bool IsPostgres(const std::string& location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+}
+
+// A store for `store copy`. On PostgreSQL without the statement and idle-in-transaction
+// timeouts: the copy reads whole tables in one statement and keeps the source's
+// transaction open (idle) while it writes the target. The lock timeout stays.
+Result<std::unique_ptr<Store>> OpenStoreForCopy(const std::string& location) {
+  if (!IsPostgres(location)) return OpenStore(location);
+  PostgresStore::Options options;
+  options.statement_timeout_ms = 0;
+  options.idle_in_transaction_timeout_ms = 0;
+  auto store = PostgresStore::Open(location, options);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
+// Copies a whole store into a new, empty one (docs/OPERATIONS.md: moving a hub). With
+// --data, --from defaults to that deployment's store; --switch then makes --to the
+// deployment's store once the copy has committed.
+Result<json> RunStoreCopy(const GlobalOptions& global, const CopyArgs& args) {
+  std::string from_location = args.from;
+  std::optional<Deployment> deployment;
+  if (args.switch_store || from_location.empty()) {
+    if (global.data.empty()) {
+      return args.switch_store ? Status::InvalidArgument("data", "--switch needs the deployment's --data directory")
+                               : Status::InvalidArgument("from", "is required (or give the deployment's --data)");
+    }
+    Result<Deployment> found = FindDeployment(global.data, "");
+    if (!found.ok()) return found.status();
+    deployment = std::move(found).value();
+    if (from_location.empty()) from_location = deployment->store_location;
+    if (!SameStore(from_location, deployment->store_location)) {
+      return Status::InvalidArgument("from", "'" + from_location + "' is not the store of the deployment in " +
+                                                 global.data + " (" + deployment->store_location +
+                                                 "); --switch moves a deployment from its own store");
+    }
+  }
+  if (SameStore(from_location, args.to)) return Status::InvalidArgument("to", "is the same store as --from");
   // An SQLite source must exist: opening a missing file would create an empty store.
-  const bool from_postgres = args.from.rfind("postgresql://", 0) == 0 || args.from.rfind("postgres://", 0) == 0;
-  const std::string from_path = args.from.rfind("sqlite:", 0) == 0 ? args.from.substr(7) : args.from;
+  const std::string from_path = from_location.rfind("sqlite:", 0) == 0 ? from_location.substr(7) : from_location;
   std::error_code ec;
-  if (!from_postgres && !std::filesystem::exists(from_path, ec)) {
+  if (!IsPostgres(from_location) && !std::filesystem::exists(from_path, ec)) {
     return Status::NotFound("there is no store at " + from_path, "from");
   }
-  Result<std::unique_ptr<Store>> from = OpenStore(args.from);
+  Result<std::unique_ptr<Store>> from = OpenStoreForCopy(from_location);
   if (!from.ok()) return Status(from.status().code(), from.status().message(), "from");
-  Result<std::unique_ptr<Store>> to = OpenStore(args.to);
+  Result<std::unique_ptr<Store>> to = OpenStoreForCopy(args.to);
   if (!to.ok()) return Status(to.status().code(), to.status().message(), "to");
   Result<CopyReport> report = CopyStore(**from, **to);
   if (!report.ok()) return report.status();
-  return json{{"from", (*from)->Describe()},
-              {"to", (*to)->Describe()},
-              {"hubs", report->hubs},
-              {"devices", report->devices},
-              {"enrolment_codes", report->enrolment_codes},
-              {"records", report->records},
-              {"changes", report->changes},
-              {"ledger_entries", report->ledger_entries},
-              {"audit_rows", report->audit_rows}};
+  json out{{"from", (*from)->Describe()},
+           {"to", (*to)->Describe()},
+           {"hubs", report->hubs},
+           {"devices", report->devices},
+           {"enrolment_codes", report->enrolment_codes},
+           {"records", report->records},
+           {"changes", report->changes},
+           {"ledger_entries", report->ledger_entries},
+           {"audit_rows", report->audit_rows}};
+  if (args.switch_store) {
+    OUTREACH_RETURN_IF_ERROR(RecordStoreLocation(*deployment, args.to));
+    out["data"] = deployment->dir;
+    out["switched"] = true;
+  }
+  return out;
 }
 
 struct ServeArgs {
@@ -384,7 +428,9 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions global;
   app.add_option("--data", global.data, "the deployment's data directory");
-  app.add_option("--store", global.store, "store location: an SQLite path (default DATA/store.db) or postgresql://...");
+  app.add_option("--store", global.store,
+                 "store location: an SQLite path (default DATA/store.db) or postgresql://...; `init` records it in "
+                 "the data directory, so later commands need not repeat it");
   app.add_flag("--json", global.json, "print one JSON object on stdout");
 
   std::function<int()> action;
@@ -473,9 +519,11 @@ int Main(int argc, char** argv) {
   CLI::App* store = app.add_subcommand("store", "the store as a whole")->require_subcommand(1);
   CLI::App* store_copy =
       store->add_subcommand("copy", "copy a whole store into a new, empty one (e.g. SQLite to PostgreSQL)");
-  store_copy->add_option("--from", copy_args.from, "the store to copy: PATH, sqlite:PATH or postgresql://...")
-      ->required();
+  store_copy->add_option("--from", copy_args.from,
+                         "the store to copy: PATH, sqlite:PATH or postgresql://... (default: --data's store)");
   store_copy->add_option("--to", copy_args.to, "the new store: PATH, sqlite:PATH or postgresql://...")->required();
+  store_copy->add_flag("--switch", copy_args.switch_store,
+                       "then make --to the store of the deployment in --data (its commands use it from now on)");
   store_copy->callback([&] { action = run(RunStoreCopy, copy_args); });
 
   try {

@@ -121,5 +121,139 @@ TEST(ServerCliTest, BadInputIsOneStderrLineNamingTheField) {
   EXPECT_TRUE(list.json()["devices"].empty());
 }
 
+// ---------------------------------------------------------------- the remembered store
+
+// `init --store` records the location in the data directory: later commands on it use
+// that store without --store, and the SQLite default is not created.
+TEST(ServerCliTest, InitRecordsTheStoreAndLaterCommandsUseIt) {
+  TempDir dir;
+  const std::string data = dir / "deployment";
+  const std::string elsewhere = dir / "elsewhere.db";
+  CliResult init = RunCli({"init", "--data", data, "--hostname", "localhost", "--store", elsewhere, "--json"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(init.json()["store"], elsewhere);
+  EXPECT_EQ(FileMode(data + "/store"), 0600);  // a URL may carry a password
+  EXPECT_EQ(ReadFileOrEmpty(data + "/store"), elsewhere + "\n");
+
+  CliResult hub = RunCli({"hub", "add", "--data", data, "--name", "North", "--json"});
+  ASSERT_EQ(hub.exit_code, 0) << hub.err;
+  CliResult code =
+      RunCli({"enrol", "--data", data, "--hub", hub.json().value("hub_id", ""), "--role", "adviser", "--name", "Ann"});
+  ASSERT_EQ(code.exit_code, 0) << code.err;
+  EXPECT_FALSE(std::filesystem::exists(data + "/store.db"));
+  EXPECT_TRUE(std::filesystem::exists(elsewhere));
+
+  // The same store named again (as a path, or sqlite:PATH) is accepted.
+  EXPECT_EQ(RunCli({"device", "list", "--data", data, "--store", elsewhere}).exit_code, 0);
+  EXPECT_EQ(RunCli({"device", "list", "--data", data, "--store", "sqlite:" + elsewhere}).exit_code, 0);
+  // Another one is refused, naming --store, and not created.
+  ExpectFailureNaming(RunCli({"hub", "add", "--data", data, "--name", "X", "--store", data + "/store.db"}), "--store");
+  EXPECT_FALSE(std::filesystem::exists(data + "/store.db"));
+}
+
+// A deployment on the default store refuses a --store naming another one.
+TEST(ServerCliTest, AStoreOtherThanTheDeploymentsIsRefusedNamingStore) {
+  TempDir dir;
+  const std::string data = dir / "deployment";
+  ASSERT_EQ(RunCli({"init", "--data", data, "--hostname", "localhost"}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(data + "/store"));
+  CliResult refused = RunCli({"hub", "add", "--data", data, "--name", "X", "--store", dir / "other.db"});
+  ExpectFailureNaming(refused, "--store");
+  EXPECT_NE(refused.err.find(data + "/store.db"), std::string::npos) << refused.err;  // names the deployment's store
+  EXPECT_FALSE(std::filesystem::exists(dir / "other.db"));
+  ExpectFailureNaming(RunCli({"serve", "--data", data, "--listen", "127.0.0.1:0", "--store", dir / "other.db"}),
+                      "--store");
+  EXPECT_EQ(RunCli({"hub", "add", "--data", data, "--name", "Y", "--store", data + "/store.db"}).exit_code, 0);
+}
+
+// `store copy --data DIR --to NEW --switch` moves the deployment: its data is copied and
+// its later commands use NEW.
+TEST(ServerCliTest, StoreCopySwitchMovesTheDeploymentToTheNewStore) {
+  TestDeployment deployment;
+  const std::string& data = deployment.data;
+  const std::string old_store = ReadFileOrEmpty(data + "/store");  // empty: the default DATA/store.db
+#ifdef OUTREACH_TEST_ON_POSTGRES
+  auto target_db = TestDatabase::Create();
+  ASSERT_TRUE(target_db.ok()) << target_db.status().ToString();
+  const std::string target = (*target_db)->url();
+#else
+  const std::string target = deployment.dir / "moved.db";
+#endif
+  // Without --data, --switch has no deployment to move.
+  ExpectFailureNaming(RunCli({"store", "copy", "--to", target, "--switch"}), "data");
+
+  CliResult copy = RunCli({"store", "copy", "--data", data, "--to", target, "--switch", "--json"});
+  ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  EXPECT_EQ(copy.json()["hubs"], 1);
+  EXPECT_EQ(copy.json()["switched"], true);
+  EXPECT_EQ(ReadFileOrEmpty(data + "/store"), target + "\n");
+  EXPECT_NE(ReadFileOrEmpty(data + "/store"), old_store);
+
+  // Commands now reach the new store: the hub is there, and what is added lands there.
+  CliResult code = RunCli({"enrol", "--data", data, "--hub", deployment.hub_id, "--role", "adviser", "--name", "Bo",
+                           "--store", target, "--json"});
+  ASSERT_EQ(code.exit_code, 0) << code.err;
+  CliResult venue = RunCli({"venue", "add", "--data", data, "--hub", deployment.hub_id, "--name", "Library", "--kind",
+                            "library", "--store", target, "--json"});
+  ASSERT_EQ(venue.exit_code, 0) << venue.err;
+  ServerProcess server(data, {"--store", target}, deployment.dir / "server.log");
+  ASSERT_NE(server.port(), 0) << server.log();
+  Result<v1::Envelope> enrolled = [&]() -> Result<v1::Envelope> {
+    TestPeer peer(server.port(), {.ca_pem = deployment.ca_pem});
+    OUTREACH_RETURN_IF_ERROR(peer.Connect());
+    OUTREACH_RETURN_IF_ERROR(peer.Send(EnrolEnvelope(code.json().value("code", ""))));
+    return peer.Receive();
+  }();
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+  EXPECT_TRUE(enrolled->has_enrolled()) << enrolled->ShortDebugString();
+  EXPECT_EQ(server.Stop(), 0) << server.log();
+}
+
+#ifdef OUTREACH_TEST_ON_POSTGRES
+// On PostgreSQL: `init --store postgresql://...` once; hub add, enrol, device list and
+// serve on the data directory then reach that database without --store.
+TEST(ServerCliTest, APostgresDeploymentIsReachedWithoutRepeatingStore) {
+  auto db = TestDatabase::Create();
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto other = TestDatabase::Create();
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  TempDir dir;
+  const std::string data = dir / "deployment";  // not a TestDeployment: the harness adds no --store
+  CliResult init = RunCli({"init", "--data", data, "--hostname", "localhost", "--store", (*db)->url(), "--json"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(init.json()["store"], (*db)->url());
+  CliResult hub = RunCli({"hub", "add", "--data", data, "--name", "North", "--json"});
+  ASSERT_EQ(hub.exit_code, 0) << hub.err;
+  const std::string hub_id = hub.json().value("hub_id", "");
+  CliResult code = RunCli({"enrol", "--data", data, "--hub", hub_id, "--role", "adviser", "--name", "Ann", "--json"});
+  ASSERT_EQ(code.exit_code, 0) << code.err;
+  EXPECT_FALSE(std::filesystem::exists(data + "/store.db"));
+  auto hubs = (*db)->Query("SELECT count(*) FROM hubs");
+  ASSERT_TRUE(hubs.ok()) << hubs.status().ToString();
+  EXPECT_EQ(*hubs, "1");
+
+  ServerProcess server(data, {}, dir / "server.log");
+  ASSERT_NE(server.port(), 0) << server.log();
+  TestPeer peer(server.port(), {.ca_pem = ReadFileOrEmpty(data + "/ca.pem")});
+  ASSERT_TRUE(peer.Connect().ok());
+  ASSERT_TRUE(peer.Send(EnrolEnvelope(code.json().value("code", ""))).ok());
+  Result<v1::Envelope> enrolled = peer.Receive();
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+  EXPECT_TRUE(enrolled->has_enrolled()) << enrolled->ShortDebugString();
+  peer.Close();
+  EXPECT_EQ(server.Stop(), 0) << server.log();
+
+  CliResult list = RunCli({"device", "list", "--data", data, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.json()["devices"].size(), 1u);
+
+  // Another database named with --store is refused before anything touches it.
+  ExpectFailureNaming(RunCli({"hub", "add", "--data", data, "--name", "X", "--store", (*other)->url()}), "--store");
+  auto tables = (*other)->Query("SELECT count(*) FROM pg_tables WHERE tablename = 'hubs'");
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  EXPECT_EQ(*tables, "0");
+}
+#endif
+
 }  // namespace
 }  // namespace outreach::testing
