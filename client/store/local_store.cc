@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "client/store/schema.h"
 #include "common/field_value.h"
@@ -426,7 +428,7 @@ Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
   return row;
 }
 
-Status LocalStore::PutRow(const Row& row, uint64_t hlc) {
+Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections) {
   std::string body;
   row.body->SerializeToString(&body);
   std::string participant;
@@ -452,13 +454,14 @@ Status LocalStore::PutRow(const Row& row, uint64_t hlc) {
   s.Text(8, StringField(*row.body, DateFieldName(row.type)));
   s.Int(9, static_cast<int64_t>(row.exists ? row.created_hlc : hlc)).Int(10, static_cast<int64_t>(hlc));
   if (s.Step() != SQLITE_DONE) return Error("cannot write record");
-  return WriteProjections(row);
+  return WriteProjections(row, had_projections);
 }
 
-Status LocalStore::WriteProjections(const Row& row) {
+Status LocalStore::WriteProjections(const Row& row, bool had_projections) {
   const std::string id = row.id.raw();
-  auto clear = [&](sqlite3_stmt* stmt) -> Status {
-    Stmt s(stmt);
+  auto clear = [&](const char* sql) -> Status {
+    if (!had_projections) return Status::Ok();  // a record new to the file has none to clear
+    Stmt s(Prepare(sql));
     if (!s.ok()) return Error("cannot clear projection");
     s.Blob(1, id);
     return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot clear projection");
@@ -467,7 +470,7 @@ Status LocalStore::WriteProjections(const Row& row) {
   const Message& b = *row.body;
   switch (row.type) {
     case v1::RECORD_TYPE_PARTICIPANT: {
-      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM participant_p WHERE id = ?")));
+      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM participant_p WHERE id = ?"));
       if (!live) return Status::Ok();
       const auto& p = static_cast<const v1::Participant&>(b);
       Stmt s(Prepare(
@@ -480,7 +483,7 @@ Status LocalStore::WriteProjections(const Row& row) {
       return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write participant projection");
     }
     case v1::RECORD_TYPE_SESSION: {
-      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM session_p WHERE id = ?")));
+      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM session_p WHERE id = ?"));
       if (!live) return Status::Ok();
       const auto& p = static_cast<const v1::Session&>(b);
       Stmt s(Prepare("INSERT INTO session_p(id, venue_id, day, starts_at) VALUES (?, ?, ?, ?)"));
@@ -489,7 +492,7 @@ Status LocalStore::WriteProjections(const Row& row) {
       return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write session projection");
     }
     case v1::RECORD_TYPE_BOOKING: {
-      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM booking_p WHERE id = ?")));
+      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM booking_p WHERE id = ?"));
       if (!live) return Status::Ok();
       const auto& p = static_cast<const v1::Booking&>(b);
       Stmt s(Prepare("INSERT INTO booking_p(id, session_id, participant_id, status) VALUES (?, ?, ?, ?)"));
@@ -499,10 +502,10 @@ Status LocalStore::WriteProjections(const Row& row) {
     }
     case v1::RECORD_TYPE_ATTENDANCE:
     case v1::RECORD_TYPE_CONTACT_ATTEMPT: {
-      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM seen_p WHERE id = ?")));
+      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM seen_p WHERE id = ?"));
       std::string participant, day;
       if (row.type == v1::RECORD_TYPE_ATTENDANCE) {
-        OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM attendance_p WHERE id = ?")));
+        OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM attendance_p WHERE id = ?"));
         if (!live) return Status::Ok();
         const auto& a = static_cast<const v1::Attendance&>(b);
         Stmt s(Prepare("INSERT INTO attendance_p(id, session_id, participant_id, status) VALUES (?, ?, ?, ?)"));
@@ -529,7 +532,7 @@ Status LocalStore::WriteProjections(const Row& row) {
       return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write seen projection");
     }
     case v1::RECORD_TYPE_ACTION_PLAN: {
-      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM action_plan_p WHERE id = ?")));
+      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM action_plan_p WHERE id = ?"));
       if (!live) return Status::Ok();
       const auto& p = static_cast<const v1::ActionPlan&>(b);
       Stmt s(Prepare(
@@ -541,7 +544,7 @@ Status LocalStore::WriteProjections(const Row& row) {
       return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write action plan projection");
     }
     case v1::RECORD_TYPE_ACTION_STEP: {
-      OUTREACH_RETURN_IF_ERROR(clear(Prepare("DELETE FROM action_step_p WHERE id = ?")));
+      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM action_step_p WHERE id = ?"));
       if (!live) return Status::Ok();
       const auto& p = static_cast<const v1::ActionStep&>(b);
       Stmt s(Prepare("INSERT INTO action_step_p(id, plan_id, status, due_on) VALUES (?, ?, ?, ?)"));
@@ -912,64 +915,194 @@ Result<uint64_t> LocalStore::PullCursor() {
 
 Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
   std::lock_guard<std::mutex> lock(mu_);
+  const v1::ChangesPage* one = &page;
+  return ApplyPagesLocked(&one, 1);
+}
+
+Status LocalStore::ApplyPulledPages(const std::vector<v1::ChangesPage>& pages) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<const v1::ChangesPage*> in_order;
+  in_order.reserve(pages.size());
+  for (const v1::ChangesPage& page : pages) in_order.push_back(&page);
+  return ApplyPagesLocked(in_order.data(), in_order.size());
+}
+
+// A record a batch of pulled changes touches, held in memory while the batch applies:
+// every change of the record is applied to `row` in log order, and the result is
+// written once (record, projections, field versions). Equivalent to writing after each
+// change, since nothing else reads or writes the record while mu_ is held.
+struct LocalStore::StagedRecord {
+  Row row;
+  bool existed = false;                   // the file held the record before the batch
+  bool purge_versions = false;            // erased: its stored field versions go
+  uint64_t hlc = 0;                       // the stamp of its last change in the batch
+  std::set<uint32_t> pending;             // fields with a local edit waiting in the outbox
+  std::map<uint32_t, uint64_t> versions;  // field -> stamp of the last change that set it
+};
+
+Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t count) {
+  if (count == 0) return Status::Ok();
+  const uint64_t next_cursor = pages[count - 1]->next_cursor();
+  size_t changes = 0;
+  for (size_t i = 0; i < count; ++i) changes += static_cast<size_t>(pages[i]->changes_size());
+  if (changes == 0) {
+    // Nothing new and the cursor where it was (an idle sync): nothing to commit.
+    Result<int64_t> cursor = StateInt("pull_cursor");
+    if (!cursor.ok()) return cursor.status();
+    if (static_cast<uint64_t>(*cursor) == next_cursor) return Status::Ok();
+  }
+  // Foreign keys are not checked while a batch applies (the pragma is a no-op inside a
+  // transaction, so it is switched around it): the batch writes field versions and
+  // projections only for records it has just written itself, in the same transaction,
+  // and deletes no record, so every reference holds by construction. Checking them cost
+  // a parent-key lookup per field version and projection row. Deletes of records (a
+  // refused create, Wipe) run with the checks, and their cascades, on.
+  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=OFF"));
+  struct ForeignKeysBackOn {
+    sqlite3* db;
+    ~ForeignKeysBackOn() { sqlite3_exec(db, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr); }
+  } foreign_keys_back_on{db_};
   Txn txn(this);
   OUTREACH_RETURN_IF_ERROR(txn.status());
-  for (const v1::Change& change : page.changes()) {
-    Result<Uuid> id = Uuid::FromBytes(change.record_id());
-    if (!id.ok()) return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has no record id");
-    Result<Row> loaded = LoadRow(*id);
-    if (!loaded.ok()) return loaded.status();
-    Row row = std::move(loaded).value();
-    if (!row.exists) {
-      row.type = change.type();
-      row.body = NewBody(row.type);
-      row.created_hlc = change.hlc();
-    } else if (row.type != change.type()) {
-      return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " changes the type of record " +
-                              id->ToString());
+
+  // Records with a local edit in the outbox: read once (the outbox does not change while
+  // mu_ is held). A record not in it has no pending field, so most pulled records (and
+  // every record a new device pulls) cost no outbox read.
+  std::set<std::string> in_outbox;
+  {
+    Stmt s(Prepare("SELECT DISTINCT record_id FROM outbox"));
+    if (!s.ok()) return Error("cannot read outbox");
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) in_outbox.insert(Blob(s.get(), 0));
+    if (rc != SQLITE_DONE) return Error("cannot read outbox");
+  }
+
+  // Which of the batch's records the file holds: one query per 500 ids instead of a
+  // row read per record, so a record this device has never seen costs no read at all.
+  std::unordered_map<std::string, size_t> index;  // raw record id -> position in staged
+  std::vector<StagedRecord> staged;               // in the order the batch first touches them
+  std::vector<const std::string*> ids;            // the same order; point into index's keys
+  index.reserve(changes);
+  for (size_t i = 0; i < count; ++i) {
+    for (const v1::Change& change : pages[i]->changes()) {
+      auto [at, first] = index.try_emplace(change.record_id(), ids.size());
+      if (first) ids.push_back(&at->first);
     }
-    if (!change.hub_id().empty()) row.hub_id = change.hub_id();
+  }
+  std::unordered_set<std::string> held;
+  constexpr size_t kIdsPerQuery = 500;
+  for (size_t from = 0; from < ids.size(); from += kIdsPerQuery) {
+    const size_t n = std::min(kIdsPerQuery, ids.size() - from);
+    std::string sql = "SELECT id FROM record WHERE id IN (?";
+    for (size_t k = 1; k < n; ++k) sql += ",?";
+    sql += ")";
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) return Error("cannot read records");
+    for (size_t k = 0; k < n; ++k) {
+      const std::string& id = *ids[from + k];
+      sqlite3_bind_blob(raw, static_cast<int>(k + 1), id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+    }
+    int rc;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) held.insert(Blob(raw, 0));
+    sqlite3_finalize(raw);
+    if (rc != SQLITE_DONE) return Error("cannot read records");
+  }
+  staged.resize(ids.size());
+  std::vector<bool> loaded(ids.size(), false);
 
-    // Fields with a local edit still waiting in the outbox keep their local value.
-    Result<std::set<uint32_t>> pending_fields = PendingFields(*id);
-    if (!pending_fields.ok()) return pending_fields.status();
-    const std::set<uint32_t>& pending = *pending_fields;
-
-    std::vector<uint32_t> applied;  // fields whose version becomes the change's stamp
-    switch (change.op()) {
-      case v1::CHANGE_OP_UPSERT:
-        for (const v1::FieldValue& fv : change.fields()) {
-          if (pending.count(fv.field()) != 0) continue;
-          OUTREACH_RETURN_IF_ERROR(ApplyField(row.body.get(), fv.field(), fv.value()));
-          applied.push_back(fv.field());
+  bool erased = false;
+  for (size_t i = 0; i < count; ++i) {
+    for (const v1::Change& change : pages[i]->changes()) {
+      Result<Uuid> id = Uuid::FromBytes(change.record_id());
+      if (!id.ok()) {
+        return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has no record id");
+      }
+      const size_t at = index.find(change.record_id())->second;
+      if (!loaded[at]) {
+        loaded[at] = true;
+        StagedRecord& fresh = staged[at];
+        if (held.count(change.record_id()) != 0) {
+          Result<Row> row = LoadRow(*id);
+          if (!row.ok()) return row.status();
+          fresh.row = std::move(row).value();
         }
-        break;
-      case v1::CHANGE_OP_DELETE: row.deleted = true; break;
-      case v1::CHANGE_OP_ERASE:
-        // PurgeRecord writes the row; the PutRow below rewrites the same purged row.
-        OUTREACH_RETURN_IF_ERROR(PurgeRecord(row, change.hlc()));
-        break;
-      default:
-        return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has an unknown operation");
+        fresh.existed = fresh.row.exists;
+        if (!fresh.row.exists) {
+          // A record this device has never held: no row, no field versions, and (unless
+          // a refused create left an edit behind) nothing in the outbox.
+          fresh.row.id = *id;
+          fresh.row.type = change.type();
+          fresh.row.body = NewBody(fresh.row.type);
+          fresh.row.created_hlc = change.hlc();
+          fresh.row.hub_id = hub_id_;
+        }
+        if (in_outbox.count(change.record_id()) != 0) {
+          Result<std::set<uint32_t>> pending = PendingFields(*id);
+          if (!pending.ok()) return pending.status();
+          fresh.pending = std::move(pending).value();
+        }
+      }
+      StagedRecord& st = staged[at];
+      Row& row = st.row;
+      if (row.type != change.type()) {
+        return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) +
+                                " changes the type of record " + id->ToString());
+      }
+      if (!change.hub_id().empty()) row.hub_id = change.hub_id();
+      switch (change.op()) {
+        case v1::CHANGE_OP_UPSERT:
+          // Fields with a local edit still waiting in the outbox keep their local value.
+          for (const v1::FieldValue& fv : change.fields()) {
+            if (st.pending.count(fv.field()) != 0) continue;
+            OUTREACH_RETURN_IF_ERROR(ApplyField(row.body.get(), fv.field(), fv.value()));
+            st.versions[fv.field()] = change.hlc();
+          }
+          break;
+        case v1::CHANGE_OP_DELETE: row.deleted = true; break;
+        case v1::CHANGE_OP_ERASE:
+          // As PurgeRecord: the body, every field version and the values of this
+          // device's change-log rows of the record go; id, type and hub stay.
+          row.erased = true;
+          row.body->Clear();
+          row.body->GetReflection()->MutableUnknownFields(row.body.get())->Clear();
+          st.versions.clear();
+          st.purge_versions = st.existed;
+          OUTREACH_RETURN_IF_ERROR(RedactChangeLog(*id));
+          erased = true;
+          break;
+        default:
+          return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has an unknown operation");
+      }
+      st.hlc = change.hlc();
+      // Skew refusals are ignored: the server already accepted the stamp.
+      if (Hlc(change.hlc()) > clock_.Last()) (void)clock_.Update(Hlc(change.hlc()));
     }
-    OUTREACH_RETURN_IF_ERROR(PutRow(row, change.hlc()));
-    for (uint32_t field : applied) {
+  }
+
+  for (StagedRecord& st : staged) {
+    if (st.purge_versions) {
+      Stmt s(Prepare("DELETE FROM field_version WHERE record_id = ?"));
+      if (!s.ok()) return Error("cannot erase field versions");
+      s.Blob(1, st.row.id.raw());
+      if (s.Step() != SQLITE_DONE) return Error("cannot erase field versions");
+    }
+    // A new row keeps the stamp of its first change as its creation stamp.
+    st.row.exists = true;
+    OUTREACH_RETURN_IF_ERROR(PutRow(st.row, st.hlc, /*had_projections=*/st.existed));
+    const std::string id = st.row.id.raw();
+    for (const auto& [field, hlc] : st.versions) {
       Stmt s(
           Prepare("INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
                   "UPDATE SET hlc = excluded.hlc"));
       if (!s.ok()) return Error("cannot write field version");
-      s.Blob(1, id->raw()).Int(2, field).Int(3, static_cast<int64_t>(change.hlc()));
+      s.Blob(1, id).Int(2, field).Int(3, static_cast<int64_t>(hlc));
       if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
     }
-    // Skew refusals are ignored: the server already accepted the stamp.
-    if (Hlc(change.hlc()) > clock_.Last()) (void)clock_.Update(Hlc(change.hlc()));
   }
-  OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", static_cast<int64_t>(page.next_cursor())));
+  OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", static_cast<int64_t>(next_cursor)));
   OUTREACH_RETURN_IF_ERROR(PersistClock());
   OUTREACH_RETURN_IF_ERROR(txn.Commit());
-  for (const v1::Change& change : page.changes()) {
-    if (change.op() == v1::CHANGE_OP_ERASE) return CheckpointAfterErasure({}).status();
-  }
+  if (erased) return CheckpointAfterErasure({}).status();
   return Status::Ok();
 }
 

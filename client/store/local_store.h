@@ -119,8 +119,12 @@ class LocalStore {
   Status AcknowledgeChanges(const v1::PushAck& ack);
   Result<uint64_t> PullCursor();
   // One transaction: applies every change of the page in order, then the cursor.
-  // Fields with a local edit still in the outbox keep their local value.
+  // Fields with a local edit still in the outbox keep their local value. A page with
+  // no change that leaves the cursor where it was commits nothing.
   Status ApplyPulledPage(const v1::ChangesPage& page);
+  // The same for consecutive pages in ONE transaction, with the last page's cursor (a
+  // bulk pull commits, fsyncs and checkpoints once per batch instead of once per page).
+  Status ApplyPulledPages(const std::vector<v1::ChangesPage>& pages);
   Status SetClockOffsetMs(int64_t offset_ms);  // server time minus ours; persisted
   // Revoked device: deletes every record, change, outbox entry, cursor and the identity;
   // the file stays valid and is as a new one (fresh local id and prefix, reference data).
@@ -171,6 +175,7 @@ class LocalStore {
 
  private:
   struct Row;
+  struct StagedRecord;
   class Stmt;
   class Txn;
 
@@ -188,12 +193,15 @@ class LocalStore {
   Result<Row> LoadRow(const Uuid& id);  // Row::exists false when absent
   // The records of (id, date) rows a query found, with their dates, in the same order.
   Result<std::vector<DatedRecord>> LoadDated(const std::vector<std::pair<Uuid, std::string>>& rows);
-  Status PutRow(const Row& row, uint64_t hlc);  // record + projections
+  // Record + projections. had_projections false: the record is new to the file, so
+  // there are no projection rows to clear first.
+  Status PutRow(const Row& row, uint64_t hlc, bool had_projections = true);
+  Status ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t count);
   // Fields of `id` that a local edit still waiting in the outbox changed.
   Result<std::set<uint32_t>> PendingFields(const Uuid& id);
   // A refused change's fields back to the server's values (see AcknowledgeChanges).
   Status RestoreServerValues(const v1::ChangeResult& result);
-  Status WriteProjections(const Row& row);
+  Status WriteProjections(const Row& row, bool had_projections = true);
   Status RebuildProjections();
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
   Result<std::vector<v1::Record>> CommitLocked(const std::vector<RecordEdit>& edits);

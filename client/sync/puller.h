@@ -1,8 +1,10 @@
 // Puller: fetches the hub's log from the device's cursor, page by page.
 //
-// Invariant: each page is applied together with its next cursor in one transaction
-// (LocalStore::ApplyPulledPage), so the cursor never runs ahead of, or behind, what the
-// device holds. A connection lost mid-pull resumes from the last applied page.
+// Invariant: pages are applied in batches, each batch together with its last page's
+// cursor in one transaction (LocalStore::ApplyPulledPages), so the cursor never runs
+// ahead of, or behind, what the device holds. The next page is requested before the
+// batch is applied (one request in flight). A connection lost mid-pull keeps every page
+// received before the loss, and the next sync resumes after them.
 #pragma once
 
 #include <chrono>

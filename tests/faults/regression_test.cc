@@ -3,10 +3,39 @@
 // replays the whole run.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+
 #include "tests/faults/fault_suite.h"
 
 namespace outreach::testing {
 namespace {
+
+uint32_t BigEndian32(const std::string& bytes, size_t at) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  return v;
+}
+
+// Durable commits in a database's WAL file since the WAL last restarted, read from the
+// file itself: a frame whose "database size after commit" is non-zero ends a
+// transaction, and only the frames whose salts match the WAL header belong to the
+// current generation (https://www.sqlite.org/fileformat.html#the_write_ahead_log).
+uint64_t WalCommits(const std::string& db_path) {
+  std::ifstream in(db_path + "-wal", std::ios::binary);
+  const std::string wal((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr size_t kHeader = 32, kFrameHeader = 24;
+  if (wal.size() < kHeader) return 0;
+  const uint32_t page_size = BigEndian32(wal, 8);
+  const uint32_t salt1 = BigEndian32(wal, 16), salt2 = BigEndian32(wal, 20);
+  uint64_t commits = 0;
+  for (size_t at = kHeader; at + kFrameHeader + page_size <= wal.size(); at += kFrameHeader + page_size) {
+    if (BigEndian32(wal, at + 8) != salt1 || BigEndian32(wal, at + 12) != salt2) break;
+    if (BigEndian32(wal, at + 4) != 0) ++commits;
+  }
+  return commits;
+}
 
 class RegressionTest : public FaultSuiteTest {
  protected:
@@ -89,6 +118,39 @@ TEST_F(RegressionTest, ConcurrentConflictResolutionsKeepOneConsistentDecision) {
       << "the record names someone else than who made the decision it shows: " << kept.ShortDebugString();
   ExpectSameState(ann, bob);
   CheckNothingLostOrDuplicated({&ann, &bob}, ann);
+}
+
+// Bench idle scenario: an idle sync made two durable commits on the device, the clock
+// offset learnt at hello and an empty pulled page that left the cursor where it was.
+// The page now commits nothing; the clock offset is the one commit left. (Ann's clock
+// stands still, so the offset differs at every sync and its commit always writes: an
+// unchanged value would make SQLite write nothing and the count would not tell.)
+TEST_F(RegressionTest, IdleSyncMakesOneDurableCommitOnTheDevice) {
+  const int64_t frozen = HybridClock::SystemMillis();
+  FieldDevice ann = NewDevice("ann", "adviser", {}, [frozen] { return frozen; });
+  FieldDevice bob = NewDevice("bob");
+  Person(bob);
+  SyncUntilDone(bob);
+  SyncUntilDone(ann);
+  EXPECT_EQ(SyncUntilDone(ann).pulled, 0u);
+  const Result<uint64_t> cursor = ann->store().PullCursor();
+  ASSERT_TRUE(cursor.ok());
+  ASSERT_GT(*cursor, 0u);
+
+  const uint64_t before = WalCommits(ann.path);
+  ASSERT_GT(before, 0u) << "no WAL commits found in " << ann.path << "-wal";
+  const SyncReport idle = SyncUntilDone(ann);
+  EXPECT_EQ(idle.pushed + idle.pulled, 0u);
+  EXPECT_EQ(WalCommits(ann.path) - before, 1u) << "an idle sync should commit only the clock offset";
+  EXPECT_EQ(*ann->store().PullCursor(), *cursor);
+
+  // A page that moves the cursor is still committed, even with no change in it (the
+  // server's log may hold entries this device may not read).
+  v1::ChangesPage moved;
+  moved.set_next_cursor(*cursor + 5);
+  ASSERT_TRUE(ann->store().ApplyPulledPage(moved).ok());
+  EXPECT_EQ(WalCommits(ann.path) - before, 2u);
+  EXPECT_EQ(*ann->store().PullCursor(), *cursor + 5);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <map>
 
 #include "common/field_value.h"
 #include "common/reference.h"
@@ -339,6 +340,84 @@ TEST_F(StoreTest, PulledDeletesErasuresAndUnknownDataAreHonoured) {
   bad.set_next_cursor(6);
   EXPECT_REFUSED(store().ApplyPulledPage(bad), E::kDataLoss, "");
   EXPECT_EQ(*store().PullCursor(), 4u);
+}
+
+// A bulk pull applies several pages in one transaction (LocalStore::ApplyPulledPages):
+// the result is the same as applying them one by one (a record touched on several
+// pages holds its last values, each field the stamp of the change that set it last),
+// the cursor is the last page's, and one bad change leaves the whole batch unapplied.
+TEST_F(StoreTest, PagesAppliedInOneBatchEqualPagesAppliedOneByOne) {
+  ASSERT_TRUE(store().SaveIdentity(Identity()).ok());
+  v1::Record mine = Register("Sam", "Okafor");
+  v1::Participant edit = mine.participant();
+  edit.set_phone("local-phone");
+  ASSERT_TRUE(device_->UpdateParticipant(IdOf(mine), edit).ok());
+
+  const Uuid remote = Uuid::NewV7();
+  v1::Participant first;
+  first.set_given_name("Remote");
+  first.set_family_name("Person");
+  first.set_date_of_birth("1980-01-01");
+  first.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+  first.set_phone("0113 111 1111");
+  v1::Participant renamed;
+  renamed.set_family_name("Renamed");
+  v1::Participant theirs;
+  theirs.set_phone("server-phone");
+  theirs.set_postcode("LS1 4AP");
+  v1::Change created = Pulled(remote, v1::RECORD_TYPE_PARTICIPANT, first, 10, Later(1000));
+  created.clear_hub_id();  // "the device's own hub"
+  std::vector<v1::ChangesPage> pages(3);
+  *pages[0].add_changes() = created;
+  pages[0].set_next_cursor(10);
+  pages[0].set_more(true);
+  *pages[1].add_changes() = Pulled(IdOf(mine), v1::RECORD_TYPE_PARTICIPANT, theirs, 11, Later(2000));
+  pages[1].set_next_cursor(11);
+  pages[1].set_more(true);
+  *pages[2].add_changes() = Pulled(remote, v1::RECORD_TYPE_PARTICIPANT, renamed, 12, Later(3000));
+  pages[2].set_next_cursor(12);
+  Status applied = store().ApplyPulledPages(pages);
+  ASSERT_TRUE(applied.ok()) << applied.ToString();
+
+  EXPECT_EQ(*store().PullCursor(), 12u);
+  Result<v1::Record> got = device_->Get(remote);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->participant().given_name(), "Remote");
+  EXPECT_EQ(got->participant().family_name(), "Renamed");
+  EXPECT_EQ(got->hub_id(), Uuid::Derive("hub", "north").raw()) << "an empty hub id is the device's hub";
+  EXPECT_EQ(device_->FindParticipants("renamed")->size(), 1u);
+  EXPECT_TRUE(device_->FindParticipants("person")->empty());
+  v1::Participant merged = device_->Get(IdOf(mine))->participant();
+  EXPECT_EQ(merged.phone(), "local-phone");  // local edit still pending: kept
+  EXPECT_EQ(merged.postcode(), "LS1 4AP");
+
+  // Field versions: the next local edit of each field is based on the stamp that set it.
+  v1::Participant next = got->participant();
+  next.set_given_name("Remy");
+  next.set_family_name("Renamed-Again");
+  next.set_phone("0113 222 2222");
+  ASSERT_TRUE(device_->UpdateParticipant(remote, next).ok());
+  std::map<std::string, uint64_t> base;
+  const v1::Change last = store().PendingChanges(100)->back();
+  for (const v1::FieldValue& fv : last.fields()) {
+    base[v1::Participant::descriptor()->FindFieldByNumber(static_cast<int>(fv.field()))->name()] = fv.base_version();
+  }
+  EXPECT_EQ(base["given_name"], Later(1000).value());
+  EXPECT_EQ(base["family_name"], Later(3000).value());
+  EXPECT_EQ(base["phone"], Later(1000).value());
+
+  // One bad change anywhere in a batch: nothing of the batch is applied, cursor included.
+  std::vector<v1::ChangesPage> bad(2);
+  const Uuid other = Uuid::NewV7();
+  *bad[0].add_changes() = Pulled(other, v1::RECORD_TYPE_PARTICIPANT, first, 13, Later(4000));
+  bad[0].set_next_cursor(13);
+  bad[0].set_more(true);
+  v1::Change wrong_type = Pulled(other, v1::RECORD_TYPE_SESSION, v1::Session(), 14, Later(5000));
+  *bad[1].add_changes() = wrong_type;
+  bad[1].set_next_cursor(14);
+  EXPECT_REFUSED(store().ApplyPulledPages(bad), E::kDataLoss, "");
+  EXPECT_EQ(*store().PullCursor(), 12u);
+  EXPECT_EQ(device_->Get(other).status().code(), E::kNotFound);
 }
 
 TEST_F(StoreTest, ClockOffsetIsPersisted) {
