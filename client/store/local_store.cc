@@ -167,6 +167,7 @@ struct LocalStore::Row {
   bool erased = false;
   std::unique_ptr<Message> body;
   uint64_t created_hlc = 0;
+  uint64_t updated_hlc = 0;  // as read; PutRow writes the stamp it is given
 
   v1::Record ToRecord() const {
     v1::Record r;
@@ -408,7 +409,7 @@ Uuid LocalStore::device_id() {
 // ---------------------------------------------------------------- rows and projections
 
 Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
-  Stmt s(Prepare("SELECT type, hub_id, deleted, erased, body, created_hlc FROM record WHERE id = ?"));
+  Stmt s(Prepare("SELECT type, hub_id, deleted, erased, body, created_hlc, updated_hlc FROM record WHERE id = ?"));
   if (!s.ok()) return Error("cannot read record");
   s.Blob(1, id.raw());
   Row row;
@@ -425,6 +426,7 @@ Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
   std::string bytes = Blob(s.get(), 4);
   if (!row.body->ParseFromString(bytes)) return Status::DataLoss("record " + id.ToString() + " does not decode");
   row.created_hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 5));
+  row.updated_hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 6));
   return row;
 }
 
@@ -847,9 +849,7 @@ Status LocalStore::AcknowledgeChanges(const v1::PushAck& ack) {
       s.Text(1, r.reason()).Text(2, r.field()).Int(3, static_cast<int64_t>(r.device_seq()));
       if (s.Step() != SQLITE_DONE) return Error("cannot record rejected change");
     }
-    if (r.outcome() == v1::CHANGE_OUTCOME_REJECTED && r.current_size() > 0) {
-      OUTREACH_RETURN_IF_ERROR(RestoreServerValues(r));
-    }
+    if (r.outcome() == v1::CHANGE_OUTCOME_REJECTED) OUTREACH_RETURN_IF_ERROR(UndoRefusedChange(r));
   }
   if (Hlc(ack.server_hlc()) > clock_.Last()) {
     (void)clock_.Update(Hlc(ack.server_hlc()));  // a skew refusal leaves the clock as it is
@@ -874,21 +874,49 @@ Result<std::set<uint32_t>> LocalStore::PendingFields(const Uuid& id) {
   return pending;
 }
 
-Status LocalStore::RestoreServerValues(const v1::ChangeResult& result) {
+Status LocalStore::UndoRefusedChange(const v1::ChangeResult& result) {
   Uuid id;
+  int op = 0;
+  uint64_t hlc = 0;
   {
-    Stmt s(Prepare("SELECT record_id FROM change_log WHERE device_seq = ?"));
+    Stmt s(Prepare("SELECT record_id, op, hlc FROM change_log WHERE device_seq = ?"));
     if (!s.ok()) return Error("cannot read change log");
     s.Int(1, static_cast<int64_t>(result.device_seq()));
     if (s.Step() != SQLITE_ROW) return Status::Ok();
     Result<Uuid> parsed = Uuid::FromBytes(Blob(s.get(), 0));
     if (!parsed.ok()) return Status::DataLoss("a change-log record id does not decode");
     id = *parsed;
+    op = sqlite3_column_int(s.get(), 1);
+    hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 2));
   }
   Result<Row> loaded = LoadRow(id);
   if (!loaded.ok()) return loaded.status();
   Row row = std::move(loaded).value();
   if (!row.exists) return Status::Ok();
+  if (result.current_size() > 0) return RestoreServerValues(std::move(row), result);
+  if (op == v1::CHANGE_OP_UPSERT && row.created_hlc == hlc) {
+    // The refused change created the record here (its creation stamp is the change's),
+    // and the server sent no value of it back: no one else holds the record, so
+    // neither does this device. Its field versions and projections go with it (ON
+    // DELETE CASCADE); the change-log row and the rejected-change entry stay, so the
+    // app can say what was refused and why. A later local edit of the record still in
+    // the outbox is pushed as usual and decided on its own.
+    Stmt s(Prepare("DELETE FROM record WHERE id = ?"));
+    if (!s.ok()) return Error("cannot remove refused record");
+    s.Blob(1, id.raw());
+    return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot remove refused record");
+  }
+  if (op == v1::CHANGE_OP_DELETE && row.deleted && row.updated_hlc == hlc) {
+    // The refused delete is the last thing that happened to the record here (a pulled
+    // delete would have stamped it since): the record is live again, as on the server.
+    row.deleted = false;
+    return PutRow(row, hlc);
+  }
+  return Status::Ok();
+}
+
+Status LocalStore::RestoreServerValues(Row row, const v1::ChangeResult& result) {
+  const Uuid id = row.id;
   Result<std::set<uint32_t>> pending = PendingFields(id);
   if (!pending.ok()) return pending.status();
   uint64_t newest = 0;

@@ -113,9 +113,12 @@ class LocalStore {
   Result<std::vector<v1::Change>> PendingChanges(size_t limit);  // outbox, device_seq order
   Result<uint64_t> PendingCount();
   // One transaction: acknowledged entries leave the outbox; REJECTED ones are kept in
-  // the rejected-changes list, and their fields take back the server's values sent with
-  // the refusal (ChangeResult.current) unless a later local edit of the field is still
-  // pending. Unknown device_seqs are ignored (a re-sent ack).
+  // the rejected-changes list and undone here: their fields take back the server's
+  // values sent with the refusal (ChangeResult.current) unless a later local edit of the
+  // field is still pending; a refused create (the change that made the record here, with
+  // no value sent back) removes the record; a refused delete makes the record live
+  // again unless something has been applied to it since. Unknown device_seqs are
+  // ignored (a re-sent ack).
   Status AcknowledgeChanges(const v1::PushAck& ack);
   Result<uint64_t> PullCursor();
   // One transaction: applies every change of the page in order, then the cursor.
@@ -199,8 +202,11 @@ class LocalStore {
   Status ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t count);
   // Fields of `id` that a local edit still waiting in the outbox changed.
   Result<std::set<uint32_t>> PendingFields(const Uuid& id);
-  // A refused change's fields back to the server's values (see AcknowledgeChanges).
-  Status RestoreServerValues(const v1::ChangeResult& result);
+  // Undoes on this device what the server refused (see AcknowledgeChanges): fields back
+  // to the server's values, a refused create removed, a refused delete revoked.
+  Status UndoRefusedChange(const v1::ChangeResult& result);
+  // The fields of `result.current` back into `row` (see AcknowledgeChanges).
+  Status RestoreServerValues(Row row, const v1::ChangeResult& result);
   Status WriteProjections(const Row& row, bool had_projections = true);
   Status RebuildProjections();
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id

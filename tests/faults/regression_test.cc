@@ -153,5 +153,90 @@ TEST_F(RegressionTest, IdleSyncMakesOneDurableCommitOnTheDevice) {
   EXPECT_EQ(*ann->store().PullCursor(), *cursor + 5);
 }
 
+// Issue 5: a create the server refuses left the record on the device that made it, so
+// that device held a record no one else ever would. A health note written by an adviser
+// (only health workers may write one) is now removed from the adviser's device, and
+// listed among the refused changes with the server's reason.
+TEST_F(RegressionTest, RefusedCreateDisappearsFromTheDevice) {
+  FieldDevice ann = NewDevice("ann");
+  FieldDevice bob = NewDevice("bob");
+  const v1::Record p = Person(ann);
+  SyncUntilDone(ann);
+  SyncUntilDone(bob);
+  v1::CaseNote note;
+  note.set_participant_id(p.id());
+  note.set_text("Told me about a new prescription");
+  note.set_sensitivity(v1::NOTE_SENSITIVITY_HEALTH);
+  const v1::Record health = MustOk(ann->AddCaseNote(note));
+  note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
+  note.set_text("Came in to talk about jobs");
+  const v1::Record normal = MustOk(ann->AddCaseNote(note));
+  const Uuid health_id = *Uuid::FromBytes(health.id());
+
+  const SyncReport report = SyncUntilDone(ann);
+  EXPECT_EQ(report.rejected, 1u);
+  EXPECT_EQ(ann->Get(health_id).status().code(), ErrorCode::kNotFound) << "the refused note is still on the device";
+  EXPECT_TRUE(ann->Get(*Uuid::FromBytes(normal.id())).ok());
+  Result<std::vector<RejectedChange>> refused = ann->RejectedChanges();
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ(refused->front().record_id, health_id);
+  EXPECT_EQ(refused->front().type, v1::RECORD_TYPE_CASE_NOTE);
+  EXPECT_NE(refused->front().reason.find("health"), std::string::npos) << refused->front().reason;
+  EXPECT_EQ(refused->front().field, "sensitivity");
+
+  SyncUntilDone(bob);
+  SyncUntilDone(ann);
+  ExpectSameState(ann, bob);
+  CheckNothingLostOrDuplicated({&ann, &bob}, ann);
+}
+
+// Issue 5: a delete the server refuses left the record deleted on the device that made
+// it while every other device still held it. A conflict record cannot be deleted (only
+// resolved), so an adviser's delete of one is refused and the conflict comes back.
+TEST_F(RegressionTest, RefusedDeleteRestoresTheRecord) {
+  FieldDevice ann = NewDevice("ann");
+  FieldDevice bob = NewDevice("bob");
+  const v1::Record p = Person(ann);
+  const Uuid pid = *Uuid::FromBytes(p.id());
+  SyncUntilDone(ann);
+  SyncUntilDone(bob);
+  v1::Participant a = p.participant();
+  a.set_phone("07700900001");
+  MustOk(ann->UpdateParticipant(pid, a));
+  v1::Participant b = p.participant();
+  b.set_phone("07700900002");
+  MustOk(bob->UpdateParticipant(pid, b));
+  SyncUntilDone(ann);
+  SyncUntilDone(bob);
+  SyncUntilDone(ann);
+  Result<std::vector<v1::Record>> open = ann->OpenConflicts();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  const Uuid conflict = *Uuid::FromBytes(open->front().id());
+
+  const v1::Record deleted = MustOk(ann->Delete(conflict));
+  ASSERT_TRUE(deleted.deleted());
+  EXPECT_TRUE(ann->OpenConflicts()->empty());
+  EXPECT_EQ(SyncUntilDone(ann).rejected, 1u);
+  Result<v1::Record> back = ann->Get(conflict);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->deleted()) << "the refused delete still holds on the device";
+  EXPECT_EQ(ann->OpenConflicts()->size(), 1u);
+  Result<std::vector<RejectedChange>> refused = ann->RejectedChanges();
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ(refused->front().record_id, conflict);
+  EXPECT_EQ(refused->front().field, "op");
+
+  SyncUntilDone(bob);
+  SyncUntilDone(ann);
+  ExpectSameState(ann, bob);
+  CheckNothingLostOrDuplicated({&ann, &bob}, ann);
+  // Still resolvable as usual.
+  MustOk(ann->ResolveConflict(conflict, v1::CONFLICT_STATUS_KEPT_WINNER));
+  EXPECT_EQ(SyncUntilDone(ann).rejected, 0u);
+}
+
 }  // namespace
 }  // namespace outreach::testing

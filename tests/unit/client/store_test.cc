@@ -169,6 +169,13 @@ TEST_F(StoreTest, AcknowledgementsEmptyTheOutboxAndKeepRejections) {
   EXPECT_EQ((*rejected)[0].type, v1::RECORD_TYPE_PARTICIPANT);
   EXPECT_EQ((*rejected)[0].field, "programme_strand");
   EXPECT_EQ((*rejected)[0].reason, "the hub does not accept this programme strand");
+  // B's creation was refused and the server sent nothing back: B is on no other device,
+  // so it leaves this one too (its change-log row stays, for the rejected list).
+  EXPECT_EQ(device_->Get(IdOf(b)).status().code(), E::kNotFound);
+  EXPECT_EQ(device_->FindParticipants("two")->size(), 0u);
+  EXPECT_TRUE(device_->Get(IdOf(a)).ok());
+  EXPECT_TRUE(device_->Get(IdOf(c)).ok());
+  EXPECT_EQ(store().ChangeLog()->size(), 3u);
 
   // A repeated ack changes nothing; the clock moved past the server's stamp.
   const std::string dump = Dump(path_);
@@ -181,8 +188,6 @@ TEST_F(StoreTest, AcknowledgementsEmptyTheOutboxAndKeepRejections) {
   v1::PushAck bad;
   bad.add_results()->set_device_seq(3);  // no outcome
   EXPECT_REFUSED(store().AcknowledgeChanges(bad), E::kProtocolError, "");
-  (void)a;
-  (void)c;
   (void)d;
 }
 
