@@ -1,16 +1,16 @@
 #include "common/frame.h"
 
 #include <limits>
+#include <utility>
+
+#include "common/compression.h"
 
 namespace outreach {
 
-Result<std::string> EncodeFrame(const v1::Envelope& envelope, uint32_t max_frame_bytes) {
-  const size_t size = envelope.ByteSizeLong();
-  if (size > max_frame_bytes) {
-    return Status(ErrorCode::kResourceExhausted,
-                  "frame of " + std::to_string(size) + " bytes exceeds the limit of " +
-                      std::to_string(max_frame_bytes) + " bytes");
-  }
+namespace {
+
+// A frame holding `envelope`, whose serialised size is `size` (at most the limit).
+Result<std::string> PlainFrame(const v1::Envelope& envelope, size_t size) {
   std::string out(kFrameHeaderBytes + size, '\0');
   out[0] = static_cast<char>((size >> 24) & 0xFF);
   out[1] = static_cast<char>((size >> 16) & 0xFF);
@@ -22,24 +22,89 @@ Result<std::string> EncodeFrame(const v1::Envelope& envelope, uint32_t max_frame
   return out;
 }
 
+// The messages that agree on compression, and so always travel plain; and the wrapper
+// itself, which never nests.
+bool MustTravelPlain(v1::Envelope::MessageCase message) {
+  switch (message) {
+    case v1::Envelope::kHello:
+    case v1::Envelope::kWelcome:
+    case v1::Envelope::kEnrol:
+    case v1::Envelope::kEnrolled:
+    case v1::Envelope::kCompressed: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+Result<std::string> EncodeFrame(const v1::Envelope& envelope, uint32_t max_frame_bytes, v1::Compression compression) {
+  const size_t size = envelope.ByteSizeLong();
+  if (size > max_frame_bytes) {
+    return Status(ErrorCode::kResourceExhausted, "frame of " + std::to_string(size) + " bytes exceeds the limit of " +
+                                                     std::to_string(max_frame_bytes) + " bytes");
+  }
+  if (compression == v1::COMPRESSION_NONE || size < kCompressMinBytes || MustTravelPlain(envelope.message_case())) {
+    return PlainFrame(envelope, size);
+  }
+  std::string plain;
+  if (!envelope.SerializeToString(&plain)) return Status::Internal("could not serialise envelope");
+  Result<std::string> packed = Compress(compression, plain);
+  if (!packed.ok()) return packed.status();
+  v1::Envelope outer;
+  v1::Compressed* compressed = outer.mutable_compressed();
+  compressed->set_codec(compression);
+  compressed->set_size(static_cast<uint32_t>(size));
+  compressed->set_data(std::move(packed).value());
+  const size_t outer_size = outer.ByteSizeLong();
+  // Data that does not compress travels as it is.
+  if (outer_size >= size) return PlainFrame(envelope, size);
+  return PlainFrame(outer, outer_size);
+}
+
 Result<uint32_t> DecodeFrameLength(const uint8_t header[kFrameHeaderBytes], uint32_t max_frame_bytes) {
-  const uint32_t length = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) |
-                          (uint32_t{header[2]} << 8) | uint32_t{header[3]};
+  const uint32_t length =
+      (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) | (uint32_t{header[2]} << 8) | uint32_t{header[3]};
   if (length > max_frame_bytes) {
-    return Status(ErrorCode::kResourceExhausted, "frame length " + std::to_string(length) +
-                                                     " exceeds the limit of " + std::to_string(max_frame_bytes) +
-                                                     " bytes");
+    return Status(ErrorCode::kResourceExhausted, "frame length " + std::to_string(length) + " exceeds the limit of " +
+                                                     std::to_string(max_frame_bytes) + " bytes");
   }
   return length;
 }
 
-Status DecodeFrameBody(std::string_view body, v1::Envelope* envelope) {
+Status DecodeFrameBody(std::string_view body, v1::Envelope* envelope, uint32_t max_frame_bytes,
+                       v1::Compression accepted) {
   if (body.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return Status(ErrorCode::kResourceExhausted, "frame body too large to decode");
   }
   if (!envelope->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    return Status::ProtocolError("frame of " + std::to_string(body.size()) +
-                                 " bytes is not a valid Envelope");
+    return Status::ProtocolError("frame of " + std::to_string(body.size()) + " bytes is not a valid Envelope");
+  }
+  if (!envelope->has_compressed()) return Status::Ok();
+
+  const v1::Compressed& compressed = envelope->compressed();
+  if (accepted == v1::COMPRESSION_NONE) {
+    return Status(ErrorCode::kProtocolError, "a compressed frame, but no compression was agreed at hello",
+                  "compressed");
+  }
+  if (compressed.codec() != accepted) {
+    return Status(ErrorCode::kProtocolError,
+                  "a frame compressed with " + CompressionName(compressed.codec()) + ", but " +
+                      CompressionName(accepted) + " was agreed at hello",
+                  "compressed.codec");
+  }
+  Result<std::string> plain = Decompress(accepted, compressed.data(), compressed.size(), max_frame_bytes);
+  if (!plain.ok()) return plain.status();
+  envelope->Clear();
+  if (!envelope->ParseFromString(*plain)) {
+    return Status(ErrorCode::kProtocolError,
+                  "compressed frame of " + std::to_string(plain->size()) + " bytes is not a valid Envelope",
+                  "compressed.data");
+  }
+  if (MustTravelPlain(envelope->message_case())) {
+    const auto* field = v1::Envelope::descriptor()->FindFieldByNumber(envelope->message_case());
+    return Status(ErrorCode::kProtocolError,
+                  "a compressed frame may not carry " + (field != nullptr ? field->name() : std::string("that")),
+                  "compressed.data");
   }
   return Status::Ok();
 }
@@ -65,7 +130,8 @@ Result<bool> FrameDecoder::Next(v1::Envelope* envelope) {
     return failed_;
   }
   if (available < kFrameHeaderBytes + *length) return false;
-  Status st = DecodeFrameBody(std::string_view(buffer_).substr(consumed_ + kFrameHeaderBytes, *length), envelope);
+  Status st = DecodeFrameBody(std::string_view(buffer_).substr(consumed_ + kFrameHeaderBytes, *length), envelope,
+                              max_frame_bytes_, accepted_);
   if (!st.ok()) {
     failed_ = st;
     return failed_;

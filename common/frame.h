@@ -4,6 +4,13 @@
 // outreach.v1.Envelope. The codec never trusts the length: a length above the limit is
 // refused before a single byte of body is buffered, so a peer announcing 4 GiB costs us
 // nothing. Truncated and undecodable input is a clear error, never a crash.
+//
+// Compression (docs/PROTOCOL.md §2): once the Welcome agreed a codec, a frame's Envelope
+// may be an `Envelope.compressed` wrapping another, compressed Envelope. The frame limit
+// bounds both the bytes on the wire and the decompressed Envelope; the decompressed size
+// is checked before anything is allocated for it. The negotiation messages (Hello,
+// Welcome, Enrol, Enrolled) always travel plain, and a compressed Envelope never wraps
+// another.
 #pragma once
 
 #include <cstdint>
@@ -17,17 +24,28 @@ namespace outreach {
 
 inline constexpr size_t kFrameHeaderBytes = 4;
 inline constexpr uint32_t kDefaultMaxFrameBytes = 8u << 20;  // 8 MiB
+// With a codec agreed, an Envelope is compressed only from this size on (below it the
+// codec's own header eats most of the gain), and only when that makes the frame smaller.
+inline constexpr size_t kCompressMinBytes = 256;
 
-// Serialises `envelope` as one frame. Refuses (kResourceExhausted) a frame whose body
-// would exceed `max_frame_bytes`.
-Result<std::string> EncodeFrame(const v1::Envelope& envelope, uint32_t max_frame_bytes = kDefaultMaxFrameBytes);
+// Serialises `envelope` as one frame, compressed with `compression` when that is not
+// COMPRESSION_NONE and the rules above allow. Refuses (kResourceExhausted) an Envelope
+// whose serialised size exceeds `max_frame_bytes`, compressed or not.
+Result<std::string> EncodeFrame(const v1::Envelope& envelope, uint32_t max_frame_bytes = kDefaultMaxFrameBytes,
+                                v1::Compression compression = v1::COMPRESSION_NONE);
 
 // Reads the body length from a 4-byte header; refuses lengths above the limit.
 Result<uint32_t> DecodeFrameLength(const uint8_t header[kFrameHeaderBytes],
                                    uint32_t max_frame_bytes = kDefaultMaxFrameBytes);
 
-// Parses a frame body (without its header) into `envelope`.
-Status DecodeFrameBody(std::string_view body, v1::Envelope* envelope);
+// Parses a frame body (without its header) into `envelope`, decompressing it when it is
+// compressed with `accepted` (the codec agreed at hello). A compressed frame is refused
+// when no codec was agreed (COMPRESSION_NONE) or another codec was used
+// (kProtocolError), when it expands beyond `max_frame_bytes` (kResourceExhausted, before
+// allocating), when its data is corrupt, or when it wraps a negotiation message or
+// another compressed Envelope (kProtocolError). Errors name the field.
+Status DecodeFrameBody(std::string_view body, v1::Envelope* envelope, uint32_t max_frame_bytes = kDefaultMaxFrameBytes,
+                       v1::Compression accepted = v1::COMPRESSION_NONE);
 
 // Decodes frames from a stream delivered in arbitrary pieces.
 //
@@ -40,6 +58,9 @@ Status DecodeFrameBody(std::string_view body, v1::Envelope* envelope);
 class FrameDecoder {
  public:
   explicit FrameDecoder(uint32_t max_frame_bytes = kDefaultMaxFrameBytes) : max_frame_bytes_(max_frame_bytes) {}
+
+  // The codec agreed at hello: frames decoded from now on may be compressed with it.
+  void set_compression(v1::Compression accepted) { accepted_ = accepted; }
 
   // Buffers bytes. Never buffers more than one frame's header plus its (bounded) body
   // beyond what Next() has consumed, as long as Next() is called after each Append().
@@ -54,6 +75,7 @@ class FrameDecoder {
 
  private:
   const uint32_t max_frame_bytes_;
+  v1::Compression accepted_ = v1::COMPRESSION_NONE;
   std::string buffer_;
   size_t consumed_ = 0;
   Status failed_;

@@ -11,6 +11,7 @@ packages=(
   libboost-dev
   libprotobuf-dev protobuf-compiler
   libssl-dev
+  libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev

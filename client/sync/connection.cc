@@ -1,5 +1,6 @@
 #include "client/sync/connection.h"
 
+#include "common/compression.h"
 #include "common/tls.h"
 
 namespace outreach::client {
@@ -92,8 +93,22 @@ Status SyncConnection::Connect(const ServerAddress& address, const std::string& 
 }
 
 Status SyncConnection::Send(const v1::Envelope& envelope, std::chrono::milliseconds timeout) {
+  if (envelope.has_hello()) {
+    if (envelope.hello().compression_size() > 0) {
+      offered_compression_ = true;
+    } else if (offer_compression_) {
+      v1::Envelope hello = envelope;
+      hello.mutable_hello()->add_compression(v1::COMPRESSION_ZSTD);
+      offered_compression_ = true;
+      return SendFrame(hello, timeout);
+    }
+  }
+  return SendFrame(envelope, timeout);
+}
+
+Status SyncConnection::SendFrame(const v1::Envelope& envelope, std::chrono::milliseconds timeout) {
   if (!stream_) return Status::Internal("not connected");
-  Result<std::string> frame = EncodeFrame(envelope, max_frame_bytes_);
+  Result<std::string> frame = EncodeFrame(envelope, max_frame_bytes_, compression_);
   if (!frame.ok()) return frame.status();
   bool done = false;
   boost::system::error_code ec;
@@ -129,7 +144,20 @@ Status SyncConnection::Receive(v1::Envelope* envelope, std::chrono::milliseconds
   OUTREACH_RETURN_IF_ERROR(RunUntil(done, timeout, "receiving"));
   if (ec) return Status(ErrorCode::kUnavailable, "connection lost inside a frame: " + ec.message());
   bytes_received_ += kFrameHeaderBytes + body.size();
-  return DecodeFrameBody(body, envelope);
+  OUTREACH_RETURN_IF_ERROR(DecodeFrameBody(body, envelope, max_frame_bytes_, compression_));
+  if (envelope->has_welcome()) return AdoptWelcome(envelope->welcome());
+  return Status::Ok();
+}
+
+Status SyncConnection::AdoptWelcome(const v1::Welcome& welcome) {
+  const v1::Compression codec = welcome.compression();
+  if (codec != v1::COMPRESSION_NONE && (!offered_compression_ || !CompressionSupported(codec))) {
+    return Status(ErrorCode::kProtocolError,
+                  "the server chose frame compression " + CompressionName(codec) + ", which this device did not offer",
+                  "compression");
+  }
+  compression_ = codec;
+  return Status::Ok();
 }
 
 void SyncConnection::Close() {

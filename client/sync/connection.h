@@ -4,6 +4,11 @@
 // syncs): Connect() resolves, connects, handshakes with the pinned CA and checks ALPN;
 // Send()/Receive() move one frame. Any failure leaves the connection unusable; the
 // caller starts a new one. Not thread-safe: one conversation, one thread.
+//
+// Frame compression is the connection's business, not its callers': a Hello it sends
+// offers the codecs this build decodes (unless the caller listed some itself), and the
+// Welcome it receives sets the codec both sides use for every later frame (docs/
+// PROTOCOL.md §2). A server that names a codec that was not offered is a protocol error.
 #pragma once
 
 #include <chrono>
@@ -38,13 +43,21 @@ class SyncConnection {
   // Sends close_notify and closes; errors are ignored (the conversation is over).
   void Close();
 
+  // Frame bytes (headers included, TLS not) moved so far.
   uint64_t bytes_sent() const { return bytes_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }
+  // The codec the Welcome agreed; COMPRESSION_NONE before it or when none was agreed.
+  v1::Compression compression() const { return compression_; }
+  // Whether a Hello offers compression (default true); false behaves as an older device.
+  void set_offer_compression(bool offer) { offer_compression_ = offer; }
 
  private:
   using Stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
   // Runs the io_context until `done` or the deadline; on timeout closes the socket.
   Status RunUntil(const bool& done, std::chrono::milliseconds timeout, const char* step);
+  Status SendFrame(const v1::Envelope& envelope, std::chrono::milliseconds timeout);
+  // Adopts the codec a received Welcome names.
+  Status AdoptWelcome(const v1::Welcome& welcome);
 
   boost::asio::io_context io_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
@@ -52,6 +65,9 @@ class SyncConnection {
   uint32_t max_frame_bytes_ = kDefaultMaxFrameBytes;
   uint64_t bytes_sent_ = 0;
   uint64_t bytes_received_ = 0;
+  bool offer_compression_ = true;
+  bool offered_compression_ = false;  // a Hello sent on this connection offered codecs
+  v1::Compression compression_ = v1::COMPRESSION_NONE;
 };
 
 }  // namespace outreach::client

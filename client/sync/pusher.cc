@@ -5,6 +5,11 @@
 namespace outreach::client {
 
 Status Pusher::Run(SyncReport* report, SyncProgress* progress, const SyncProgressCallback& callback) {
+  // The device's hub travels as an empty hub_id (which the protocol reads as the
+  // device's hub): 18 bytes saved per change.
+  Result<std::optional<DeviceIdentity>> identity = store_.LoadIdentity();
+  if (!identity.ok()) return identity.status();
+  const std::string own_hub = identity->has_value() ? (*identity)->hub_id.raw() : std::string();
   while (true) {
     Result<std::vector<v1::Change>> pending = store_.PendingChanges(batch_size_);
     if (!pending.ok()) return pending.status();
@@ -14,7 +19,10 @@ Status Pusher::Run(SyncReport* report, SyncProgress* progress, const SyncProgres
     v1::Push* push = request.mutable_push();
     // The batch id names the batch by its first device_seq: a re-sent batch has the same id.
     push->set_batch_id(pending->front().device_seq());
-    for (v1::Change& change : *pending) *push->add_changes() = std::move(change);
+    for (v1::Change& change : *pending) {
+      if (!own_hub.empty() && change.hub_id() == own_hub) change.clear_hub_id();
+      *push->add_changes() = std::move(change);
+    }
     OUTREACH_RETURN_IF_ERROR(connection_.Send(request, timeout_));
 
     v1::Envelope reply;

@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "common/compression.h"
+
 namespace outreach::server {
 namespace {
 
@@ -91,7 +93,9 @@ Conversation::Reply Conversation::HandleFirst(const v1::Envelope& request) {
       Result<DeviceContext> device = service_.Authenticate(request.hello(), welcome, &refusal);
       if (!device.ok()) return Refused(std::move(refusal), device.status());
       welcome->set_max_frame_bytes(max_frame_bytes_);
+      welcome->set_compression(ChooseCompression(request.hello().compression()));
       device_ = std::move(device).value();
+      compression_ = welcome->compression();
       welcomed_ = true;
       return reply;
     }
@@ -113,6 +117,12 @@ Conversation::Reply Conversation::HandleWelcomed(const v1::Envelope& request) {
     case v1::Envelope::kPull: {
       Result<v1::ChangesPage> page = service_.Pull(device_, request.pull());
       if (!page.ok()) return RefuseFailedRequest("pull", page.status());
+      // Every change a device pulls is of its own hub, which an empty hub_id means: 18
+      // bytes saved per change.
+      const std::string own_hub = device_.hub_id.raw();
+      for (v1::Change& change : *page->mutable_changes()) {
+        if (change.hub_id() == own_hub) change.clear_hub_id();
+      }
       *reply.envelope.mutable_changes_page() = std::move(page).value();
       return reply;
     }

@@ -37,6 +37,11 @@ class Conversation {
   // The device once Hello succeeded; nullptr before.
   const DeviceContext* device() const { return welcomed_ ? &device_ : nullptr; }
 
+  // The frame codec agreed at hello (Welcome.compression): frames after the Welcome may
+  // be compressed with it, both ways. COMPRESSION_NONE before the Welcome, and for a
+  // device that offered none.
+  v1::Compression compression() const { return compression_; }
+
   // A Refusal envelope, for conversation errors found by the session itself
   // (oversized or undecodable frames, a busy server).
   static v1::Envelope MakeRefusal(v1::RefusalReason reason, const std::string& detail);
@@ -50,6 +55,7 @@ class Conversation {
   const uint32_t max_frame_bytes_;
   bool welcomed_ = false;
   DeviceContext device_;  // valid when welcomed_
+  v1::Compression compression_ = v1::COMPRESSION_NONE;
 };
 
 }  // namespace outreach::server

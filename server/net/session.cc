@@ -130,9 +130,16 @@ void Session::read_body() {
     return;
   }
   v1::Envelope request;
-  Status decoded = DecodeFrameBody(std::string_view(body_.data(), body_length_), &request);
+  // A compressed frame is accepted only with the codec agreed at hello, and refused as
+  // too large when it would expand beyond the frame limit (checked before allocating).
+  Status decoded = DecodeFrameBody(std::string_view(body_.data(), body_length_), &request, options_.max_frame_bytes,
+                                   conversation_.compression());
   body_ = std::string();  // release the frame's memory while the service works
-  if (!decoded.ok()) return refuse(v1::REFUSAL_REASON_PROTOCOL_ERROR, decoded.message());
+  if (!decoded.ok()) {
+    return refuse(decoded.code() == ErrorCode::kResourceExhausted ? v1::REFUSAL_REASON_FRAME_TOO_LARGE
+                                                                  : v1::REFUSAL_REASON_PROTOCOL_ERROR,
+                  decoded.field().empty() ? decoded.message() : decoded.field() + ": " + decoded.message());
+  }
 
   // No deadline while the service works: that time is the server's, not the peer's.
   phase_ = Phase::kService;
@@ -160,7 +167,8 @@ void Session::on_service_done(Conversation::Reply reply) {
 }
 
 void Session::write(const v1::Envelope& envelope, bool close_after, std::string close_reason) {
-  Result<std::string> frame = EncodeFrame(envelope, options_.max_frame_bytes);
+  // Compressed with the codec agreed at hello (the Welcome itself always goes plain).
+  Result<std::string> frame = EncodeFrame(envelope, options_.max_frame_bytes, conversation_.compression());
   if (!frame.ok()) {
     // A reply over the limit is the server's fault; the device is told, not left waiting.
     spdlog::error("peer {}: reply not sent: {}", peer_, frame.status().ToString());

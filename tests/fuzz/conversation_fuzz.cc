@@ -114,6 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
     }
     if (reply.close) break;
+    // As a session does: frames after the Welcome may be compressed with the agreed codec.
+    decoder.set_compression(conversation.compression());
   }
   return 0;
 }
