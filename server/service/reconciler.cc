@@ -310,11 +310,23 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
   for (const auto& fv : change.fields()) {
     const uint32_t f = fv.field();
     const std::string cur = current ? CurrentValue(*current, f) : std::string();
-    if (cur == fv.value()) continue;  // no change of state; identical values never conflict
     FieldVersion cv;
     if (existing) {
       auto it = existing->versions.find(f);
       if (it != existing->versions.end()) cv = it->second;
+    }
+    if (cur == fv.value()) {
+      // Identical values never conflict. But a later stamp on the held value is still a
+      // decision (changed and changed back offline, say): the field takes that stamp and
+      // it is logged, so a concurrent write of another value stamped before it meets it
+      // as a conflict instead of replacing it, and every device holds the same version.
+      if (!cv.hlc.is_zero() && HlcLater(hlc, device.device_id.raw(), cv.hlc, cv.origin.raw())) {
+        v1::FieldValue a;
+        a.set_field(f);
+        a.set_value(fv.value());
+        accepted.push_back(std::move(a));
+      }
+      continue;
     }
     const bool seen = is_new || cv.hlc.is_zero() || cv.hlc.value() == fv.base_version();
     const bool always = (state_field != nullptr && static_cast<int>(f) == state_field->number()) ||
@@ -649,6 +661,11 @@ Status Reconciler::MergeParticipants(const Uuid& hub_id, const Uuid& kept, const
     if (info == nullptr || info->participant_field == nullptr || rec.record.erased()) continue;
     if (rec.record.type() == v1::RECORD_TYPE_DUPLICATE_REVIEW || rec.record.type() == v1::RECORD_TYPE_CONFLICT)
       continue;
+    if (info->policy == MergePolicy::kKeyedRegister && !rec.record.deleted()) {
+      auto moved = MoveRegisterRow(hub_id, kept, rec);
+      if (!moved.ok()) return moved.status();
+      if (*moved) continue;
+    }
     const FieldDescriptor* link = info->participant_field;
     auto seq =
         ServerEdit(std::move(rec), [&](Message* body) { body->GetReflection()->SetString(body, link, kept.raw()); });
@@ -663,6 +680,47 @@ Status Reconciler::MergeParticipants(const Uuid& hub_id, const Uuid& kept, const
     p->set_merged_into(kept.raw());
   });
   return seq.ok() ? Status::Ok() : seq.status();
+}
+
+Result<bool> Reconciler::MoveRegisterRow(const Uuid& hub_id, const Uuid& kept, StoredRecord row) {
+  const RecordTypeInfo* info = FindRecordType(row.record.type());
+  const Message* body = RecordBody(row.record);
+  const Uuid target_id = Uuid::Derive(info->name, IdField(*body, "session_id").raw() + kept.raw());
+  auto target = txn_.GetRecord(target_id);
+  if (!target.ok()) return target.status();
+  if (target->has_value() && (*target)->record.deleted()) return false;  // deliberately removed: redirect in place
+  const FieldDescriptor* link = info->participant_field;
+  if (!target->has_value()) {
+    std::unique_ptr<Message> moved(body->New());
+    moved->CopyFrom(*body);
+    moved->GetReflection()->SetString(moved.get(), link, kept.raw());
+    auto created = CreateServerRecord(hub_id, target_id, row.record.type(), *moved);
+    if (!created.ok()) return created.status();
+  } else {
+    // Both people had a row for the session: per field, the later decision wins.
+    StoredRecord& into = **target;
+    const Message* into_body = RecordBody(into.record);
+    std::vector<v1::FieldValue> later;
+    for (const auto& [field, version] : row.versions) {
+      if (static_cast<int>(field) == link->number()) continue;
+      const std::string value = CurrentValue(*body, field);
+      if (value == CurrentValue(*into_body, field)) continue;
+      auto held = into.versions.find(field);
+      if (held != into.versions.end() &&
+          !HlcLater(version.hlc, version.origin.raw(), held->second.hlc, held->second.origin.raw())) {
+        continue;
+      }
+      v1::FieldValue fv;
+      fv.set_field(field);
+      fv.set_value(value);
+      later.push_back(std::move(fv));
+    }
+    auto seq = Commit(into, false, v1::CHANGE_OP_UPSERT, later, clock_.Now(), Server(), 0);
+    if (!seq.ok()) return seq.status();
+  }
+  auto removed = Commit(row, false, v1::CHANGE_OP_DELETE, {}, clock_.Now(), Server(), 0);
+  if (!removed.ok()) return removed.status();
+  return true;
 }
 
 Status Reconciler::TakeLoser(const StoredRecord& conflict) {

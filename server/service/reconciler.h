@@ -86,6 +86,12 @@ class Reconciler {
   Status CheckDuplicates(const StoredRecord& participant);
   Result<bool> CheckSecondClaim(const StoredRecord& outcome);
   Status MergeParticipants(const Uuid& hub_id, const Uuid& kept, const Uuid& merged);
+  // A register row's id derives from its session and participant, so a merge moves it:
+  // its fields go to the kept participant's row for that session (created if missing;
+  // where both rows hold a field, the later stamp wins) and the old row is deleted, so
+  // no session ever has two rows for one person. False (nothing done) when the kept
+  // participant's row for the session was deleted: the caller then redirects in place.
+  Result<bool> MoveRegisterRow(const Uuid& hub_id, const Uuid& kept, StoredRecord row);
   Status TakeLoser(const StoredRecord& conflict);
 
   Result<std::vector<std::string>> ComputeKeys(const StoredRecord& rec);

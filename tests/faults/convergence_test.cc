@@ -56,13 +56,11 @@ TEST_P(ConvergenceTest, RandomJourneysConverge) {
   CheckNothingLostOrDuplicated(all, devices.front());
 }
 
-// Seed 3 found two bugs, now fixed (regression_test.cc has each reduced).
-INSTANTIATE_TEST_SUITE_P(Seeds, ConvergenceTest, ::testing::ValuesIn(Seeds({1, 2, 3, 4, 2086562279105325572u})));
-// Seeds that found bugs (regression_test.cc has each reduced); DISABLED_ until fixed.
-// 13446033993371039567: a write of the value a field already holds is dropped by the
-// server without taking its (later) stamp, so an older concurrent write of another
-// value then replaces it with no conflict record (see the team notes).
-INSTANTIATE_TEST_SUITE_P(DISABLED_Found, ConvergenceTest, ::testing::Values(13446033993371039567u));
+// Seed 3 found two bugs (regression_test.cc has each reduced); seed 13446033993371039567
+// found that a write of the value a field already holds dropped its later stamp
+// (reconciler_regression_test.cc).
+INSTANTIATE_TEST_SUITE_P(Seeds, ConvergenceTest,
+                         ::testing::ValuesIn(Seeds({1, 2, 3, 4, 2086562279105325572u, 13446033993371039567u})));
 
 }  // namespace
 }  // namespace outreach::testing
