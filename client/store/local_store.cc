@@ -1107,7 +1107,14 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
     }
   }
 
-  for (StagedRecord& st : staged) {
+  struct VersionRow {
+    const std::string* id;  // a key of `index`: stable while index lives
+    uint32_t field;
+    uint64_t hlc;
+  };
+  std::vector<VersionRow> versions;
+  for (size_t i = 0; i < staged.size(); ++i) {
+    StagedRecord& st = staged[i];
     if (st.purge_versions) {
       Stmt s(Prepare("DELETE FROM field_version WHERE record_id = ?"));
       if (!s.ok()) return Error("cannot erase field versions");
@@ -1117,15 +1124,35 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
     // A new row keeps the stamp of its first change as its creation stamp.
     st.row.exists = true;
     OUTREACH_RETURN_IF_ERROR(PutRow(st.row, st.hlc, /*had_projections=*/st.existed));
-    const std::string id = st.row.id.raw();
-    for (const auto& [field, hlc] : st.versions) {
-      Stmt s(
-          Prepare("INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
-                  "UPDATE SET hlc = excluded.hlc"));
-      if (!s.ok()) return Error("cannot write field version");
-      s.Blob(1, id).Int(2, field).Int(3, static_cast<int64_t>(hlc));
-      if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
+    for (const auto& [field, hlc] : st.versions) versions.push_back({ids[i], field, hlc});
+  }
+  // Field versions, set-based: one statement per kRowsPerInsert rows (a bootstrap writes
+  // about five per record), the rest one by one.
+  constexpr size_t kRowsPerInsert = 256;
+  static const std::string kManyVersions = [] {
+    std::string sql = "INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?)";
+    for (size_t k = 1; k < kRowsPerInsert; ++k) sql += ", (?, ?, ?)";
+    return sql + " ON CONFLICT(record_id, field) DO UPDATE SET hlc = excluded.hlc";
+  }();
+  size_t done = 0;
+  for (; done + kRowsPerInsert <= versions.size(); done += kRowsPerInsert) {
+    Stmt s(Prepare(kManyVersions.c_str()));
+    if (!s.ok()) return Error("cannot write field versions");
+    for (size_t k = 0; k < kRowsPerInsert; ++k) {
+      const VersionRow& v = versions[done + k];
+      const int at = static_cast<int>(3 * k);
+      s.Blob(at + 1, *v.id).Int(at + 2, v.field).Int(at + 3, static_cast<int64_t>(v.hlc));
     }
+    if (s.Step() != SQLITE_DONE) return Error("cannot write field versions");
+  }
+  for (; done < versions.size(); ++done) {
+    const VersionRow& v = versions[done];
+    Stmt s(
+        Prepare("INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
+                "UPDATE SET hlc = excluded.hlc"));
+    if (!s.ok()) return Error("cannot write field version");
+    s.Blob(1, *v.id).Int(2, v.field).Int(3, static_cast<int64_t>(v.hlc));
+    if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
   }
   OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", static_cast<int64_t>(next_cursor)));
   OUTREACH_RETURN_IF_ERROR(PersistClock());

@@ -425,6 +425,44 @@ TEST_F(StoreTest, PagesAppliedInOneBatchEqualPagesAppliedOneByOne) {
   EXPECT_EQ(device_->Get(other).status().code(), E::kNotFound);
 }
 
+// A batch large enough for the set-based field-version writes (hundreds of rows per
+// statement) keeps every field's version, as the one-by-one path does.
+TEST_F(StoreTest, ABigBatchKeepsEveryFieldVersion) {
+  ASSERT_TRUE(store().SaveIdentity(Identity()).ok());
+  std::vector<v1::ChangesPage> pages(2);
+  std::vector<Uuid> ids;
+  size_t fields = 0;
+  for (int i = 0; i < 120; ++i) {
+    v1::Participant p;
+    p.set_given_name("Remote" + std::to_string(i));
+    p.set_family_name("Person");
+    p.set_date_of_birth("1980-01-01");
+    p.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+    if (i % 3 == 0) p.set_phone("0113 000 " + std::to_string(1000 + i));
+    ids.push_back(Uuid::NewV7());
+    v1::Change c = Pulled(ids.back(), v1::RECORD_TYPE_PARTICIPANT, p, 100 + i, Later(1000 + i));
+    fields += static_cast<size_t>(c.fields_size());
+    *pages[i < 60 ? 0 : 1].add_changes() = c;
+  }
+  pages[0].set_next_cursor(159);
+  pages[0].set_more(true);
+  pages[1].set_next_cursor(219);
+  ASSERT_GT(fields, 256u);
+  Status applied = store().ApplyPulledPages(pages);
+  ASSERT_TRUE(applied.ok()) << applied.ToString();
+  EXPECT_EQ(QueryOne(path_, "SELECT count(*) FROM field_version"), std::to_string(fields));
+  EXPECT_EQ(QueryOne(path_, "PRAGMA foreign_key_check"), "");
+  EXPECT_EQ(device_->ListParticipants()->size(), 120u);
+  for (int i : {0, 85, 119}) {
+    v1::Participant edit = device_->Get(ids[i])->participant();
+    edit.set_family_name("Edited");
+    ASSERT_TRUE(device_->UpdateParticipant(ids[i], edit).ok());
+    const v1::Change last = store().PendingChanges(1000)->back();
+    ASSERT_EQ(last.fields_size(), 1);
+    EXPECT_EQ(last.fields(0).base_version(), Later(1000 + i).value()) << "participant " << i;
+  }
+}
+
 TEST_F(StoreTest, ClockOffsetIsPersisted) {
   ASSERT_TRUE(store().SetClockOffsetMs(90'000).ok());
   EXPECT_EQ(store().clock().offset_ms(), 90'000);
