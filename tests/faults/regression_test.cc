@@ -238,5 +238,49 @@ TEST_F(RegressionTest, RefusedDeleteRestoresTheRecord) {
   EXPECT_EQ(SyncUntilDone(ann).rejected, 0u);
 }
 
+// Issue 5: the same for a role that may not delete at all: a kiosk may sign people in
+// (and its library lets it delete its own mark), but the server refuses any delete from
+// a kiosk, so the mark comes back on the kiosk as the adviser still sees it.
+TEST_F(RegressionTest, KioskDeleteRefusedTheMarkComesBack) {
+  const std::string venue = AddVenue("Sure Start Bulwell");
+  FieldDevice ann = NewDevice("ann");
+  FieldDevice kiosk = NewDevice("kiosk", "kiosk", {}, HybridClock::SystemMillis, venue);
+  const v1::Record p = Person(ann);
+  v1::Session s;
+  s.set_venue_id(Uuid::Parse(venue)->raw());
+  s.set_kind(v1::SESSION_KIND_GROUP);
+  s.set_title("Job club");
+  s.set_starts_at("2026-11-23T10:00");
+  s.set_duration_min(90);
+  const v1::Record session = MustOk(ann->CreateSession(s));
+  v1::Booking booking;
+  booking.set_session_id(session.id());
+  booking.set_participant_id(p.id());
+  MustOk(ann->BookSession(booking));
+  SyncUntilDone(ann);
+  SyncUntilDone(kiosk);
+  const v1::Record mark = MustOk(kiosk->SignInByReference(*Uuid::FromBytes(session.id()), p.participant().reference()));
+  const Uuid mark_id = *Uuid::FromBytes(mark.id());
+  EXPECT_EQ(SyncUntilDone(kiosk).rejected, 0u);
+  SyncUntilDone(ann);
+  ASSERT_TRUE(ann->Get(mark_id).ok());
+
+  ASSERT_TRUE(MustOk(kiosk->Delete(mark_id)).deleted());
+  EXPECT_EQ(SyncUntilDone(kiosk).rejected, 1u);
+  Result<v1::Record> back = kiosk->Get(mark_id);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->deleted()) << "the refused delete still holds on the kiosk";
+  EXPECT_EQ(back->attendance().status(), v1::ATTENDANCE_STATUS_ATTENDED);
+  Result<std::vector<RejectedChange>> refused = kiosk->RejectedChanges();
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ(refused->front().record_id, mark_id);
+  EXPECT_EQ(refused->front().field, "op");
+  SyncUntilDone(ann);
+  EXPECT_FALSE(ann->Get(mark_id)->deleted());
+  EXPECT_EQ(ann->Get(mark_id)->attendance().status(), back->attendance().status());
+  CheckNothingLostOrDuplicated({&ann, &kiosk}, ann);
+}
+
 }  // namespace
 }  // namespace outreach::testing
