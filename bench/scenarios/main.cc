@@ -1,4 +1,4 @@
-// outreach-bench SCENARIO [--size tiny|small|full] [--store LOCATION]
+// outreach-bench SCENARIO [--size tiny|small|full] [--store LOCATION] [--device-timeout-ms MS]
 //
 // Runs one scenario of issue 6 (capture, dayend, bootstrap, idle, connections, wire;
 // "all" runs each in turn) against the real outreach-server over TLS on loopback and
@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
     sub->add_option("--size", size, "tiny (smoke test), small or full (issue 6's figures)")
         ->check(CLI::IsMember({"tiny", "small", "full"}));
     sub->add_option("--store", options.store, "the server's store, e.g. postgresql://... (default: SQLite)");
+    sub->add_option("--device-timeout-ms", options.device_timeout_ms,
+                    "dayend and wire: each device's deadline per network step (default: the library's, 30 s)");
     sub->callback([&action, run = run, &options] { action = [run, &options] { run(options); }; });
   }
   CLI::App* all = app.add_subcommand("all", "every scenario in turn");

@@ -56,8 +56,14 @@ void EnrolDevice(Device& device, const std::string& address, const std::string& 
   Must(Enrol(device, enrol), "enrol");
 }
 
-SyncReport MustSync(Device& device) {
-  return Must(Sync(device), "sync");
+SyncReport MustSync(Device& device, const SyncOptions& options = {}) {
+  return Must(Sync(device, options), "sync");
+}
+
+SyncOptions DeviceSyncOptions(const RunOptions& options) {
+  SyncOptions sync;
+  if (options.device_timeout_ms > 0) sync.timeout_ms = options.device_timeout_ms;
+  return sync;
 }
 
 double Median(std::vector<double> v) {
@@ -200,9 +206,9 @@ DayEndResult DayEnd(const RunOptions& options, bool through_relay) {
       p.set_phone("07700900000");
       people[d].push_back(Must(devices[d]->RegisterParticipant(p), "register"));
     }
-    MustSync(*devices[d]);
+    MustSync(*devices[d], DeviceSyncOptions(options));
   }
-  for (auto& device : devices) MustSync(*device);
+  for (auto& device : devices) MustSync(*device, DeviceSyncOptions(options));
 
   // The day: every device captures its edits offline (each one durable transaction).
   {
@@ -244,7 +250,7 @@ DayEndResult DayEnd(const RunOptions& options, bool through_relay) {
     burst.emplace_back([&, d] {
       go.arrive_and_wait();
       DeviceRun& run = result.runs[d];
-      run.report = Must(Sync(*devices[d], SyncOptions{},
+      run.report = Must(Sync(*devices[d], DeviceSyncOptions(options),
                              [&run, &start](const SyncProgress& p) {
                                if (p.phase == SyncProgress::Phase::kPulling && run.push_done_s < 0) {
                                  run.push_done_s = SecondsSince(start);

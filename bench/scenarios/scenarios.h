@@ -14,6 +14,9 @@ enum class Size { kTiny, kSmall, kFull };
 struct RunOptions {
   Size size = Size::kFull;
   std::string store;  // --store for the server ("" = the deployment's SQLite file)
+  // Each device's deadline per network step (dayend, wire); 0 = SyncOptions' default
+  // (30 s). A loaded machine may need more for every device to finish the burst.
+  int device_timeout_ms = 0;
 };
 
 void RunCapture(const RunOptions& options);
