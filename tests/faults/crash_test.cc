@@ -70,9 +70,10 @@ TEST_F(ServerCrashTest, KilledAfterCommittingABatchBeforeItsAckArrives) {
   const uint64_t outbox = *ann->store().PendingCount();
 
   // Hold everything the server says once the push is on its way: the PushAck is written
-  // by the server after its commit but never reaches Ann.
+  // by the server after its commit but never reaches Ann. (The handshake and Hello send
+  // under 1,000 bytes; the push of 300 people, compressed, a few thousand: under 8,000.)
   ConnectionPlan plan;
-  plan.hold_to_device_once_to_server = 8000;
+  plan.hold_to_device_once_to_server = 2000;
   proxy_->Plan(plan);
   SyncOptions options;
   options.timeout_ms = 4000;
