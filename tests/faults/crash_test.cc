@@ -118,7 +118,7 @@ TEST_P(ServerCrashTest, KilledAtRandomMomentsInTheMiddleOfBatches) {
     Register(ann, 150, "A" + std::to_string(round) + "-");
     Register(bob, 50, "B" + std::to_string(round) + "-");
     const uint64_t sent_before = proxy_->bytes(Direction::kToServer);
-    const uint64_t kill_after = sent_before + 3000 + rng() % 15000;
+    const uint64_t kill_after = sent_before + 1000 + rng() % 6000;
     const auto delay = std::chrono::milliseconds(rng() % 40);
     auto ann_sync = std::async(std::launch::async, [&] { return TrySync(ann, options); });
     auto bob_sync = std::async(std::launch::async, [&] { return TrySync(bob, options); });
