@@ -280,7 +280,7 @@ TEST_F(TwoServersTest, ARePushThroughTheOtherProcessIsADuplicate) {
   EXPECT_EQ(*ledger, "2");
 }
 
-// A hub served from SQLite moves onto PostgreSQL with `outreach-server store copy`, which
+// A hub served from SQLite moves onto PostgreSQL with `outreach-server store copy --switch`, which
 // refuses a missing source, the same store twice and a target in use.
 TEST(StoreCopyCommandTest, AHubMovesFromSqliteToPostgresqlWithItsHistory) {
   TestDeployment sqlite;  // init + hub add on DATA/store.db
@@ -317,8 +317,10 @@ TEST(StoreCopyCommandTest, AHubMovesFromSqliteToPostgresqlWithItsHistory) {
   CliResult missing = RunCli({"store", "copy", "--from", sqlite.dir / "nothing.db", "--to", (*db)->url()});
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("from:"), std::string::npos) << missing.err;
-  CliResult copy = RunCli({"store", "copy", "--from", sqlite.data + "/store.db", "--to", (*db)->url(), "--json"});
+  // The deployment moves: its store is copied, and --switch makes the copy its store.
+  CliResult copy = RunCli({"store", "copy", "--data", sqlite.data, "--to", (*db)->url(), "--switch", "--json"});
   ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  EXPECT_EQ(copy.json().value("switched", false), true);
   EXPECT_EQ(copy.json().value("hubs", 0), 1);
   EXPECT_EQ(copy.json().value("devices", 0), 2);
   EXPECT_GT(copy.json().value("changes", 0), 1);
@@ -326,7 +328,7 @@ TEST(StoreCopyCommandTest, AHubMovesFromSqliteToPostgresqlWithItsHistory) {
   EXPECT_NE(again.exit_code, 0);  // the target is no longer empty
   EXPECT_NE(again.err.find("already holds hubs"), std::string::npos) << again.err;
 
-  ServerProcess pg_server(sqlite.data, {"--store", (*db)->url()}, sqlite.dir / "b.log");
+  ServerProcess pg_server(sqlite.data, {}, sqlite.dir / "b.log");  // no --store: the data directory knows
   ASSERT_NE(pg_server.port(), 0) << pg_server.log();
   // A device enrolled with the server on PostgreSQL receives the whole copied history
   // (same ids, same reference numbers); the copied devices are still listed.
@@ -340,8 +342,8 @@ TEST(StoreCopyCommandTest, AHubMovesFromSqliteToPostgresqlWithItsHistory) {
     EnrolOptions enrol;
     enrol.server = "127.0.0.1:" + std::to_string(pg_server.port());
     enrol.ca_pem = sqlite.ca_pem;
-    CliResult code = RunCli({"enrol", "--data", sqlite.data, "--store", (*db)->url(), "--hub", sqlite.hub_id, "--role",
-                             "adviser", "--name", "Cat", "--json"});
+    CliResult code = RunCli(
+        {"enrol", "--data", sqlite.data, "--hub", sqlite.hub_id, "--role", "adviser", "--name", "Cat", "--json"});
     ASSERT_EQ(code.exit_code, 0) << code.err;
     enrol.code = code.json().value("code", "");
     ASSERT_TRUE(Enrol(**opened, enrol).ok());
@@ -352,7 +354,7 @@ TEST(StoreCopyCommandTest, AHubMovesFromSqliteToPostgresqlWithItsHistory) {
   ASSERT_TRUE(seen.ok()) << seen.status().ToString();
   EXPECT_EQ(seen->participant().given_name(), "Amina");
   EXPECT_EQ(seen->participant().reference(), registered->participant().reference());
-  CliResult devices = RunCli({"device", "list", "--data", sqlite.data, "--store", (*db)->url(), "--json"});
+  CliResult devices = RunCli({"device", "list", "--data", sqlite.data, "--json"});
   ASSERT_EQ(devices.exit_code, 0) << devices.err;
   EXPECT_EQ(devices.json()["devices"].size(), 3u);
   EXPECT_EQ(pg_server.Stop(), 0);
