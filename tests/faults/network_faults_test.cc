@@ -78,7 +78,7 @@ TEST_P(LinkFaultTest, PushAndPullSurviveCutsAtRandomOffsets) {
   for (int attempt = 0; attempt < 60 && !done; ++attempt) {
     ConnectionPlan plan;
     if (rng() % 2 == 0) {
-      plan.cut_to_server_at = 300 + rng() % 9000;
+      plan.cut_to_server_at = 300 + rng() % 5000;
     } else {
       plan.cut_to_device_at = 300 + rng() % 14000;
     }
