@@ -4,8 +4,10 @@
 // Memory: each thread that compresses or decompresses keeps one Zstandard context of
 // its own (thread_local, created on first use, freed when the thread ends), so the cost
 // follows the number of threads, never the number of connections: an idle connection
-// holds no compressor state. A context keeps the tables of the largest frame it has
-// compressed (about 1 MB for a full 1,000-change page at the level used).
+// holds no compressor state. A compression context keeps the tables of the largest
+// frame it has compressed (measured: 0.38 MB after a 1,000-change page of 86 KB, 0.58 MB
+// after an 8 MiB frame); a decompression context is about 96 KB. The server compresses
+// and decompresses on its io threads (2 by default): a few MB in all.
 #pragma once
 
 #include <cstdint>
