@@ -714,16 +714,17 @@ class PostgresStore::Txn final : public StoreTxn {
     return rows->Affected();
   }
 
-  // A failed statement. A timeout is kUnavailable (field "store"): the database is
-  // healthy but busy, and the device should try again later; the transaction is
-  // aborted, so the body must return this Status (Transact rolls back).
+  // A failed statement. A timeout is kUnavailable (field "store", so it reads
+  // "unavailable: store: lock hub: ..."): the database is healthy but busy, and the
+  // device should try again later; the transaction is aborted, so the body must return
+  // this Status (Transact rolls back).
   Status Fail(const PGresult* r, const char* what) {
     const std::string state = SqlState(r);
     if (Retryable(state)) retry_ = true;
     const std::string message = OneLine(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_.raw()));
     if (state == kLockNotAvailable) {
       return Status(ErrorCode::kUnavailable,
-                    std::string("store: ") + what +
+                    std::string(what) +
                         ": another transaction held the lock longer than lock_timeout (the hub is busy or a "
                         "transaction is stuck); nothing was written, try again: " +
                         message,
@@ -731,7 +732,7 @@ class PostgresStore::Txn final : public StoreTxn {
     }
     if (state == kQueryCanceled) {
       return Status(ErrorCode::kUnavailable,
-                    std::string("store: ") + what +
+                    std::string(what) +
                         ": the statement ran longer than statement_timeout (or was cancelled); nothing was written, "
                         "try again: " +
                         message,
