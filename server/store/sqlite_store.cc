@@ -2,7 +2,9 @@
 
 #include "server/store/field_versions.h"
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 namespace outreach::server {
 namespace {
@@ -155,13 +157,98 @@ class Stmt {
 
 }  // namespace
 
+// ---------------------------------------------------------------- one connection
+
+// One SQLite connection and its prepared statements. Used by one thread at a time: the
+// writer under write_mu_, a reader while taken from the pool.
+struct SqliteStore::Connection {
+  Connection(std::string path, sqlite3* handle) : path(std::move(path)), db(handle) {}
+  ~Connection() {
+    for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
+    sqlite3_close(db);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Status Error(const char* what) const {
+    return Status::IoError(std::string("store: ") + what + ": " + sqlite3_errmsg(db));
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return Status::IoError("store " + path + ": " + msg);
+    }
+    return Status::Ok();
+  }
+
+  // Runs one statement that returns no rows (BEGIN, COMMIT, ROLLBACK) through the
+  // statement cache: sqlite3_exec would parse its text again on every call.
+  Status Run(const char* sql) {
+    auto stmt = Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    const int rc = sqlite3_step(*stmt);
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(sql);
+    return Status::Ok();
+  }
+
+  // The cached prepared statement for `sql`, which must be a string with static storage
+  // (every caller passes a literal): the cache is keyed by its address, so a lookup
+  // costs one hash of a pointer rather than comparisons of SQL texts.
+  Result<sqlite3_stmt*> Prepare(const char* sql) {
+    auto it = statements.find(sql);
+    if (it != statements.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      return Error("prepare statement");
+    }
+    statements.emplace(sql, stmt);
+    return stmt;
+  }
+
+  const std::string path;
+  sqlite3* const db;                                          // owned
+  std::unordered_map<const char*, sqlite3_stmt*> statements;  // owned
+};
+
 // ---------------------------------------------------------------- the transaction
 
+#define OUTREACH_DEVICE_COLUMNS                                                                           \
+  "SELECT device_id, hub_id, role, venue_id, user_name, device_name, reference_prefix, credential_hash, " \
+  "revoked, enrolled_at_ms, last_sync_ms FROM devices"
+#define OUTREACH_RECORD_COLUMNS "SELECT record_id, participant_id, record, versions FROM records"
+
+// Caches, valid for this transaction only (the write lock is held throughout, so no
+// other writer changes what they describe; a Read never writes):
+// - hub_seq_: a hub's last assigned sequence number once AppendChange has read it. The
+//   numbers are handed out from memory and the hub row is written once, by Flush()
+//   before COMMIT; GetHub and ListHubs report the cached value.
+// - stored_keys_: a record's lookup keys as they stand in record_keys (read with the
+//   record, or written by PutRecord), so PutRecord rewrites them only when they change.
+// - pending_audit_: audit rows appended but not yet inserted; they are written in
+//   batches before anything reads or redacts the audit table, and before COMMIT.
 class SqliteStore::Txn final : public StoreTxn {
  public:
-  explicit Txn(SqliteStore& store) : store_(store) {}
+  Txn(Connection& conn, bool writable) : conn_(conn), writable_(writable) {}
 
   bool redacted() const { return redacted_; }
+
+  // Writes what the caches and queues hold back. Called once, before COMMIT.
+  Status Flush() {
+    OUTREACH_RETURN_IF_ERROR(FlushAudit());
+    for (const auto& [hub, seq] : hub_seq_) {
+      auto s = Prepare("UPDATE hubs SET last_seq = ?2 WHERE hub_id = ?1");
+      if (!s.ok()) return s.status();
+      Stmt st(*s);
+      st.Blob(1, hub).Int(2, static_cast<int64_t>(seq));
+      OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "advance hub sequence"));
+    }
+    hub_seq_.clear();
+    return Status::Ok();
+  }
 
   Status InsertHub(const HubRow& hub) override {
     auto s = Prepare("INSERT INTO hubs (hub_id, name, created_at_ms, last_seq) VALUES (?1, ?2, ?3, 0)");
@@ -238,7 +325,7 @@ class SqliteStore::Txn final : public StoreTxn {
   }
 
   Result<std::optional<DeviceRow>> GetDevice(const Uuid& device_id) override {
-    auto s = Prepare(std::string(kDeviceColumns) + " WHERE device_id = ?1");
+    auto s = Prepare(OUTREACH_DEVICE_COLUMNS " WHERE device_id = ?1");
     if (!s.ok()) return s.status();
     Stmt st(*s);
     st.Id(1, device_id);
@@ -249,9 +336,8 @@ class SqliteStore::Txn final : public StoreTxn {
   }
 
   Result<std::vector<DeviceRow>> ListDevices(const Uuid& hub_id) override {
-    auto s = hub_id.is_nil()
-                 ? Prepare(std::string(kDeviceColumns) + " ORDER BY enrolled_at_ms, device_id")
-                 : Prepare(std::string(kDeviceColumns) + " WHERE hub_id = ?1 ORDER BY enrolled_at_ms, device_id");
+    auto s = hub_id.is_nil() ? Prepare(OUTREACH_DEVICE_COLUMNS " ORDER BY enrolled_at_ms, device_id")
+                             : Prepare(OUTREACH_DEVICE_COLUMNS " WHERE hub_id = ?1 ORDER BY enrolled_at_ms, device_id");
     if (!s.ok()) return s.status();
     Stmt st(*s);
     if (!hub_id.is_nil()) st.Id(1, hub_id);
@@ -326,25 +412,28 @@ class SqliteStore::Txn final : public StoreTxn {
     Stmt st(*s);
     st.Blob(1, code_hash);
     OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "mark enrolment code used"));
-    if (sqlite3_changes(store_.db_) != 1) return Status::NotFound("no such enrolment code", "code");
+    if (sqlite3_changes(conn_.db) != 1) return Status::NotFound("no such enrolment code", "code");
     return Status::Ok();
   }
 
   Result<uint64_t> AppendChange(const Uuid& hub_id, v1::Change change) override {
-    // Advance the hub's counter first: in SQLite the transaction already holds the
-    // write lock, so the number is ours until commit.
-    auto s = Prepare("UPDATE hubs SET last_seq = last_seq + 1 WHERE hub_id = ?1 RETURNING last_seq");
-    if (!s.ok()) return s.status();
-    uint64_t seq = 0;
-    {
+    if (!writable_) return Status::FailedPrecondition("store: a change cannot be appended in a read transaction");
+    // The transaction holds the write lock from BEGIN IMMEDIATE to COMMIT, so the hub's
+    // numbers are ours until then: read the counter once, count on in memory, and write
+    // it back in Flush() (one UPDATE per hub per transaction, not one per change).
+    std::string hub_key = hub_id.raw();
+    auto cached = hub_seq_.find(hub_key);
+    if (cached == hub_seq_.end()) {
+      auto s = Prepare("SELECT last_seq FROM hubs WHERE hub_id = ?1");
+      if (!s.ok()) return s.status();
       Stmt st(*s);
       st.Id(1, hub_id);
       int rc = st.Step();
       if (rc == SQLITE_DONE) return Status::NotFound("no hub " + hub_id.ToString(), "hub_id");
-      if (rc != SQLITE_ROW) return Fail("advance hub sequence");
-      seq = static_cast<uint64_t>(st.ColInt(0));
-      if (st.Step() != SQLITE_DONE) return Fail("advance hub sequence");
+      if (rc != SQLITE_ROW) return Fail("read hub sequence");
+      cached = hub_seq_.emplace(std::move(hub_key), static_cast<uint64_t>(st.ColInt(0))).first;
     }
+    const uint64_t seq = ++cached->second;
     change.set_server_seq(seq);
     std::string blob;
     if (!change.SerializeToString(&blob)) return Status::Internal("change does not serialise");
@@ -389,7 +478,7 @@ class SqliteStore::Txn final : public StoreTxn {
   }
 
   Result<std::optional<StoredRecord>> GetRecord(const Uuid& record_id) override {
-    auto s = Prepare(std::string(kRecordColumns) + " WHERE record_id = ?1");
+    auto s = Prepare(OUTREACH_RECORD_COLUMNS " WHERE record_id = ?1");
     if (!s.ok()) return s.status();
     std::optional<StoredRecord> out;
     {
@@ -428,25 +517,32 @@ class SqliteStore::Txn final : public StoreTxn {
       st.Blob(5, body).Blob(6, EncodeFieldVersions(r.versions));
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "write record"));
     }
-    {
+    // The keys: rewritten only when they differ from what record_keys holds (most
+    // writes change a field no key is made of). A record whose stored keys this
+    // transaction has not seen gets its old keys deleted, whatever they were.
+    std::vector<std::string> keys = SortedKeys(r.keys);
+    auto known = stored_keys_.find(r.record.id());
+    if (known != stored_keys_.end() && known->second == keys) return Status::Ok();
+    if (known == stored_keys_.end() || !known->second.empty()) {
       auto s = Prepare("DELETE FROM record_keys WHERE record_id = ?1");
       if (!s.ok()) return s.status();
       Stmt st(*s);
       st.Id(1, *id);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "replace record keys"));
     }
-    for (const std::string& key : r.keys) {
+    for (const std::string& key : keys) {
       auto s = Prepare("INSERT OR IGNORE INTO record_keys (hub_id, key, record_id) VALUES (?1, ?2, ?3)");
       if (!s.ok()) return s.status();
       Stmt st(*s);
       st.Blob(1, r.record.hub_id()).Text(2, key).Id(3, *id);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "write record key"));
     }
+    stored_keys_[r.record.id()] = std::move(keys);
     return Status::Ok();
   }
 
   Result<std::vector<StoredRecord>> ListRecordsByType(const Uuid& hub_id, v1::RecordType type) override {
-    auto s = Prepare(std::string(kRecordColumns) + " WHERE hub_id = ?1 AND type = ?2 ORDER BY record_id");
+    auto s = Prepare(OUTREACH_RECORD_COLUMNS " WHERE hub_id = ?1 AND type = ?2 ORDER BY record_id");
     if (!s.ok()) return s.status();
     Stmt st(*s);
     st.Id(1, hub_id).Int(2, type);
@@ -454,7 +550,7 @@ class SqliteStore::Txn final : public StoreTxn {
   }
 
   Result<std::vector<StoredRecord>> FindRecordsByParticipant(const Uuid& hub_id, const Uuid& participant_id) override {
-    auto s = Prepare(std::string(kRecordColumns) + " WHERE hub_id = ?1 AND participant_id = ?2 ORDER BY record_id");
+    auto s = Prepare(OUTREACH_RECORD_COLUMNS " WHERE hub_id = ?1 AND participant_id = ?2 ORDER BY record_id");
     if (!s.ok()) return s.status();
     Stmt st(*s);
     st.Id(1, hub_id).Id(2, participant_id);
@@ -507,26 +603,40 @@ class SqliteStore::Txn final : public StoreTxn {
     return Done(rc, "write ledger");
   }
 
+  // Queued, and written kAuditBatch rows per INSERT (see FlushAudit).
   Status AppendAudit(const AuditRow& a) override {
-    auto s = Prepare(
-        "INSERT INTO audit (at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, "
-        "server_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-    if (!s.ok()) return s.status();
-    Stmt st(*s);
-    st.Int(1, a.at_ms)
-        .Id(2, a.hub_id)
-        .Id(3, a.device_id)
-        .Text(4, a.author)
-        .Id(5, a.record_id)
-        .Int(6, a.type)
-        .Int(7, a.field)
-        .Blob(8, a.old_value)
-        .Blob(9, a.new_value)
-        .Int(10, static_cast<int64_t>(a.server_seq));
-    return Done(st.Step(), "append audit");
+    if (!writable_) return Status::FailedPrecondition("store: an audit row cannot be written in a read transaction");
+    pending_audit_.push_back(a);
+    if (pending_audit_.size() >= kAuditBatch) return FlushAudit();
+    return Status::Ok();
+  }
+
+  // Writes the queued audit rows, in the order they were appended (so audit_id keeps
+  // that order): whole batches with the kAuditBatch-row INSERT, the rest one by one.
+  // Called before anything reads or rewrites the audit table, and by Flush().
+  Status FlushAudit() {
+    size_t at = 0;
+    while (pending_audit_.size() - at >= kAuditBatch) {
+      auto s = Prepare(AuditInsertSql(kAuditBatch));
+      if (!s.ok()) return s.status();
+      Stmt st(*s);
+      for (size_t i = 0; i < kAuditBatch; ++i) BindAudit(st, static_cast<int>(i * 10), pending_audit_[at + i]);
+      OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "append audit"));
+      at += kAuditBatch;
+    }
+    for (; at < pending_audit_.size(); ++at) {
+      auto s = Prepare(AuditInsertSql(1));
+      if (!s.ok()) return s.status();
+      Stmt st(*s);
+      BindAudit(st, 0, pending_audit_[at]);
+      OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "append audit"));
+    }
+    pending_audit_.clear();
+    return Status::Ok();
   }
 
   Result<std::vector<AuditRow>> ListAudit(const Uuid& record_id) override {
+    OUTREACH_RETURN_IF_ERROR(FlushAudit());
     auto s = Prepare(
         "SELECT at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, server_seq "
         "FROM audit WHERE record_id = ?1 ORDER BY audit_id");
@@ -601,6 +711,7 @@ class SqliteStore::Txn final : public StoreTxn {
   // Walks the audit table's primary key from `after_position` and keeps the hub's rows.
   Result<std::vector<std::pair<uint64_t, AuditRow>>> ReadAudit(const Uuid& hub_id, uint64_t after_position,
                                                                uint32_t limit) override {
+    OUTREACH_RETURN_IF_ERROR(FlushAudit());
     auto s = Prepare(
         "SELECT at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, server_seq, audit_id "
         "FROM audit WHERE hub_id = ?1 AND audit_id > ?2 ORDER BY audit_id LIMIT ?3");
@@ -629,6 +740,7 @@ class SqliteStore::Txn final : public StoreTxn {
 
   Status RedactRecordHistory(const Uuid& record_id) override {
     redacted_ = true;
+    OUTREACH_RETURN_IF_ERROR(FlushAudit());
     // Rewrite every logged change of the record with its values emptied.
     std::vector<std::pair<std::string, int64_t>> entries;  // (hub, seq)
     std::vector<std::string> blobs;
@@ -664,16 +776,54 @@ class SqliteStore::Txn final : public StoreTxn {
   }
 
  private:
-  static constexpr const char* kDeviceColumns =
-      "SELECT device_id, hub_id, role, venue_id, user_name, device_name, reference_prefix, credential_hash, "
-      "revoked, enrolled_at_ms, last_sync_ms FROM devices";
-  static constexpr const char* kRecordColumns = "SELECT record_id, participant_id, record, versions FROM records";
-
-  Result<sqlite3_stmt*> Prepare(const std::string& sql) { return store_.Prepare(sql.c_str()); }
-  Status Fail(const char* what) const { return store_.Error(what); }
+  // `sql` must have static storage (see Connection::Prepare).
+  Result<sqlite3_stmt*> Prepare(const char* sql) { return conn_.Prepare(sql); }
+  Status Fail(const char* what) const { return conn_.Error(what); }
   Status Done(int rc, const char* what) const {
     if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
-    return store_.Error(what);
+    return conn_.Error(what);
+  }
+
+  // Audit rows per multi-row INSERT: one statement's overhead (cursors opened, the
+  // program run) is shared by them. 10 parameters a row: 640 of SQLite's 32,766.
+  static constexpr size_t kAuditBatch = 64;
+
+  // The INSERT of `rows` audit rows. The text is built once per size and lives for the
+  // process, so its address keys the statement cache.
+  static const char* AuditInsertSql(size_t rows) {
+    static const std::string one = AuditInsertText(1);
+    static const std::string batch = AuditInsertText(kAuditBatch);
+    return rows == 1 ? one.c_str() : batch.c_str();
+  }
+  static std::string AuditInsertText(size_t rows) {
+    std::string sql =
+        "INSERT INTO audit (at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, "
+        "server_seq) VALUES ";
+    for (size_t r = 0; r < rows; ++r) {
+      sql += r == 0 ? "(" : ", (";
+      for (size_t c = 1; c <= 10; ++c) sql += (c == 1 ? "?" : ", ?") + std::to_string(r * 10 + c);
+      sql += ")";
+    }
+    return sql;
+  }
+  static void BindAudit(Stmt& st, int base, const AuditRow& a) {
+    st.Int(base + 1, a.at_ms)
+        .Id(base + 2, a.hub_id)
+        .Id(base + 3, a.device_id)
+        .Text(base + 4, a.author)
+        .Id(base + 5, a.record_id)
+        .Int(base + 6, a.type)
+        .Int(base + 7, a.field)
+        .Blob(base + 8, a.old_value)
+        .Blob(base + 9, a.new_value)
+        .Int(base + 10, static_cast<int64_t>(a.server_seq));
+  }
+
+  // Keys as record_keys holds them: a set, in order (as LoadKeys reads them).
+  static std::vector<std::string> SortedKeys(std::vector<std::string> keys) {
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
   }
 
   Status UpdateOne(const char* sql, const Uuid& id, int64_t value, const char* noun, const char* field) {
@@ -683,18 +833,21 @@ class SqliteStore::Txn final : public StoreTxn {
     st.Id(1, id);
     if (std::strstr(sql, "?2") != nullptr) st.Int(2, value);
     OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "update"));
-    if (sqlite3_changes(store_.db_) != 1) {
+    if (sqlite3_changes(conn_.db) != 1) {
       return Status::NotFound(std::string("no ") + noun + " " + id.ToString(), field);
     }
     return Status::Ok();
   }
 
-  static HubRow HubFrom(const Stmt& st) {
+  // A hub row, with the sequence numbers this transaction handed out (see Flush).
+  HubRow HubFrom(const Stmt& st) const {
     HubRow h;
     h.hub_id = st.ColId(0);
     h.name = st.ColText(1);
     h.created_at_ms = st.ColInt(2);
     h.last_seq = static_cast<uint64_t>(st.ColInt(3));
+    auto cached = hub_seq_.find(h.hub_id.raw());
+    if (cached != hub_seq_.end()) h.last_seq = cached->second;
     return h;
   }
 
@@ -714,7 +867,7 @@ class SqliteStore::Txn final : public StoreTxn {
     return d;
   }
 
-  // From a row of kRecordColumns (keys not loaded).
+  // From a row of OUTREACH_RECORD_COLUMNS (keys not loaded).
   static Result<StoredRecord> RecordFrom(const Stmt& st) {
     StoredRecord r;
     r.participant_id = st.ColId(1);
@@ -748,69 +901,88 @@ class SqliteStore::Txn final : public StoreTxn {
     int rc;
     while ((rc = st.Step()) == SQLITE_ROW) r->keys.push_back(st.ColText(0));
     if (rc != SQLITE_DONE) return Fail("read record keys");
+    stored_keys_[r->record.id()] = r->keys;
     return Status::Ok();
   }
 
-  SqliteStore& store_;
+  Connection& conn_;
+  const bool writable_;
   bool redacted_ = false;
+  std::unordered_map<std::string, uint64_t> hub_seq_;                      // raw hub id -> last seq
+  std::unordered_map<std::string, std::vector<std::string>> stored_keys_;  // raw record id -> keys
+  std::vector<AuditRow> pending_audit_;                                    // appended, not yet inserted (FlushAudit)
 };
 
 // ---------------------------------------------------------------- the store
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
-  if (path.empty()) return Status::InvalidArgument("store", "the store path is empty");
+namespace {
+
+// Opens a connection to `path` with the settings every connection shares.
+Result<sqlite3*> OpenConnection(const std::string& path, int flags) {
   sqlite3* db = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  // NOMUTEX: a connection is used by one thread at a time (see Connection).
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
     return Status::IoError("cannot open store " + path + ": " + msg);
   }
-  std::unique_ptr<SqliteStore> store(new SqliteStore(path, db));
   sqlite3_busy_timeout(db, 10000);
-  OUTREACH_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
-  OUTREACH_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
-  OUTREACH_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=ON"));
-  OUTREACH_RETURN_IF_ERROR(store->Exec("PRAGMA secure_delete=ON"));
-  // A 64 MiB page cache instead of SQLite's 2 MiB: one push batch or pull page touches
-  // the log, ledger, records, keys and audit indexes of a hub (docs/PERFORMANCE.md).
-  OUTREACH_RETURN_IF_ERROR(store->Exec("PRAGMA cache_size=-65536"));
+  return db;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer)
+    : path_(std::move(path)), options_(options), writer_(std::move(writer)) {}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, Options options) {
+  if (path.empty()) return Status::InvalidArgument("store", "the store path is empty");
+  if (options.max_readers < 1) return Status::InvalidArgument("max_readers", "must be at least 1");
+  auto db = OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!db.ok()) return db.status();
+  auto writer = std::make_unique<Connection>(path, *db);
+  OUTREACH_RETURN_IF_ERROR(writer->Exec("PRAGMA journal_mode=WAL"));
+  OUTREACH_RETURN_IF_ERROR(writer->Exec("PRAGMA synchronous=FULL"));
+  OUTREACH_RETURN_IF_ERROR(writer->Exec("PRAGMA foreign_keys=ON"));
+  OUTREACH_RETURN_IF_ERROR(writer->Exec("PRAGMA secure_delete=ON"));
+  OUTREACH_RETURN_IF_ERROR(writer->Exec("PRAGMA temp_store=MEMORY"));
+  // A 64 MiB page cache instead of SQLite's 2 MiB: one push batch touches the log,
+  // ledger, records, keys and audit indexes of a hub (docs/PERFORMANCE.md).
+  OUTREACH_RETURN_IF_ERROR(writer->Exec("PRAGMA cache_size=-65536"));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, options, std::move(writer)));
   OUTREACH_RETURN_IF_ERROR(store->Migrate());
   return store;
 }
 
-SqliteStore::~SqliteStore() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-  sqlite3_close(db_);
-}
+SqliteStore::~SqliteStore() = default;
 
-Status SqliteStore::Error(const char* what) const {
-  return Status::IoError(std::string("store: ") + what + ": " + sqlite3_errmsg(db_));
-}
-
-Status SqliteStore::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Status::IoError("store " + path_ + ": " + msg);
-  }
-  return Status::Ok();
+Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::OpenReader() {
+  auto db = OpenConnection(path_, SQLITE_OPEN_READWRITE);
+  if (!db.ok()) return db.status();
+  auto reader = std::make_unique<Connection>(path_, *db);
+  // query_only: a write through a reader fails (SQLITE_READONLY) instead of competing
+  // with the writer for the lock.
+  OUTREACH_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=ON"));
+  OUTREACH_RETURN_IF_ERROR(reader->Exec("PRAGMA temp_store=MEMORY"));
+  // 16 MiB each: pulls read the log's recent end, which the OS page cache holds anyway.
+  OUTREACH_RETURN_IF_ERROR(reader->Exec("PRAGMA cache_size=-16384"));
+  return reader;
 }
 
 Status SqliteStore::Migrate() {
-  std::lock_guard<std::mutex> lock(mu_);
-  OUTREACH_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto rollback = [this](Status st) {
-    Exec("ROLLBACK");
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Connection& db = *writer_;
+  OUTREACH_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  auto rollback = [&db](Status st) {
+    db.Exec("ROLLBACK");
     return st;
   };
   int version = 0;
   {
     sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) != SQLITE_OK) {
-      return rollback(Error("read schema version"));
+    if (sqlite3_prepare_v2(db.db, "PRAGMA user_version", -1, &s, nullptr) != SQLITE_OK) {
+      return rollback(db.Error("read schema version"));
     }
     if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
@@ -821,50 +993,117 @@ Status SqliteStore::Migrate() {
                                                "; upgrade the server"));
   }
   for (int v = version; v < kSchemaVersion; ++v) {
-    Status st = Exec(kMigrations[v]);
+    Status st = db.Exec(kMigrations[v]);
     if (!st.ok()) return rollback(st);
   }
-  Status st = Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  Status st = db.Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   if (!st.ok()) return rollback(st);
-  return Exec("COMMIT");
-}
-
-Result<sqlite3_stmt*> SqliteStore::Prepare(const char* sql) {
-  auto it = statements_.find(sql);
-  if (it != statements_.end()) return it->second;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-    return Error("prepare statement");
-  }
-  statements_.emplace(sql, stmt);
-  return stmt;
+  return db.Exec("COMMIT");
 }
 
 Status SqliteStore::Transact(const std::function<Status(StoreTxn&)>& body) {
-  std::lock_guard<std::mutex> lock(mu_);
-  OUTREACH_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Txn txn(*this);
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Connection& db = *writer_;
+  OUTREACH_RETURN_IF_ERROR(db.Run("BEGIN IMMEDIATE"));
+  Txn txn(db, /*writable=*/true);
   Status st;
   try {
     st = body(txn);
   } catch (...) {
-    Exec("ROLLBACK");
+    db.Run("ROLLBACK");
     throw;
   }
+  if (st.ok()) st = txn.Flush();
   if (!st.ok()) {
-    Exec("ROLLBACK");
+    db.Run("ROLLBACK");
     return st;
   }
-  Status commit = Exec("COMMIT");
+  Status commit = db.Run("COMMIT");
   if (!commit.ok()) {
-    Exec("ROLLBACK");
+    db.Run("ROLLBACK");
     return commit;
   }
   // An erasure's old page images still sit in the WAL: fold them into the (zeroed,
-  // secure_delete) main file and truncate the WAL. Best effort: a reader in another
-  // process may hold old frames; they are overwritten as the WAL is reused.
-  if (txn.redacted()) sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  // secure_delete) main file and truncate the WAL, with no in-process Read holding a
+  // snapshot that pins them. Best effort: a reader in another process may hold old
+  // frames; they are overwritten as the WAL is reused.
+  if (txn.redacted()) {
+    DrainReaders();
+    sqlite3_wal_checkpoint_v2(db.db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    EndDrain();
+  }
   return Status::Ok();
+}
+
+Status SqliteStore::Read(const std::function<Status(StoreTxn&)>& body) {
+  std::unique_ptr<Connection> reader;
+  {
+    std::unique_lock<std::mutex> lock(readers_mu_);
+    readers_cv_.wait(lock,
+                     [this] { return !draining_ && (!idle_readers_.empty() || readers_open_ < options_.max_readers); });
+    if (!idle_readers_.empty()) {
+      reader = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    } else {
+      ++readers_open_;  // reserved; opened below, outside the lock
+    }
+    ++readers_busy_;
+  }
+  // Gives the connection back (or its reservation, if it could not be opened).
+  auto release = [this, &reader] {
+    {
+      std::lock_guard<std::mutex> lock(readers_mu_);
+      if (reader) {
+        idle_readers_.push_back(std::move(reader));
+      } else {
+        --readers_open_;
+      }
+      --readers_busy_;
+    }
+    readers_cv_.notify_all();
+  };
+  if (!reader) {
+    auto opened = OpenReader();
+    if (!opened.ok()) {
+      release();
+      return opened.status();
+    }
+    reader = std::move(*opened);
+  }
+  Connection& db = *reader;
+  Status st = db.Run("BEGIN");
+  if (!st.ok()) {
+    release();
+    return st;
+  }
+  Txn txn(db, /*writable=*/false);
+  try {
+    st = body(txn);
+  } catch (...) {
+    db.Run("ROLLBACK");
+    release();
+    throw;
+  }
+  // Nothing was written: ending the read transaction either way releases the snapshot.
+  Status end = db.Run(st.ok() ? "COMMIT" : "ROLLBACK");
+  if (!end.ok()) db.Run("ROLLBACK");
+  release();
+  if (!st.ok()) return st;
+  return end;
+}
+
+void SqliteStore::DrainReaders() {
+  std::unique_lock<std::mutex> lock(readers_mu_);
+  draining_ = true;
+  readers_cv_.wait(lock, [this] { return readers_busy_ == 0; });
+}
+
+void SqliteStore::EndDrain() {
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    draining_ = false;
+  }
+  readers_cv_.notify_all();
 }
 
 }  // namespace outreach::server

@@ -1,8 +1,8 @@
 // SqliteStore: the embedded default Store, one SQLite file.
 //
 // Settings, fixed at open:
-// - journal_mode=WAL: readers (other processes, e.g. `outreach-server device list`
-//   while `serve` runs) do not block the writer.
+// - journal_mode=WAL: readers (the pool below, and other processes, e.g.
+//   `outreach-server device list` while `serve` runs) do not block the writer.
 // - synchronous=FULL: a PushAck promises the device that its changes are kept; it then
 //   drops them from its outbox. WAL with NORMAL may lose the last commits on power loss,
 //   which would lose those changes for good, so every commit is synced.
@@ -10,20 +10,36 @@
 // - secure_delete=ON: bytes of overwritten or deleted rows are zeroed, so an erasure
 //   leaves no trace of personal data in free space; after a transaction that redacted
 //   history the WAL is checkpointed and truncated for the same reason.
+// - temp_store=MEMORY: statement journals and sorters stay in memory (no temporary
+//   files per statement).
 // - The schema is created and migrated on open, tracked by PRAGMA user_version.
 //
-// Concurrency: one connection, used by one transaction at a time (mu_). Transactions
-// begin IMMEDIATE, so a second process's writer waits on the busy timeout rather than
-// failing at commit. Prepared statements are cached per SQL text for the connection's
-// life.
+// Concurrency: one writer connection and a small pool of read-only connections.
+// - Transact() runs on the writer connection, one transaction at a time (write_mu_).
+//   Transactions begin IMMEDIATE, so a second process's writer waits on the busy
+//   timeout rather than failing at commit.
+// - Read() runs on a pooled reader connection (query_only) in a deferred transaction,
+//   concurrently with the writer and with other reads: a WAL snapshot taken at its first
+//   statement. Up to `max_readers` are opened on demand; a Read waits for a free one.
+// - Invariant (a pulling cursor never skips a change): sequence numbers are assigned
+//   only inside write transactions, every write transaction of every process holds
+//   SQLite's one write lock from BEGIN IMMEDIATE to COMMIT, and a hub's numbers are
+//   assigned in order within it, so transactions commit in sequence order. A reader's
+//   snapshot is a prefix of the commits, hence of every hub's log: if it sees n, it sees
+//   1..n-1 too, and a cursor at n is never passed by a later commit of a number <= n.
+// - Prepared statements are cached per connection and per SQL text for its life.
+// - Erasure: after a transaction that redacted history, the writer waits until no Read
+//   is in progress (new ones wait too), then checkpoints and truncates the WAL, so no
+//   in-process reader pins frames that still hold the erased values.
 #pragma once
 
 #include <sqlite3.h>
 
-#include <map>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "server/store/store.h"
 
@@ -31,13 +47,19 @@ namespace outreach::server {
 
 class SqliteStore final : public Store {
  public:
+  struct Options {
+    int max_readers = 4;  // pooled read-only connections, opened on demand
+  };
+
   // Opens or creates the store file at `path` and migrates its schema.
-  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path) { return Open(path, Options()); }
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, Options options);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Status Transact(const std::function<Status(StoreTxn&)>& body) override;
+  Status Read(const std::function<Status(StoreTxn&)>& body) override;
   std::string Describe() const override { return "sqlite:" + path_; }
 
   // The schema version this build writes (PRAGMA user_version after Open).
@@ -45,19 +67,27 @@ class SqliteStore final : public Store {
 
  private:
   class Txn;
-  friend class Txn;
+  struct Connection;
 
-  SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
-  Status Exec(const char* sql);
+  SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer);
   Status Migrate();
-  // The cached prepared statement for `sql`, reset and with bindings cleared.
-  Result<sqlite3_stmt*> Prepare(const char* sql);
-  Status Error(const char* what) const;
+  Result<std::unique_ptr<Connection>> OpenReader();
+  // Waits until no Read is in progress and holds new ones back until `EndDrain`.
+  void DrainReaders();
+  void EndDrain();
 
   const std::string path_;
-  std::mutex mu_;                                    // one transaction at a time on db_
-  sqlite3* db_;                                      // owned
-  std::map<std::string, sqlite3_stmt*> statements_;  // owned; guarded by mu_
+  const Options options_;
+
+  std::mutex write_mu_;                 // one write transaction at a time on writer_
+  std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mu_
+  int readers_open_ = 0;                                   // idle or in use; guarded by readers_mu_
+  int readers_busy_ = 0;                                   // Reads in progress; guarded by readers_mu_
+  bool draining_ = false;                                  // new Reads wait; guarded by readers_mu_
 };
 
 }  // namespace outreach::server

@@ -31,9 +31,9 @@
 // Because the hub row stays locked until commit, commits of one hub happen in sequence
 // order and a pulling cursor never skips a late-committing number.
 //
-// Thread-safety: Transact() may be called from several threads at once; a store
-// serialises writers as its database requires. A StoreTxn is used by one thread only and
-// must not outlive the Transact() call that handed it out.
+// Thread-safety: Transact() and Read() may be called from several threads at once; a
+// store serialises writers as its database requires. A StoreTxn is used by one thread
+// only and must not outlive the Transact() or Read() call that handed it out.
 #pragma once
 
 #include <cstdint>
@@ -204,6 +204,13 @@ class Store {
   // Runs `body` in one transaction (see the file comment). Returns body's Status, or
   // the store's own error if it could not begin or commit (then nothing was written).
   virtual Status Transact(const std::function<Status(StoreTxn&)>& body) = 0;
+
+  // Runs `body`, which only reads, in one transaction that sees a consistent snapshot
+  // (every hub's log in it is a gap-free prefix, as for Transact). A store may run it
+  // concurrently with writers and other reads (the SQLite store does, on a pool of
+  // read-only connections); a write inside it fails. `body` must not call the store
+  // again. The default runs it as a Transact.
+  virtual Status Read(const std::function<Status(StoreTxn&)>& body) { return Transact(body); }
 
   // What the store is, for logs: "sqlite:/var/outreach/store.db".
   virtual std::string Describe() const = 0;

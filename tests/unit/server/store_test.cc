@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include "server/store/sqlite_store.h"
 
@@ -139,6 +141,195 @@ TEST_F(StoreTest, SequenceNumbersAreGapFreePerHub) {
                     return Status::Ok();
                   })
                   .ok());
+}
+
+TEST_F(StoreTest, AHubReportsTheNumbersItsTransactionHandedOut) {
+  auto store = Open();
+  HubRow a = Hub("A");
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+                    for (uint64_t i = 1; i <= 3; ++i) {
+                      auto seq = txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), i));
+                      if (!seq.ok()) return seq.status();
+                      EXPECT_EQ(*seq, i);
+                      auto hub = txn.GetHub(a.hub_id);
+                      if (!hub.ok()) return hub.status();
+                      EXPECT_EQ((*hub)->last_seq, i);
+                      auto hubs = txn.ListHubs();
+                      if (!hubs.ok()) return hubs.status();
+                      EXPECT_EQ(hubs->at(0).last_seq, i);
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "3");
+  // The next transaction continues from the stored number.
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    auto seq = txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 4));
+                    if (!seq.ok()) return seq.status();
+                    EXPECT_EQ(*seq, 4u);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs"), "4");
+  EXPECT_EQ(Query("SELECT count(*) FROM change_log"), "4");
+}
+
+TEST_F(StoreTest, LookupKeysAlwaysMatchTheRecordsLastWrite) {
+  auto store = Open();
+  HubRow a = Hub("A");
+  const Uuid one = Uuid::NewV7(), two = Uuid::NewV7();
+  auto record = [&](const Uuid& id, std::vector<std::string> keys) {
+    StoredRecord r;
+    r.record.set_id(id.raw());
+    r.record.set_type(v1::RECORD_TYPE_SESSION);
+    r.record.set_hub_id(a.hub_id.raw());
+    r.record.mutable_session()->set_title("Job club");
+    r.keys = std::move(keys);
+    return r;
+  };
+  auto holders = [&](StoreTxn& txn, const std::string& key) {
+    std::vector<std::string> ids;
+    auto found = txn.FindRecordsByKey(a.hub_id, key);
+    EXPECT_TRUE(found.ok());
+    if (found.ok()) {
+      for (const auto& r : *found) ids.push_back(r.record.id());
+    }
+    return ids;
+  };
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+                    OUTREACH_RETURN_IF_ERROR(txn.PutRecord(record(one, {"k2", "k1"})));
+                    return txn.PutRecord(record(two, {"k5"}));
+                  })
+                  .ok());
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    // Read, then written with the same keys in another order, then new ones.
+                    auto r = txn.GetRecord(one);
+                    if (!r.ok()) return r.status();
+                    EXPECT_EQ((*r)->keys, (std::vector<std::string>{"k1", "k2"}));
+                    OUTREACH_RETURN_IF_ERROR(txn.PutRecord(record(one, {"k1", "k2", "k1"})));
+                    EXPECT_EQ(holders(txn, "k1"), std::vector<std::string>{one.raw()});
+                    OUTREACH_RETURN_IF_ERROR(txn.PutRecord(record(one, {"k3"})));
+                    EXPECT_TRUE(holders(txn, "k1").empty());
+                    EXPECT_EQ(holders(txn, "k3"), std::vector<std::string>{one.raw()});
+                    // Written without being read first: its old keys go all the same.
+                    OUTREACH_RETURN_IF_ERROR(txn.PutRecord(record(two, {"k4"})));
+                    EXPECT_TRUE(holders(txn, "k5").empty());
+                    EXPECT_EQ(holders(txn, "k4"), std::vector<std::string>{two.raw()});
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(Query("SELECT key FROM record_keys ORDER BY key"), "k3\nk4");
+}
+
+// A Read runs beside an open write transaction (it does not wait for the writer) and
+// sees only what was committed; a write inside it fails.
+TEST_F(StoreTest, ReadsRunBesideTheWriterOnACommittedSnapshot) {
+  auto store = Open();
+  HubRow a = Hub("A"), b = Hub("B");
+  ASSERT_TRUE(store->Transact([&](StoreTxn& txn) { return txn.InsertHub(a); }).ok());
+  std::promise<void> written, release;
+  std::thread writer([&] {
+    Status st = store->Transact([&](StoreTxn& txn) -> Status {
+      OUTREACH_RETURN_IF_ERROR(txn.InsertHub(b));
+      written.set_value();
+      release.get_future().wait();  // holds the write transaction open
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  });
+  written.get_future().wait();
+  size_t hubs_seen = 0;
+  Status read = store->Read([&](StoreTxn& txn) -> Status {
+    auto hubs = txn.ListHubs();
+    if (!hubs.ok()) return hubs.status();
+    hubs_seen = hubs->size();
+    return Status::Ok();
+  });
+  release.set_value();
+  writer.join();
+  ASSERT_TRUE(read.ok()) << read.ToString();
+  EXPECT_EQ(hubs_seen, 1u);  // b was not committed yet
+  ASSERT_TRUE(store
+                  ->Read([&](StoreTxn& txn) -> Status {
+                    auto hubs = txn.ListHubs();
+                    if (!hubs.ok()) return hubs.status();
+                    hubs_seen = hubs->size();
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(hubs_seen, 2u);
+  Status write = store->Read([&](StoreTxn& txn) { return txn.InsertHub(Hub("C")); });
+  EXPECT_FALSE(write.ok());
+  Status append = store->Read([&](StoreTxn& txn) -> Status {
+    auto seq = txn.AppendChange(a.hub_id, ChangeOf(Uuid::NewV7(), 1));
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+  EXPECT_FALSE(append.ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM hubs"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM change_log"), "0");
+}
+
+// Audit rows are written in batches; they must read back complete and in the order
+// appended, inside the transaction that appended them and after it.
+TEST_F(StoreTest, AuditRowsReadBackInTheOrderAppended) {
+  auto store = Open();
+  HubRow a = Hub("A");
+  const Uuid record = Uuid::NewV7();
+  constexpr uint32_t kRows = 150;  // two whole batches and some
+  auto row = [&](uint32_t i) {
+    AuditRow r;
+    r.at_ms = 1000 + i;
+    r.hub_id = a.hub_id;
+    r.author = "Priya";
+    r.record_id = record;
+    r.type = v1::RECORD_TYPE_SESSION;
+    r.field = i;
+    r.new_value = "value " + std::to_string(i);
+    r.server_seq = i;
+    return r;
+  };
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+                    for (uint32_t i = 0; i < kRows; ++i) OUTREACH_RETURN_IF_ERROR(txn.AppendAudit(row(i)));
+                    auto listed = txn.ListAudit(record);
+                    if (!listed.ok()) return listed.status();
+                    EXPECT_EQ(listed->size(), kRows);
+                    for (uint32_t i = 0; i < listed->size(); ++i) EXPECT_EQ((*listed)[i].field, i);
+                    OUTREACH_RETURN_IF_ERROR(txn.AppendAudit(row(kRows)));  // queued again, then committed
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM audit"), std::to_string(kRows + 1));
+  ASSERT_TRUE(store
+                  ->Read([&](StoreTxn& txn) -> Status {
+                    auto read = txn.ReadAudit(a.hub_id, 0, 1000);
+                    if (!read.ok()) return read.status();
+                    EXPECT_EQ(read->size(), kRows + 1);
+                    for (uint32_t i = 0; i < read->size(); ++i) {
+                      EXPECT_EQ((*read)[i].second.field, i);
+                      EXPECT_EQ((*read)[i].second.new_value, "value " + std::to_string(i));
+                      EXPECT_EQ((*read)[i].second.author, "Priya");
+                      if (i > 0) {
+                        EXPECT_GT((*read)[i].first, (*read)[i - 1].first);
+                      }
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  // A transaction that fails leaves none of its queued rows behind.
+  Status failed = store->Transact([&](StoreTxn& txn) -> Status {
+    OUTREACH_RETURN_IF_ERROR(txn.AppendAudit(row(999)));
+    return Status::InvalidArgument("x", "refused after writing");
+  });
+  EXPECT_EQ(failed.field(), "x");
+  EXPECT_EQ(Query("SELECT count(*) FROM audit"), std::to_string(kRows + 1));
 }
 
 TEST_F(StoreTest, AFailedTransactionLeavesNothingBehind) {
