@@ -115,7 +115,9 @@ Conversation::Reply Conversation::HandleWelcomed(const v1::Envelope& request) {
       return reply;
     }
     case v1::Envelope::kPull: {
-      Result<v1::ChangesPage> page = service_.Pull(device_, request.pull());
+      // Cut to fit the frame it goes out in (a page over the limit could not be sent).
+      Result<v1::ChangesPage> page =
+          service_.Pull(device_, request.pull(), SyncService::MaxPageBytes(max_frame_bytes_));
       if (!page.ok()) return RefuseFailedRequest("pull", page.status());
       // Every change a device pulls is of its own hub, which an empty hub_id means: 18
       // bytes saved per change.

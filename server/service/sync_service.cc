@@ -1,6 +1,11 @@
 #include "server/service/sync_service.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
 
 #include "common/field_value.h"
 #include "common/frame.h"
@@ -65,6 +70,52 @@ Status FillCurrentValues(StoreTxn& txn, const DeviceContext& device, const v1::C
   }
   return Status::Ok();
 }
+
+// The dedupe ledger as one push batch meets it. A device numbers its changes 1, 2, 3 ...
+// and sends them in order, so a batch's numbers are (nearly) consecutive: their ledger
+// entries are read with one range query instead of one lookup per change. A batch whose
+// numbers are spread wider than kMaxSpan per change is looked up change by change.
+// Entries the batch itself writes are remembered, so a number repeated within the batch
+// is a DUPLICATE of its first occurrence, as it is across batches.
+class LedgerOfBatch {
+ public:
+  static Result<LedgerOfBatch> Read(StoreTxn& txn, const Uuid& device_id, const v1::Push& push) {
+    LedgerOfBatch out(device_id);
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (const v1::Change& c : push.changes()) {
+      if (c.device_seq() == 0) continue;
+      lo = std::min(lo, c.device_seq());
+      hi = std::max(hi, c.device_seq());
+    }
+    if (hi == 0) return out;
+    const uint64_t span = hi - lo + 1;
+    if (span > kMaxSpan * static_cast<uint64_t>(push.changes_size()) || span > UINT32_MAX) return out;
+    auto entries = txn.ReadLedger(device_id, lo - 1, static_cast<uint32_t>(span));
+    if (!entries.ok()) return entries.status();
+    out.ranged_ = true;
+    for (auto& [seq, entry] : *entries) out.seen_.emplace(seq, std::move(entry));
+    return out;
+  }
+
+  Result<std::optional<LedgerEntry>> Get(StoreTxn& txn, uint64_t device_seq) const {
+    if (!ranged_) return txn.GetLedger(device_id_, device_seq);
+    auto it = seen_.find(device_seq);
+    if (it == seen_.end()) return std::optional<LedgerEntry>();
+    return std::optional<LedgerEntry>(it->second);
+  }
+
+  void Remember(uint64_t device_seq, LedgerEntry entry) {
+    if (ranged_) seen_.emplace(device_seq, std::move(entry));
+  }
+
+ private:
+  static constexpr uint64_t kMaxSpan = 4;
+  explicit LedgerOfBatch(Uuid device_id) : device_id_(device_id) {}
+
+  Uuid device_id_;
+  bool ranged_ = false;  // seen_ holds every entry of the batch's range
+  std::map<uint64_t, LedgerEntry> seen_;
+};
 
 }  // namespace
 
@@ -155,7 +206,7 @@ Result<DeviceContext> SyncService::Authenticate(const v1::Hello& hello, v1::Welc
                   "device id must be 16 bytes");
   }
   std::optional<DeviceRow> device;
-  Status st = store_->Transact([&](StoreTxn& txn) -> Status {
+  Status st = store_->Read([&](StoreTxn& txn) -> Status {
     auto row = txn.GetDevice(*device_id);
     if (!row.ok()) return row.status();
     device = std::move(*row);
@@ -220,6 +271,8 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
     if (!row->has_value() || (*row)->revoked) {
       return Status(ErrorCode::kUnauthenticated, "this device was revoked; its local data must be wiped");
     }
+    auto ledger = LedgerOfBatch::Read(txn, device.device_id, push);
+    if (!ledger.ok()) return ledger.status();
     Reconciler reconciler(txn, clock_, options_.max_clock_skew_ms);
     for (const v1::Change& change : push.changes()) {
       v1::ChangeResult* result = ack.add_results();
@@ -230,7 +283,7 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
         result->set_field("device_seq");
         continue;
       }
-      auto seen = txn.GetLedger(device.device_id, change.device_seq());
+      auto seen = ledger->Get(txn, change.device_seq());
       if (!seen.ok()) return seen.status();
       if (seen->has_value()) {
         // Seen before: nothing changes now. A change refused then is refused again with
@@ -262,6 +315,7 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
       entry.reason = verdict->reason;
       entry.field = verdict->field;
       OUTREACH_RETURN_IF_ERROR(txn.PutLedger(device.device_id, change.device_seq(), entry));
+      ledger->Remember(change.device_seq(), std::move(entry));
     }
     return txn.SetDeviceLastSync(device.device_id, clock_.PhysicalNow());
   });
@@ -270,11 +324,14 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
   return ack;
 }
 
-Result<v1::ChangesPage> SyncService::Pull(const DeviceContext& device, const v1::Pull& pull) {
+Result<v1::ChangesPage> SyncService::Pull(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes) {
   const uint32_t limit =
       pull.page_size() == 0 ? options_.max_page_changes : std::min(pull.page_size(), options_.max_page_changes);
   v1::ChangesPage page;
-  Status st = store_->Transact([&](StoreTxn& txn) -> Status {
+  // A read transaction: on the SQLite store it runs beside pushes instead of queueing
+  // behind them, and its snapshot holds a gap-free prefix of the hub's log (store.h), so
+  // next_cursor never passes a change that commits later.
+  Status st = store_->Read([&](StoreTxn& txn) -> Status {
     page.Clear();
     auto hub = txn.GetHub(device.hub_id);
     if (!hub.ok()) return hub.status();
@@ -282,21 +339,32 @@ Result<v1::ChangesPage> SyncService::Pull(const DeviceContext& device, const v1:
     auto entries = txn.ReadLog(device.hub_id, pull.cursor(), limit);
     if (!entries.ok()) return entries.status();
     uint64_t next = pull.cursor();
+    size_t page_bytes = 0;  // the encoded size of page.changes so far
     for (v1::Change& entry : *entries) {
-      next = entry.server_seq();
+      const uint64_t seq = entry.server_seq();
       auto visible = FilterForRead(txn, device, std::move(entry));
       if (!visible.ok()) return visible.status();
-      if (visible->has_value()) *page.add_changes() = std::move(**visible);
+      if (visible->has_value()) {
+        // In the page: a tag byte (field 1), the length, the change.
+        const size_t size = (*visible)->ByteSizeLong();
+        const size_t encoded = 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+        if (page.changes_size() > 0 && page_bytes + encoded > max_page_bytes) break;  // the next page starts here
+        page_bytes += encoded;
+        *page.add_changes() = std::move(**visible);
+      }
+      next = seq;
     }
     page.set_next_cursor(next);
     page.set_more((*hub)->last_seq > next);
-    // Only the last page of a pull writes: the device has caught up now. Earlier pages
-    // stay read-only transactions (no commit to the disk per page, and no writer lock
-    // held against pushes while a device reads its way through the log).
-    if (page.more()) return Status::Ok();
-    return txn.SetDeviceLastSync(device.device_id, clock_.PhysicalNow());
+    return Status::Ok();
   });
   if (!st.ok()) return st;
+  // Only the last page of a pull writes: the device has caught up now. Earlier pages
+  // are read-only (no commit to the disk per page, no writer lock taken).
+  if (!page.more()) {
+    st = store_->Transact([&](StoreTxn& txn) { return txn.SetDeviceLastSync(device.device_id, clock_.PhysicalNow()); });
+    if (!st.ok()) return st;
+  }
   return page;
 }
 

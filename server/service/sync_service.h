@@ -6,9 +6,12 @@
 // Thread-safety: every method may be called concurrently from several sessions.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "common/frame.h"
 #include "common/hlc.h"
 #include "common/status.h"
 #include "common/uuid.h"
@@ -62,7 +65,23 @@ class SyncService {
   // The next page of the device's hub log after `pull.cursor`, filtered for the
   // device's role (kiosk: its venue's sessions and the names needed to sign in; health
   // notes only to health roles). next_cursor advances past filtered-out entries too.
-  Result<v1::ChangesPage> Pull(const DeviceContext& device, const v1::Pull& pull);
+  // A page holds at most max_page_changes entries and, encoded, at most
+  // `max_page_bytes`: it is cut before the change that would pass either (`more` stays
+  // true), so it always fits the frame it is sent in. A change that alone is larger
+  // than `max_page_bytes` is sent alone.
+  Result<v1::ChangesPage> Pull(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes);
+  Result<v1::ChangesPage> Pull(const DeviceContext& device, const v1::Pull& pull) {
+    return Pull(device, pull, MaxPageBytes(kDefaultMaxFrameBytes));
+  }
+  // The largest page (encoded ChangesPage) that fits, with its Envelope, in a frame of
+  // `max_frame_bytes`.
+  static size_t MaxPageBytes(uint32_t max_frame_bytes) {
+    return max_frame_bytes > kEnvelopeReserve ? max_frame_bytes - kEnvelopeReserve : 1;
+  }
+
+  // Room in a frame for what wraps a page: the Envelope's tag and length, next_cursor
+  // and more (about 20 bytes).
+  static constexpr uint32_t kEnvelopeReserve = 64;
 
   HybridClock& clock() { return clock_; }
   const SyncServiceOptions& options() const { return options_; }

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "common/frame.h"
 #include "server/service/secrets.h"
 #include "tests/unit/server/server_fixture.h"
 
@@ -148,6 +149,36 @@ TEST_F(SyncServiceTest, ResentBatchIsAllDuplicateAndChangesNothing) {
   }
   EXPECT_EQ(Log(hub_).size(), log_size);
   EXPECT_EQ(Get(Uuid::FromBytes(batch[0].record_id()).value())->record.SerializeAsString(), bytes_before);
+}
+
+TEST_F(SyncServiceTest, ANumberRepeatedWithinABatchIsADuplicateWhetherNumbersAreDenseOrSparse) {
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  // Dense numbers (read from the ledger as one range): 1, 2, and 2 again for another record.
+  v1::Change a = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("A", "X"));
+  v1::Change b = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("B", "X"));
+  v1::Change b_again = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("C", "X"));
+  b_again.set_device_seq(b.device_seq());
+  v1::PushAck dense = Push(d, {a, b, b_again});
+  ASSERT_EQ(dense.results_size(), 3);
+  EXPECT_EQ(dense.results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  EXPECT_EQ(dense.results(1).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  EXPECT_EQ(dense.results(2).outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
+  EXPECT_EQ(dense.results(2).server_seq(), dense.results(1).server_seq());
+  EXPECT_FALSE(Get(Uuid::FromBytes(b_again.record_id()).value()).has_value());
+
+  // Numbers far apart (looked up one by one): the same outcomes.
+  v1::Change far = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("D", "X"));
+  far.set_device_seq(1'000'000);
+  v1::Change far_again = Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, Person("E", "X"));
+  far_again.set_device_seq(1'000'000);
+  v1::PushAck sparse = Push(d, {a, far, far_again}, 2);
+  ASSERT_EQ(sparse.results_size(), 3);
+  EXPECT_EQ(sparse.results(0).outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
+  EXPECT_EQ(sparse.results(0).server_seq(), dense.results(0).server_seq());
+  EXPECT_EQ(sparse.results(1).outcome(), v1::CHANGE_OUTCOME_APPLIED);
+  EXPECT_EQ(sparse.results(2).outcome(), v1::CHANGE_OUTCOME_DUPLICATE);
+  EXPECT_EQ(sparse.results(2).server_seq(), sparse.results(1).server_seq());
+  EXPECT_FALSE(Get(Uuid::FromBytes(far_again.record_id()).value()).has_value());
 }
 
 TEST_F(SyncServiceTest, OversizedBatchIsRefusedWhole) {
@@ -398,6 +429,59 @@ TEST_F(SyncServiceTest, PullPagesByCursorAndRecordsLastSync) {
   EXPECT_GT((*devices)[0].last_sync_ms, 0);
 }
 
+TEST_F(SyncServiceTest, PullPagesAreCutBeforeTheyOutgrowTheFrame) {
+  TestDevice d = Enrol(v1::ROLE_ADVISER, "Priya");
+  std::vector<v1::Change> batch;
+  for (int i = 0; i < 10; ++i) {
+    v1::CaseNote note;
+    note.set_participant_id(Uuid::NewV7().raw());
+    note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
+    note.set_text(std::string(20'000, static_cast<char>('a' + i)));
+    batch.push_back(Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE, note));
+  }
+  Push(d, batch);
+  const size_t total = Log(hub_).size();
+  // By count (up to 1,000 a page) one page would carry all ten notes, about 200 KB, in a
+  // frame of 64 KiB.
+  constexpr uint32_t kFrameLimit = 64 * 1024;
+  std::vector<v1::Change> all;
+  uint64_t cursor = 0;
+  int pages = 0;
+  for (; pages < 100; ++pages) {
+    v1::Pull pull;
+    pull.set_cursor(cursor);
+    auto page = service_->Pull(d.ctx, pull, SyncService::MaxPageBytes(kFrameLimit));
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_GT(page->changes_size(), 0);
+    v1::Envelope reply;
+    *reply.mutable_changes_page() = *page;
+    EXPECT_TRUE(EncodeFrame(reply, kFrameLimit).ok()) << "page " << pages << " is " << page->ByteSizeLong() << " bytes";
+    for (const auto& c : page->changes()) all.push_back(c);
+    EXPECT_GT(page->next_cursor(), cursor);
+    cursor = page->next_cursor();
+    if (!page->more()) break;
+  }
+  EXPECT_GE(pages + 1, 4);  // 200 KB in pages of at most 64 KiB
+  ASSERT_EQ(all.size(), total);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].server_seq(), i + 1);  // nothing skipped
+  EXPECT_EQ(cursor, total);
+
+  // Within the default limit (the 8 MiB frame) the same log is one page.
+  auto one = service_->Pull(d.ctx, v1::Pull());
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(static_cast<size_t>(one->changes_size()), total);
+  EXPECT_FALSE(one->more());
+
+  // A change larger than the limit on its own is sent alone, and the cursor moves past it.
+  v1::Pull from_note;
+  from_note.set_cursor(total - 10);
+  auto alone = service_->Pull(d.ctx, from_note, 1000);
+  ASSERT_TRUE(alone.ok());
+  ASSERT_EQ(alone->changes_size(), 1);
+  EXPECT_EQ(alone->next_cursor(), total - 9);
+  EXPECT_TRUE(alone->more());
+}
+
 TEST_F(SyncServiceTest, KioskPullsOnlyItsVenueAndNamesItNeeds) {
   TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
   TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
@@ -602,6 +686,60 @@ TEST_F(SyncServiceTest, ConcurrentPushesKeepTheHubLogGapFree) {
   const auto log = Log(hub_);
   EXPECT_EQ(log.size(), before + kDevices * kBatches * kPerBatch);
   for (size_t i = 0; i < log.size(); ++i) ASSERT_EQ(log[i].server_seq(), i + 1);
+}
+
+// Pulls run beside pushes (on the SQLite store, on read-only connections with snapshots
+// of their own); a cursor must still never pass a change that commits later.
+TEST_F(SyncServiceTest, PullsDuringConcurrentPushesNeverSkipAChange) {
+  constexpr int kDevices = 3, kBatches = 8, kPerBatch = 10;
+  std::vector<TestDevice> devices;
+  for (int i = 0; i < kDevices; ++i) devices.push_back(Enrol(v1::ROLE_ADVISER, "Adviser " + std::to_string(i)));
+  TestDevice reader = Enrol(v1::ROLE_ADVISER, "Reader");
+  std::vector<std::vector<v1::Push>> pushes(kDevices);
+  for (int i = 0; i < kDevices; ++i) {
+    for (int b = 0; b < kBatches; ++b) {
+      v1::Push push;
+      for (int c = 0; c < kPerBatch; ++c) {
+        *push.add_changes() = Upsert(devices[i], Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT,
+                                     Person("R" + std::to_string(i * 1000 + b * 100 + c), "S"));
+      }
+      pushes[i].push_back(push);
+    }
+  }
+  std::atomic<bool> pushing{true};
+  std::vector<uint64_t> seen;  // every server_seq the reader pulled, in order
+  uint64_t cursor = 0;
+  std::thread puller([&] {
+    // Small pages, over and over, while the pushes commit; then once more to catch up.
+    for (bool last = false; !last;) {
+      last = !pushing.load();
+      for (;;) {
+        v1::Pull pull;
+        pull.set_cursor(cursor);
+        pull.set_page_size(7);
+        auto page = service_->Pull(reader.ctx, pull);
+        if (!page.ok()) {
+          ADD_FAILURE() << page.status().ToString();
+          return;
+        }
+        for (const auto& c : page->changes()) seen.push_back(c.server_seq());
+        cursor = page->next_cursor();
+        if (!page->more()) break;
+      }
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kDevices; ++i) {
+    threads.emplace_back([&, i] {
+      for (const auto& push : pushes[i]) EXPECT_TRUE(service_->Push(devices[i].ctx, push).ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  pushing = false;
+  puller.join();
+  const auto log = Log(hub_);
+  ASSERT_EQ(seen.size(), log.size());
+  for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], i + 1) << "the cursor skipped a change";
 }
 
 TEST_F(SyncServiceTest, AdministrationThroughASecondStoreHandleWhileServing) {
