@@ -104,7 +104,7 @@ void Server::Run() {
   for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
   io_.run();
   for (std::thread& t : threads) t.join();
-  workers_.join();
+  workers_.Join();
   spdlog::info("stopped");
 }
 

@@ -3,10 +3,11 @@
 // Threads:
 // - `io_threads` run the io_context: accepting, TLS, framing, timers. Every connection
 //   has its own strand, so one session's handlers never run concurrently.
-// - `worker_threads` (a boost::asio::thread_pool) run the blocking SyncService calls
+// - `worker_threads` (a WorkerPool, worker_pool.h) run the blocking SyncService calls
 //   (SQLite), so a slow transaction never holds an io thread. Each session posts at most
-//   one request at a time and the pool's queue is FIFO, so one device's long sync (many
-//   batches) takes turns with everyone else's instead of starving them.
+//   one request at a time; writes (enrol, hello, push) are served before pull pages, and
+//   each kind is FIFO, so one device's long sync (many batches) takes turns with
+//   everyone else's instead of starving them.
 //
 // Limits (ServerOptions): TLS handshake, idle and per-frame timeouts, the frame size,
 // and the number of concurrent connections (over it: Refusal SERVER_BUSY, then close;
@@ -27,6 +28,7 @@
 #include "common/frame.h"
 #include "common/status.h"
 #include "common/tls.h"
+#include "server/net/worker_pool.h"
 #include "server/service/sync_service.h"
 
 namespace outreach::server {
@@ -80,7 +82,7 @@ class Server {
   // io_ is declared before workers_ so it outlives them: a worker finishing after Run()
   // posts into a live (stopped) io_context, whose destructor then destroys the handler.
   boost::asio::io_context io_;
-  boost::asio::thread_pool workers_;
+  WorkerPool workers_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::signal_set signals_;
 };

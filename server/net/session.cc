@@ -29,7 +29,7 @@ bool IsPeerClosed(error_code ec) {
 
 }  // namespace
 
-Session::Session(tcp::socket socket, std::shared_ptr<TlsContext> tls, SyncService& service, asio::thread_pool& workers,
+Session::Session(tcp::socket socket, std::shared_ptr<TlsContext> tls, SyncService& service, WorkerPool& workers,
                  const ServerOptions& options, std::shared_ptr<SessionRegistry> registry)
     : stream_(std::move(socket), *tls),
       deadline_(stream_.get_executor()),
@@ -147,7 +147,10 @@ void Session::read_body() {
   // The work guard keeps the io_context running until the reply is back on the strand,
   // so a shutdown waits for requests in flight.
   auto work = asio::make_work_guard(stream_.get_executor());
-  asio::post(workers_, [self = shared_from_this(), request = std::move(request), work = std::move(work)]() mutable {
+  // Pull pages wait while pushes are queued (worker_pool.h).
+  const auto priority =
+      request.message_case() == v1::Envelope::kPull ? WorkerPool::Priority::kRead : WorkerPool::Priority::kWrite;
+  workers_.Post(priority, [self = shared_from_this(), request = std::move(request), work = std::move(work)]() mutable {
     Conversation::Reply reply = self->conversation_.Handle(request);
     asio::post(self->stream_.get_executor(),
                [self, reply = std::move(reply)]() mutable { self->on_service_done(std::move(reply)); });

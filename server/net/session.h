@@ -48,7 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // `socket` is bound to the connection's own strand. start() registers the session in
   // `registry`; the destructor removes it.
   Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<TlsContext> tls, SyncService& service,
-          boost::asio::thread_pool& workers, const ServerOptions& options, std::shared_ptr<SessionRegistry> registry);
+          WorkerPool& workers, const ServerOptions& options, std::shared_ptr<SessionRegistry> registry);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -91,7 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
   boost::asio::steady_timer deadline_;
-  boost::asio::thread_pool& workers_;
+  WorkerPool& workers_;
   const ServerOptions& options_;
   const std::shared_ptr<SessionRegistry> registry_;
   uint64_t id_ = 0;
