@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/field_value.h"
 #include "common/frame.h"
@@ -119,63 +121,187 @@ void BM_HlcUpdate(benchmark::State& state) {
 }
 BENCHMARK(BM_HlcUpdate);
 
-// The server's push path on a real store file: a batch of `n` new participants from one
-// adviser's device per iteration (one store transaction, one fsync).
-void BM_ServicePush(benchmark::State& state) {
-  const char* base = std::getenv("TMPDIR");
-  std::string dir = std::string(base != nullptr ? base : "/tmp") + "/outreach-micro-XXXXXX";
-  if (::mkdtemp(dir.data()) == nullptr) {
-    state.SkipWithError("mkdtemp failed");
-    return;
-  }
-  {
-    Result<std::unique_ptr<server::Store>> store = server::OpenStore(dir + "/store.db");
+// A sync service on a real store file in a temporary directory, with one hub and one
+// enrolled adviser's device, for the benchmarks of the server's push and pull paths.
+class ServiceFixture {
+ public:
+  ServiceFixture() {
+    const char* base = std::getenv("TMPDIR");
+    dir_ = std::string(base != nullptr ? base : "/tmp") + "/outreach-micro-XXXXXX";
+    if (::mkdtemp(dir_.data()) == nullptr) {
+      error_ = "mkdtemp failed";
+      return;
+    }
+    Result<std::unique_ptr<server::Store>> store = server::OpenStore(dir_ + "/store.db");
     if (!store.ok()) {
-      state.SkipWithError(store.status().ToString().c_str());
+      error_ = store.status().ToString();
       return;
     }
     server::Administration admin(**store);
     const Uuid hub = *admin.AddHub("Micro hub");
     const std::string code = *admin.IssueEnrolmentCode(hub, v1::ROLE_ADVISER, "Alex Adviser");
-    server::SyncService service(std::move(*store), "");
+    service_ = std::make_unique<server::SyncService>(std::move(*store), "");
     v1::Refusal refusal;
     v1::Enrol enrol;
     enrol.set_code(code);
-    const v1::Enrolled enrolled = *service.Enrol(enrol, &refusal);
+    const v1::Enrolled enrolled = *service_->Enrol(enrol, &refusal);
     v1::Hello hello;
     hello.set_protocol_version(v1::PROTOCOL_VERSION_1);
     hello.set_schema_version(1);
     hello.set_device_id(enrolled.device_id());
     hello.set_credential(enrolled.credential());
-    hello.set_device_hlc(service.clock().Now().value());
+    hello.set_device_hlc(service_->clock().Now().value());
     v1::Welcome welcome;
-    const server::DeviceContext device = *service.Authenticate(hello, &welcome, &refusal);
-
-    HybridClock clock;
-    uint64_t seq = 0;
-    int64_t person = 0;
-    for (auto _ : state) {
-      state.PauseTiming();
-      v1::Push push;
-      push.set_batch_id(seq + 1);
-      for (int64_t i = 0; i < state.range(0); ++i) {
-        v1::Change* c = push.add_changes();
-        c->set_record_id(Uuid::NewV7().raw());
-        c->set_type(v1::RECORD_TYPE_PARTICIPANT);
-        c->set_hlc(clock.Now().value());
-        c->set_device_seq(++seq);
-        c->set_op(v1::CHANGE_OP_UPSERT);
-        for (v1::FieldValue& fv : AllFields(Person(++person))) *c->add_fields() = std::move(fv);
-      }
-      state.ResumeTiming();
-      Result<v1::PushAck> ack = service.Push(device, push);
-      if (!ack.ok()) state.SkipWithError(ack.status().ToString().c_str());
-    }
-    state.SetItemsProcessed(state.iterations() * state.range(0));
+    device_ = *service_->Authenticate(hello, &welcome, &refusal);
   }
-  std::filesystem::remove_all(dir);
+  ~ServiceFixture() {
+    service_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Empty when the fixture is usable.
+  const std::string& error() const { return error_; }
+  server::SyncService& service() { return *service_; }
+  const server::DeviceContext& device() const { return device_; }
+
+  // Pushes `people` new participants (every field set) in batches of up to 500; returns
+  // their ids and the stamp each was written with.
+  std::vector<std::pair<Uuid, uint64_t>> Register(int64_t people) {
+    std::vector<std::pair<Uuid, uint64_t>> out;
+    for (int64_t done = 0; done < people && error_.empty();) {
+      v1::Push push;
+      push.set_batch_id(++seq_);
+      for (; done < people && push.changes_size() < 500; ++done) {
+        v1::Change* c = push.add_changes();
+        const Uuid id = Uuid::NewV7();
+        c->set_record_id(id.raw());
+        c->set_type(v1::RECORD_TYPE_PARTICIPANT);
+        c->set_hlc(clock_.Now().value());
+        c->set_device_seq(++seq_);
+        c->set_op(v1::CHANGE_OP_UPSERT);
+        for (v1::FieldValue& fv : AllFields(Person(++person_))) *c->add_fields() = std::move(fv);
+        out.emplace_back(id, c->hlc());
+      }
+      Push(push);
+    }
+    return out;
+  }
+
+  void Push(const v1::Push& push) {
+    Result<v1::PushAck> ack = service_->Push(device_, push);
+    if (!ack.ok()) error_ = ack.status().ToString();
+  }
+
+  uint64_t NextSeq() { return ++seq_; }
+  HybridClock& clock() { return clock_; }
+
+ private:
+  std::string dir_;
+  std::string error_;
+  std::unique_ptr<server::SyncService> service_;
+  server::DeviceContext device_;
+  HybridClock clock_;
+  uint64_t seq_ = 0;
+  int64_t person_ = 0;
+};
+
+// The server's push path on a real store file: a batch of `n` new participants from one
+// adviser's device per iteration (one store transaction, one fsync).
+void BM_ServicePush(benchmark::State& state) {
+  ServiceFixture f;
+  if (!f.error().empty()) {
+    state.SkipWithError(f.error().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    state.PauseTiming();
+    v1::Push push;
+    push.set_batch_id(f.NextSeq());
+    for (int64_t i = 0; i < state.range(0); ++i) {
+      v1::Change* c = push.add_changes();
+      c->set_record_id(Uuid::NewV7().raw());
+      c->set_type(v1::RECORD_TYPE_PARTICIPANT);
+      c->set_hlc(f.clock().Now().value());
+      c->set_device_seq(f.NextSeq());
+      c->set_op(v1::CHANGE_OP_UPSERT);
+      for (v1::FieldValue& fv : AllFields(Person(f.NextSeq()))) *c->add_fields() = std::move(fv);
+    }
+    state.ResumeTiming();
+    f.Push(push);
+    if (!f.error().empty()) state.SkipWithError(f.error().c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_ServicePush)->Arg(1)->Arg(500)->Unit(benchmark::kMillisecond);
+
+// The day's end on the server: a batch of `n` single-field edits (a new phone number)
+// to 50 participants the hub already holds, each from the version the device last saw,
+// so every edit applies without a conflict (one store transaction, one fsync).
+void BM_ServiceEdit(benchmark::State& state) {
+  ServiceFixture f;
+  std::vector<std::pair<Uuid, uint64_t>> people = f.Register(50);
+  if (!f.error().empty()) {
+    state.SkipWithError(f.error().c_str());
+    return;
+  }
+  const uint32_t phone = static_cast<uint32_t>(v1::Participant::descriptor()->FindFieldByName("phone")->number());
+  uint64_t serial = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    v1::Push push;
+    push.set_batch_id(f.NextSeq());
+    for (int64_t i = 0; i < state.range(0); ++i) {
+      auto& [id, version] = people[static_cast<size_t>(i) % people.size()];
+      v1::Participant p;
+      p.set_phone("077" + std::to_string(10000000 + ++serial));
+      v1::Change* c = push.add_changes();
+      c->set_record_id(id.raw());
+      c->set_type(v1::RECORD_TYPE_PARTICIPANT);
+      c->set_hlc(f.clock().Now().value());
+      c->set_device_seq(f.NextSeq());
+      c->set_op(v1::CHANGE_OP_UPSERT);
+      v1::FieldValue* fv = c->add_fields();
+      fv->set_field(phone);
+      fv->set_value(EncodeField(p, p.GetDescriptor()->FindFieldByNumber(static_cast<int>(phone))));
+      fv->set_base_version(version);
+      version = c->hlc();
+    }
+    state.ResumeTiming();
+    f.Push(push);
+    if (!f.error().empty()) state.SkipWithError(f.error().c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ServiceEdit)->Arg(500)->Unit(benchmark::kMillisecond);
+
+// A pull page of up to 1,000 entries for an adviser from a hub log of 20,000 (the day's
+// end pulls 20 of them per device): read the log, filter it for the device, encode the
+// page as the frame it is sent in.
+void BM_ServicePull(benchmark::State& state) {
+  ServiceFixture f;
+  f.Register(20000);
+  if (!f.error().empty()) {
+    state.SkipWithError(f.error().c_str());
+    return;
+  }
+  uint64_t cursor = 0;
+  for (auto _ : state) {
+    v1::Pull pull;
+    pull.set_cursor(cursor);
+    pull.set_page_size(static_cast<uint32_t>(state.range(0)));
+    Result<v1::ChangesPage> page = f.service().Pull(f.device(), pull);
+    if (!page.ok()) {
+      state.SkipWithError(page.status().ToString().c_str());
+      break;
+    }
+    v1::Envelope e;
+    *e.mutable_changes_page() = std::move(*page);
+    benchmark::DoNotOptimize(EncodeFrame(e));
+    cursor = e.changes_page().more() ? e.changes_page().next_cursor() : 0;
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ServicePull)->Arg(1000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace outreach
