@@ -2,11 +2,14 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "server/store/field_versions.h"
@@ -277,19 +280,37 @@ class PostgresStore::Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Usable for the next transaction: connected and outside any transaction.
-  bool healthy() const { return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+  // Usable for the next transaction: connected, out of pipeline mode and outside any
+  // transaction.
+  bool healthy() const {
+    return PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
+           PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  }
   bool lost() const { return PQstatus(conn_) != CONNECTION_OK; }
   PGconn* raw() const { return conn_; }
 
   // A statement without parameters, text results (may hold several statements).
   PgResult Exec(const char* sql) { return PgResult(PQexec(conn_, sql), &PQclear); }
 
+  // The name `sql` is prepared under on this connection, or nullptr if it is not yet.
+  const std::string* PreparedName(const std::string& sql) const {
+    auto it = prepared_.find(sql);
+    return it == prepared_.end() ? nullptr : &it->second;
+  }
+  // A new name for `sql`, remembered at once (in pipeline mode the Parse is only sent;
+  // Forget() it if its result is not a success).
+  const std::string& NamePrepared(const std::string& sql) {
+    std::string name = "s" + std::to_string(++prepared_count_);
+    return prepared_.emplace(sql, std::move(name)).first->second;
+  }
+  void Forget(const std::string& sql) { prepared_.erase(sql); }
+
   // `sql` with binary parameters and results, prepared on this connection at first use.
+  // Not in pipeline mode.
   PgResult Run(const std::string& sql, const Params& params) {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
-      std::string name = "s" + std::to_string(prepared_.size() + 1);
+      std::string name = "s" + std::to_string(++prepared_count_);
       PgResult prep(PQprepare(conn_, name.c_str(), sql.c_str(), params.size(), params.types().data()), &PQclear);
       if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) return prep;
       it = prepared_.emplace(sql, std::move(name)).first;
@@ -306,19 +327,110 @@ class PostgresStore::Connection {
   explicit Connection(PGconn* conn) : conn_(conn) {}
   PGconn* conn_;                                 // owned
   std::map<std::string, std::string> prepared_;  // SQL text -> statement name
+  uint64_t prepared_count_ = 0;                  // names are never reused, even after Forget()
 };
 
 // ---------------------------------------------------------------- the transaction
 
+// Pipelining (libpq pipeline mode, entered after BEGIN): a statement whose only answer
+// is success or an error (record upsert and keys, change_log, audit, the hub counter, a
+// ledger row known to be new) is SENT and not waited for (Defer). Everything sent is
+// collected, in order, at the next statement that needs an answer (Query: one round
+// trip for all of them) and at Commit (one round trip for the rest and COMMIT).
+// Invariants: reads see every earlier write (one session, executed in order); the first
+// failure, whenever it is collected, becomes failed_, which every later call returns and
+// which aborts the transaction (the server skips everything after an error until the
+// pipeline's sync, and the transaction is rolled back), so nothing of it is written.
 class PostgresStore::Txn final : public StoreTxn {
  public:
-  explicit Txn(Connection& conn) : conn_(conn) {}
+  // `conn` is inside BEGIN, out of pipeline mode. `round_trips` counts waits for the server.
+  Txn(Connection& conn, std::atomic<uint64_t>& round_trips) : conn_(conn), round_trips_(round_trips) {
+    if (PQenterPipelineMode(conn_.raw()) != 1) {
+      failed_ = Status::IoError("store: cannot enter pipeline mode: " + OneLine(PQerrorMessage(conn_.raw())));
+    }
+  }
 
   // The attempt hit a serialization failure or deadlock, or lost its connection
   // before commit: Transact re-runs it.
   bool must_retry() const { return retry_ || conn_.lost(); }
 
+  // Outcome of Commit(): committed (status ok), or not, and whether re-running is safe.
+  struct CommitOutcome {
+    Status status;
+    bool retry = false;
+  };
+
+  // Sends what is still deferred and COMMIT with the pipeline's sync (one round trip) and
+  // leaves pipeline mode. If a deferred statement failed, the server skipped COMMIT: the
+  // transaction is rolled back and its failure returned. If the connection was lost
+  // after COMMIT was sent, the outcome is unknown (kUnavailable, not retried).
+  CommitOutcome Commit() {
+    PGconn* c = conn_.raw();
+    if (failed_.ok()) FlushCounters();
+    bool commit_sent = false;
+    if (failed_.ok()) {
+      if (PQsendQueryParams(c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) {
+        pending_.push_back({Pending::kStatement, std::string(), "commit", Status::Ok()});
+        commit_sent = true;
+      } else {
+        Note(SendFailed("commit"));
+      }
+    }
+    ++round_trips_;
+    PgResult commit(nullptr, &PQclear);
+    const bool synced = PQpipelineSync(c) == 1;
+    Collect(commit_sent ? &commit : nullptr);
+    if (synced) ReadSync();
+    PQexitPipelineMode(c);
+    if (commit_sent && answerless_) {
+      return {Status(ErrorCode::kUnavailable,
+                     "lost the connection to PostgreSQL while committing; the outcome is unknown: " +
+                         OneLine(PQerrorMessage(c)),
+                     "store"),
+              false};
+    }
+    if (!failed_.ok()) {  // before COMMIT: the server skipped it
+      if (!conn_.lost()) conn_.Exec("ROLLBACK");
+      return {failed_, must_retry()};
+    }
+    const ExecStatusType status = PQresultStatus(commit.get());
+    if (status == PGRES_COMMAND_OK && std::strcmp(PQcmdStatus(commit.get()), "COMMIT") == 0) return {};
+    if (status == PGRES_COMMAND_OK) {
+      // COMMIT of an aborted transaction answers ROLLBACK: a statement failed and the
+      // body went on as if it had not.
+      return {Status::IoError("store: the transaction was rolled back after a failed statement"), false};
+    }
+    const std::string state = SqlState(commit.get());
+    const bool lost = conn_.lost();
+    const std::string message = OneLine(lost ? PQerrorMessage(c) : PQresultErrorMessage(commit.get()));
+    if (!lost) conn_.Exec("ROLLBACK");
+    // PostgreSQL ended the session for idling in this transaction (the process stalled
+    // past idle_in_transaction_session_timeout): it rolled back, so running it again is safe.
+    if (Retryable(state) || state == kIdleInTransactionTimeout)
+      return {Status::IoError("store: commit: " + message), true};
+    if (lost) {
+      return {Status(ErrorCode::kUnavailable,
+                     "lost the connection to PostgreSQL while committing; the outcome is unknown: " + message, "store"),
+              false};
+    }
+    return {Status::IoError("store: commit: " + message), false};
+  }
+
+  // Rolls back: collects what was sent (failures noted, nothing more), leaves pipeline
+  // mode and sends ROLLBACK. The connection is reusable afterwards unless it was lost.
+  void Abandon() {
+    PGconn* c = conn_.raw();
+    if (conn_.lost()) return;
+    if (PQpipelineSync(c) == 1) {
+      Collect(nullptr);
+      ReadSync();
+    }
+    PQexitPipelineMode(c);
+    if (!conn_.lost()) conn_.Exec("ROLLBACK");
+  }
+
   Status InsertHub(const HubRow& hub) override {
+    FlushCounters();
     auto r = Write(
         "INSERT INTO hubs (hub_id, name, created_at_ms, last_seq) VALUES ($1, $2, $3, 0) "
         "ON CONFLICT DO NOTHING",
@@ -331,6 +443,7 @@ class PostgresStore::Txn final : public StoreTxn {
   }
 
   Result<std::optional<HubRow>> GetHub(const Uuid& hub_id) override {
+    FlushCounters();
     auto rows = Query(std::string(kHubColumns) + " WHERE hub_id = $1", Params().Id(hub_id), "read hub");
     if (!rows.ok()) return rows.status();
     if (rows->size() == 0) return std::optional<HubRow>();
@@ -338,6 +451,7 @@ class PostgresStore::Txn final : public StoreTxn {
   }
 
   Result<std::vector<HubRow>> ListHubs() override {
+    FlushCounters();
     auto rows = Query(std::string(kHubColumns) + " ORDER BY created_at_ms, hub_id", Params(), "list hubs");
     if (!rows.ok()) return rows.status();
     std::vector<HubRow> out;
@@ -345,10 +459,14 @@ class PostgresStore::Txn final : public StoreTxn {
     return out;
   }
 
+  // Also reads the hub's counter: while the row is locked nobody else can move it, so
+  // AppendChange numbers from it in memory (see there).
   Status LockHub(const Uuid& hub_id) override {
-    auto rows = Query("SELECT hub_id FROM hubs WHERE hub_id = $1 FOR NO KEY UPDATE", Params().Id(hub_id), "lock hub");
+    FlushCounters();
+    auto rows = Query("SELECT last_seq FROM hubs WHERE hub_id = $1 FOR NO KEY UPDATE", Params().Id(hub_id), "lock hub");
     if (!rows.ok()) return rows.status();
     if (rows->size() == 0) return Status::NotFound("no hub " + hub_id.ToString(), "hub_id");
+    seq_[hub_id] = static_cast<uint64_t>(rows->Int(0, 0));
     return Status::Ok();
   }
 
@@ -454,25 +572,37 @@ class PostgresStore::Txn final : public StoreTxn {
   }
 
   // See the file comment of postgres_store.h: the hub row stays locked from the UPDATE
-  // until this transaction ends, so numbers of one hub commit in order, without gaps.
+  // (or LockHub) until this transaction ends, so numbers of one hub commit in order,
+  // without gaps. Once this transaction holds the row lock, seq_ is the counter: the next
+  // number is taken in memory and the row is written once, before the next read of
+  // hubs and at commit (FlushCounters), with the log row deferred.
   Result<uint64_t> AppendChange(const Uuid& hub_id, v1::Change change) override {
-    auto rows = Query("UPDATE hubs SET last_seq = last_seq + 1 WHERE hub_id = $1 RETURNING last_seq",
-                      Params().Id(hub_id), "advance hub sequence");
-    if (!rows.ok()) return rows.status();
-    if (rows->size() == 0) return Status::NotFound("no hub " + hub_id.ToString(), "hub_id");
-    const uint64_t seq = static_cast<uint64_t>(rows->Int(0, 0));
+    uint64_t seq = 0;
+    auto known = seq_.find(hub_id);
+    if (known != seq_.end()) {
+      if (!failed_.ok()) return failed_;
+      seq = ++known->second;
+      dirty_.insert(hub_id);
+    } else {
+      auto rows = Query("UPDATE hubs SET last_seq = last_seq + 1 WHERE hub_id = $1 RETURNING last_seq",
+                        Params().Id(hub_id), "advance hub sequence");
+      if (!rows.ok()) return rows.status();
+      if (rows->size() == 0) return Status::NotFound("no hub " + hub_id.ToString(), "hub_id");
+      seq = static_cast<uint64_t>(rows->Int(0, 0));
+      seq_[hub_id] = seq;
+    }
     change.set_server_seq(seq);
     std::string blob;
     if (!change.SerializeToString(&blob)) return Status::Internal("change does not serialise");
-    auto r = Write("INSERT INTO change_log (hub_id, server_seq, record_id, hlc, change) VALUES ($1, $2, $3, $4, $5)",
-                   Params()
-                       .Id(hub_id)
-                       .Int(static_cast<int64_t>(seq))
-                       .Bytes(change.record_id())
-                       .Int(static_cast<int64_t>(change.hlc()))
-                       .Bytes(blob),
-                   "append change");
-    if (!r.ok()) return r.status();
+    OUTREACH_RETURN_IF_ERROR(
+        Defer("INSERT INTO change_log (hub_id, server_seq, record_id, hlc, change) VALUES ($1, $2, $3, $4, $5)",
+              Params()
+                  .Id(hub_id)
+                  .Int(static_cast<int64_t>(seq))
+                  .Bytes(change.record_id())
+                  .Int(static_cast<int64_t>(change.hlc()))
+                  .Bytes(blob),
+              "append change"));
     return seq;
   }
 
@@ -520,14 +650,13 @@ class PostgresStore::Txn final : public StoreTxn {
     }
     record.Bytes(body).Bytes(EncodeFieldVersions(r.versions));
     OUTREACH_RETURN_IF_ERROR(
-        Write("INSERT INTO records (record_id, hub_id, type, participant_id, record, versions) "
+        Defer("INSERT INTO records (record_id, hub_id, type, participant_id, record, versions) "
               "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (record_id) DO UPDATE SET hub_id = excluded.hub_id, "
               "type = excluded.type, participant_id = excluded.participant_id, record = excluded.record, "
               "versions = excluded.versions",
-              record, "write record")
-            .status());
+              record, "write record"));
     OUTREACH_RETURN_IF_ERROR(
-        Write("DELETE FROM record_keys WHERE record_id = $1", Params().Id(*id), "replace record keys").status());
+        Defer("DELETE FROM record_keys WHERE record_id = $1", Params().Id(*id), "replace record keys"));
     if (r.keys.empty()) return Status::Ok();
     // All keys in one statement: (hub, key_i, record) for i = 1..n.
     std::string sql = "INSERT INTO record_keys (hub_id, key, record_id) VALUES ";
@@ -538,7 +667,7 @@ class PostgresStore::Txn final : public StoreTxn {
       keys.Text(r.keys[i]);
     }
     sql += " ON CONFLICT DO NOTHING";
-    return Write(sql, keys, "write record keys").status();
+    return Defer(sql, keys, "write record keys");
   }
 
   Result<std::vector<StoredRecord>> ListRecordsByType(const Uuid& hub_id, v1::RecordType type) override {
@@ -562,7 +691,12 @@ class PostgresStore::Txn final : public StoreTxn {
     auto rows = Query("SELECT outcome, server_seq, reason, field FROM ledger WHERE device_id = $1 AND device_seq = $2",
                       Params().Id(device_id).Int(static_cast<int64_t>(device_seq)), "read ledger");
     if (!rows.ok()) return rows.status();
-    if (rows->size() == 0) return std::optional<LedgerEntry>();
+    LedgerSeen& seen = ledger_[device_id];
+    if (rows->size() == 0) {
+      seen.absent.insert(device_seq);
+      return std::optional<LedgerEntry>();
+    }
+    seen.present.insert(device_seq);
     LedgerEntry e;
     e.outcome = static_cast<v1::ChangeOutcome>(rows->Int(0, 0));
     e.server_seq = static_cast<uint64_t>(rows->Int(0, 1));
@@ -571,7 +705,33 @@ class PostgresStore::Txn final : public StoreTxn {
     return std::optional<LedgerEntry>(std::move(e));
   }
 
+  // A key this transaction read as absent (GetLedger, ReadLedger) is inserted deferred,
+  // without ON CONFLICT: the primary key still refuses a row another transaction wrote
+  // meanwhile (a caller that did not hold the hub lock), and that unique violation aborts
+  // this transaction with kAlreadyExists naming device_seq, nothing written. A key read as
+  // present, or written by this transaction, is refused at once; any other key is
+  // inserted with ON CONFLICT DO NOTHING and waited for, as before.
   Status PutLedger(const Uuid& device_id, uint64_t device_seq, const LedgerEntry& e) override {
+    const Status exists(ErrorCode::kAlreadyExists,
+                        "device sequence " + std::to_string(device_seq) + " already recorded", "device_seq");
+    LedgerSeen& seen = ledger_[device_id];
+    if (seen.present.count(device_seq) > 0) return exists;
+    if (seen.absent.count(device_seq) > 0) {
+      OUTREACH_RETURN_IF_ERROR(
+          Defer("INSERT INTO ledger (device_id, device_seq, outcome, server_seq, reason, field) "
+                "VALUES ($1, $2, $3, $4, $5, $6)",
+                Params()
+                    .Id(device_id)
+                    .Int(static_cast<int64_t>(device_seq))
+                    .Int(e.outcome)
+                    .Int(static_cast<int64_t>(e.server_seq))
+                    .Text(e.reason)
+                    .Text(e.field),
+                "write ledger", exists));
+      seen.absent.erase(device_seq);
+      seen.present.insert(device_seq);
+      return Status::Ok();
+    }
     auto r = Write(
         "INSERT INTO ledger (device_id, device_seq, outcome, server_seq, reason, field) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -586,30 +746,27 @@ class PostgresStore::Txn final : public StoreTxn {
     if (!r.ok()) return r.status();
     // The key exists. Two pushes of one device cannot race here: the service holds the
     // hub lock before it reads the ledger (store.h), so this is a caller's mistake.
-    if (*r == 0) {
-      return Status(ErrorCode::kAlreadyExists, "device sequence " + std::to_string(device_seq) + " already recorded",
-                    "device_seq");
-    }
+    seen.present.insert(device_seq);
+    if (*r == 0) return exists;
     return Status::Ok();
   }
 
   Status AppendAudit(const AuditRow& a) override {
-    return Write(
-               "INSERT INTO audit (at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, "
-               "server_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-               Params()
-                   .Int(a.at_ms)
-                   .Id(a.hub_id)
-                   .Id(a.device_id)
-                   .Text(a.author)
-                   .Id(a.record_id)
-                   .Int(a.type)
-                   .Int(a.field)
-                   .Bytes(a.old_value)
-                   .Bytes(a.new_value)
-                   .Int(static_cast<int64_t>(a.server_seq)),
-               "append audit")
-        .status();
+    return Defer(
+        "INSERT INTO audit (at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, "
+        "server_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        Params()
+            .Int(a.at_ms)
+            .Id(a.hub_id)
+            .Id(a.device_id)
+            .Text(a.author)
+            .Id(a.record_id)
+            .Int(a.type)
+            .Int(a.field)
+            .Bytes(a.old_value)
+            .Bytes(a.new_value)
+            .Int(static_cast<int64_t>(a.server_seq)),
+        "append audit");
   }
 
   Result<std::vector<AuditRow>> ListAudit(const Uuid& record_id) override {
@@ -639,6 +796,26 @@ class PostgresStore::Txn final : public StoreTxn {
         "ORDER BY device_seq LIMIT $3",
         Params().Id(device_id).Int(static_cast<int64_t>(after_seq)).Int(limit), "read ledger");
     if (!rows.ok()) return rows.status();
+    // Every key from after_seq + 1 to the last row read (or to after_seq + limit when
+    // fewer than `limit` rows came) that is not among the rows is absent.
+    LedgerSeen& seen = ledger_[device_id];
+    const uint64_t last = rows->size() < static_cast<int>(limit)
+                              ? after_seq + limit
+                              : static_cast<uint64_t>(rows->Int(rows->size() - 1, 0));
+    std::set<uint64_t> here;
+    for (int i = 0; i < rows->size(); ++i) here.insert(static_cast<uint64_t>(rows->Int(i, 0)));
+    if (last - after_seq <= 100'000) {  // bounds the memory a huge range could take
+      for (uint64_t k = after_seq + 1; k <= last && k > after_seq; ++k) {
+        if (here.count(k) > 0) {
+          seen.present.insert(k);
+          seen.absent.erase(k);
+        } else if (seen.present.count(k) == 0) {
+          seen.absent.insert(k);
+        }
+      }
+    } else {
+      seen.present.insert(here.begin(), here.end());
+    }
     std::vector<std::pair<uint64_t, LedgerEntry>> out;
     for (int i = 0; i < rows->size(); ++i) {
       LedgerEntry e;
@@ -677,14 +854,12 @@ class PostgresStore::Txn final : public StoreTxn {
       for (auto& f : *c.mutable_fields()) f.clear_value();
       std::string blob;
       c.SerializeToString(&blob);
-      OUTREACH_RETURN_IF_ERROR(Write("UPDATE change_log SET change = $3 WHERE hub_id = $1 AND server_seq = $2",
+      OUTREACH_RETURN_IF_ERROR(Defer("UPDATE change_log SET change = $3 WHERE hub_id = $1 AND server_seq = $2",
                                      Params().Bytes(rows->Bytes(i, 0)).Int(rows->Int(i, 1)).Bytes(blob),
-                                     "redact change log")
-                                   .status());
+                                     "redact change log"));
     }
-    return Write("UPDATE audit SET old_value = '', new_value = '' WHERE record_id = $1", Params().Id(record_id),
-                 "redact audit")
-        .status();
+    return Defer("UPDATE audit SET old_value = '', new_value = '' WHERE record_id = $1", Params().Id(record_id),
+                 "redact audit");
   }
 
  private:
@@ -700,12 +875,146 @@ class PostgresStore::Txn final : public StoreTxn {
       "(SELECT array_agg(rk.key ORDER BY rk.key) FROM record_keys rk WHERE rk.record_id = r.record_id) "
       "FROM records r";
 
-  // Runs a statement expected to return rows (or a command with RETURNING).
+  // One statement sent in the pipeline and not yet collected.
+  struct Pending {
+    enum Kind { kPrepare, kStatement } kind;
+    std::string sql;   // kPrepare: forgotten on the connection unless it succeeds
+    const char* what;  // names the statement in an error
+    Status on_unique;  // kStatement: if not ok, returned instead of a unique violation (23505)
+  };
+  // Statements sent before a wait; more are collected at once (bounds the results the
+  // server buffers for us while we still send).
+  static constexpr size_t kMaxPending = 256;
+
+  // Runs a statement expected to return rows (or a command with RETURNING): sends it
+  // after everything deferred and waits for all of them (one round trip).
   Result<Rows> Query(const std::string& sql, const Params& params, const char* what) {
-    PgResult r = conn_.Run(sql, params);
+    if (!failed_.ok()) return failed_;
+    if (!Send(sql, params, what, Status::Ok())) {
+      Note(SendFailed(what));
+      return failed_;
+    }
+    PgResult r(nullptr, &PQclear);
+    RoundTrip(&r);
+    if (!failed_.ok()) return failed_;
     const ExecStatusType status = PQresultStatus(r.get());
-    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return Fail(r.get(), what);
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+      Note(Fail(r.get(), what));
+      return failed_;
+    }
     return Rows(std::move(r));
+  }
+
+  // Sends a statement whose only answer is success or failure, without waiting for it.
+  // Ok unless an earlier failure is known; its own failure comes at a later call.
+  Status Defer(const std::string& sql, const Params& params, const char* what, Status on_unique = Status::Ok()) {
+    if (!failed_.ok()) return failed_;
+    if (!Send(sql, params, what, std::move(on_unique))) Note(SendFailed(what));
+    if (failed_.ok() && pending_.size() >= kMaxPending) RoundTrip(nullptr);
+    return failed_;
+  }
+
+  // Queues the Parse (first use on this connection) and the Bind/Execute of `sql`.
+  // False if libpq refused (the connection is unusable).
+  bool Send(const std::string& sql, const Params& params, const char* what, Status on_unique) {
+    PGconn* c = conn_.raw();
+    const std::string* name = conn_.PreparedName(sql);
+    if (name == nullptr) {
+      name = &conn_.NamePrepared(sql);
+      if (PQsendPrepare(c, name->c_str(), sql.c_str(), params.size(), params.types().data()) != 1) {
+        conn_.Forget(sql);
+        return false;
+      }
+      pending_.push_back({Pending::kPrepare, sql, what, Status::Ok()});
+    }
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+    params.Arrays(&values, &lengths, &formats);
+    if (PQsendQueryPrepared(c, name->c_str(), params.size(), values.data(), lengths.data(), formats.data(),
+                            /*resultFormat=binary*/ 1) != 1) {
+      return false;
+    }
+    pending_.push_back({Pending::kStatement, std::string(), what, std::move(on_unique)});
+    return true;
+  }
+
+  Status SendFailed(const char* what) const {
+    return Status::IoError(std::string("store: ") + what + ": " + OneLine(PQerrorMessage(conn_.raw())));
+  }
+
+  // Asks the server to send what it has, then collects everything sent (see Collect).
+  void RoundTrip(PgResult* target) {
+    ++round_trips_;
+    PGconn* c = conn_.raw();
+    // A failed send leaves libpq reading what the server said before it closed; the
+    // statements then collect that error or none (answerless_).
+    if (PQsendFlushRequest(c) != 1 || PQflush(c) != 0) Note(SendFailed("send"));
+    Collect(target);
+  }
+
+  // Collects the results of everything sent, in order. The first failure becomes
+  // failed_ (the server skipped what followed it: PGRES_PIPELINE_ABORTED). With
+  // `target`, the last entry's result is the caller's: moved there, not judged.
+  void Collect(PgResult* target) {
+    PGconn* c = conn_.raw();
+    while (!pending_.empty()) {
+      Pending p = std::move(pending_.front());
+      pending_.pop_front();
+      const bool is_target = target != nullptr && pending_.empty();
+      PgResult r(conn_.lost() ? nullptr : PQgetResult(c), &PQclear);
+      if (r == nullptr) {  // no answer: the connection failed
+        answerless_ = true;
+        if (p.kind == Pending::kPrepare) conn_.Forget(p.sql);
+        Note(Status::IoError(std::string("store: ") + p.what + ": " + OneLine(PQerrorMessage(c))));
+        continue;
+      }
+      // The end of this statement's results.
+      while (PGresult* more = PQgetResult(c)) PQclear(more);
+      const ExecStatusType status = PQresultStatus(r.get());
+      if (p.kind == Pending::kPrepare) {
+        if (status != PGRES_COMMAND_OK) {
+          conn_.Forget(p.sql);
+          if (status != PGRES_PIPELINE_ABORTED) Note(Fail(r.get(), p.what));
+        }
+        continue;
+      }
+      if (is_target) {
+        *target = std::move(r);
+        continue;
+      }
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_PIPELINE_ABORTED) continue;
+      if (!p.on_unique.ok() && SqlState(r.get()) == "23505") {
+        Note(p.on_unique);
+      } else {
+        Note(Fail(r.get(), p.what));
+      }
+    }
+  }
+
+  // Reads up to the pipeline's sync result.
+  void ReadSync() {
+    PGconn* c = conn_.raw();
+    while (!conn_.lost()) {
+      PgResult r(PQgetResult(c), &PQclear);
+      if (r == nullptr || PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC) break;
+    }
+  }
+
+  // The first failure of the transaction wins.
+  void Note(Status st) {
+    if (failed_.ok()) failed_ = std::move(st);
+  }
+
+  // Sends (deferred) the counters AppendChange advanced in memory.
+  void FlushCounters() {
+    for (const Uuid& hub : dirty_) {
+      if (!Defer("UPDATE hubs SET last_seq = $2 WHERE hub_id = $1",
+                 Params().Id(hub).Int(static_cast<int64_t>(seq_[hub])), "advance hub sequence")
+               .ok()) {
+        break;
+      }
+    }
+    dirty_.clear();
   }
   // Runs a command; the number of rows it changed.
   Result<int64_t> Write(const std::string& sql, const Params& params, const char* what) {
@@ -720,7 +1029,8 @@ class PostgresStore::Txn final : public StoreTxn {
   // this Status (Transact rolls back).
   Status Fail(const PGresult* r, const char* what) {
     const std::string state = SqlState(r);
-    if (Retryable(state)) retry_ = true;
+    // A session ended for idling in its transaction was rolled back: safe to re-run.
+    if (Retryable(state) || state == kIdleInTransactionTimeout) retry_ = true;
     const std::string message = OneLine(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_.raw()));
     if (state == kLockNotAvailable) {
       return Status(ErrorCode::kUnavailable,
@@ -824,8 +1134,21 @@ class PostgresStore::Txn final : public StoreTxn {
     return d;
   }
 
+  // What this transaction knows of one device's ledger keys (present: read or written;
+  // absent: read as missing and not written since).
+  struct LedgerSeen {
+    std::set<uint64_t> present, absent;
+  };
+
   Connection& conn_;
+  std::atomic<uint64_t>& round_trips_;
   bool retry_ = false;
+  Status failed_;                      // first failure; every later call returns it
+  bool answerless_ = false;            // a statement got no answer: the connection failed
+  std::deque<Pending> pending_;        // sent, not yet collected, in order
+  std::map<Uuid, uint64_t> seq_;       // hubs this transaction row-locked -> their counter
+  std::set<Uuid> dirty_;               // hubs whose counter is ahead of the row
+  std::map<Uuid, LedgerSeen> ledger_;  // device -> its keys this transaction knows
 };
 
 // ---------------------------------------------------------------- the store
@@ -939,6 +1262,7 @@ Status PostgresStore::Transact(const std::function<Status(StoreTxn&)>& body) {
     auto conn = Acquire();
     if (!conn.ok()) return conn.status();
     Connection& c = **conn;
+    ++round_trips_;
     PgResult begin = c.Exec("BEGIN ISOLATION LEVEL READ COMMITTED");
     if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) {
       last = Status(ErrorCode::kUnavailable,
@@ -948,12 +1272,12 @@ Status PostgresStore::Transact(const std::function<Status(StoreTxn&)>& body) {
       if (lost) continue;  // a pooled connection the server dropped: try a fresh one
       return last;
     }
-    Txn txn(c);
+    Txn txn(c, round_trips_);
     Status st;
     try {
       st = body(txn);
     } catch (...) {
-      c.Exec("ROLLBACK");
+      txn.Abandon();
       Release(std::move(*conn));
       throw;
     }
@@ -962,43 +1286,23 @@ Status PostgresStore::Transact(const std::function<Status(StoreTxn&)>& body) {
                  ? Status(ErrorCode::kUnavailable,
                           "the transaction could not complete (serialization failures or lost connections)", "store")
                  : st;
-      if (!c.lost()) c.Exec("ROLLBACK");
+      txn.Abandon();
       Release(std::move(*conn));
       continue;
     }
     if (!st.ok()) {
-      c.Exec("ROLLBACK");
+      txn.Abandon();
       Release(std::move(*conn));
       return st;
     }
-    PgResult commit = c.Exec("COMMIT");
-    const ExecStatusType status = PQresultStatus(commit.get());
-    if (status == PGRES_COMMAND_OK && std::strcmp(PQcmdStatus(commit.get()), "COMMIT") == 0) {
-      Release(std::move(*conn));
-      return Status::Ok();
-    }
-    if (status == PGRES_COMMAND_OK) {
-      // COMMIT of an aborted transaction answers ROLLBACK: a statement failed and the
-      // body went on as if it had not.
-      Release(std::move(*conn));
-      return Status::IoError("store: the transaction was rolled back after a failed statement");
-    }
-    const std::string state = SqlState(commit.get());
-    const bool lost = c.lost();
-    const std::string message = OneLine(lost ? PQerrorMessage(c.raw()) : PQresultErrorMessage(commit.get()));
-    if (!lost) c.Exec("ROLLBACK");
+    Txn::CommitOutcome outcome = txn.Commit();
     Release(std::move(*conn));
-    // PostgreSQL ended the session for idling in this transaction (the process stalled
-    // past idle_in_transaction_session_timeout): it rolled back, so running it again is safe.
-    if (Retryable(state) || state == kIdleInTransactionTimeout) {
-      last = Status::IoError("store: commit: " + message);
+    if (outcome.status.ok()) return Status::Ok();
+    if (outcome.retry) {
+      last = outcome.status;
       continue;
     }
-    if (lost) {
-      return Status(ErrorCode::kUnavailable,
-                    "lost the connection to PostgreSQL while committing; the outcome is unknown: " + message, "store");
-    }
-    return Status::IoError("store: commit: " + message);
+    return outcome.status;
   }
   return last;
 }

@@ -8,12 +8,21 @@
 //   Store contract allows it). A connection lost before COMMIT was sent is replaced and
 //   the attempt re-run too; one lost during COMMIT is reported (kUnavailable), since
 //   whether it committed is unknown.
+// - Inside a transaction the connection is in libpq pipeline mode: statements whose only
+//   answer is success or an error (record upsert and keys, change_log, audit, the hub
+//   counter, a ledger row the transaction read as absent) are sent without waiting and
+//   collected at the next statement that needs an answer or at COMMIT, so a push waits
+//   for the server about once per read instead of once per statement. A failure
+//   collected late still aborts the transaction: that call, every later one and the
+//   commit return it, and nothing of the transaction is written.
 // - LockHub() = SELECT ... FOR NO KEY UPDATE of the hub row: writers of one hub queue on
 //   that row lock until commit, while inserts that only reference the hub (foreign keys
 //   take KEY SHARE) do not wait. Every read after it sees what earlier writers committed
 //   (READ COMMITTED takes a new snapshot per statement).
 // - AppendChange() = UPDATE hubs SET last_seq = last_seq + 1 ... RETURNING, then INSERT
-//   into change_log. Invariant (gap-free cursors): the UPDATE row-locks the hub until
+//   into change_log; once the transaction holds the hub row (LockHub reads last_seq with
+//   the lock), the numbers are taken in memory and last_seq is written once, before the
+//   next read of hubs and at COMMIT. Invariant (gap-free cursors): the UPDATE row-locks the hub until
 //   this transaction ends, so the transaction holding sequence n commits (or rolls back,
 //   giving n back) before any other can take n+1. A reader therefore never sees n+1
 //   committed while n is still to come, and a cursor at n never skips a late commit.
@@ -35,6 +44,7 @@
 // call holds one connection until it returns.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
@@ -82,6 +92,10 @@ class PostgresStore final : public Store {
   // "postgresql://user@host:port/db" (never the password).
   std::string Describe() const override { return description_; }
 
+  // Waits for the server so far (each statement answered, or batch of pipelined ones,
+  // BEGIN and COMMIT), for measuring; never part of any result.
+  uint64_t round_trips() const { return round_trips_.load(std::memory_order_relaxed); }
+
   // The schema version this build writes (schema_version.version after Open).
   static constexpr int kSchemaVersion = 1;
 
@@ -103,6 +117,7 @@ class PostgresStore final : public Store {
   std::condition_variable idle_cv_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
   size_t open_ = 0;                                // connections handed out or idle; guarded by mu_
+  std::atomic<uint64_t> round_trips_{0};           // see round_trips()
 };
 
 }  // namespace outreach::server
