@@ -708,9 +708,10 @@ class PostgresStore::Txn final : public StoreTxn {
   // A key this transaction read as absent (GetLedger, ReadLedger) is inserted deferred,
   // without ON CONFLICT: the primary key still refuses a row another transaction wrote
   // meanwhile (a caller that did not hold the hub lock), and that unique violation aborts
-  // this transaction with kAlreadyExists naming device_seq, nothing written. A key read as
-  // present, or written by this transaction, is refused at once; any other key is
-  // inserted with ON CONFLICT DO NOTHING and waited for, as before.
+  // this attempt, nothing written, and Transact runs the body again (store.h: the rerun
+  // reads the row and answers DUPLICATE); if attempts run out, kAlreadyExists naming
+  // device_seq. A key read as present, or written by this transaction, is refused at once;
+  // any other key is inserted with ON CONFLICT DO NOTHING and waited for, as before.
   Status PutLedger(const Uuid& device_id, uint64_t device_seq, const LedgerEntry& e) override {
     const Status exists(ErrorCode::kAlreadyExists,
                         "device sequence " + std::to_string(device_seq) + " already recorded", "device_seq");
@@ -799,7 +800,8 @@ class PostgresStore::Txn final : public StoreTxn {
     // Every key from after_seq + 1 to the last row read (or to after_seq + limit when
     // fewer than `limit` rows came) that is not among the rows is absent.
     LedgerSeen& seen = ledger_[device_id];
-    const uint64_t last = rows->size() < static_cast<int>(limit)
+    const uint64_t last = rows->size() == 0 && limit == 0 ? after_seq
+                          : static_cast<int64_t>(rows->size()) < static_cast<int64_t>(limit)
                               ? after_seq + limit
                               : static_cast<uint64_t>(rows->Int(rows->size() - 1, 0));
     std::set<uint64_t> here;
@@ -880,7 +882,7 @@ class PostgresStore::Txn final : public StoreTxn {
     enum Kind { kPrepare, kStatement } kind;
     std::string sql;   // kPrepare: forgotten on the connection unless it succeeds
     const char* what;  // names the statement in an error
-    Status on_unique;  // kStatement: if not ok, returned instead of a unique violation (23505)
+    Status on_unique;  // kStatement: if not ok, a unique violation (23505) is this, retried
   };
   // Statements sent before a wait; more are collected at once (bounds the results the
   // server buffers for us while we still send).
@@ -984,6 +986,7 @@ class PostgresStore::Txn final : public StoreTxn {
       }
       if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_PIPELINE_ABORTED) continue;
       if (!p.on_unique.ok() && SqlState(r.get()) == "23505") {
+        retry_ = true;  // the rerun reads the row this one did not see (PutLedger)
         Note(p.on_unique);
       } else {
         Note(Fail(r.get(), p.what));
