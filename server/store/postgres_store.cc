@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -629,16 +630,29 @@ class PostgresStore::Txn final : public StoreTxn {
     return Hlc(static_cast<uint64_t>(rows->Int(0, 0)));
   }
 
+  // A record this transaction wrote is answered from memory (see written_).
   Result<std::optional<StoredRecord>> GetRecord(const Uuid& record_id) override {
+    if (!failed_.ok()) return failed_;
+    auto mine = written_.find(record_id);
+    if (mine != written_.end()) return std::optional<StoredRecord>(mine->second);
     auto rows = Records(std::string(kRecordColumns) + " WHERE r.record_id = $1", Params().Id(record_id));
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return std::optional<StoredRecord>();
     return std::optional<StoredRecord>(std::move(rows->front()));
   }
 
+  // The keys are rewritten only when they differ from those this transaction last wrote
+  // for the record (written_), which are then still the stored ones.
   Status PutRecord(const StoredRecord& r) override {
     auto id = Uuid::FromBytes(r.record.id());
     if (!id.ok()) return id.status();
+    // As GetRecord reads them back: bytewise order (COLLATE "C"), each once.
+    std::vector<std::string> sorted = r.keys;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    auto mine = written_.find(*id);
+    const bool same_keys =
+        mine != written_.end() && mine->second.keys == sorted && mine->second.record.hub_id() == r.record.hub_id();
     std::string body;
     if (!r.record.SerializeToString(&body)) return Status::Internal("record does not serialise");
     Params record;
@@ -655,6 +669,10 @@ class PostgresStore::Txn final : public StoreTxn {
               "type = excluded.type, participant_id = excluded.participant_id, record = excluded.record, "
               "versions = excluded.versions",
               record, "write record"));
+    StoredRecord& kept = written_[*id];
+    kept = r;
+    kept.keys = sorted;
+    if (same_keys) return Status::Ok();
     OUTREACH_RETURN_IF_ERROR(
         Defer("DELETE FROM record_keys WHERE record_id = $1", Params().Id(*id), "replace record keys"));
     if (r.keys.empty()) return Status::Ok();
@@ -1152,6 +1170,10 @@ class PostgresStore::Txn final : public StoreTxn {
   std::map<Uuid, uint64_t> seq_;       // hubs this transaction row-locked -> their counter
   std::set<Uuid> dirty_;               // hubs whose counter is ahead of the row
   std::map<Uuid, LedgerSeen> ledger_;  // device -> its keys this transaction knows
+  // Records this transaction wrote, as GetRecord would read them. Exact until commit: the
+  // upsert row-locks the record, and every writer of a record (PutRecord) upserts that
+  // row before its keys, so nobody else changes the row or its keys meanwhile.
+  std::map<Uuid, StoredRecord> written_;
 };
 
 // ---------------------------------------------------------------- the store

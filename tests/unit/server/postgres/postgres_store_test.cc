@@ -639,6 +639,54 @@ TEST_F(PostgresStoreTest, APipelinedPushCommitsEveryRowAndNumbersWithoutGaps) {
   EXPECT_EQ(Query("SELECT count(*) FROM change_log c JOIN ledger l ON l.server_seq = c.server_seq"), "60");
 }
 
+// A record the transaction wrote is read back from memory exactly as the database would
+// give it (keys in bytewise order, each once), and its keys are rewritten only when they
+// change; what is committed is the last write.
+TEST_F(PostgresStoreTest, ARecordWrittenInTheTransactionReadsBackAsStored) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  HubRow a = Hub("A");
+  const Uuid id = Uuid::NewV7();
+  auto check = [&](StoreTxn& txn, const std::string& title, const std::vector<std::string>& keys) {
+    auto got = txn.GetRecord(id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->record.session().title(), title);
+    EXPECT_EQ((*got)->keys, keys);
+    EXPECT_TRUE((*got)->participant_id.is_nil());
+    EXPECT_EQ((*got)->versions.at(5).hlc.value(), 77u);
+  };
+  auto put = [&](StoreTxn& txn, const std::string& title, std::vector<std::string> keys) {
+    StoredRecord r;
+    r.record.set_id(id.raw());
+    r.record.set_type(v1::RECORD_TYPE_SESSION);
+    r.record.set_hub_id(a.hub_id.raw());
+    r.record.mutable_session()->set_title(title);
+    r.versions[5] = FieldVersion{Hlc(77), Uuid()};
+    r.keys = std::move(keys);
+    return txn.PutRecord(r);
+  };
+  Status st = store->Transact([&](StoreTxn& txn) -> Status {
+    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+    OUTREACH_RETURN_IF_ERROR(put(txn, "one", {"kb", "K1", "ka", "kb"}));
+    check(txn, "one", {"K1", "ka", "kb"});
+    OUTREACH_RETURN_IF_ERROR(put(txn, "two", {"ka", "K1", "kb"}));  // same keys
+    check(txn, "two", {"K1", "ka", "kb"});
+    auto found = txn.FindRecordsByKey(a.hub_id, "ka");
+    EXPECT_TRUE(found.ok() && found->size() == 1u);
+    OUTREACH_RETURN_IF_ERROR(put(txn, "three", {"kc"}));  // other keys
+    check(txn, "three", {"kc"});
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  st = store->Transact([&](StoreTxn& txn) -> Status {
+    check(txn, "three", {"kc"});  // from the database now
+    EXPECT_TRUE(txn.FindRecordsByKey(a.hub_id, "ka")->empty());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Query("SELECT string_agg(key, ',' ORDER BY key) FROM record_keys"), "kc");
+}
+
 // A pipelined write that fails aborts the whole batch whenever its error is collected.
 // Here another session (a caller not holding the hub lock) writes a ledger key after the
 // push read it as absent: the push's deferred INSERT meets the primary key. Collected at
