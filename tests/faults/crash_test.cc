@@ -192,9 +192,15 @@ TEST_P(ClientCrashTest, KilledWhileApplyingPulledPagesItsStateAndCursorAgree) {
   bool finished = false;
   uint64_t last_cursor = 0;
   for (int attempt = 0; attempt < 30 && !finished; ++attempt) {
+    // The child reports each applied batch of pages through a pipe; the parent kills it
+    // right after the k-th report, so the kill lands while it receives or applies the
+    // next batch (a timer alone missed the pull entirely on a quiet machine).
+    int reports[2];
+    ASSERT_EQ(::pipe(reports), 0);
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      ::close(reports[0]);
       DeviceOptions options;
       options.path = kid.path;
       options.user_name = kid.name;
@@ -202,11 +208,20 @@ TEST_P(ClientCrashTest, KilledWhileApplyingPulledPagesItsStateAndCursorAgree) {
       if (!device.ok()) ::_exit(3);
       SyncOptions sync;
       sync.pull_page_size = 10;
-      ::_exit(Sync(**device, sync).ok() ? 0 : 1);
+      auto report = [fd = reports[1]](const SyncProgress& p) {
+        if (p.phase == SyncProgress::Phase::kPulling && p.pulled > 0) (void)!::write(fd, "p", 1);
+      };
+      ::_exit(Sync(**device, sync, report).ok() ? 0 : 1);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 200));
+    ::close(reports[1]);
+    const int kill_after = 1 + static_cast<int>(rng() % 2);
+    int seen = 0;
+    char byte;
+    while (seen < kill_after && ::read(reports[0], &byte, 1) == 1) ++seen;  // EOF: the child exited
+    ::close(reports[0]);
     int status = 0;
-    if (::waitpid(child, &status, WNOHANG) == child) {
+    if (seen < kill_after) {
+      ASSERT_EQ(::waitpid(child, &status, 0), child);
       finished = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       ASSERT_TRUE(finished) << "the syncing child failed with status " << status;
     } else {
@@ -229,6 +244,7 @@ TEST_P(ClientCrashTest, KilledWhileApplyingPulledPagesItsStateAndCursorAgree) {
     ++Tally::Get().operations_checked;
     kid.device.reset();
   }
+  EXPECT_GE(kills, 2) << "the child was never killed in the middle of its pull";
   std::printf("[client crash] seed %llu: killed %d times while pulling; finished: %s; cursor %llu\n",
               static_cast<unsigned long long>(seed), kills, finished ? "yes" : "no (completed in-process)",
               static_cast<unsigned long long>(last_cursor));
