@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "common/frame.h"
@@ -165,7 +166,15 @@ TEST_F(HostileTest, AttacksAreRefusedAndLoggedWhileADeviceKeepsSyncing) {
          ASSERT_TRUE(peer.Send(PullEnvelope(0, 1000)).ok());
          Result<v1::Envelope> page = peer.Receive();
          ASSERT_TRUE(page.ok());
+         // Pulled changes leave hub_id empty (the device's own hub), so North's records
+         // are recognised by id: everything Ann's device holds.
+         std::set<std::string> north;
+         for (const v1::Record& r : *ann->Export()) {
+           if (r.type() != v1::RECORD_TYPE_INSTRUMENT) north.insert(r.id());  // seeded on every device
+         }
+         ASSERT_FALSE(north.empty());
          for (const v1::Change& c : page->changes_page().changes()) {
+           EXPECT_EQ(north.count(c.record_id()), 0u) << "another hub's device read North's data";
            EXPECT_NE(c.hub_id(), Uuid::Parse(deployment_.hub_id)->raw()) << "another hub's device read North's data";
            EXPECT_NE(c.type(), v1::RECORD_TYPE_PARTICIPANT) << "another hub's device read a participant";
          }
