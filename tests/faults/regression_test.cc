@@ -45,6 +45,26 @@ class RegressionTest : public FaultSuiteTest {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : v1::Record{};
   }
+  // Ann registers a person; both edit the phone from the same base and sync: one open
+  // conflict, whose id is returned (synced to both).
+  Uuid PhoneConflict(FieldDevice& ann, FieldDevice& bob) {
+    const v1::Record p = Person(ann);
+    const Uuid pid = *Uuid::FromBytes(p.id());
+    SyncUntilDone(ann);
+    SyncUntilDone(bob);
+    v1::Participant a = p.participant();
+    a.set_phone("07700900001");
+    MustOk(ann->UpdateParticipant(pid, a));
+    v1::Participant b = p.participant();
+    b.set_phone("07700900002");
+    MustOk(bob->UpdateParticipant(pid, b));
+    SyncUntilDone(ann);
+    SyncUntilDone(bob);
+    SyncUntilDone(ann);
+    Result<std::vector<v1::Record>> open = ann->OpenConflicts();
+    EXPECT_TRUE(open.ok() && open->size() == 1u) << "expected one open conflict";
+    return open.ok() && !open->empty() ? *Uuid::FromBytes(open->front().id()) : Uuid();
+  }
   static v1::Record Person(FieldDevice& d) {
     v1::Participant p;
     p.set_given_name("Ola");
@@ -87,23 +107,7 @@ TEST_F(RegressionTest, RejectedMoveLeavesNothingBehindOnTheDevice) {
 TEST_F(RegressionTest, ConcurrentConflictResolutionsKeepOneConsistentDecision) {
   FieldDevice ann = NewDevice("ann");
   FieldDevice bob = NewDevice("bob");
-  const v1::Record p = Person(ann);
-  const Uuid pid = *Uuid::FromBytes(p.id());
-  SyncUntilDone(ann);
-  SyncUntilDone(bob);
-  v1::Participant a = p.participant();
-  a.set_phone("07700900001");
-  MustOk(ann->UpdateParticipant(pid, a));
-  v1::Participant b = p.participant();
-  b.set_phone("07700900002");
-  MustOk(bob->UpdateParticipant(pid, b));
-  SyncUntilDone(ann);
-  SyncUntilDone(bob);
-  SyncUntilDone(ann);
-  Result<std::vector<v1::Record>> open = ann->OpenConflicts();
-  ASSERT_TRUE(open.ok());
-  ASSERT_EQ(open->size(), 1u);
-  const Uuid conflict = *Uuid::FromBytes(open->front().id());
+  const Uuid conflict = PhoneConflict(ann, bob);
 
   // Both take the losing value; Bob first (earlier stamp) but he syncs second.
   MustOk(bob->ResolveConflict(conflict, v1::CONFLICT_STATUS_TOOK_LOSER));
@@ -197,23 +201,7 @@ TEST_F(RegressionTest, RefusedCreateDisappearsFromTheDevice) {
 TEST_F(RegressionTest, RefusedDeleteRestoresTheRecord) {
   FieldDevice ann = NewDevice("ann");
   FieldDevice bob = NewDevice("bob");
-  const v1::Record p = Person(ann);
-  const Uuid pid = *Uuid::FromBytes(p.id());
-  SyncUntilDone(ann);
-  SyncUntilDone(bob);
-  v1::Participant a = p.participant();
-  a.set_phone("07700900001");
-  MustOk(ann->UpdateParticipant(pid, a));
-  v1::Participant b = p.participant();
-  b.set_phone("07700900002");
-  MustOk(bob->UpdateParticipant(pid, b));
-  SyncUntilDone(ann);
-  SyncUntilDone(bob);
-  SyncUntilDone(ann);
-  Result<std::vector<v1::Record>> open = ann->OpenConflicts();
-  ASSERT_TRUE(open.ok());
-  ASSERT_EQ(open->size(), 1u);
-  const Uuid conflict = *Uuid::FromBytes(open->front().id());
+  const Uuid conflict = PhoneConflict(ann, bob);
 
   const v1::Record deleted = MustOk(ann->Delete(conflict));
   ASSERT_TRUE(deleted.deleted());
