@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include <spdlog/spdlog.h>
+
 #include "common/compression.h"
 
 namespace outreach::server {
@@ -22,9 +24,20 @@ Conversation::Reply Refuse(v1::RefusalReason reason, const std::string& detail) 
   return reply;
 }
 
-// A refusal the service filled in; INTERNAL_ERROR if it left the reason unset.
-Conversation::Reply Refused(v1::Refusal refusal, const Status& status) {
-  if (refusal.reason() == v1::REFUSAL_REASON_UNSPECIFIED) refusal.set_reason(v1::REFUSAL_REASON_INTERNAL_ERROR);
+// A store that is busy (kUnavailable: a PostgreSQL lock or statement timeout, no free
+// connection) is a transient condition: the device is told SERVER_BUSY, which it treats
+// as retry-later, rather than INTERNAL_ERROR. Logged here because the session's close
+// line does not say the cause was the store.
+v1::RefusalReason ReasonForServerFailure(const std::string& what, const Status& status) {
+  if (status.code() != ErrorCode::kUnavailable) return v1::REFUSAL_REASON_INTERNAL_ERROR;
+  spdlog::warn("{}: store busy, refusing with SERVER_BUSY: {}", what, status.ToString());
+  return v1::REFUSAL_REASON_SERVER_BUSY;
+}
+
+// A refusal the service filled in; if it left the reason unset, SERVER_BUSY for a busy
+// store (kUnavailable), INTERNAL_ERROR otherwise.
+Conversation::Reply Refused(const std::string& what, v1::Refusal refusal, const Status& status) {
+  if (refusal.reason() == v1::REFUSAL_REASON_UNSPECIFIED) refusal.set_reason(ReasonForServerFailure(what, status));
   if (refusal.detail().empty()) refusal.set_detail(status.message());
   Conversation::Reply reply;
   reply.close = true;
@@ -35,7 +48,7 @@ Conversation::Reply Refused(v1::Refusal refusal, const Status& status) {
 
 // A Push or Pull the service could not serve as a whole: a device revoked since its
 // hello must wipe; the device's fault (a batch over the limit, a malformed request) is a
-// protocol error; anything else is internal.
+// protocol error; a busy store (kUnavailable) is SERVER_BUSY; anything else is internal.
 Conversation::Reply RefuseFailedRequest(const std::string& what, const Status& status) {
   switch (status.code()) {
     case ErrorCode::kUnauthenticated: {  // revoked since its hello
@@ -48,7 +61,7 @@ Conversation::Reply RefuseFailedRequest(const std::string& what, const Status& s
     case ErrorCode::kProtocolError:
     case ErrorCode::kPermissionDenied:
       return Refuse(v1::REFUSAL_REASON_PROTOCOL_ERROR, what + " refused: " + status.ToString());
-    default: return Refuse(v1::REFUSAL_REASON_INTERNAL_ERROR, what + " failed: " + status.ToString());
+    default: return Refuse(ReasonForServerFailure(what, status), what + " failed: " + status.ToString());
   }
 }
 
@@ -82,7 +95,7 @@ Conversation::Reply Conversation::HandleFirst(const v1::Envelope& request) {
   switch (request.message_case()) {
     case v1::Envelope::kEnrol: {
       Result<v1::Enrolled> enrolled = service_.Enrol(request.enrol(), &refusal);
-      if (!enrolled.ok()) return Refused(std::move(refusal), enrolled.status());
+      if (!enrolled.ok()) return Refused("enrol", std::move(refusal), enrolled.status());
       *reply.envelope.mutable_enrolled() = std::move(enrolled).value();
       reply.close = true;  // an enrolment is a conversation of its own
       reply.close_reason = "enrolment complete";
@@ -91,7 +104,7 @@ Conversation::Reply Conversation::HandleFirst(const v1::Envelope& request) {
     case v1::Envelope::kHello: {
       v1::Welcome* welcome = reply.envelope.mutable_welcome();
       Result<DeviceContext> device = service_.Authenticate(request.hello(), welcome, &refusal);
-      if (!device.ok()) return Refused(std::move(refusal), device.status());
+      if (!device.ok()) return Refused("hello", std::move(refusal), device.status());
       welcome->set_max_frame_bytes(max_frame_bytes_);
       welcome->set_compression(ChooseCompression(request.hello().compression()));
       device_ = std::move(device).value();

@@ -1,7 +1,7 @@
 // A stuck transaction must not hang a sync: the real outreach-server on PostgreSQL, a
 // device (liboutreach) pushing while another session (plain libpq, as a stalled server
-// process or an administrator's psql would) holds its hub's row lock. The push fails
-// cleanly within the lock timeout, the change stays in the device's outbox, and the next
+// process or an administrator's psql would) holds its hub's row lock. The push is refused
+// with SERVER_BUSY within the lock timeout, the change stays in the device's outbox, and the next
 // sync after the lock is released delivers it.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -68,6 +68,10 @@ TEST(HubLockTest, APushBlockedByAStuckTransactionFailsWithinTheLockTimeoutThenSy
   Result<SyncReport> blocked = Sync(**device);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_FALSE(blocked.ok());
+  // The server answers a busy store with Refusal SERVER_BUSY (retry later), which the
+  // device reports as kUnavailable "server busy: ..." rather than a protocol error.
+  EXPECT_EQ(blocked.status().code(), ErrorCode::kUnavailable) << blocked.status().ToString();
+  EXPECT_NE(blocked.status().message().find("server busy"), std::string::npos) << blocked.status().ToString();
   EXPECT_NE(blocked.status().message().find("lock_timeout"), std::string::npos) << blocked.status().ToString();
   EXPECT_LT(seconds, 10.0);  // the lock timeout, not the device's 30 s network deadline
   auto pending = (*device)->store().PendingChanges(100);
