@@ -108,8 +108,14 @@ Status SyncConnection::Send(const v1::Envelope& envelope, std::chrono::milliseco
 
 Status SyncConnection::SendFrame(const v1::Envelope& envelope, std::chrono::milliseconds timeout) {
   if (!stream_) return Status::Internal("not connected");
-  Result<std::string> frame = EncodeFrame(envelope, max_frame_bytes_, compression_);
-  if (!frame.ok()) return frame.status();
+  // Never send what the server said it would not accept (PROTOCOL.md: Welcome.max_frame_bytes).
+  Result<std::string> frame = EncodeFrame(envelope, max_send_frame_bytes_, compression_);
+  if (!frame.ok()) {
+    return Status(frame.status().code(),
+                  "not sent: the frame is over the server's limit (Welcome.max_frame_bytes " +
+                      std::to_string(max_send_frame_bytes_) + "): " + frame.status().message(),
+                  "max_frame_bytes");
+  }
   bool done = false;
   boost::system::error_code ec;
   asio::async_write(*stream_, asio::buffer(*frame), [&](const boost::system::error_code& e, size_t) {
@@ -157,6 +163,7 @@ Status SyncConnection::AdoptWelcome(const v1::Welcome& welcome) {
                   "compression");
   }
   compression_ = codec;
+  if (welcome.max_frame_bytes() > 0) max_send_frame_bytes_ = welcome.max_frame_bytes();
   return Status::Ok();
 }
 

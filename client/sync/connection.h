@@ -48,6 +48,9 @@ class SyncConnection {
   uint64_t bytes_received() const { return bytes_received_; }
   // The codec the Welcome agreed; COMPRESSION_NONE before it or when none was agreed.
   v1::Compression compression() const { return compression_; }
+  // The largest Envelope (serialised, before compression) this device may send: the
+  // Welcome's max_frame_bytes once one is received, the default limit before.
+  uint32_t max_send_frame_bytes() const { return max_send_frame_bytes_; }
   // Whether a Hello offers compression (default true); false behaves as an older device.
   void set_offer_compression(bool offer) { offer_compression_ = offer; }
 
@@ -62,7 +65,8 @@ class SyncConnection {
   boost::asio::io_context io_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<Stream> stream_;
-  uint32_t max_frame_bytes_ = kDefaultMaxFrameBytes;
+  uint32_t max_frame_bytes_ = kDefaultMaxFrameBytes;       // for frames received
+  uint32_t max_send_frame_bytes_ = kDefaultMaxFrameBytes;  // for frames sent: the server's
   uint64_t bytes_sent_ = 0;
   uint64_t bytes_received_ = 0;
   bool offer_compression_ = true;

@@ -1,5 +1,7 @@
 #include "client/sync/pusher.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include "client/sync/refusal.h"
 
 namespace outreach::client {
@@ -19,9 +21,26 @@ Status Pusher::Run(SyncReport* report, SyncProgress* progress, const SyncProgres
     v1::Push* push = request.mutable_push();
     // The batch id names the batch by its first device_seq: a re-sent batch has the same id.
     push->set_batch_id(pending->front().device_seq());
+    // The batch is the longest prefix of the outbox whose Envelope fits the server's frame
+    // limit (Welcome.max_frame_bytes); the rest stays in the outbox for the next round.
+    // Each change costs its size, its length varint and one tag byte; 16 bytes cover the
+    // growth of the Push's own length varint and the Envelope's tag.
+    const size_t limit = connection_.max_send_frame_bytes();
+    size_t encoded = request.ByteSizeLong() + 16;
     for (v1::Change& change : *pending) {
       if (!own_hub.empty() && change.hub_id() == own_hub) change.clear_hub_id();
+      const size_t size = change.ByteSizeLong();
+      const size_t cost = 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+      if (push->changes_size() > 0 && encoded + cost > limit) break;
+      encoded += cost;
       *push->add_changes() = std::move(change);
+    }
+    if (request.ByteSizeLong() > limit) {
+      return Status(ErrorCode::kResourceExhausted,
+                    "change device_seq " + std::to_string(push->changes(0).device_seq()) + " encodes to " +
+                        std::to_string(request.ByteSizeLong()) + " bytes, over the server's frame limit of " +
+                        std::to_string(limit) + "; it cannot be sent",
+                    "max_frame_bytes");
     }
     OUTREACH_RETURN_IF_ERROR(connection_.Send(request, timeout_));
 

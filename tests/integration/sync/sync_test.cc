@@ -130,6 +130,26 @@ TEST_F(SyncTest, PushThenPullReachesAnotherDevice) {
   EXPECT_EQ(again.pulled, 0u);
 }
 
+// The server here accepts frames of at most kMaxFrameBytes (64 KiB, its Welcome says so);
+// 500 participants (the default push batch) encode to well over that. The device must
+// split the outbox into batches that fit instead of sending one the server refuses
+// (FRAME_TOO_LARGE), and every change must arrive.
+TEST_F(SyncTest, APushOverTheServersFrameLimitIsSplitAndNothingIsLost) {
+  TestDevice ann = NewDevice("Ann");
+  TestDevice bob = NewDevice("Bob");
+  constexpr int kPeople = 500;
+  const std::string padding(60, 'x');
+  for (int i = 0; i < kPeople; ++i) {
+    MustOk(ann->RegisterParticipant(Person("Given" + padding + std::to_string(i), "Family", "1990-04-01")));
+  }
+  SyncReport pushed = MustSync(ann);
+  EXPECT_EQ(pushed.pushed, static_cast<uint64_t>(kPeople));
+  EXPECT_EQ(pushed.rejected, 0u);
+  EXPECT_EQ(*ann->store().PendingCount(), 0u);
+  MustSync(bob);
+  EXPECT_EQ(State(bob), State(ann));
+}
+
 TEST_F(SyncTest, ThreeDevicesConvergeAndAConflictIsKeptThenResolvedEverywhere) {
   TestDevice ann = NewDevice("Ann");
   TestDevice bob = NewDevice("Bob");
