@@ -368,12 +368,13 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
   }
 
   StoredRecord rec = is_new ? std::move(fresh) : std::move(*existing);
+  const std::vector<std::string> keys_before = rec.keys;  // a new record has none
   auto seq = Commit(rec, is_new, v1::CHANGE_OP_UPSERT, accepted, hlc, writer, change.device_seq());
   if (!seq.ok()) return seq.status();
   for (const auto& d : disagreements) OUTREACH_RETURN_IF_ERROR(RecordDisagreement(rec, d));
 
   bool second_claim = false;
-  if (info.type == v1::RECORD_TYPE_PARTICIPANT) OUTREACH_RETURN_IF_ERROR(CheckDuplicates(rec));
+  if (info.type == v1::RECORD_TYPE_PARTICIPANT) OUTREACH_RETURN_IF_ERROR(CheckDuplicates(rec, keys_before));
   if (info.type == v1::RECORD_TYPE_OUTCOME && is_new) {
     auto claim = CheckSecondClaim(rec);
     if (!claim.ok()) return claim.status();
@@ -593,11 +594,12 @@ Status Reconciler::RecordDisagreement(const StoredRecord& target, const Disagree
   return seq.ok() ? Status::Ok() : seq.status();
 }
 
-Status Reconciler::CheckDuplicates(const StoredRecord& participant) {
+Status Reconciler::CheckDuplicates(const StoredRecord& participant, const std::vector<std::string>& keys_before) {
   auto hub = Uuid::FromBytes(participant.record.hub_id());
   auto self = Uuid::FromBytes(participant.record.id());
   if (!hub.ok() || !self.ok()) return Status::Internal("participant without ids");
   for (const std::string& key : participant.keys) {
+    if (std::find(keys_before.begin(), keys_before.end(), key) != keys_before.end()) continue;
     const v1::DuplicateMatch match =
         key.rfind(kNiKey, 0) == 0 ? v1::DUPLICATE_MATCH_NI_NUMBER : v1::DUPLICATE_MATCH_NAME_AND_DATE_OF_BIRTH;
     auto others = txn_.FindRecordsByKey(*hub, key);

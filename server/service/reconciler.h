@@ -83,7 +83,10 @@ class Reconciler {
 
   Status RestateNamesForKiosks(const Uuid& hub_id, const google::protobuf::Message& link);
   Status RecordDisagreement(const StoredRecord& target, const Disagreement& d);
-  Status CheckDuplicates(const StoredRecord& participant);
+  // Opens a review for each live participant sharing a key `participant` gained with
+  // this write (a key in `keys_before` was checked when it was gained: every pair it
+  // makes already has its review, once per pair).
+  Status CheckDuplicates(const StoredRecord& participant, const std::vector<std::string>& keys_before);
   Result<bool> CheckSecondClaim(const StoredRecord& outcome);
   Status MergeParticipants(const Uuid& hub_id, const Uuid& kept, const Uuid& merged);
   // A register row's id derives from its session and participant, so a merge moves it:
