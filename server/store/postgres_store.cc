@@ -962,14 +962,21 @@ class PostgresStore::Txn final : public StoreTxn {
     return Status::IoError(std::string("store: ") + what + ": " + OneLine(PQerrorMessage(conn_.raw())));
   }
 
-  // Asks the server to send what it has, then collects everything sent (see Collect).
+  // Ends the pipeline's segment with a sync, then collects everything sent (see
+  // Collect). A sync, not a flush request: after it the server reports itself idle in
+  // the transaction, which arms idle_in_transaction_session_timeout while this process
+  // works between statements, so a stalled process still loses the hub lock (a flush
+  // request leaves the server mid-protocol, where that timeout never fires). Inside
+  // BEGIN a sync commits nothing.
   void RoundTrip(PgResult* target) {
     ++round_trips_;
     PGconn* c = conn_.raw();
     // A failed send leaves libpq reading what the server said before it closed; the
     // statements then collect that error or none (answerless_).
-    if (PQsendFlushRequest(c) != 1 || PQflush(c) != 0) Note(SendFailed("send"));
+    const bool synced = PQpipelineSync(c) == 1;
+    if (!synced) Note(SendFailed("send"));
     Collect(target);
+    if (synced) ReadSync();
   }
 
   // Collects the results of everything sent, in order. The first failure becomes
