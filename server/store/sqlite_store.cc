@@ -155,6 +155,23 @@ class Stmt {
   sqlite3_stmt* s_;
 };
 
+// An audit row from columns 0-9 of a statement that selects at_ms, hub_id, device_id,
+// author, record_id, type, field, old_value, new_value, server_seq in that order.
+AuditRow AuditFrom(const Stmt& st) {
+  AuditRow a;
+  a.at_ms = st.ColInt(0);
+  a.hub_id = st.ColId(1);
+  a.device_id = st.ColId(2);
+  a.author = st.ColText(3);
+  a.record_id = st.ColId(4);
+  a.type = static_cast<v1::RecordType>(st.ColInt(5));
+  a.field = static_cast<uint32_t>(st.ColInt(6));
+  a.old_value = st.ColBlob(7);
+  a.new_value = st.ColBlob(8);
+  a.server_seq = static_cast<uint64_t>(st.ColInt(9));
+  return a;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- one connection
@@ -646,18 +663,7 @@ class SqliteStore::Txn final : public StoreTxn {
     std::vector<AuditRow> out;
     int rc;
     while ((rc = st.Step()) == SQLITE_ROW) {
-      AuditRow a;
-      a.at_ms = st.ColInt(0);
-      a.hub_id = st.ColId(1);
-      a.device_id = st.ColId(2);
-      a.author = st.ColText(3);
-      a.record_id = st.ColId(4);
-      a.type = static_cast<v1::RecordType>(st.ColInt(5));
-      a.field = static_cast<uint32_t>(st.ColInt(6));
-      a.old_value = st.ColBlob(7);
-      a.new_value = st.ColBlob(8);
-      a.server_seq = static_cast<uint64_t>(st.ColInt(9));
-      out.push_back(std::move(a));
+      out.push_back(AuditFrom(st));
     }
     if (rc != SQLITE_DONE) return Fail("read audit");
     return out;
@@ -721,18 +727,7 @@ class SqliteStore::Txn final : public StoreTxn {
     std::vector<std::pair<uint64_t, AuditRow>> out;
     int rc;
     while ((rc = st.Step()) == SQLITE_ROW) {
-      AuditRow a;
-      a.at_ms = st.ColInt(0);
-      a.hub_id = st.ColId(1);
-      a.device_id = st.ColId(2);
-      a.author = st.ColText(3);
-      a.record_id = st.ColId(4);
-      a.type = static_cast<v1::RecordType>(st.ColInt(5));
-      a.field = static_cast<uint32_t>(st.ColInt(6));
-      a.old_value = st.ColBlob(7);
-      a.new_value = st.ColBlob(8);
-      a.server_seq = static_cast<uint64_t>(st.ColInt(9));
-      out.emplace_back(static_cast<uint64_t>(st.ColInt(10)), std::move(a));
+      out.emplace_back(static_cast<uint64_t>(st.ColInt(10)), AuditFrom(st));
     }
     if (rc != SQLITE_DONE) return Fail("read audit");
     return out;
