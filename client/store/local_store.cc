@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -89,6 +90,37 @@ bool IsRestrictedNote(int type, const Message& body) {
   return static_cast<const v1::CaseNote&>(body).sensitivity() == v1::NOTE_SENSITIVITY_RESTRICTED;
 }
 
+// record.versions: per field, in field-number order, u32 field number and u64 HLC, both
+// little-endian (schema version 4).
+constexpr size_t kVersionEntry = 12;
+
+std::string EncodeVersions(const std::map<uint32_t, uint64_t>& versions) {
+  std::string out(versions.size() * kVersionEntry, '\0');
+  char* at = out.data();
+  for (const auto& [field, hlc] : versions) {
+    for (int i = 0; i < 4; ++i) *at++ = static_cast<char>((field >> (8 * i)) & 0xFF);
+    for (int i = 0; i < 8; ++i) *at++ = static_cast<char>((hlc >> (8 * i)) & 0xFF);
+  }
+  return out;
+}
+
+// Status::DataLoss unless `blob` is a whole number of entries.
+Result<std::map<uint32_t, uint64_t>> DecodeVersions(std::string_view blob, const Uuid& id) {
+  if (blob.size() % kVersionEntry != 0) {
+    return Status::DataLoss("the field versions of record " + id.ToString() + " do not decode");
+  }
+  std::map<uint32_t, uint64_t> versions;
+  const auto* at = reinterpret_cast<const unsigned char*>(blob.data());
+  for (size_t n = blob.size() / kVersionEntry; n > 0; --n) {
+    uint32_t field = 0;
+    uint64_t hlc = 0;
+    for (int i = 0; i < 4; ++i) field |= static_cast<uint32_t>(*at++) << (8 * i);
+    for (int i = 0; i < 8; ++i) hlc |= static_cast<uint64_t>(*at++) << (8 * i);
+    versions.emplace_hint(versions.end(), field, hlc);
+  }
+  return versions;
+}
+
 std::unique_ptr<Message> NewBody(int type) {
   std::unique_ptr<Message> body = NewRecordBody(static_cast<v1::RecordType>(type));
   if (body == nullptr) body = std::make_unique<google::protobuf::Empty>();  // unknown type: fields kept as bytes
@@ -168,6 +200,8 @@ struct LocalStore::Row {
   std::unique_ptr<Message> body;
   uint64_t created_hlc = 0;
   uint64_t updated_hlc = 0;  // as read; PutRow writes the stamp it is given
+  // field -> HLC of the value held: the base version of the next local edit of it.
+  std::map<uint32_t, uint64_t> versions;
 
   v1::Record ToRecord() const {
     v1::Record r;
@@ -282,6 +316,7 @@ Status LocalStore::Migrate() {
     Txn txn(this);
     OUTREACH_RETURN_IF_ERROR(txn.status());
     OUTREACH_RETURN_IF_ERROR(Exec(m.sql));
+    if (m.packs_field_versions) OUTREACH_RETURN_IF_ERROR(PackFieldVersions());
     if (m.rebuilds_projections) OUTREACH_RETURN_IF_ERROR(RebuildProjections());
     std::string bump = "PRAGMA user_version=" + std::to_string(m.version);
     OUTREACH_RETURN_IF_ERROR(Exec(bump.c_str()));
@@ -409,7 +444,8 @@ Uuid LocalStore::device_id() {
 // ---------------------------------------------------------------- rows and projections
 
 Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
-  Stmt s(Prepare("SELECT type, hub_id, deleted, erased, body, created_hlc, updated_hlc FROM record WHERE id = ?"));
+  Stmt s(Prepare(
+      "SELECT type, hub_id, deleted, erased, body, created_hlc, updated_hlc, versions FROM record WHERE id = ?"));
   if (!s.ok()) return Error("cannot read record");
   s.Blob(1, id.raw());
   Row row;
@@ -427,6 +463,9 @@ Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
   if (!row.body->ParseFromString(bytes)) return Status::DataLoss("record " + id.ToString() + " does not decode");
   row.created_hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 5));
   row.updated_hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 6));
+  Result<std::map<uint32_t, uint64_t>> versions = DecodeVersions(Blob(s.get(), 7), id);
+  if (!versions.ok()) return versions.status();
+  row.versions = std::move(versions).value();
   return row;
 }
 
@@ -442,10 +481,10 @@ Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections) {
   }
   Stmt s(
       Prepare("INSERT INTO record(id, type, hub_id, deleted, erased, body, participant_id, occurred_on, created_hlc, "
-              "updated_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET type = excluded.type, "
-              "hub_id = excluded.hub_id, deleted = excluded.deleted, erased = excluded.erased, body = excluded.body, "
-              "participant_id = excluded.participant_id, occurred_on = excluded.occurred_on, updated_hlc = "
-              "excluded.updated_hlc"));
+              "updated_hlc, versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET type = "
+              "excluded.type, hub_id = excluded.hub_id, deleted = excluded.deleted, erased = excluded.erased, body = "
+              "excluded.body, participant_id = excluded.participant_id, occurred_on = excluded.occurred_on, "
+              "updated_hlc = excluded.updated_hlc, versions = excluded.versions"));
   if (!s.ok()) return Error("cannot write record");
   s.Blob(1, row.id.raw()).Int(2, row.type).Blob(3, row.hub_id).Int(4, row.deleted).Int(5, row.erased).Blob(6, body);
   if (participant.size() == Uuid::kSize) {
@@ -455,6 +494,7 @@ Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections) {
   }
   s.Text(8, StringField(*row.body, DateFieldName(row.type)));
   s.Int(9, static_cast<int64_t>(row.exists ? row.created_hlc : hlc)).Int(10, static_cast<int64_t>(hlc));
+  s.Blob(11, EncodeVersions(row.versions));
   if (s.Step() != SQLITE_DONE) return Error("cannot write record");
   return WriteProjections(row, had_projections);
 }
@@ -558,23 +598,48 @@ Status LocalStore::WriteProjections(const Row& row, bool had_projections) {
   }
 }
 
-// Rewrites every projection from the records held (used by migrations that add one).
+// Rewrites every projection from the records held (used by migrations that reshape
+// them). Reads only the columns every schema version has, so it runs at any step.
 Status LocalStore::RebuildProjections() {
-  std::vector<Uuid> ids;
-  {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db_, "SELECT id FROM record ORDER BY id", -1, &raw, nullptr) != SQLITE_OK) {
-      return Error("cannot list records");
+  Stmt s(Prepare("SELECT id, type, deleted, erased, body FROM record"));
+  if (!s.ok()) return Error("cannot list records");
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    Row row;
+    row.exists = true;
+    row.id = UuidColumn(s.get(), 0);
+    row.type = sqlite3_column_int(s.get(), 1);
+    row.deleted = sqlite3_column_int(s.get(), 2) != 0;
+    row.erased = sqlite3_column_int(s.get(), 3) != 0;
+    row.body = NewBody(row.type);
+    if (!row.body->ParseFromString(Blob(s.get(), 4))) {
+      return Status::DataLoss("record " + row.id.ToString() + " does not decode");
     }
-    while (sqlite3_step(raw) == SQLITE_ROW) ids.push_back(UuidColumn(raw, 0));
-    sqlite3_finalize(raw);
+    OUTREACH_RETURN_IF_ERROR(WriteProjections(row));
   }
-  for (const Uuid& id : ids) {
-    Result<Row> row = LoadRow(id);
-    if (!row.ok()) return row.status();
-    OUTREACH_RETURN_IF_ERROR(WriteProjections(*row));
+  return rc == SQLITE_DONE ? Status::Ok() : Error("cannot list records");
+}
+
+// Version 4: every field_version row into its record's `versions`, then the table goes.
+Status LocalStore::PackFieldVersions() {
+  std::map<std::string, std::map<uint32_t, uint64_t>> packed;  // raw record id -> versions
+  {
+    Stmt s(Prepare("SELECT record_id, field, hlc FROM field_version"));
+    if (!s.ok()) return Error("cannot read field versions");
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      packed[Blob(s.get(), 0)][static_cast<uint32_t>(sqlite3_column_int64(s.get(), 1))] =
+          static_cast<uint64_t>(sqlite3_column_int64(s.get(), 2));
+    }
+    if (rc != SQLITE_DONE) return Error("cannot read field versions");
   }
-  return Status::Ok();
+  for (const auto& [id, versions] : packed) {
+    Stmt s(Prepare("UPDATE record SET versions = ? WHERE id = ?"));
+    if (!s.ok()) return Error("cannot write field versions");
+    s.Blob(1, EncodeVersions(versions)).Blob(2, id);
+    if (s.Step() != SQLITE_DONE) return Error("cannot write field versions");
+  }
+  return Exec("DROP TABLE field_version");
 }
 
 // ---------------------------------------------------------------- local edits
@@ -676,15 +741,9 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
     change.set_op(edit.op);
     change.set_hub_id(row.exists ? row.hub_id : hub_id_);
     for (v1::FieldValue& fv : fields) {
-      Stmt s(Prepare("SELECT hlc FROM field_version WHERE record_id = ? AND field = ?"));
-      if (!s.ok()) return Error("cannot read field version");
-      s.Blob(1, id->raw()).Int(2, fv.field());
-      int rc = s.Step();
-      if (rc == SQLITE_ROW) {
-        fv.set_base_version(static_cast<uint64_t>(sqlite3_column_int64(s.get(), 0)));
-      } else if (rc != SQLITE_DONE) {
-        return Error("cannot read field version");
-      }
+      auto held = row.versions.find(fv.field());
+      if (held != row.versions.end()) fv.set_base_version(held->second);
+      row.versions[fv.field()] = hlc.value();  // the version this edit makes
       *change.add_fields() = std::move(fv);
     }
     const bool outbound = !IsRestrictedNote(type, *after);
@@ -706,14 +765,6 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
       OUTREACH_RETURN_IF_ERROR(PutRow(row, hlc.value()));
     }
     row.exists = true;
-    for (const v1::FieldValue& fv : change.fields()) {
-      Stmt s(
-          Prepare("INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
-                  "UPDATE SET hlc = excluded.hlc"));
-      if (!s.ok()) return Error("cannot write field version");
-      s.Blob(1, id->raw()).Int(2, fv.field()).Int(3, static_cast<int64_t>(hlc.value()));
-      if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
-    }
     std::string change_bytes;
     change.SerializeToString(&change_bytes);
     {
@@ -923,12 +974,7 @@ Status LocalStore::RestoreServerValues(Row row, const v1::ChangeResult& result) 
   for (const v1::FieldValue& fv : result.current()) {
     if (pending->count(fv.field()) != 0) continue;
     OUTREACH_RETURN_IF_ERROR(ApplyField(row.body.get(), fv.field(), fv.value()));
-    Stmt s(
-        Prepare("INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
-                "UPDATE SET hlc = excluded.hlc"));
-    if (!s.ok()) return Error("cannot write field version");
-    s.Blob(1, id.raw()).Int(2, fv.field()).Int(3, static_cast<int64_t>(fv.base_version()));
-    if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
+    row.versions[fv.field()] = fv.base_version();
     newest = std::max<uint64_t>(newest, fv.base_version());
   }
   return PutRow(row, newest);
@@ -957,15 +1003,13 @@ Status LocalStore::ApplyPulledPages(const std::vector<v1::ChangesPage>& pages) {
 
 // A record a batch of pulled changes touches, held in memory while the batch applies:
 // every change of the record is applied to `row` in log order, and the result is
-// written once (record, projections, field versions). Equivalent to writing after each
-// change, since nothing else reads or writes the record while mu_ is held.
+// written once (record with its field versions, projections). Equivalent to writing
+// after each change, since nothing else reads or writes the record while mu_ is held.
 struct LocalStore::StagedRecord {
   Row row;
-  bool existed = false;                   // the file held the record before the batch
-  bool purge_versions = false;            // erased: its stored field versions go
-  uint64_t hlc = 0;                       // the stamp of its last change in the batch
-  std::set<uint32_t> pending;             // fields with a local edit waiting in the outbox
-  std::map<uint32_t, uint64_t> versions;  // field -> stamp of the last change that set it
+  bool existed = false;        // the file held the record before the batch
+  uint64_t hlc = 0;            // the stamp of its last change in the batch
+  std::set<uint32_t> pending;  // fields with a local edit waiting in the outbox
 };
 
 Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t count) {
@@ -980,10 +1024,10 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
     if (static_cast<uint64_t>(*cursor) == next_cursor) return Status::Ok();
   }
   // Foreign keys are not checked while a batch applies (the pragma is a no-op inside a
-  // transaction, so it is switched around it): the batch writes field versions and
-  // projections only for records it has just written itself, in the same transaction,
-  // and deletes no record, so every reference holds by construction. Checking them cost
-  // a parent-key lookup per field version and projection row. Deletes of records (a
+  // transaction, so it is switched around it): the batch writes projections only for
+  // records it has just written itself, in the same transaction, and deletes no record,
+  // so every reference holds by construction. Checking them cost a parent-key lookup per
+  // projection row. Deletes of records (a
   // refused create, Wipe) run with the checks, and their cascades, on.
   OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=OFF"));
   struct ForeignKeysBackOn {
@@ -1083,7 +1127,7 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
           for (const v1::FieldValue& fv : change.fields()) {
             if (st.pending.count(fv.field()) != 0) continue;
             OUTREACH_RETURN_IF_ERROR(ApplyField(row.body.get(), fv.field(), fv.value()));
-            st.versions[fv.field()] = change.hlc();
+            row.versions[fv.field()] = change.hlc();
           }
           break;
         case v1::CHANGE_OP_DELETE: row.deleted = true; break;
@@ -1093,8 +1137,7 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
           row.erased = true;
           row.body->Clear();
           row.body->GetReflection()->MutableUnknownFields(row.body.get())->Clear();
-          st.versions.clear();
-          st.purge_versions = st.existed;
+          row.versions.clear();
           OUTREACH_RETURN_IF_ERROR(RedactChangeLog(*id));
           erased = true;
           break;
@@ -1107,52 +1150,10 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
     }
   }
 
-  struct VersionRow {
-    const std::string* id;  // a key of `index`: stable while index lives
-    uint32_t field;
-    uint64_t hlc;
-  };
-  std::vector<VersionRow> versions;
-  for (size_t i = 0; i < staged.size(); ++i) {
-    StagedRecord& st = staged[i];
-    if (st.purge_versions) {
-      Stmt s(Prepare("DELETE FROM field_version WHERE record_id = ?"));
-      if (!s.ok()) return Error("cannot erase field versions");
-      s.Blob(1, st.row.id.raw());
-      if (s.Step() != SQLITE_DONE) return Error("cannot erase field versions");
-    }
+  for (StagedRecord& st : staged) {
     // A new row keeps the stamp of its first change as its creation stamp.
     st.row.exists = true;
     OUTREACH_RETURN_IF_ERROR(PutRow(st.row, st.hlc, /*had_projections=*/st.existed));
-    for (const auto& [field, hlc] : st.versions) versions.push_back({ids[i], field, hlc});
-  }
-  // Field versions, set-based: one statement per kRowsPerInsert rows (a bootstrap writes
-  // about five per record), the rest one by one.
-  constexpr size_t kRowsPerInsert = 256;
-  static const std::string kManyVersions = [] {
-    std::string sql = "INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?)";
-    for (size_t k = 1; k < kRowsPerInsert; ++k) sql += ", (?, ?, ?)";
-    return sql + " ON CONFLICT(record_id, field) DO UPDATE SET hlc = excluded.hlc";
-  }();
-  size_t done = 0;
-  for (; done + kRowsPerInsert <= versions.size(); done += kRowsPerInsert) {
-    Stmt s(Prepare(kManyVersions.c_str()));
-    if (!s.ok()) return Error("cannot write field versions");
-    for (size_t k = 0; k < kRowsPerInsert; ++k) {
-      const VersionRow& v = versions[done + k];
-      const int at = static_cast<int>(3 * k);
-      s.Blob(at + 1, *v.id).Int(at + 2, v.field).Int(at + 3, static_cast<int64_t>(v.hlc));
-    }
-    if (s.Step() != SQLITE_DONE) return Error("cannot write field versions");
-  }
-  for (; done < versions.size(); ++done) {
-    const VersionRow& v = versions[done];
-    Stmt s(
-        Prepare("INSERT INTO field_version(record_id, field, hlc) VALUES (?, ?, ?) ON CONFLICT(record_id, field) DO "
-                "UPDATE SET hlc = excluded.hlc"));
-    if (!s.ok()) return Error("cannot write field version");
-    s.Blob(1, *v.id).Int(2, v.field).Int(3, static_cast<int64_t>(v.hlc));
-    if (s.Step() != SQLITE_DONE) return Error("cannot write field version");
   }
   OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", static_cast<int64_t>(next_cursor)));
   OUTREACH_RETURN_IF_ERROR(PersistClock());
@@ -1176,12 +1177,7 @@ Status LocalStore::PurgeRecord(Row& row, uint64_t hlc) {
   row.erased = true;
   row.body->Clear();
   row.body->GetReflection()->MutableUnknownFields(row.body.get())->Clear();
-  {
-    Stmt s(Prepare("DELETE FROM field_version WHERE record_id = ?"));
-    if (!s.ok()) return Error("cannot erase field versions");
-    s.Blob(1, row.id.raw());
-    if (s.Step() != SQLITE_DONE) return Error("cannot erase field versions");
-  }
+  row.versions.clear();
   OUTREACH_RETURN_IF_ERROR(RedactChangeLog(row.id));
   return PutRow(row, hlc);
 }
@@ -1250,7 +1246,7 @@ Status LocalStore::Wipe() {
     Txn txn(this);
     OUTREACH_RETURN_IF_ERROR(txn.status());
     OUTREACH_RETURN_IF_ERROR(
-        Exec("DELETE FROM outbox; DELETE FROM rejected_change; DELETE FROM change_log; DELETE FROM field_version; "
+        Exec("DELETE FROM outbox; DELETE FROM rejected_change; DELETE FROM change_log; "
              "DELETE FROM participant_p; DELETE FROM session_p; DELETE FROM booking_p; DELETE FROM attendance_p; "
              "DELETE FROM seen_p; DELETE FROM action_plan_p; DELETE FROM action_step_p; DELETE FROM record; "
              "DELETE FROM identity; DELETE FROM sync_state;"));

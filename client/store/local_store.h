@@ -2,9 +2,9 @@
 //
 // Tables (see schema.cc for the DDL and the forward-only migrations run on open):
 //   record          current state of every record: id, type, hub, deleted, erased, body
-//                   (the serialised body message; unknown types/fields kept as bytes)
-//   field_version   (record_id, field) -> HLC of the value held, the base version of the
-//                   next local edit of that field
+//                   (the serialised body message; unknown types/fields kept as bytes),
+//                   and its field versions (per field, the HLC of the value held: the
+//                   base version of the next local edit of that field)
 //   change_log      every local edit as a v1::Change, with its outcome once acknowledged
 //   outbox          the local edits not yet acknowledged by the server, by device_seq
 //   rejected_change the local edits the server refused, with its reason, for the app
@@ -13,8 +13,8 @@
 //   *_p             typed projections the app queries (participants, sessions, ...)
 //
 // Invariants:
-// - Nothing is written outside a transaction. An edit writes the record, its field
-//   versions, its projections, its change-log row and its outbox entry in ONE transaction.
+// - Nothing is written outside a transaction. An edit writes the record (with its field
+//   versions), its projections, its change-log row and its outbox entry in ONE transaction.
 // - device_seq counts outbound changes from 1 without gaps. Restricted case notes never
 //   leave the device: they are logged locally but take no device_seq and no outbox entry.
 // - The HLC is persisted with every edit and restored on open, so stamps never go back.
@@ -209,6 +209,7 @@ class LocalStore {
   Status RestoreServerValues(Row row, const v1::ChangeResult& result);
   Status WriteProjections(const Row& row, bool had_projections = true);
   Status RebuildProjections();
+  Status PackFieldVersions();                                        // migration to schema version 4
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
   Result<std::vector<v1::Record>> CommitLocked(const std::vector<RecordEdit>& edits);
   // Erasure on this device: the record keeps its id, type and hub; its body, field

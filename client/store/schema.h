@@ -5,21 +5,23 @@
 // mid-migration leaves the file at the previous version. A file newer than this build
 // (user_version > kSchemaVersion) is refused, never downgraded.
 //
-// A migration is DDL (`sql`) plus, where a version adds a projection of data already
-// held, a rebuild of that projection from the `record` table (done by LocalStore, which
-// owns the projection code; see `rebuilds_projections`).
+// A migration is DDL (`sql`) plus, where a version reshapes data already held, steps
+// done by LocalStore in the same transaction: a rebuild of the projections from the
+// `record` table (LocalStore owns the projection code), and the packing of the old
+// `field_version` rows into `record.versions` (version 4).
 #pragma once
 
 #include <vector>
 
 namespace outreach::client {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 struct Migration {
   int version;      // the user_version after this step
   const char* sql;  // DDL (and pure-SQL data moves), executed as one script
   bool rebuilds_projections;
+  bool packs_field_versions;  // field_version rows -> record.versions, then DROP TABLE
 };
 
 // Every migration, in version order (index 0 makes version 1 from an empty file).

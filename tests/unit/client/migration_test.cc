@@ -64,6 +64,16 @@ TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
   EXPECT_EQ((*pending)[2].fields(0).base_version(), 0u);  // phone was never set
   EXPECT_GT((*pending)[2].hlc(), (*pending)[1].hlc());
 
+  // Version 4 packed the field versions into the record: an edit of a field the first
+  // change set carries that change's stamp as its base version.
+  edit = device.Get(maya)->participant();
+  edit.set_family_name("O'Neil");
+  ASSERT_TRUE(device.UpdateParticipant(maya, edit).ok());
+  const v1::Change renamed = device.store().PendingChanges(10)->back();
+  ASSERT_EQ(renamed.fields_size(), 1);
+  EXPECT_EQ(renamed.fields(0).base_version(), (*pending)[0].hlc());
+  EXPECT_EQ(QueryOne(path_, "SELECT count(*) FROM sqlite_master WHERE name = 'field_version'"), "0");
+
   // Version 2's rejected-changes list works on the migrated file.
   v1::PushAck ack;
   auto* r = ack.add_results();
