@@ -1,7 +1,7 @@
 #include "common/uuid.h"
 
-#include <openssl/rand.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <chrono>
 #include <cstring>
@@ -74,7 +74,9 @@ Uuid Uuid::NewV7() {
   return MakeV7(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
 }
 
-Uuid Uuid::NewV7At(int64_t unix_ms) { return MakeV7(unix_ms); }
+Uuid Uuid::NewV7At(int64_t unix_ms) {
+  return MakeV7(unix_ms);
+}
 
 Uuid Uuid::Derive(std::string_view space, std::string_view name) {
   // SHA-256 over (length of space, space, name): the length prefix removes ambiguity.
@@ -85,8 +87,7 @@ Uuid Uuid::Derive(std::string_view space, std::string_view name) {
   bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
             EVP_DigestUpdate(ctx, &space_len, sizeof space_len) == 1 &&
             EVP_DigestUpdate(ctx, space.data(), space.size()) == 1 &&
-            EVP_DigestUpdate(ctx, name.data(), name.size()) == 1 &&
-            EVP_DigestFinal_ex(ctx, digest, &digest_len) == 1;
+            EVP_DigestUpdate(ctx, name.data(), name.size()) == 1 && EVP_DigestFinal_ex(ctx, digest, &digest_len) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok) throw std::runtime_error("SHA-256 unavailable: cannot derive a record id");
   Bytes b{};
@@ -94,6 +95,17 @@ Uuid Uuid::Derive(std::string_view space, std::string_view name) {
   b[6] = static_cast<uint8_t>(0x80 | (b[6] & 0x0F));  // version 8
   b[8] = static_cast<uint8_t>(0x80 | (b[8] & 0x3F));
   return Uuid(b);
+}
+
+Uuid Uuid::DeriveRegisterRow(std::string_view space, std::string_view session, std::string_view participant) {
+  std::string name;
+  name.reserve(session.size() + participant.size());
+  name.append(session).append(participant);
+  Uuid id = Derive(space, name);
+  if (session.size() == kSize && (static_cast<uint8_t>(session[6]) >> 4) == 7) {
+    std::memcpy(id.bytes_.data(), session.data(), 6);  // unix_ts_ms of the session's UUIDv7
+  }
+  return id;
 }
 
 Result<Uuid> Uuid::Parse(std::string_view text) {

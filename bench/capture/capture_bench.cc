@@ -130,7 +130,7 @@ struct PlainSide {
     const std::string person = Uuid::NewV7().raw();
     v1::Attendance a = MarkOf(session, person);
     auto t0 = Clock::now();
-    const std::string id = Uuid::Derive("attendance", session + person).raw();
+    const std::string id = Uuid::DeriveRegisterRow("attendance", session, person).raw();
     const std::string body = a.SerializeAsString();
     Exec("BEGIN");
     sqlite3_bind_blob(insert, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);

@@ -146,7 +146,7 @@ SeedReport SeedHub(const std::string& store_location, const Uuid& hub_id, const 
         a.set_status(made % 7 == 0 ? v1::ATTENDANCE_STATUS_LATE : v1::ATTENDANCE_STATUS_ATTENDED);
         a.set_marked_by(v1::MARKED_BY_ADVISER);
         a.set_marked_at(s.starts_at());
-        seeder.Add(v1::RECORD_TYPE_ATTENDANCE, Uuid::Derive("attendance", session.raw() + person.raw()), a);
+        seeder.Add(v1::RECORD_TYPE_ATTENDANCE, Uuid::DeriveRegisterRow("attendance", session.raw(), person.raw()), a);
       }
     }
     ++session_number;

@@ -863,7 +863,7 @@ Result<v1::Record> Device::MarkAttendance(v1::Attendance attendance) {
                                    attendance.participant_id().empty() ? "is required" : "is not a record id");
   }
   // A keyed register: one row per (session, participant), the same id on every device.
-  const Uuid id = Uuid::Derive("attendance", attendance.session_id() + attendance.participant_id());
+  const Uuid id = Uuid::DeriveRegisterRow("attendance", attendance.session_id(), attendance.participant_id());
   Result<std::optional<v1::Record>> existing = store_->Get(id);
   if (!existing.ok()) return existing.status();
   if (existing->has_value() && !(*existing)->deleted()) {
@@ -884,7 +884,7 @@ Result<v1::Record> Device::SignInByReference(const Uuid& session_id, std::string
   if (!person->has_value()) {
     return Status::NotFound("nobody with reference " + ref->ToString() + " on this device", "reference");
   }
-  const Uuid id = Uuid::Derive("attendance", session_id.raw() + (*person)->id());
+  const Uuid id = Uuid::DeriveRegisterRow("attendance", session_id.raw(), (*person)->id());
   Result<std::optional<v1::Record>> existing = store_->Get(id);
   if (!existing.ok()) return existing.status();
   // Already marked by an adviser: their mark outranks a kiosk's, so it stands.

@@ -237,7 +237,7 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
   if (info.policy == MergePolicy::kKeyedRegister) {
     const Uuid session = IdField(proposed, "session_id");
     const Uuid participant = IdField(proposed, "participant_id");
-    const Uuid expected = Uuid::Derive(info.name, session.raw() + participant.raw());
+    const Uuid expected = Uuid::DeriveRegisterRow(info.name, session.raw(), participant.raw());
     if (fresh.record.id() != expected.raw()) {
       return Rejected(Readable(info.name) + " id must be derived from its session and participant (expected " +
                           expected.ToString() + ")",
@@ -687,7 +687,7 @@ Status Reconciler::MergeParticipants(const Uuid& hub_id, const Uuid& kept, const
 Result<bool> Reconciler::MoveRegisterRow(const Uuid& hub_id, const Uuid& kept, StoredRecord row) {
   const RecordTypeInfo* info = FindRecordType(row.record.type());
   const Message* body = RecordBody(row.record);
-  const Uuid target_id = Uuid::Derive(info->name, IdField(*body, "session_id").raw() + kept.raw());
+  const Uuid target_id = Uuid::DeriveRegisterRow(info->name, IdField(*body, "session_id").raw(), kept.raw());
   auto target = txn_.GetRecord(target_id);
   if (!target.ok()) return target.status();
   if (target->has_value() && (*target)->record.deleted()) return false;  // deliberately removed: redirect in place

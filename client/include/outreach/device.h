@@ -167,7 +167,7 @@ class Device {
   Result<v1::Record> AddActionStep(v1::ActionStep step);
   // 8. Sessions, bookings and attendance. A booking beyond capacity (capacity > 0) is
   // refused with kResourceExhausted. Attendance rows have the derived id
-  // Uuid::Derive("attendance", session_id.raw() + participant_id.raw()); marking again
+  // Uuid::DeriveRegisterRow("attendance", session_id.raw(), participant_id.raw()); marking again
   // updates the same row. did_not_attend requires a reason.
   Result<v1::Record> CreateSession(v1::Session session);
   Result<v1::Record> BookSession(v1::Booking booking);

@@ -536,7 +536,7 @@ TEST_F(DeviceTest, MarksAttendanceOnOneKeyedRowAndShowsTodaysRegisters) {
   a.set_status(v1::ATTENDANCE_STATUS_LATE);
   Result<v1::Record> marked = device_->MarkAttendance(a);
   ASSERT_TRUE(marked.ok()) << marked.status().ToString();
-  EXPECT_EQ(IdOf(*marked), Uuid::Derive("attendance", s.id() + p.id()));
+  EXPECT_EQ(IdOf(*marked), Uuid::DeriveRegisterRow("attendance", s.id(), p.id()));
   EXPECT_EQ(marked->attendance().marked_by(), v1::MARKED_BY_ADVISER);
   EXPECT_EQ(marked->attendance().marked_at(), "2026-11-23T10:00");
 

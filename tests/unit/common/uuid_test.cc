@@ -76,5 +76,27 @@ TEST(UuidTest, DerivedIdsAreStableAndDistinct) {
   EXPECT_EQ(a.version(), 8);
 }
 
+// Register rows sort by their session's time: a later session's rows after an earlier
+// one's, whoever the participant; the id is still stable, version 8 and per participant.
+TEST(UuidTest, RegisterRowIdsSortBySessionTime) {
+  const Uuid earlier = Uuid::NewV7At(1'700'000'000'000);
+  const Uuid later = Uuid::NewV7At(1'700'000'000'001);
+  const Uuid p1 = Uuid::NewV7(), p2 = Uuid::NewV7();
+  const Uuid row = Uuid::DeriveRegisterRow("attendance", earlier.raw(), p1.raw());
+  EXPECT_EQ(row, Uuid::DeriveRegisterRow("attendance", earlier.raw(), p1.raw()));
+  EXPECT_NE(row, Uuid::DeriveRegisterRow("attendance", earlier.raw(), p2.raw()));
+  EXPECT_NE(row, Uuid::DeriveRegisterRow("booking", earlier.raw(), p1.raw()));
+  EXPECT_EQ(row.version(), 8);
+  EXPECT_EQ(row.raw().substr(0, 6), earlier.raw().substr(0, 6));
+  for (const Uuid& p : {p1, p2}) {
+    EXPECT_LT(Uuid::DeriveRegisterRow("attendance", earlier.raw(), p.raw()).raw(),
+              Uuid::DeriveRegisterRow("attendance", later.raw(), p.raw()).raw());
+  }
+  // A session id that is not a UUIDv7 has no time to lend: the plain derived id.
+  const Uuid keyed = Uuid::Derive("session", "weekly");
+  EXPECT_EQ(Uuid::DeriveRegisterRow("attendance", keyed.raw(), p1.raw()),
+            Uuid::Derive("attendance", keyed.raw() + p1.raw()));
+}
+
 }  // namespace
 }  // namespace outreach

@@ -304,7 +304,7 @@ TEST_F(ReconcileTest, AttendanceIsKeyedAndAnAdvisersMarkOutranksAKiosks) {
   s.set_title("Job club");
   const Uuid session = Create(a_, v1::RECORD_TYPE_SESSION, s);
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"));
-  const Uuid row = Uuid::Derive("attendance", session.raw() + p.raw());
+  const Uuid row = Uuid::DeriveRegisterRow("attendance", session.raw(), p.raw());
   auto mark = [&](v1::AttendanceStatus status, v1::MarkedBy by) {
     v1::Attendance a;
     a.set_session_id(session.raw());
@@ -351,7 +351,7 @@ TEST_F(ReconcileTest, AnAdvisersConcurrentMarkBeatsAnEarlierKioskMarkRegardlessO
   s.set_venue_id(centre_.raw());
   const Uuid session = Create(a_, v1::RECORD_TYPE_SESSION, s);
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"));
-  const Uuid row = Uuid::Derive("attendance", session.raw() + p.raw());
+  const Uuid row = Uuid::DeriveRegisterRow("attendance", session.raw(), p.raw());
   v1::Attendance adviser_mark;
   adviser_mark.set_session_id(session.raw());
   adviser_mark.set_participant_id(p.raw());

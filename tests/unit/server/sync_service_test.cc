@@ -334,7 +334,8 @@ TEST_F(SyncServiceTest, KioskWritesOnlyItsVenuesAttendanceAndNewEnquiries) {
     a.set_participant_id(person.raw());
     a.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
     a.set_marked_by(v1::MARKED_BY_KIOSK);
-    return Upsert(kiosk, Uuid::Derive("attendance", session.raw() + person.raw()), v1::RECORD_TYPE_ATTENDANCE, a);
+    return Upsert(kiosk, Uuid::DeriveRegisterRow("attendance", session.raw(), person.raw()), v1::RECORD_TYPE_ATTENDANCE,
+                  a);
   };
   v1::Enquiry enquiry;
   enquiry.set_given_name("Walk");
@@ -364,8 +365,8 @@ TEST_F(SyncServiceTest, KioskWritesOnlyItsVenuesAttendanceAndNewEnquiries) {
   lie.set_session_id(here.raw());
   lie.set_participant_id(person.raw());
   lie.set_marked_by(v1::MARKED_BY_ADVISER);
-  v1::ChangeResult r = PushOne(
-      kiosk, Upsert(kiosk, Uuid::Derive("attendance", here.raw() + person.raw()), v1::RECORD_TYPE_ATTENDANCE, lie));
+  v1::ChangeResult r = PushOne(kiosk, Upsert(kiosk, Uuid::DeriveRegisterRow("attendance", here.raw(), person.raw()),
+                                             v1::RECORD_TYPE_ATTENDANCE, lie));
   EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_REJECTED);
   EXPECT_EQ(r.field(), "marked_by");
 }
