@@ -1,5 +1,9 @@
 #include "client/sync/puller.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -16,68 +20,121 @@ namespace {
 // lost: see Run).
 constexpr size_t kBatchPages = 8;
 constexpr uint64_t kBatchChanges = 8000;
+// Pages the receiver may hold ahead of the applier: the next batch, filling while one
+// is applied. Beyond that it waits (its next request is already sent).
+constexpr size_t kMaxWaitingPages = kBatchPages;
+
+// The pages between the receiver (network) and the applier (store), in log order.
+// Guarded by mu; the receiver appends and finishes, the applier takes and may stop it.
+struct Inbox {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<v1::ChangesPage> pages;
+  uint64_t changes = 0;         // in `pages`
+  bool finished = false;        // the receiver is done: end of log, or `why`
+  Status why;                   // what ended the pull early (ok at the end of the log)
+  bool applier_failed = false;  // the applier gave up: the receiver stops
+};
+
+// The network side of a pull: asks for a page, and asks for the next one as soon as a
+// page arrives, so the server reads page n+1 while the device writes page n. Runs on a
+// thread of its own; the only user of the connection until Run() joins it.
+void Receive(SyncConnection& connection, std::chrono::milliseconds timeout, uint32_t page_size, uint64_t cursor,
+             Inbox& inbox) {
+  auto request = [&](uint64_t from) {
+    v1::Envelope pull;
+    pull.mutable_pull()->set_cursor(from);
+    pull.mutable_pull()->set_page_size(page_size);
+    return connection.Send(pull, timeout);
+  };
+  auto finish = [&](Status why) {
+    std::lock_guard<std::mutex> lock(inbox.mu);
+    inbox.finished = true;
+    inbox.why = std::move(why);
+    inbox.cv.notify_all();
+  };
+  Status sent = request(cursor);
+  if (!sent.ok()) return finish(sent);
+  while (true) {
+    v1::Envelope reply;
+    Status received = connection.Receive(&reply, timeout);
+    if (!received.ok()) return finish(received);
+    if (reply.has_refusal()) return finish(RefusalStatus(reply.refusal()));
+    if (!reply.has_changes_page()) {
+      return finish(Status::ProtocolError("server answered a Pull with something other than ChangesPage"));
+    }
+    v1::ChangesPage& page = *reply.mutable_changes_page();
+    if (page.next_cursor() < cursor) return finish(Status::ProtocolError("server moved the cursor backwards"));
+    const bool more = page.more();
+    const bool advanced = page.next_cursor() != cursor;
+    cursor = page.next_cursor();
+    if (more && advanced) {
+      Status next = request(cursor);
+      if (!next.ok()) return finish(next);
+    }
+    {
+      std::unique_lock<std::mutex> lock(inbox.mu);
+      inbox.cv.wait(lock, [&] { return inbox.applier_failed || inbox.pages.size() < kMaxWaitingPages; });
+      if (inbox.applier_failed) return;
+      inbox.changes += static_cast<uint64_t>(page.changes_size());
+      inbox.pages.push_back(std::move(page));
+      inbox.cv.notify_all();
+    }
+    if (!more) return finish(Status::Ok());
+    if (!advanced) return finish(Status::ProtocolError("server said more but did not advance the cursor"));
+  }
+}
 
 }  // namespace
 
 Status Puller::Run(SyncReport* report, SyncProgress* progress, const SyncProgressCallback& callback) {
   Result<uint64_t> start = store_.PullCursor();
   if (!start.ok()) return start.status();
-  uint64_t cursor = *start;
-  auto request = [&](uint64_t from) {
-    v1::Envelope pull;
-    pull.mutable_pull()->set_cursor(from);
-    pull.mutable_pull()->set_page_size(page_size_);
-    return connection_.Send(pull, timeout_);
-  };
 
-  // Pages received and not yet applied, in log order; applied with the last one's
-  // cursor in one transaction (LocalStore::ApplyPulledPages).
-  std::vector<v1::ChangesPage> batch;
-  uint64_t batched = 0;
-  auto apply = [&]() -> Status {
-    if (batch.empty()) return Status::Ok();
-    OUTREACH_RETURN_IF_ERROR(store_.ApplyPulledPages(batch));
-    report->pulled += batched;
-    progress->pulled = report->pulled;
-    batch.clear();
-    batched = 0;
-    if (callback) callback(*progress);
-    return Status::Ok();
-  };
-  // A failure keeps what was received before it: those pages are applied, so the next
-  // sync resumes after them.
-  auto fail = [&](Status why) {
-    Status applied = apply();
-    return applied.ok() ? why : applied;
-  };
+  Inbox inbox;
+  std::thread receiver(Receive, std::ref(connection_), timeout_, page_size_, *start, std::ref(inbox));
+  // However the applier leaves, the receiver is stopped (if still going) and joined.
+  struct StopAndJoin {
+    Inbox& inbox;
+    std::thread& receiver;
+    ~StopAndJoin() {
+      {
+        std::lock_guard<std::mutex> lock(inbox.mu);
+        inbox.applier_failed = !inbox.finished;
+        inbox.cv.notify_all();
+      }
+      receiver.join();
+    }
+  } stop_and_join{inbox, receiver};
 
-  OUTREACH_RETURN_IF_ERROR(request(cursor));
+  // The applier (this thread): a batch at a time, in log order. Pages received before a
+  // failure are applied before it is reported, so the next sync resumes after them.
   while (true) {
-    v1::Envelope reply;
-    Status received = connection_.Receive(&reply, timeout_);
-    if (!received.ok()) return fail(received);
-    if (reply.has_refusal()) return fail(RefusalStatus(reply.refusal()));
-    if (!reply.has_changes_page()) {
-      return fail(Status::ProtocolError("server answered a Pull with something other than ChangesPage"));
+    std::vector<v1::ChangesPage> batch;
+    uint64_t batched = 0;
+    bool finished = false;
+    Status why;
+    {
+      std::unique_lock<std::mutex> lock(inbox.mu);
+      inbox.cv.wait(
+          lock, [&] { return inbox.finished || inbox.pages.size() >= kBatchPages || inbox.changes >= kBatchChanges; });
+      while (!inbox.pages.empty() && batch.size() < kBatchPages && batched < kBatchChanges) {
+        batched += static_cast<uint64_t>(inbox.pages.front().changes_size());
+        inbox.changes -= static_cast<uint64_t>(inbox.pages.front().changes_size());
+        batch.push_back(std::move(inbox.pages.front()));
+        inbox.pages.pop_front();
+      }
+      finished = inbox.finished && inbox.pages.empty();
+      if (finished) why = inbox.why;
+      inbox.cv.notify_all();
     }
-    v1::ChangesPage& page = *reply.mutable_changes_page();
-    if (page.next_cursor() < cursor) return fail(Status::ProtocolError("server moved the cursor backwards"));
-    const bool more = page.more();
-    const bool advanced = page.next_cursor() != cursor;
-    cursor = page.next_cursor();
-    // The next page is asked for before this one is applied: the server reads it while
-    // the device writes.
-    if (more && advanced) {
-      Status sent = request(cursor);
-      if (!sent.ok()) return fail(sent);
+    if (!batch.empty()) {
+      OUTREACH_RETURN_IF_ERROR(store_.ApplyPulledPages(batch));
+      report->pulled += batched;
+      progress->pulled = report->pulled;
+      if (callback) callback(*progress);
     }
-    batched += static_cast<uint64_t>(page.changes_size());
-    batch.push_back(std::move(page));
-    if (!more || !advanced || batch.size() >= kBatchPages || batched >= kBatchChanges) {
-      OUTREACH_RETURN_IF_ERROR(apply());
-    }
-    if (!more) return Status::Ok();
-    if (!advanced) return Status::ProtocolError("server said more but did not advance the cursor");
+    if (finished) return why;
   }
 }
 

@@ -2,9 +2,12 @@
 //
 // Invariant: pages are applied in batches, each batch together with its last page's
 // cursor in one transaction (LocalStore::ApplyPulledPages), so the cursor never runs
-// ahead of, or behind, what the device holds. The next page is requested before the
-// batch is applied (one request in flight). A connection lost mid-pull keeps every page
-// received before the loss, and the next sync resumes after them.
+// ahead of, or behind, what the device holds. Pages are received on a thread of its own
+// (the only user of the connection while Run() lasts), which asks for the next page as
+// soon as one arrives, while the calling thread applies the batch before: the server
+// reads and the device writes at the same time. A connection lost mid-pull keeps every
+// page received before the loss, and the next sync resumes after them. Progress
+// callbacks run on the calling thread.
 #pragma once
 
 #include <chrono>
