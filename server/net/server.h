@@ -36,7 +36,7 @@ namespace outreach::server {
 struct ServerOptions {
   std::string listen = "127.0.0.1:7443";  // "HOST:PORT" or "[V6]:PORT"; port 0 picks a free port
   int io_threads = 2;
-  int worker_threads = 2;
+  int worker_threads = 8;  // most wait on the store; more of them let pushes group-commit (sqlite_store.h)
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds idle_timeout{120'000};  // between frames
   std::chrono::milliseconds frame_timeout{30'000};  // first byte to last byte of a frame; also a reply's write

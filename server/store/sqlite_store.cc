@@ -996,38 +996,121 @@ Status SqliteStore::Migrate() {
   return db.Exec("COMMIT");
 }
 
+// Group commit (see sqlite_store.h). A caller queues its body and waits; whichever caller
+// finds no leader becomes it, takes the queue (up to kMaxGroup bodies, oldest first), runs
+// them on the writer in one transaction and wakes their callers once it has committed.
 Status SqliteStore::Transact(const std::function<Status(StoreTxn&)>& body) {
+  GroupMember me;
+  me.body = &body;
+  std::unique_lock<std::mutex> lock(group_mu_);
+  group_queue_.push_back(&me);
+  while (!me.done) {
+    if (group_leading_) {
+      group_cv_.wait(lock);
+      continue;
+    }
+    group_leading_ = true;
+    std::vector<GroupMember*> group;
+    while (!group_queue_.empty() && group.size() < kMaxGroup) {
+      group.push_back(group_queue_.front());
+      group_queue_.pop_front();
+    }
+    lock.unlock();
+    RunGroup(group);
+    lock.lock();
+    for (GroupMember* m : group) m->done = true;
+    group_leading_ = false;
+    group_cv_.notify_all();
+  }
+  lock.unlock();
+  if (me.error) std::rethrow_exception(me.error);
+  return me.result;
+}
+
+void SqliteStore::RunGroup(const std::vector<GroupMember*>& group) {
   std::lock_guard<std::mutex> lock(write_mu_);
   Connection& db = *writer_;
-  OUTREACH_RETURN_IF_ERROR(db.Run("BEGIN IMMEDIATE"));
-  Txn txn(db, /*writable=*/true);
-  Status st;
-  try {
-    st = body(txn);
-  } catch (...) {
-    db.Run("ROLLBACK");
-    throw;
+  const auto fail_all = [&group](const Status& st) {
+    for (GroupMember* m : group) {
+      if (!m->error && m->result.ok()) m->result = st;
+    }
+  };
+  Status begun = db.Run("BEGIN IMMEDIATE");
+  if (!begun.ok()) return fail_all(begun);
+  bool redacted = false;
+  size_t committed_members = 0;  // bodies whose work stands in the open transaction
+  for (GroupMember* m : group) {
+    // With one body the savepoint is not needed: its failure rolls back everything.
+    const bool alone = group.size() == 1;
+    if (!alone) {
+      Status saved = db.Run("SAVEPOINT push");
+      if (!saved.ok()) {
+        m->result = saved;
+        continue;
+      }
+    }
+    Txn txn(db, /*writable=*/true);
+    Status st;
+    try {
+      st = (*m->body)(txn);
+    } catch (...) {
+      m->error = std::current_exception();
+      st = Status::Internal("transaction body threw");
+    }
+    if (st.ok()) st = txn.Flush();
+    if (sqlite3_get_autocommit(db.db) != 0) {
+      // SQLite rolled the whole transaction back by itself (an I/O error, a full disk):
+      // the group's earlier bodies are undone with it; their callers get this error and
+      // nothing of theirs stands (the devices push again).
+      if (!m->error) m->result = st.ok() ? db.Error("transaction rolled back") : st;
+      fail_all(Status(ErrorCode::kUnavailable, "store: the group transaction was rolled back: " +
+                                                   (st.ok() ? std::string(sqlite3_errmsg(db.db)) : st.message())));
+      return;
+    }
+    if (!st.ok() || m->error) {
+      if (!m->error) m->result = st;
+      if (alone) {
+        db.Run("ROLLBACK");
+        return;
+      }
+      // Only this body's work is undone; the others' stands.
+      Status undone = db.Run("ROLLBACK TO push");
+      if (undone.ok()) undone = db.Run("RELEASE push");
+      if (!undone.ok()) {
+        db.Run("ROLLBACK");
+        return fail_all(undone);
+      }
+      continue;
+    }
+    if (!alone) {
+      Status released = db.Run("RELEASE push");
+      if (!released.ok()) {
+        db.Run("ROLLBACK");
+        return fail_all(released);
+      }
+    }
+    redacted = redacted || txn.redacted();
+    ++committed_members;
   }
-  if (st.ok()) st = txn.Flush();
-  if (!st.ok()) {
+  if (committed_members == 0) {
     db.Run("ROLLBACK");
-    return st;
+    return;
   }
   Status commit = db.Run("COMMIT");
   if (!commit.ok()) {
     db.Run("ROLLBACK");
-    return commit;
+    return fail_all(commit);
   }
+  ++commits_;
   // An erasure's old page images still sit in the WAL: fold them into the (zeroed,
   // secure_delete) main file and truncate the WAL, with no in-process Read holding a
   // snapshot that pins them. Best effort: a reader in another process may hold old
   // frames; they are overwritten as the WAL is reused.
-  if (txn.redacted()) {
+  if (redacted) {
     DrainReaders();
     sqlite3_wal_checkpoint_v2(db.db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
     EndDrain();
   }
-  return Status::Ok();
 }
 
 Status SqliteStore::Read(const std::function<Status(StoreTxn&)>& body) {

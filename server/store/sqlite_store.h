@@ -18,6 +18,18 @@
 // - Transact() runs on the writer connection, one transaction at a time (write_mu_).
 //   Transactions begin IMMEDIATE, so a second process's writer waits on the busy
 //   timeout rather than failing at commit.
+// - Group commit: Transact() calls that arrive while the writer is busy queue up; the
+//   next one to find no leader runs the queued bodies (up to kMaxGroup, oldest first) in
+//   ONE transaction, each inside a savepoint, and commits once (one fsync for the group).
+//   A body that fails (non-ok Status or exception) is rolled back to its savepoint alone
+//   and its caller gets its Status (or exception); the others stand. Every caller returns
+//   only after the COMMIT that holds its work is durable (or failed: then nothing of the
+//   group was written and each caller gets the error). A body runs on the leader's
+//   thread while its caller waits. Each body gets a fresh Txn (its caches, sequence
+//   counter and audit queue are written by its own Flush() before its savepoint is
+//   released), so a rolled-back body leaves no number, key or audit row behind. If
+//   SQLite itself aborts the transaction (I/O error, full disk) every caller of the
+//   group gets an error and nothing of it stands.
 // - Read() runs on a pooled reader connection (query_only) in a deferred transaction,
 //   concurrently with the writer and with other reads: a WAL snapshot taken at its first
 //   statement. Up to `max_readers` are opened on demand; a Read waits for a free one.
@@ -35,7 +47,11 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -62,12 +78,33 @@ class SqliteStore final : public Store {
   Status Read(const std::function<Status(StoreTxn&)>& body) override;
   std::string Describe() const override { return "sqlite:" + path_; }
 
+  // Write transactions committed since open (a group of bodies counts once).
+  uint64_t commits() const { return commits_.load(); }
+  // Transact() calls queued for the next group (not yet running).
+  size_t waiting() {
+    std::lock_guard<std::mutex> lock(group_mu_);
+    return group_queue_.size();
+  }
+
+  // The most bodies one group commit runs.
+  static constexpr size_t kMaxGroup = 64;
+
   // The schema version this build writes (PRAGMA user_version after Open).
   static constexpr int kSchemaVersion = 1;
 
  private:
   class Txn;
   struct Connection;
+  // One Transact() call waiting for, or in, a group. Owned by the calling thread's stack;
+  // the leader fills result/error, then sets done under group_mu_.
+  struct GroupMember {
+    const std::function<Status(StoreTxn&)>* body = nullptr;
+    Status result;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  // Runs `group` in one transaction on the writer (see the file comment).
+  void RunGroup(const std::vector<GroupMember*>& group);
 
   SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer);
   Status Migrate();
@@ -81,6 +118,12 @@ class SqliteStore final : public Store {
 
   std::mutex write_mu_;                 // one write transaction at a time on writer_
   std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+  std::atomic<uint64_t> commits_{0};
+
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  std::deque<GroupMember*> group_queue_;  // waiting for a leader; guarded by group_mu_
+  bool group_leading_ = false;            // a leader is running a group; guarded by group_mu_
 
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <future>
+#include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "server/store/sqlite_store.h"
@@ -348,6 +350,93 @@ TEST_F(StoreTest, AFailedTransactionLeavesNothingBehind) {
   Status dup = store->Transact([&](StoreTxn& txn) { return txn.InsertHub(a); });
   EXPECT_EQ(dup.code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(Query("SELECT name FROM hubs"), "A");
+}
+
+// Group commit: transactions that queue while the writer is busy commit together, once;
+// one that fails (a Status or an exception) is rolled back alone, leaving no sequence
+// number, audit row or other write behind, and the others' work stands, gap-free.
+TEST_F(StoreTest, QueuedTransactionsCommitAsOneGroupAndAFailingOneRollsBackAlone) {
+  auto opened = SqliteStore::Open(path_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  SqliteStore& store = **opened;
+  HubRow a = Hub("A");
+  ASSERT_TRUE(store.Transact([&](StoreTxn& txn) { return txn.InsertHub(a); }).ok());
+  const uint64_t commits_before = store.commits();
+
+  // One change and one audit row of `record`, as a push writes them.
+  auto push = [&](StoreTxn& txn, const Uuid& record) -> Status {
+    auto seq = txn.AppendChange(a.hub_id, ChangeOf(record, 5));
+    if (!seq.ok()) return seq.status();
+    AuditRow audit;
+    audit.hub_id = a.hub_id;
+    audit.record_id = record;
+    audit.author = "test";
+    audit.field = 1;
+    audit.server_seq = *seq;
+    return txn.AppendAudit(audit);
+  };
+
+  // The first holds the writer until the others are queued behind it.
+  const Uuid first = Uuid::NewV7();
+  std::promise<void> inside, release;
+  std::future<Status> holder = std::async(std::launch::async, [&] {
+    return store.Transact([&](StoreTxn& txn) -> Status {
+      OUTREACH_RETURN_IF_ERROR(push(txn, first));
+      inside.set_value();
+      release.get_future().wait();
+      return Status::Ok();
+    });
+  });
+  inside.get_future().wait();
+  const Uuid good1 = Uuid::NewV7(), good2 = Uuid::NewV7(), refused = Uuid::NewV7(), thrown = Uuid::NewV7();
+  const HubRow stray = Hub("written by the refused one");
+  std::future<Status> ok1 =
+      std::async(std::launch::async, [&] { return store.Transact([&](StoreTxn& txn) { return push(txn, good1); }); });
+  std::future<Status> bad = std::async(std::launch::async, [&] {
+    return store.Transact([&](StoreTxn& txn) -> Status {
+      OUTREACH_RETURN_IF_ERROR(push(txn, refused));
+      OUTREACH_RETURN_IF_ERROR(txn.InsertHub(stray));
+      return Status::InvalidArgument("device_seq", "refused after writing");
+    });
+  });
+  std::future<Status> throws = std::async(std::launch::async, [&] {
+    return store.Transact([&](StoreTxn& txn) -> Status {
+      OUTREACH_RETURN_IF_ERROR(push(txn, thrown));
+      throw std::runtime_error("body threw");
+    });
+  });
+  std::future<Status> ok2 =
+      std::async(std::launch::async, [&] { return store.Transact([&](StoreTxn& txn) { return push(txn, good2); }); });
+  for (int i = 0; i < 10000 && store.waiting() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(store.waiting(), 4u);
+  release.set_value();
+
+  EXPECT_TRUE(holder.get().ok());
+  EXPECT_TRUE(ok1.get().ok());
+  EXPECT_TRUE(ok2.get().ok());
+  Status refusal = bad.get();
+  EXPECT_EQ(refusal.field(), "device_seq");
+  EXPECT_EQ(refusal.code(), ErrorCode::kInvalidArgument);
+  EXPECT_THROW(throws.get(), std::runtime_error);  // the exception reaches its own caller
+  // The holder's commit, then one for the four queued behind it.
+  EXPECT_EQ(store.commits() - commits_before, 2u);
+
+  // The three that succeeded hold 1..3, gap-free; nothing of the other two stands.
+  EXPECT_EQ(Query("SELECT group_concat(server_seq) FROM (SELECT server_seq FROM change_log ORDER BY server_seq)"),
+            "1,2,3");
+  EXPECT_EQ(Query("SELECT last_seq FROM hubs WHERE name = 'A'"), "3");
+  EXPECT_EQ(Query("SELECT count(*) FROM hubs"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM audit"), "3");
+  std::set<std::string> logged;
+  ASSERT_TRUE(store
+                  .Read([&](StoreTxn& txn) -> Status {
+                    auto log = txn.ReadLog(a.hub_id, 0, 10);
+                    if (!log.ok()) return log.status();
+                    for (const v1::Change& c : *log) logged.insert(c.record_id());
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(logged, (std::set<std::string>{first.raw(), good1.raw(), good2.raw()}));
 }
 
 TEST_F(StoreTest, ReopenedStoreKeepsEverything) {
