@@ -150,14 +150,26 @@ class LocalStore::Stmt {
     sqlite3_bind_int64(s_, i, v);
     return *this;
   }
+  // Blobs and texts are bound without a copy: what is bound must stay alive and
+  // unchanged until the last Step(). Temporaries are refused at compile time (the
+  // deleted overloads); a string_view is the caller's promise.
   Stmt& Blob(int i, std::string_view v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
+  Stmt& Blob(int i, const std::string& v) { return Blob(i, std::string_view(v)); }
+  Stmt& Blob(int i, std::string&& v) = delete;
+  Stmt& Blob(int i, const Uuid& id) {
+    return Blob(i, std::string_view(reinterpret_cast<const char*>(id.bytes().data()), Uuid::kSize));
+  }
+  Stmt& Blob(int i, Uuid&& id) = delete;
   Stmt& Text(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
+  Stmt& Text(int i, const std::string& v) { return Text(i, std::string_view(v)); }
+  Stmt& Text(int i, std::string&& v) = delete;
+  Stmt& Text(int i, const char* v) { return Text(i, std::string_view(v)); }
   Stmt& Null(int i) {
     sqlite3_bind_null(s_, i);
     return *this;
@@ -336,7 +348,8 @@ Status LocalStore::InitStateIfNew() {
   {
     Stmt put(Prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES ('device_id', ?)"));
     if (!put.ok()) return Error("cannot write sync state");
-    put.Blob(1, Uuid::NewV7().raw());
+    const Uuid device_id = Uuid::NewV7();
+    put.Blob(1, device_id);
     if (put.Step() != SQLITE_DONE) return Error("cannot write sync state");
   }
   OUTREACH_RETURN_IF_ERROR(SetStateText("reference_prefix", ReferenceNumber::RandomPrefix()));
@@ -447,7 +460,7 @@ Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
   Stmt s(Prepare(
       "SELECT type, hub_id, deleted, erased, body, created_hlc, updated_hlc, versions FROM record WHERE id = ?"));
   if (!s.ok()) return Error("cannot read record");
-  s.Blob(1, id.raw());
+  s.Blob(1, id);
   Row row;
   row.id = id;
   int rc = s.Step();
@@ -479,6 +492,8 @@ Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections) {
              info != nullptr && info->participant_field != nullptr) {
     participant = row.body->GetReflection()->GetString(*row.body, info->participant_field);
   }
+  const std::string occurred_on = StringField(*row.body, DateFieldName(row.type));
+  const std::string versions = EncodeVersions(row.versions);
   Stmt s(
       Prepare("INSERT INTO record(id, type, hub_id, deleted, erased, body, participant_id, occurred_on, created_hlc, "
               "updated_hlc, versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET type = "
@@ -486,15 +501,15 @@ Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections) {
               "excluded.body, participant_id = excluded.participant_id, occurred_on = excluded.occurred_on, "
               "updated_hlc = excluded.updated_hlc, versions = excluded.versions"));
   if (!s.ok()) return Error("cannot write record");
-  s.Blob(1, row.id.raw()).Int(2, row.type).Blob(3, row.hub_id).Int(4, row.deleted).Int(5, row.erased).Blob(6, body);
+  s.Blob(1, row.id).Int(2, row.type).Blob(3, row.hub_id).Int(4, row.deleted).Int(5, row.erased).Blob(6, body);
   if (participant.size() == Uuid::kSize) {
     s.Blob(7, participant);
   } else {
     s.Null(7);
   }
-  s.Text(8, StringField(*row.body, DateFieldName(row.type)));
+  s.Text(8, occurred_on);
   s.Int(9, static_cast<int64_t>(row.exists ? row.created_hlc : hlc)).Int(10, static_cast<int64_t>(hlc));
-  s.Blob(11, EncodeVersions(row.versions));
+  s.Blob(11, versions);
   if (s.Step() != SQLITE_DONE) return Error("cannot write record");
   return WriteProjections(row, had_projections);
 }
@@ -521,7 +536,8 @@ Status LocalStore::WriteProjections(const Row& row, bool had_projections) {
       if (!s.ok()) return Error("cannot write participant projection");
       s.Blob(1, id).Text(2, p.reference()).Text(3, p.given_name()).Text(4, p.family_name());
       s.Text(5, p.date_of_birth()).Text(6, p.ni_number()).Text(7, p.adviser()).Int(8, p.status());
-      s.Text(9, p.registered_on()).Text(10, NameKey(p.given_name() + " " + p.family_name()));
+      const std::string name_key = NameKey(p.given_name() + " " + p.family_name());
+      s.Text(9, p.registered_on()).Text(10, name_key);
       return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write participant projection");
     }
     case v1::RECORD_TYPE_SESSION: {
@@ -530,7 +546,8 @@ Status LocalStore::WriteProjections(const Row& row, bool had_projections) {
       const auto& p = static_cast<const v1::Session&>(b);
       Stmt s(Prepare("INSERT INTO session_p(id, venue_id, day, starts_at) VALUES (?, ?, ?, ?)"));
       if (!s.ok()) return Error("cannot write session projection");
-      s.Blob(1, id).Blob(2, p.venue_id()).Text(3, p.starts_at().substr(0, 10)).Text(4, p.starts_at());
+      const std::string_view day = std::string_view(p.starts_at()).substr(0, 10);
+      s.Blob(1, id).Blob(2, p.venue_id()).Text(3, day).Text(4, p.starts_at());
       return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write session projection");
     }
     case v1::RECORD_TYPE_BOOKING: {
@@ -636,7 +653,8 @@ Status LocalStore::PackFieldVersions() {
   for (const auto& [id, versions] : packed) {
     Stmt s(Prepare("UPDATE record SET versions = ? WHERE id = ?"));
     if (!s.ok()) return Error("cannot write field versions");
-    s.Blob(1, EncodeVersions(versions)).Blob(2, id);
+    const std::string packed_versions = EncodeVersions(versions);
+    s.Blob(1, packed_versions).Blob(2, id);
     if (s.Step() != SQLITE_DONE) return Error("cannot write field versions");
   }
   return Exec("DROP TABLE field_version");
@@ -777,14 +795,14 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
       } else {
         s.Null(1);
       }
-      s.Blob(2, id->raw()).Int(3, type).Int(4, static_cast<int64_t>(hlc.value())).Int(5, edit.op);
-      s.Text(6, author_).Blob(7, device_id_.raw()).Blob(8, change_bytes);
+      s.Blob(2, *id).Int(3, type).Int(4, static_cast<int64_t>(hlc.value())).Int(5, edit.op);
+      s.Text(6, author_).Blob(7, device_id_).Blob(8, change_bytes);
       if (s.Step() != SQLITE_DONE) return Error("cannot write change log");
     }
     if (outbound) {
       Stmt s(Prepare("INSERT INTO outbox(device_seq, record_id) VALUES (?, ?)"));
       if (!s.ok()) return Error("cannot write outbox");
-      s.Int(1, next_seq).Blob(2, id->raw());
+      s.Int(1, next_seq).Blob(2, *id);
       if (s.Step() != SQLITE_DONE) return Error("cannot write outbox");
       ++next_seq;
     }
@@ -834,10 +852,12 @@ Status LocalStore::SaveIdentity(const DeviceIdentity& identity) {
         Prepare("INSERT OR REPLACE INTO identity(one, device_id, credential, server, ca_pem, hub_id, role, user_name, "
                 "reference_prefix, venue_id) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     if (!s.ok()) return Error("cannot write identity");
-    s.Blob(1, identity.device_id.raw()).Blob(2, identity.credential).Text(3, identity.server);
-    s.Text(4, identity.ca_pem).Blob(5, identity.hub_id.is_nil() ? std::string() : identity.hub_id.raw());
+    const std::string hub = identity.hub_id.is_nil() ? std::string() : identity.hub_id.raw();
+    const std::string venue = identity.venue_id.is_nil() ? std::string() : identity.venue_id.raw();
+    s.Blob(1, identity.device_id).Blob(2, identity.credential).Text(3, identity.server);
+    s.Text(4, identity.ca_pem).Blob(5, hub);
     s.Int(6, identity.role).Text(7, identity.user_name).Text(8, identity.reference_prefix);
-    s.Blob(9, identity.venue_id.is_nil() ? std::string() : identity.venue_id.raw());
+    s.Blob(9, venue);
     if (s.Step() != SQLITE_DONE) return Error("cannot write identity");
   }
   // Future references use the server's prefix; the counter carries on (unique either way).
@@ -914,7 +934,7 @@ Result<std::set<uint32_t>> LocalStore::PendingFields(const Uuid& id) {
   Stmt s(
       Prepare("SELECT c.change FROM outbox o JOIN change_log c ON c.device_seq = o.device_seq WHERE o.record_id = ?"));
   if (!s.ok()) return Error("cannot read outbox");
-  s.Blob(1, id.raw());
+  s.Blob(1, id);
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
     v1::Change local;
@@ -954,7 +974,7 @@ Status LocalStore::UndoRefusedChange(const v1::ChangeResult& result) {
     // the outbox is pushed as usual and decided on its own.
     Stmt s(Prepare("DELETE FROM record WHERE id = ?"));
     if (!s.ok()) return Error("cannot remove refused record");
-    s.Blob(1, id.raw());
+    s.Blob(1, id);
     return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot remove refused record");
   }
   if (op == v1::CHANGE_OP_DELETE && row.deleted && row.updated_hlc == hlc) {
@@ -1187,7 +1207,7 @@ Status LocalStore::PurgeLinkedRecords(const Uuid& participant_id, uint64_t hlc) 
   {
     Stmt s(Prepare("SELECT id FROM record WHERE participant_id = ? AND id != ?"));
     if (!s.ok()) return Error("cannot find linked records");
-    s.Blob(1, participant_id.raw()).Blob(2, participant_id.raw());
+    s.Blob(1, participant_id).Blob(2, participant_id);
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) {
       Result<Uuid> id = Uuid::FromBytes(Blob(s.get(), 0));
@@ -1210,7 +1230,7 @@ Status LocalStore::RedactChangeLog(const Uuid& record_id) {
   {
     Stmt s(Prepare("SELECT local_seq, change FROM change_log WHERE record_id = ?"));
     if (!s.ok()) return Error("cannot read change log");
-    s.Blob(1, record_id.raw());
+    s.Blob(1, record_id);
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) {
       v1::Change change;
@@ -1305,7 +1325,7 @@ Result<std::vector<DatedRecord>> LocalStore::Timeline(const Uuid& participant_id
         Prepare("SELECT id, occurred_on FROM record WHERE participant_id = ? AND deleted = 0 ORDER BY occurred_on, "
                 "created_hlc, id"));
     if (!s.ok()) return Error("cannot query timeline");
-    s.Blob(1, participant_id.raw());
+    s.Blob(1, participant_id);
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) rows.emplace_back(UuidColumn(s.get(), 0), Text(s.get(), 1));
     if (rc != SQLITE_DONE) return Error("cannot query timeline");

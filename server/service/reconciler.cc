@@ -88,6 +88,9 @@ std::string Normalise(std::string_view text) {
 // index that erasure would have to chase.
 constexpr std::string_view kNameKey = "participant-name-dob:";
 constexpr std::string_view kNiKey = "participant-ni:";
+// Held by every MERGED participant (with merged_into set) of a hub: MaybeMerged reads
+// them all at once.
+constexpr std::string_view kMergedKey = "participant-merged";
 
 std::string ConflictOfKey(const Uuid& record_id) {
   return "conflict-of:" + record_id.ToString();
@@ -158,22 +161,49 @@ Result<ChangeVerdict> Reconciler::ApplyDeviceChange(const DeviceContext& device,
     if (existing->record.erased()) return Rejected("this record was erased at the person's request", "record_id");
   }
 
+  // A register row of a merged participant: the merge moved it (a tombstone the server
+  // deleted is left), or the device created it after the merge. The change goes to the
+  // row of the participant the merge kept, as if the device had addressed that row.
+  Uuid record_id = *id;
+  std::optional<RegisterMove> move;
+  if (change.op() == v1::CHANGE_OP_UPSERT && info->policy == MergePolicy::kKeyedRegister &&
+      (!existing || existing->record.deleted())) {
+    auto found = FindRegisterMove(*info, hub, change, existing);
+    if (!found.ok()) return found.status();
+    move = std::move(*found);
+  }
+  if (move) {
+    existing = move->to;
+    record_id = *Uuid::FromBytes(move->change.record_id());
+    if (existing) {
+      const std::string moved = "this " + Readable(info->name) + " row moved to participant " +
+                                move->participant.ToString() + "'s row for its session when the duplicates were merged";
+      auto stored_hub = Uuid::FromBytes(existing->record.hub_id());
+      if (stored_hub.ok() && *stored_hub != device.hub_id) return wrong_hub(*stored_hub);
+      if (existing->record.type() != change.type()) return Rejected(moved + ", which is not a register row", "type");
+      if (existing->record.erased()) return Rejected(moved + ", which was erased at the person's request", "record_id");
+      // A row someone deliberately deleted stays deleted.
+      if (existing->record.deleted()) return Rejected(moved + ", which was deleted", "record_id");
+    }
+  }
+  const v1::Change& applied = move ? move->change : change;
+
   // The body as it would be with this change: proves every field decodes.
   StoredRecord fresh;
-  fresh.record.set_id(id->raw());
+  fresh.record.set_id(record_id.raw());
   fresh.record.set_type(change.type());
   fresh.record.set_hub_id(hub.raw());
   MutableRecordBody(&fresh.record);
   std::unique_ptr<Message> proposed =
       existing ? std::unique_ptr<Message>(RecordBody(existing->record)->New()) : NewRecordBody(change.type());
   if (existing) proposed->CopyFrom(*RecordBody(existing->record));
-  for (const auto& fv : change.fields()) {
+  for (const auto& fv : applied.fields()) {
     if (fv.field() == 0) return Rejected("field number 0 does not exist", "fields");
     Status st = ApplyField(proposed.get(), fv.field(), fv.value());
     if (!st.ok()) return Rejected(st.message(), FieldName(*info, fv.field()));
   }
 
-  Status access = CheckWrite(txn_, device, *info, change, existing ? &*existing : nullptr, *proposed);
+  Status access = CheckWrite(txn_, device, *info, applied, existing ? &*existing : nullptr, *proposed);
   if (!access.ok()) {
     if (IsRefusal(access)) return Rejected(access.message(), access.field());
     return access;
@@ -214,7 +244,12 @@ Result<ChangeVerdict> Reconciler::ApplyDeviceChange(const DeviceContext& device,
       v.server_seq = *seq;
       return v;
     }
-    default: return Upsert(device, *info, change, std::move(existing), *proposed, std::move(fresh), hlc);
+    default: {
+      auto verdict = Upsert(device, *info, applied, std::move(existing), *proposed, std::move(fresh), hlc);
+      if (!verdict.ok() || !move || verdict->outcome == v1::CHANGE_OUTCOME_REJECTED) return verdict;
+      OUTREACH_RETURN_IF_ERROR(SettleMovedFrom(*move, change));
+      return verdict;
+    }
   }
 }
 
@@ -371,6 +406,27 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
   const std::vector<std::string> keys_before = rec.keys;  // a new record has none
   auto seq = Commit(rec, is_new, v1::CHANGE_OP_UPSERT, accepted, hlc, writer, change.device_seq());
   if (!seq.ok()) return seq.status();
+  // A record linked to a merged participant (created offline after the merge, say) is
+  // redirected as the merge redirected the records it found: the device's change stays
+  // as written in the log, and a server change links the record to the live end of the
+  // merged_into chain. Register rows never get here linked to a merged participant
+  // (ApplyDeviceChange moved them); reviews and conflicts keep the ids they name.
+  if (info.policy != MergePolicy::kKeyedRegister && info.participant_field != nullptr &&
+      info.type != v1::RECORD_TYPE_DUPLICATE_REVIEW && info.type != v1::RECORD_TYPE_CONFLICT &&
+      !rec.participant_id.is_nil() && !rec.record.deleted()) {
+    auto hub = Uuid::FromBytes(rec.record.hub_id());
+    if (!hub.ok()) return hub.status();
+    auto maybe = MaybeMerged(*hub, rec.participant_id);
+    if (!maybe.ok()) return maybe.status();
+    if (*maybe) {
+      auto live = FinalParticipant(*hub, rec.participant_id);
+      if (!live.ok()) return live.status();
+      if (*live) {
+        auto relinked = Relink(rec, **live);
+        if (!relinked.ok()) return relinked.status();
+      }
+    }
+  }
   for (const auto& d : disagreements) OUTREACH_RETURN_IF_ERROR(RecordDisagreement(rec, d));
 
   bool second_claim = false;
@@ -383,7 +439,17 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
   if (merging_duplicate) {
     auto hub = Uuid::FromBytes(rec.record.hub_id());
     if (!hub.ok()) return hub.status();
-    OUTREACH_RETURN_IF_ERROR(MergeParticipants(*hub, kept, merged));
+    // Either person may have been merged into someone else since the review opened:
+    // the live ends of their chains are merged, so records always land on a live
+    // participant and no chain ever loops (a merge of someone into themselves is none).
+    Uuid into = kept, from = merged;
+    auto kept_end = FinalParticipant(*hub, kept);
+    if (!kept_end.ok()) return kept_end.status();
+    if (*kept_end) into = **kept_end;
+    auto merged_end = FinalParticipant(*hub, merged);
+    if (!merged_end.ok()) return merged_end.status();
+    if (*merged_end) from = **merged_end;
+    if (into != from) OUTREACH_RETURN_IF_ERROR(MergeParticipants(*hub, into, from));
   }
   if (taking_loser) OUTREACH_RETURN_IF_ERROR(TakeLoser(rec));
 
@@ -536,7 +602,11 @@ Result<std::vector<std::string>> Reconciler::ComputeKeys(const StoredRecord& rec
   if (body == nullptr || rec.record.erased() || rec.record.deleted()) return keys;
   switch (rec.record.type()) {
     case v1::RECORD_TYPE_PARTICIPANT: {
-      if (EnumField(*body, "status") == v1::PARTICIPANT_STATUS_MERGED) break;
+      if (EnumField(*body, "status") == v1::PARTICIPANT_STATUS_MERGED) {
+        // Not a duplicate of anyone any more; found by MaybeMerged instead.
+        if (!IdField(*body, "merged_into").is_nil()) keys.push_back(std::string(kMergedKey));
+        break;
+      }
       const std::string given = Normalise(StringField(*body, "given_name"));
       const std::string family = Normalise(StringField(*body, "family_name"));
       const std::string dob = StringField(*body, "date_of_birth");
@@ -600,6 +670,7 @@ Status Reconciler::CheckDuplicates(const StoredRecord& participant, const std::v
   if (!hub.ok() || !self.ok()) return Status::Internal("participant without ids");
   for (const std::string& key : participant.keys) {
     if (std::find(keys_before.begin(), keys_before.end(), key) != keys_before.end()) continue;
+    if (key.rfind(kNameKey, 0) != 0 && key.rfind(kNiKey, 0) != 0) continue;  // not a duplicate-finding key
     const v1::DuplicateMatch match =
         key.rfind(kNiKey, 0) == 0 ? v1::DUPLICATE_MATCH_NI_NUMBER : v1::DUPLICATE_MATCH_NAME_AND_DATE_OF_BIRTH;
     auto others = txn_.FindRecordsByKey(*hub, key);
@@ -681,7 +752,9 @@ Status Reconciler::MergeParticipants(const Uuid& hub_id, const Uuid& kept, const
     p->set_status(v1::PARTICIPANT_STATUS_MERGED);
     p->set_merged_into(kept.raw());
   });
-  return seq.ok() ? Status::Ok() : seq.status();
+  if (!seq.ok()) return seq.status();
+  if (merged_ && merged_hub_ == hub_id) merged_->insert(merged);
+  return Status::Ok();
 }
 
 Result<bool> Reconciler::MoveRegisterRow(const Uuid& hub_id, const Uuid& kept, StoredRecord row) {
@@ -723,6 +796,190 @@ Result<bool> Reconciler::MoveRegisterRow(const Uuid& hub_id, const Uuid& kept, S
   auto removed = Commit(row, false, v1::CHANGE_OP_DELETE, {}, clock_.Now(), Server(), 0);
   if (!removed.ok()) return removed.status();
   return true;
+}
+
+Result<std::optional<Uuid>> Reconciler::FinalParticipant(const Uuid& hub_id, const Uuid& participant) {
+  using Out = std::optional<Uuid>;
+  std::set<Uuid> seen{participant};
+  Uuid at = participant;
+  while (true) {
+    auto loaded = txn_.GetRecord(at);
+    if (!loaded.ok()) return loaded.status();
+    if (!loaded->has_value()) return Out();
+    const StoredRecord& p = **loaded;
+    if (p.record.type() != v1::RECORD_TYPE_PARTICIPANT || p.record.hub_id() != hub_id.raw() || p.record.erased() ||
+        p.record.deleted()) {
+      return Out();
+    }
+    const auto* body = static_cast<const v1::Participant*>(RecordBody(p.record));
+    if (body->status() != v1::PARTICIPANT_STATUS_MERGED || body->merged_into().empty()) {
+      return at == participant ? Out() : Out(at);
+    }
+    auto next = Uuid::FromBytes(body->merged_into());
+    // A loop (only stores written before merges followed chains can hold one) has no
+    // live end: nothing is redirected.
+    if (!next.ok() || next->is_nil() || !seen.insert(*next).second) return Out();
+    at = *next;
+  }
+}
+
+Result<bool> Reconciler::MaybeMerged(const Uuid& hub_id, const Uuid& participant) {
+  if (!merged_ || merged_hub_ != hub_id) {
+    auto found = txn_.FindRecordsByKey(hub_id, std::string(kMergedKey));
+    if (!found.ok()) return found.status();
+    std::set<Uuid> ids;
+    for (const StoredRecord& r : *found) {
+      auto rid = Uuid::FromBytes(r.record.id());
+      if (rid.ok()) ids.insert(*rid);
+    }
+    merged_ = std::move(ids);
+    merged_hub_ = hub_id;
+  }
+  return merged_->count(participant) != 0;
+}
+
+Result<bool> Reconciler::DeletedByServer(const StoredRecord& row) {
+  auto rid = Uuid::FromBytes(row.record.id());
+  if (!rid.ok()) return false;
+  auto audit = txn_.ListAudit(*rid);
+  if (!audit.ok()) return audit.status();
+  // Field 0 marks a delete (register rows are never created without fields), and a
+  // deleted record is never written by a device again.
+  for (auto it = audit->rbegin(); it != audit->rend(); ++it) {
+    if (it->field == 0) return it->device_id.is_nil();
+  }
+  return false;
+}
+
+Result<std::optional<Reconciler::RegisterMove>> Reconciler::FindRegisterMove(
+    const RecordTypeInfo& info, const Uuid& hub_id, const v1::Change& change,
+    const std::optional<StoredRecord>& existing) {
+  using Out = std::optional<RegisterMove>;
+  const FieldDescriptor* link = info.participant_field;
+  if (link == nullptr) return Out();
+  std::unique_ptr<Message> body = NewRecordBody(change.type());
+  if (body == nullptr) return Out();
+  if (existing) body->CopyFrom(*RecordBody(existing->record));
+  for (const auto& fv : change.fields()) {
+    if (fv.field() == 0 || !ApplyField(body.get(), fv.field(), fv.value()).ok()) return Out();  // refused later
+  }
+  const Uuid session = IdField(*body, "session_id");
+  const Uuid participant = IdField(*body, link->name().c_str());
+  if (session.is_nil() || participant.is_nil()) return Out();
+  if (existing) {
+    // Only a row a merge moved: one a person deleted stays deleted.
+    auto by_server = DeletedByServer(*existing);
+    if (!by_server.ok()) return by_server.status();
+    if (!*by_server) return Out();
+  } else {
+    auto maybe = MaybeMerged(hub_id, participant);
+    if (!maybe.ok()) return maybe.status();
+    if (!*maybe) return Out();
+  }
+  auto live = FinalParticipant(hub_id, participant);
+  if (!live.ok()) return live.status();
+  if (!*live) return Out();
+  const Uuid target_id = Uuid::DeriveRegisterRow(info.name, session.raw(), (*live)->raw());
+  if (target_id.raw() == change.record_id()) return Out();
+  auto target = txn_.GetRecord(target_id);
+  if (!target.ok()) return target.status();
+
+  RegisterMove move;
+  move.from_id = *Uuid::FromBytes(change.record_id());
+  move.from = existing;
+  move.to = std::move(*target);
+  move.participant = **live;
+  move.hub_id = hub_id;
+  move.change = change;
+  move.change.set_record_id(target_id.raw());
+  std::unique_ptr<Message> relinked(body->New());
+  relinked->GetReflection()->SetString(relinked.get(), link, (*live)->raw());
+  const std::string link_value = EncodeField(*relinked, link);
+  for (auto& fv : *move.change.mutable_fields()) {
+    if (static_cast<int>(fv.field()) == link->number()) {
+      fv.set_value(link_value);
+      continue;
+    }
+    if (!move.from || !move.to) continue;
+    // The writer had seen the tombstone's version of this field. Where the kept row
+    // holds the same value (the merge carried it there), that is the value the writer
+    // edited: it has seen the kept row's version, so its edit is not concurrent with
+    // the move. Otherwise the usual rules meet the kept row's own value.
+    auto seen = move.from->versions.find(fv.field());
+    if (seen == move.from->versions.end() || seen->second.hlc.value() != fv.base_version()) continue;
+    if (CurrentValue(*RecordBody(move.from->record), fv.field()) !=
+        CurrentValue(*RecordBody(move.to->record), fv.field())) {
+      continue;
+    }
+    auto held = move.to->versions.find(fv.field());
+    fv.set_base_version(held == move.to->versions.end() ? 0 : held->second.hlc.value());
+  }
+  if (!move.to) {
+    // The kept participant's row is created by this change: it names its session and
+    // participant even when the device's edit of a moved row did not.
+    for (const FieldDescriptor* id_field : {info.descriptor->FindFieldByName("session_id"), link}) {
+      if (id_field == nullptr) continue;
+      bool listed = false;
+      for (const auto& fv : move.change.fields()) listed = listed || static_cast<int>(fv.field()) == id_field->number();
+      if (listed) continue;
+      v1::FieldValue* added = move.change.add_fields();
+      added->set_field(static_cast<uint32_t>(id_field->number()));
+      added->set_value(id_field == link ? link_value : EncodeField(*body, id_field));
+    }
+  }
+  return Out(std::move(move));
+}
+
+// The device still holds the row it addressed, with its own values. So that it (and
+// every device) ends up holding what the server holds, the row ends deleted with the
+// server's values, logged: a tombstone the merge left is restated (the values the
+// device's change replaced, stamped now); a row the server never held is created as
+// the device wrote it and deleted, as the merge would have left it.
+Status Reconciler::SettleMovedFrom(RegisterMove& move, const v1::Change& original) {
+  if (move.from) {
+    StoredRecord& tombstone = *move.from;
+    const Message* body = RecordBody(tombstone.record);
+    std::vector<v1::FieldValue> restated;
+    std::set<uint32_t> fields;
+    for (const auto& fv : original.fields()) {
+      std::string held = CurrentValue(*body, fv.field());
+      if (held == fv.value() || !fields.insert(fv.field()).second) continue;
+      v1::FieldValue r;
+      r.set_field(fv.field());
+      r.set_value(std::move(held));
+      restated.push_back(std::move(r));
+    }
+    auto seq = Commit(tombstone, false, v1::CHANGE_OP_UPSERT, restated, clock_.Now(), Server(), 0);
+    return seq.ok() ? Status::Ok() : seq.status();
+  }
+  StoredRecord row;
+  row.record.set_id(move.from_id.raw());
+  row.record.set_type(original.type());
+  row.record.set_hub_id(move.hub_id.raw());
+  if (MutableRecordBody(&row.record) == nullptr) return Status::Internal("record of unknown type");
+  row.record.set_deleted(true);  // so it never holds lookup keys, not even between the two writes
+  std::vector<v1::FieldValue> fields;
+  for (const auto& fv : original.fields()) {
+    v1::FieldValue f;
+    f.set_field(fv.field());
+    f.set_value(fv.value());
+    fields.push_back(std::move(f));
+  }
+  auto created = Commit(row, true, v1::CHANGE_OP_UPSERT, fields, clock_.Now(), Server(), 0);
+  if (!created.ok()) return created.status();
+  auto removed = Commit(row, false, v1::CHANGE_OP_DELETE, {}, clock_.Now(), Server(), 0);
+  return removed.ok() ? Status::Ok() : removed.status();
+}
+
+Result<uint64_t> Reconciler::Relink(StoredRecord& rec, const Uuid& participant) {
+  const RecordTypeInfo* info = FindRecordType(rec.record.type());
+  if (info == nullptr || info->participant_field == nullptr) return uint64_t{0};
+  const Message* before = RecordBody(rec.record);
+  std::unique_ptr<Message> after(before->New());
+  after->CopyFrom(*before);
+  after->GetReflection()->SetString(after.get(), info->participant_field, participant.raw());
+  const std::vector<v1::FieldValue> fields = DiffFields(*before, *after);
+  return Commit(rec, false, v1::CHANGE_OP_UPSERT, fields, clock_.Now(), Server(), 0);
 }
 
 Status Reconciler::TakeLoser(const StoredRecord& conflict) {

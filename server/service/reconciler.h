@@ -8,6 +8,12 @@
 // participants, a second claim of an outcome, a duplicate merge's redirects, a taken
 // loser of a conflict. Erasure purges a participant and everything linked to it.
 //
+// A merged participant's records follow the merge even when they arrive after it: a
+// register row the merge moved (deleted by the server, its participant MERGED) takes a
+// later edit on the kept participant's row for the same session, and a record arriving
+// linked to a merged participant is linked to the live end of its merged_into chain
+// (a register row lands on that participant's row). See RegisterMove and Relink below.
+//
 // Server-authored changes (conflicts, reviews, redirects, erasures, resolutions) carry
 // the server's HLC, an all-zero origin device and the author "server".
 #pragma once
@@ -15,6 +21,8 @@
 #include <google/protobuf/message.h>
 
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +76,19 @@ class Reconciler {
 
   static Writer Server() { return Writer{Uuid(), "server"}; }
 
+  // A device's upsert of a register row of a merged participant, readdressed to the row
+  // of the live participant it was merged into (same session).
+  struct RegisterMove {
+    v1::Change change;  // the device's change for `to`: record id and participant rewritten
+    Uuid from_id;       // the row the device addressed
+    // Its tombstone (deleted by the merge that moved it); nullopt: the device created
+    // the row after the merge, and the server never held it.
+    std::optional<StoredRecord> from;
+    std::optional<StoredRecord> to;  // the kept participant's row; nullopt: none yet
+    Uuid participant;                // the live participant the row now belongs to
+    Uuid hub_id;
+  };
+
   Result<ChangeVerdict> Upsert(const DeviceContext& device, const RecordTypeInfo& info, const v1::Change& change,
                                std::optional<StoredRecord> existing, const google::protobuf::Message& proposed,
                                StoredRecord fresh, Hlc hlc);
@@ -97,12 +118,38 @@ class Reconciler {
   Result<bool> MoveRegisterRow(const Uuid& hub_id, const Uuid& kept, StoredRecord row);
   Status TakeLoser(const StoredRecord& conflict);
 
+  // The live participant `participant` ended up merged into, following merged_into
+  // through later merges. nullopt when `participant` is not a MERGED participant, or
+  // when its chain loops or ends at a participant that is missing, erased or in
+  // another hub (then nothing is redirected).
+  Result<std::optional<Uuid>> FinalParticipant(const Uuid& hub_id, const Uuid& participant);
+  // Whether `participant` may be a MERGED participant of `hub_id`: one indexed read
+  // (kMergedKey) per Reconciler, then answered from memory, so the many writes that link
+  // a live participant pay no read each.
+  Result<bool> MaybeMerged(const Uuid& hub_id, const Uuid& participant);
+  // Whether register row `row` (deleted) was deleted by the server (a merge moving it)
+  // rather than by a device: its delete's audit row names no device.
+  Result<bool> DeletedByServer(const StoredRecord& row);
+  // The move for a device upsert of `change` onto register row `existing` (absent or
+  // deleted), or nullopt when the row does not belong to a merged participant.
+  Result<std::optional<RegisterMove>> FindRegisterMove(const RecordTypeInfo& info, const Uuid& hub_id,
+                                                       const v1::Change& change,
+                                                       const std::optional<StoredRecord>& existing);
+  // After a moved change was applied: the row the device addressed ends deleted with the
+  // values every device holds for it (see reconciler.cc).
+  Status SettleMovedFrom(RegisterMove& move, const v1::Change& original);
+  // Links `rec` to `participant` as a server change (the merge's redirect).
+  Result<uint64_t> Relink(StoredRecord& rec, const Uuid& participant);
+
   Result<std::vector<std::string>> ComputeKeys(const StoredRecord& rec);
   Result<std::string> AuthorOf(const Uuid& device);
 
   StoreTxn& txn_;
   HybridClock& clock_;
   const int64_t max_clock_skew_ms_;
+  // MaybeMerged's memory: the MERGED participants of merged_hub_, once read.
+  std::optional<std::set<Uuid>> merged_;
+  Uuid merged_hub_;
 };
 
 }  // namespace outreach::server
