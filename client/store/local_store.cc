@@ -1013,12 +1013,9 @@ Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
   return ApplyPagesLocked(&one, 1);
 }
 
-Status LocalStore::ApplyPulledPages(const std::vector<v1::ChangesPage>& pages) {
+Status LocalStore::ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<const v1::ChangesPage*> in_order;
-  in_order.reserve(pages.size());
-  for (const v1::ChangesPage& page : pages) in_order.push_back(&page);
-  return ApplyPagesLocked(in_order.data(), in_order.size());
+  return ApplyPagesLocked(pages.data(), pages.size());
 }
 
 // A record a batch of pulled changes touches, held in memory while the batch applies:

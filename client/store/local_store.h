@@ -127,7 +127,8 @@ class LocalStore {
   Status ApplyPulledPage(const v1::ChangesPage& page);
   // The same for consecutive pages in ONE transaction, with the last page's cursor (a
   // bulk pull commits, fsyncs and checkpoints once per batch instead of once per page).
-  Status ApplyPulledPages(const std::vector<v1::ChangesPage>& pages);
+  // The pages are the caller's (they may live on protobuf arenas).
+  Status ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages);
   Status SetClockOffsetMs(int64_t offset_ms);  // server time minus ours; persisted
   // Revoked device: deletes every record, change, outbox entry, cursor and the identity;
   // the file stays valid and is as a new one (fresh local id and prefix, reference data).

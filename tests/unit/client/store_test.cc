@@ -381,7 +381,7 @@ TEST_F(StoreTest, PagesAppliedInOneBatchEqualPagesAppliedOneByOne) {
   pages[1].set_more(true);
   *pages[2].add_changes() = Pulled(remote, v1::RECORD_TYPE_PARTICIPANT, renamed, 12, Later(3000));
   pages[2].set_next_cursor(12);
-  Status applied = store().ApplyPulledPages(pages);
+  Status applied = store().ApplyPulledPages({&pages[0], &pages[1], &pages[2]});
   ASSERT_TRUE(applied.ok()) << applied.ToString();
 
   EXPECT_EQ(*store().PullCursor(), 12u);
@@ -420,7 +420,7 @@ TEST_F(StoreTest, PagesAppliedInOneBatchEqualPagesAppliedOneByOne) {
   v1::Change wrong_type = Pulled(other, v1::RECORD_TYPE_SESSION, v1::Session(), 14, Later(5000));
   *bad[1].add_changes() = wrong_type;
   bad[1].set_next_cursor(14);
-  EXPECT_REFUSED(store().ApplyPulledPages(bad), E::kDataLoss, "");
+  EXPECT_REFUSED(store().ApplyPulledPages({&bad[0], &bad[1]}), E::kDataLoss, "");
   EXPECT_EQ(*store().PullCursor(), 12u);
   EXPECT_EQ(device_->Get(other).status().code(), E::kNotFound);
 }
@@ -448,7 +448,7 @@ TEST_F(StoreTest, ABigBatchKeepsEveryFieldVersion) {
   pages[0].set_more(true);
   pages[1].set_next_cursor(219);
   ASSERT_GT(fields, 256u);
-  Status applied = store().ApplyPulledPages(pages);
+  Status applied = store().ApplyPulledPages({&pages[0], &pages[1]});
   ASSERT_TRUE(applied.ok()) << applied.ToString();
   EXPECT_EQ(QueryOne(path_, "SELECT sum(length(versions)) / 12 FROM record"), std::to_string(fields));
   EXPECT_EQ(QueryOne(path_, "PRAGMA foreign_key_check"), "");
