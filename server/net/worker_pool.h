@@ -3,8 +3,12 @@
 //
 // Two FIFO queues: kWrite (enrolment, hello, push: what a device waits on before it
 // can drop its outbox) and kRead (pull pages). A free worker takes the oldest write
-// first; a read runs when no write waits, or after kWritesPerRead writes in a row while
-// reads wait, so a stream of pushes slows pulls down but never stops them. Within each
+// first; a read runs when no write waits AND none is running, or after kWritesPerRead
+// writes started in a row while reads wait, so a stream of pushes slows pulls down but
+// never stops them. Holding reads while a write runs keeps the CPU for the store's one
+// writer during a burst of pushes (which group-commit while other workers wait: the
+// running writes are all queued at the store, none in this pool), and the pages served
+// after it are full ones instead of many small pages of a log still growing. Within each
 // queue the order is FIFO, so one device's long sync (many batches or pages, one
 // request at a time) takes turns with everyone else's. Pushes serialise on the store's
 // one writer anyway; served first, they are not kept waiting behind pull pages (found by
@@ -48,12 +52,15 @@ class WorkerPool {
  private:
   void Enqueue(Priority priority, std::function<void()> task);
   void Work();
+  // A read may start now (see the file comment). Called with mu_ held.
+  bool ReadAllowed() const;
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> writes_;  // guarded by mu_
   std::deque<std::function<void()>> reads_;   // guarded by mu_
-  int writes_in_a_row_ = 0;                   // while reads wait; guarded by mu_
+  int writes_in_a_row_ = 0;                   // started while reads wait; guarded by mu_
+  int writes_running_ = 0;                    // guarded by mu_
   bool stopping_ = false;                     // guarded by mu_
   std::vector<std::thread> threads_;
 };

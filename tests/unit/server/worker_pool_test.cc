@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <mutex>
 #include <string>
@@ -61,6 +62,24 @@ TEST_F(WorkerPoolTest, AStreamOfWritesLetsAWaitingReadThrough) {
   expected.push_back("pull");
   for (int i = WorkerPool::kWritesPerRead; i < writes; ++i) expected.push_back("push " + std::to_string(i));
   EXPECT_EQ(RunAll(), expected);
+}
+
+// A read waits while a write runs, though a worker is free: the store's one writer keeps
+// the CPU during a burst of pushes. It runs as soon as the write is done.
+TEST(WorkerPool, AReadWaitsWhileAWriteRunsThenRuns) {
+  WorkerPool pool(2);
+  std::promise<void> started, release, read_ran;
+  pool.Post(WorkerPool::Priority::kWrite, [&] {
+    started.set_value();
+    release.get_future().wait();
+  });
+  started.get_future().wait();
+  pool.Post(WorkerPool::Priority::kRead, [&] { read_ran.set_value(); });
+  std::future<void> read = read_ran.get_future();
+  EXPECT_EQ(read.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  release.set_value();
+  EXPECT_EQ(read.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  pool.Join();
 }
 
 TEST(WorkerPool, JoinRunsEveryQueuedTaskOnEveryThread) {
