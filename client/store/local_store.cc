@@ -215,6 +215,21 @@ struct LocalStore::Row {
   // field -> HLC of the value held: the base version of the next local edit of it.
   std::map<uint32_t, uint64_t> versions;
 
+  // From a `record` row read as (type, *, deleted, erased, body, ...): exists, type,
+  // deleted, erased and the decoded body; `id` names the record in the error.
+  Status DecodeFrom(sqlite3_stmt* s) {
+    exists = true;
+    type = sqlite3_column_int(s, 0);
+    deleted = sqlite3_column_int(s, 2) != 0;
+    erased = sqlite3_column_int(s, 3) != 0;
+    body = NewBody(type);
+    const void* bytes = sqlite3_column_blob(s, 4);
+    if (!body->ParseFromArray(bytes, sqlite3_column_bytes(s, 4))) {
+      return Status::DataLoss("record " + id.ToString() + " does not decode");
+    }
+    return Status::Ok();
+  }
+
   v1::Record ToRecord() const {
     v1::Record r;
     r.set_id(id.raw());
@@ -466,14 +481,8 @@ Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
   int rc = s.Step();
   if (rc == SQLITE_DONE) return row;
   if (rc != SQLITE_ROW) return Error("cannot read record");
-  row.exists = true;
-  row.type = sqlite3_column_int(s.get(), 0);
+  OUTREACH_RETURN_IF_ERROR(row.DecodeFrom(s.get()));
   row.hub_id = Blob(s.get(), 1);
-  row.deleted = sqlite3_column_int(s.get(), 2) != 0;
-  row.erased = sqlite3_column_int(s.get(), 3) != 0;
-  row.body = NewBody(row.type);
-  std::string bytes = Blob(s.get(), 4);
-  if (!row.body->ParseFromString(bytes)) return Status::DataLoss("record " + id.ToString() + " does not decode");
   row.created_hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 5));
   row.updated_hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 6));
   Result<std::map<uint32_t, uint64_t>> versions = DecodeVersions(Blob(s.get(), 7), id);
@@ -618,20 +627,13 @@ Status LocalStore::WriteProjections(const Row& row, bool had_projections) {
 // Rewrites every projection from the records held (used by migrations that reshape
 // them). Reads only the columns every schema version has, so it runs at any step.
 Status LocalStore::RebuildProjections() {
-  Stmt s(Prepare("SELECT id, type, deleted, erased, body FROM record"));
+  Stmt s(Prepare("SELECT type, id, deleted, erased, body FROM record"));
   if (!s.ok()) return Error("cannot list records");
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
     Row row;
-    row.exists = true;
-    row.id = UuidColumn(s.get(), 0);
-    row.type = sqlite3_column_int(s.get(), 1);
-    row.deleted = sqlite3_column_int(s.get(), 2) != 0;
-    row.erased = sqlite3_column_int(s.get(), 3) != 0;
-    row.body = NewBody(row.type);
-    if (!row.body->ParseFromString(Blob(s.get(), 4))) {
-      return Status::DataLoss("record " + row.id.ToString() + " does not decode");
-    }
+    row.id = UuidColumn(s.get(), 1);
+    OUTREACH_RETURN_IF_ERROR(row.DecodeFrom(s.get()));
     OUTREACH_RETURN_IF_ERROR(WriteProjections(row));
   }
   return rc == SQLITE_DONE ? Status::Ok() : Error("cannot list records");
