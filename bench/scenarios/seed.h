@@ -8,16 +8,10 @@
 #include <cstdint>
 #include <string>
 
+#include "bench/scenarios/hub_records.h"
 #include "common/uuid.h"
 
 namespace outreach::bench {
-
-struct HubShape {
-  uint64_t participants = 0;
-  // Attendance marks and assessments together (two marks per assessment), over
-  // sessions of 25 people each.
-  uint64_t records = 0;
-};
 
 struct SeedReport {
   uint64_t changes = 0;  // changes appended to the hub log (participants, sessions, records)
