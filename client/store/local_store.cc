@@ -568,35 +568,35 @@ Status LocalStore::WriteProjections(const Row& row, bool had_projections) {
       s.Blob(1, id).Blob(2, p.session_id()).Blob(3, p.participant_id()).Int(4, p.status());
       return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write booking projection");
     }
-    case v1::RECORD_TYPE_ATTENDANCE:
+    case v1::RECORD_TYPE_ATTENDANCE: {
+      // The day the person was seen (attended, late or left early) rides in the row:
+      // a mark costs one projection row, not two.
+      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM attendance_p WHERE id = ?"));
+      if (!live) return Status::Ok();
+      const auto& a = static_cast<const v1::Attendance&>(b);
+      Stmt s(
+          Prepare("INSERT INTO attendance_p(id, session_id, participant_id, status, seen_on) VALUES (?, ?, ?, ?, ?)"));
+      if (!s.ok()) return Error("cannot write attendance projection");
+      s.Blob(1, id).Blob(2, a.session_id()).Blob(3, a.participant_id()).Int(4, a.status());
+      const std::string_view day = std::string_view(a.marked_at()).substr(0, 10);
+      if ((a.status() == v1::ATTENDANCE_STATUS_ATTENDED || a.status() == v1::ATTENDANCE_STATUS_LATE ||
+           a.status() == v1::ATTENDANCE_STATUS_LEFT_EARLY) &&
+          !day.empty()) {
+        s.Text(5, day);
+      } else {
+        s.Null(5);
+      }
+      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write attendance projection");
+    }
     case v1::RECORD_TYPE_CONTACT_ATTEMPT: {
       OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM seen_p WHERE id = ?"));
-      std::string participant, day;
-      if (row.type == v1::RECORD_TYPE_ATTENDANCE) {
-        OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM attendance_p WHERE id = ?"));
-        if (!live) return Status::Ok();
-        const auto& a = static_cast<const v1::Attendance&>(b);
-        Stmt s(Prepare("INSERT INTO attendance_p(id, session_id, participant_id, status) VALUES (?, ?, ?, ?)"));
-        if (!s.ok()) return Error("cannot write attendance projection");
-        s.Blob(1, id).Blob(2, a.session_id()).Blob(3, a.participant_id()).Int(4, a.status());
-        if (s.Step() != SQLITE_DONE) return Error("cannot write attendance projection");
-        if (a.status() == v1::ATTENDANCE_STATUS_ATTENDED || a.status() == v1::ATTENDANCE_STATUS_LATE ||
-            a.status() == v1::ATTENDANCE_STATUS_LEFT_EARLY) {
-          participant = a.participant_id();
-          day = a.marked_at().substr(0, 10);
-        }
-      } else {
-        if (!live) return Status::Ok();
-        const auto& c = static_cast<const v1::ContactAttempt&>(b);
-        if (c.result() == v1::CONTACT_RESULT_REACHED) {
-          participant = c.participant_id();
-          day = c.attempted_at().substr(0, 10);
-        }
-      }
-      if (participant.empty() || day.empty()) return Status::Ok();
+      if (!live) return Status::Ok();
+      const auto& c = static_cast<const v1::ContactAttempt&>(b);
+      const std::string_view day = std::string_view(c.attempted_at()).substr(0, 10);
+      if (c.result() != v1::CONTACT_RESULT_REACHED || c.participant_id().empty() || day.empty()) return Status::Ok();
       Stmt s(Prepare("INSERT INTO seen_p(id, participant_id, day) VALUES (?, ?, ?)"));
       if (!s.ok()) return Error("cannot write seen projection");
-      s.Blob(1, id).Blob(2, participant).Text(3, day);
+      s.Blob(1, id).Blob(2, c.participant_id()).Text(3, day);
       return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write seen projection");
     }
     case v1::RECORD_TYPE_ACTION_PLAN: {
@@ -1444,8 +1444,12 @@ Result<std::vector<DatedRecord>> LocalStore::LastSeen() {
   std::vector<std::pair<Uuid, std::string>> rows;
   {
     Stmt s(
+        // attendance_p.seen_on has no index (a mark's write stays cheap): the report
+        // groups the marks once, as a whole caseload report would.
         Prepare("SELECT p.id, max(p.registered_on, coalesce((SELECT max(day) FROM seen_p WHERE participant_id = p.id), "
-                "'')) FROM participant_p p WHERE p.status = 1 ORDER BY 2, p.family_name, p.given_name, p.id"));
+                "''), coalesce(a.day, '')) FROM participant_p p LEFT JOIN (SELECT participant_id, max(seen_on) AS day "
+                "FROM attendance_p WHERE seen_on IS NOT NULL GROUP BY participant_id) a ON a.participant_id = p.id "
+                "WHERE p.status = 1 ORDER BY 2, p.family_name, p.given_name, p.id"));
     if (!s.ok()) return Error("cannot query last seen");
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) rows.emplace_back(UuidColumn(s.get(), 0), Text(s.get(), 1));
