@@ -121,6 +121,19 @@ class MergeRedirectTest : public FaultSuiteTest {
     EXPECT_EQ(lines(a), lines(b)) << a.name << " and " << b.name << " hold different states";
   }
 
+  // Ann and Bo (advisers) and Mo (a manager), with the same Dan registered twice: by Ann
+  // (the one a merge keeps) and by Bo (the duplicate).
+  struct Team {
+    FieldDevice ann, bo, mo;
+    v1::Record kept, dup;
+  };
+  Team AdvisersAndTwoDans() {
+    Team t{NewDevice("ann"), NewDevice("bo"), NewDevice("mo", "manager"), {}, {}};
+    t.kept = MustOk(t.ann->RegisterParticipant(Person("Dan")));
+    t.dup = MustOk(t.bo->RegisterParticipant(Person("dan")));
+    return t;
+  }
+
   std::string venue_;
 };
 
@@ -130,11 +143,7 @@ class MergeRedirectTest : public FaultSuiteTest {
 // logged a call, a plan and a referral for them. All of it lands on Dan's records,
 // nothing is rejected, and every device ends with the same state.
 TEST_F(MergeRedirectTest, OfflineWorkOnAMergedParticipantLandsOnTheKeptOne) {
-  FieldDevice ann = NewDevice("ann");
-  FieldDevice bo = NewDevice("bo");
-  FieldDevice mo = NewDevice("mo", "manager");
-  const v1::Record kept = MustOk(ann->RegisterParticipant(Person("Dan")));
-  const v1::Record dup = MustOk(bo->RegisterParticipant(Person("dan")));
+  auto [ann, bo, mo, kept, dup] = AdvisersAndTwoDans();
   const v1::Record s1 = Session(ann, "2026-11-23T10:00");
   const v1::Record s3 = Session(ann, "2026-11-25T10:00");
   SyncUntilDone(ann);
@@ -197,11 +206,7 @@ TEST_F(MergeRedirectTest, OfflineWorkOnAMergedParticipantLandsOnTheKeptOne) {
 // the duplicate's row afterwards: her edit and Bo's are concurrent different values on
 // the row the merge made one. The later (Ann's) wins and a conflict keeps Bo's value.
 TEST_F(MergeRedirectTest, AConcurrentEditOfTheKeptRowIsAConflict) {
-  FieldDevice ann = NewDevice("ann");
-  FieldDevice bo = NewDevice("bo");
-  FieldDevice mo = NewDevice("mo", "manager");
-  const v1::Record kept = MustOk(ann->RegisterParticipant(Person("Dan")));
-  const v1::Record dup = MustOk(bo->RegisterParticipant(Person("dan")));
+  auto [ann, bo, mo, kept, dup] = AdvisersAndTwoDans();
   const v1::Record s2 = Session(ann, "2026-11-24T10:00");
   SyncUntilDone(ann);
   SyncUntilDone(bo);
@@ -247,11 +252,7 @@ TEST_F(MergeRedirectTest, AConcurrentEditOfTheKeptRowIsAConflict) {
 // Bo deliberately deleted the duplicate's mark before the merge: the merge did not move
 // it, and Ann's offline edit of it is rejected as before, not redirected.
 TEST_F(MergeRedirectTest, ARowDeletedBeforeTheMergeStaysDeleted) {
-  FieldDevice ann = NewDevice("ann");
-  FieldDevice bo = NewDevice("bo");
-  FieldDevice mo = NewDevice("mo", "manager");
-  const v1::Record kept = MustOk(ann->RegisterParticipant(Person("Dan")));
-  const v1::Record dup = MustOk(bo->RegisterParticipant(Person("dan")));
+  auto [ann, bo, mo, kept, dup] = AdvisersAndTwoDans();
   const v1::Record s1 = Session(ann, "2026-11-23T10:00");
   SyncUntilDone(ann);
   SyncUntilDone(bo);
@@ -286,11 +287,7 @@ TEST_F(MergeRedirectTest, ARowDeletedBeforeTheMergeStaysDeleted) {
 // The merge moved the duplicate's mark to Dan's row and Bo then deliberately deleted
 // Dan's row: Ann's offline edit of the duplicate's row does not bring it back.
 TEST_F(MergeRedirectTest, AKeptRowDeletedAfterTheMergeStaysDeleted) {
-  FieldDevice ann = NewDevice("ann");
-  FieldDevice bo = NewDevice("bo");
-  FieldDevice mo = NewDevice("mo", "manager");
-  const v1::Record kept = MustOk(ann->RegisterParticipant(Person("Dan")));
-  const v1::Record dup = MustOk(bo->RegisterParticipant(Person("dan")));
+  auto [ann, bo, mo, kept, dup] = AdvisersAndTwoDans();
   const v1::Record s1 = Session(ann, "2026-11-23T10:00");
   SyncUntilDone(ann);
   SyncUntilDone(bo);
