@@ -733,20 +733,23 @@ class PostgresStore::Txn final : public StoreTxn {
   Status PutLedger(const Uuid& device_id, uint64_t device_seq, const LedgerEntry& e) override {
     const Status exists(ErrorCode::kAlreadyExists,
                         "device sequence " + std::to_string(device_seq) + " already recorded", "device_seq");
+    // The ledger row's values, $1..$6 of both inserts below.
+    auto row = [&] {
+      return Params()
+          .Id(device_id)
+          .Int(static_cast<int64_t>(device_seq))
+          .Int(e.outcome)
+          .Int(static_cast<int64_t>(e.server_seq))
+          .Text(e.reason)
+          .Text(e.field);
+    };
     LedgerSeen& seen = ledger_[device_id];
     if (seen.present.count(device_seq) > 0) return exists;
     if (seen.absent.count(device_seq) > 0) {
       OUTREACH_RETURN_IF_ERROR(
           Defer("INSERT INTO ledger (device_id, device_seq, outcome, server_seq, reason, field) "
                 "VALUES ($1, $2, $3, $4, $5, $6)",
-                Params()
-                    .Id(device_id)
-                    .Int(static_cast<int64_t>(device_seq))
-                    .Int(e.outcome)
-                    .Int(static_cast<int64_t>(e.server_seq))
-                    .Text(e.reason)
-                    .Text(e.field),
-                "write ledger", exists));
+                row(), "write ledger", exists));
       seen.absent.erase(device_seq);
       seen.present.insert(device_seq);
       return Status::Ok();
@@ -754,14 +757,7 @@ class PostgresStore::Txn final : public StoreTxn {
     auto r = Write(
         "INSERT INTO ledger (device_id, device_seq, outcome, server_seq, reason, field) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        Params()
-            .Id(device_id)
-            .Int(static_cast<int64_t>(device_seq))
-            .Int(e.outcome)
-            .Int(static_cast<int64_t>(e.server_seq))
-            .Text(e.reason)
-            .Text(e.field),
-        "write ledger");
+        row(), "write ledger");
     if (!r.ok()) return r.status();
     // The key exists. Two pushes of one device cannot race here: the service holds the
     // hub lock before it reads the ledger (store.h), so this is a caller's mistake.
