@@ -34,6 +34,14 @@ enum class MergePolicy {
 
 const char* MergePolicyName(MergePolicy policy);
 
+// Size bounds on what one record may hold, checked when it is captured. A change carries
+// at most one record's fields, so with these bounds every change fits a frame (8 MiB by
+// default; docs/OPERATIONS.md asks for at least 512 KiB) and can always be pushed and
+// pulled: an oversized edit captured offline would otherwise sit at the head of the
+// outbox and hold back everything behind it.
+inline constexpr size_t kMaxFieldBytes = 64 * 1024;        // one text or bytes value
+inline constexpr size_t kMaxRecordBodyBytes = 256 * 1024;  // the whole body, encoded
+
 struct RecordTypeInfo {
   v1::RecordType type;
   std::string_view name;  // "participant", "case_note", ... (the Record oneof field name)

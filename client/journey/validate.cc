@@ -1,8 +1,10 @@
 #include "client/journey/validate.h"
 
 #include <cctype>
+#include <memory>
 
 #include "client/journey/dates.h"
+#include "common/record_registry.h"
 #include "common/uuid.h"
 
 namespace outreach::journey {
@@ -23,6 +25,11 @@ bool IsIdField(const std::string& name) {
   return EndsWith(name, "_id") || EndsWith(name, "_ids") || name == "supersedes" || name == "merged_into";
 }
 
+Status TooLarge(const std::string& name, size_t size, size_t limit, const char* what) {
+  return Status::InvalidArgument(
+      name, "is " + std::to_string(size) + " bytes; " + what + " holds at most " + std::to_string(limit));
+}
+
 Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f, int index) {
   const auto* r = body.GetReflection();
   const std::string& name = f->name();
@@ -30,6 +37,7 @@ Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f,
     case FieldDescriptor::TYPE_STRING: {
       std::string v = index < 0 ? r->GetString(body, f) : r->GetRepeatedString(body, f, index);
       if (v.empty()) return Status::Ok();
+      if (v.size() > kMaxFieldBytes) return TooLarge(name, v.size(), kMaxFieldBytes, "a field");
       if (IsDateField(name) && !ParseDate(v)) {
         return Status::InvalidArgument(name, "'" + v + "' is not a real date in the form YYYY-MM-DD");
       }
@@ -40,6 +48,7 @@ Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f,
     }
     case FieldDescriptor::TYPE_BYTES: {
       std::string v = index < 0 ? r->GetString(body, f) : r->GetRepeatedString(body, f, index);
+      if (v.size() > kMaxFieldBytes) return TooLarge(name, v.size(), kMaxFieldBytes, "a field");
       if (!v.empty() && IsIdField(name) && v.size() != Uuid::kSize) {
         return Status::InvalidArgument(name, "is not a record id (16 bytes)");
       }
@@ -92,6 +101,24 @@ Status CheckForms(const google::protobuf::Message& body) {
     } else {
       OUTREACH_RETURN_IF_ERROR(CheckOne(body, f, -1));
     }
+  }
+  const size_t size = body.ByteSizeLong();
+  if (size > kMaxRecordBodyBytes) {
+    // Every field is within its own bound, so many values add up: name the field that
+    // adds the most (a repeated field counts all its values). Only on refusal.
+    const FieldDescriptor* largest = nullptr;
+    size_t largest_size = 0;
+    std::unique_ptr<google::protobuf::Message> without(body.New());
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      without->CopyFrom(body);
+      without->GetReflection()->ClearField(without.get(), f);
+      const size_t field_size = size - without->ByteSizeLong();
+      if (field_size > largest_size) largest = f, largest_size = field_size;
+    }
+    return Status::InvalidArgument(largest != nullptr ? largest->name() : "body",
+                                   "makes the record " + std::to_string(size) + " bytes; a record holds at most " +
+                                       std::to_string(kMaxRecordBodyBytes));
   }
   return Status::Ok();
 }

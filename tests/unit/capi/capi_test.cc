@@ -236,6 +236,44 @@ TEST_F(CApiTest, BadInputNamesTheFieldAndChangesNothing) {
   EXPECT_EQ(Export(), before);
 }
 
+// A record too large to travel in one frame would sit at the head of the outbox and hold
+// back the rest of the day's work, so capture refuses it, naming the field.
+TEST_F(CApiTest, OversizedValuesAreRefusedAtCapture) {
+  Json sam = Register("Sam", "Jones");
+  const Json before = Export();
+
+  EXPECT_REFUSED(
+      Body(outreach_participant_register,
+           {{"given_name", std::string(70 * 1024, 'a')}, {"family_name", "Lee"}, {"date_of_birth", "1990-01-01"}}),
+      OUTREACH_INVALID_ARGUMENT, "given_name");
+
+  // Each value within a field's bound, together over a record's: the largest is named.
+  Json changed = sam;
+  changed["postcode"] = std::string(60 * 1024, 'p');
+  changed["language"] = std::string(60 * 1024, 'l');
+  changed["referring_organisation"] = std::string(63 * 1024, 'r');
+  changed["programme_strand"] = std::string(60 * 1024, 's');
+  changed["family_name"] = std::string(60 * 1024, 'f');
+  const std::string id = sam["id"];
+  const std::string text = changed.dump();
+  Reply refused = Call([&](char** o, size_t* s, outreach_error** e) {
+    return outreach_participant_update(device_, OUTREACH_FORMAT_JSON, id.c_str(), text.data(), text.size(), o, s, e);
+  });
+  EXPECT_REFUSED(refused, OUTREACH_INVALID_ARGUMENT, "referring_organisation");
+  EXPECT_NE(refused.message.find("262144"), std::string::npos) << refused.message;
+  EXPECT_EQ(Export(), before);
+
+  // At the bounds themselves the edit is taken.
+  changed = sam;
+  changed["referring_organisation"] = std::string(64 * 1024, 'r');
+  const std::string within = changed.dump();
+  Json updated = Ok(Call([&](char** o, size_t* s, outreach_error** e) {
+    return outreach_participant_update(device_, OUTREACH_FORMAT_JSON, id.c_str(), within.data(), within.size(), o, s,
+                                       e);
+  }));
+  EXPECT_EQ(updated["referring_organisation"].get<std::string>().size(), 64u * 1024);
+}
+
 TEST_F(CApiTest, UpdateParticipantWithItsOwnJson) {
   Json sam = Register("Sam", "Jones");
   Json changed = sam;
