@@ -190,6 +190,21 @@ uint64_t ProcStatusKb(pid_t pid, const std::string& field) {
   return 0;
 }
 
+double ProcCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string skip;
+  for (int field = 3; field < 14; ++field) fields >> skip;  // state .. cmajflt
+  unsigned long long utime = 0, stime = 0;                  // fields 14 and 15, in clock ticks
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 // ------------------------------------------------------------------ WireRelay
 
 WireRelay::WireRelay(uint16_t target_port) : target_port_(target_port) {

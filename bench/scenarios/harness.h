@@ -88,6 +88,9 @@ class ServerProcess {
 
 // A field of /proc/PID/status in kB ("VmRSS", "VmHWM"); 0 if absent.
 uint64_t ProcStatusKb(pid_t pid, const std::string& field);
+// CPU time (user + system) a process has used, all its threads, from /proc/PID/stat;
+// 0 if it cannot be read. A loaded machine stretches wall time but not CPU time.
+double ProcCpuSeconds(pid_t pid);
 
 // A TCP relay on 127.0.0.1 that forwards every connection to `target_port` and counts
 // the bytes each way: what the device and the server put on the wire (TLS records,

@@ -1,7 +1,6 @@
 #include "bench/scenarios/scenarios.h"
 
 #include <sqlite3.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -175,6 +174,8 @@ struct DayEndResult {
   uint64_t conflicts_or_rejected = 0;
   double push_window_s = 0;
   double plain_s = 0;
+  double server_cpu_s = 0;    // the server process over the burst
+  double devices_cpu_s = 0;   // this process (the 40 devices' threads) over the burst
   uint64_t change_bytes = 0;  // serialised Change messages pushed (no framing, no TLS)
   uint64_t up_bytes = 0;      // on the wire during the burst (relay only)
   uint64_t down_bytes = 0;
@@ -265,9 +266,13 @@ DayEndResult DayEnd(const RunOptions& options, bool through_relay) {
       if (run.push_done_s < 0) run.push_done_s = run.done_s;  // no progress report while pulling
     });
   }
+  const double server_cpu_before = ProcCpuSeconds(server.pid());
+  const double devices_cpu_before = ProcCpuSeconds(::getpid());
   start = Clock::now();
   go.arrive_and_wait();
   for (std::thread& t : burst) t.join();
+  result.server_cpu_s = ProcCpuSeconds(server.pid()) - server_cpu_before;
+  result.devices_cpu_s = ProcCpuSeconds(::getpid()) - devices_cpu_before;
   if (relay) {
     result.up_bytes = relay->upstream();
     result.down_bytes = relay->downstream();
@@ -305,9 +310,13 @@ void RunDayEnd(const RunOptions& options) {
   t.Row("median device done (s)", Num(Median(done), 3));
   t.Row("last push acknowledged (s)", Num(r.push_window_s, 3));
   t.Row("changes pushed / pulled", Num(static_cast<double>(r.pushed)) + " / " + Num(static_cast<double>(r.pulled)));
+  t.Row("CPU seconds over the burst: server / devices", Num(r.server_cpu_s, 2) + " / " + Num(r.devices_cpu_s, 2));
   t.Note(
       "changes/s: changes pushed / time from the start of the burst to the last push acknowledged (pulls of "
       "other devices run meanwhile); done: start of the burst to Sync() returning");
+  t.Note(
+      "CPU: user + system time of the server process and of this driver process (the devices' threads) from the "
+      "start of the burst until every Sync() returned; both share the machine's cores");
   t.Note("plain baseline: the same " + Num(static_cast<double>(r.pushed)) +
          " change rows appended to one SQLite log table (WAL, synchronous=FULL, primary key hub+seq, unique "
          "device+device_seq), one transaction per push batch, in " +
@@ -346,19 +355,13 @@ int RunBootstrapClient(const std::string& db, const std::string& server, const s
   std::unique_ptr<Device> device = OpenDevice(db, "New Adviser");
   EnrolDevice(*device, server, ReadFile(ca_path), code);
   const uint64_t rss_before_kb = ProcStatusKb(::getpid(), "VmRSS");
-  // CPU time of this process (user + system) over the pull: the device's own work,
-  // which a loaded machine stretches in wall time but not in CPU time.
-  auto cpu_seconds = [] {
-    rusage u{};
-    ::getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-  };
-  const double cpu_before = cpu_seconds();
+  // CPU time of this process over the pull: the device's own work, which a loaded
+  // machine stretches in wall time but not in CPU time.
+  const double cpu_before = ProcCpuSeconds(::getpid());
   const Clock::time_point start = Clock::now();
   SyncReport report = MustSync(*device);
   const double seconds = SecondsSince(start);
-  const double cpu = cpu_seconds() - cpu_before;
+  const double cpu = ProcCpuSeconds(::getpid()) - cpu_before;
   const uint64_t peak_kb = ProcStatusKb(::getpid(), "VmHWM");
 
   // The plain baseline: the records the device now holds, inserted into one table of a
