@@ -299,6 +299,12 @@ Status LocalStore::Init() {
     return Error("cannot open database");
   }
   sqlite3_busy_timeout(db_, 5000);
+  // 16 KiB pages for a new file (set before its first table; a file that already has
+  // tables keeps its page size, so older files are untouched): a B-tree of 16 KiB pages
+  // is shallower and splits a quarter as often, and a bulk pull's inserts cost less CPU
+  // than with SQLite's 4 KiB (docs/PERFORMANCE.md, bootstrap). A single durable edit
+  // costs the same: its commit is bound by the fsync, not the frame size.
+  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA page_size=16384"));
   // WAL + synchronous=FULL: every commit is fsynced, so a committed edit survives a power
   // cut (NORMAL could lose the last commits, i.e. an adviser's work).
   OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));

@@ -83,6 +83,8 @@ TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
   ASSERT_TRUE(device.store().AcknowledgeChanges(ack).ok());
   EXPECT_EQ(device.RejectedChanges()->size(), 1u);
   EXPECT_EQ(QueryOne(path_, "PRAGMA integrity_check"), "ok");
+  // The file keeps the page size it was made with (16 KiB is for new files only).
+  EXPECT_EQ(QueryOne(path_, "PRAGMA page_size"), "4096");
 }
 
 }  // namespace
