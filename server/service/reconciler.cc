@@ -107,6 +107,19 @@ std::string AppendOnlyReason(const RecordTypeInfo& info) {
   return Readable(info.name) + " records are append-only; write a new one that supersedes";
 }
 
+// The participant fields ComputeKeys reads: a write of any other field keeps the keys.
+bool IsParticipantKeyField(uint32_t number) {
+  static const std::vector<uint32_t> key_fields = [] {
+    std::vector<uint32_t> out;
+    for (const char* name : {"status", "merged_into", "given_name", "family_name", "date_of_birth", "ni_number"}) {
+      const FieldDescriptor* f = v1::Participant::descriptor()->FindFieldByName(name);
+      if (f != nullptr) out.push_back(static_cast<uint32_t>(f->number()));
+    }
+    return out;
+  }();
+  return std::find(key_fields.begin(), key_fields.end(), number) != key_fields.end();
+}
+
 int MarkRank(int marked_by) {
   switch (marked_by) {
     case v1::MARKED_BY_ADVISER: return 2;
@@ -341,6 +354,7 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
   const int writer_rank = device.role == v1::ROLE_KIOSK ? 1 : 2;
   const int current_rank = current ? MarkRank(EnumField(*current, "marked_by")) : 0;
   std::vector<v1::FieldValue> accepted;
+  std::vector<std::string> accepted_old;  // the held value of each accepted field, for Commit's audit rows
   std::vector<Disagreement> disagreements;
   for (const auto& fv : change.fields()) {
     const uint32_t f = fv.field();
@@ -360,6 +374,7 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
         a.set_field(f);
         a.set_value(fv.value());
         accepted.push_back(std::move(a));
+        accepted_old.push_back(cur);
       }
       continue;
     }
@@ -379,6 +394,7 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
       a.set_field(f);
       a.set_value(fv.value());
       accepted.push_back(std::move(a));
+      accepted_old.push_back(cur);
       continue;
     }
     const bool writer_wins =
@@ -395,6 +411,7 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
       a.set_field(f);
       a.set_value(fv.value());
       accepted.push_back(std::move(a));
+      accepted_old.push_back(cur);
     } else {
       d.winning_value = cur, d.winning = cv, d.winning_author = *cur_author;
       d.losing_value = fv.value(), d.losing = mine, d.losing_author = writer.author;
@@ -404,7 +421,14 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
 
   StoredRecord rec = is_new ? std::move(fresh) : std::move(*existing);
   const std::vector<std::string> keys_before = rec.keys;  // a new record has none
-  auto seq = Commit(rec, is_new, v1::CHANGE_OP_UPSERT, accepted, hlc, writer, change.device_seq());
+  // The held values read above are the old values of the audit rows, unless a field
+  // repeats within the change (then each write's old value is the one before it).
+  bool repeats = false;
+  for (size_t i = 0; i < accepted.size() && !repeats; ++i) {
+    for (size_t j = 0; j < i && !repeats; ++j) repeats = accepted[i].field() == accepted[j].field();
+  }
+  auto seq = Commit(rec, is_new, v1::CHANGE_OP_UPSERT, accepted, hlc, writer, change.device_seq(),
+                    is_new || repeats ? nullptr : &accepted_old);
   if (!seq.ok()) return seq.status();
   // A record linked to a merged participant (created offline after the merge, say) is
   // redirected as the merge redirected the records it found: the device's change stays
@@ -463,20 +487,31 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
 
 Result<uint64_t> Reconciler::Commit(StoredRecord& rec, bool is_new, v1::ChangeOp op,
                                     const std::vector<v1::FieldValue>& fields, Hlc hlc, const Writer& writer,
-                                    uint64_t device_seq) {
+                                    uint64_t device_seq, const std::vector<std::string>* held_values) {
   if (!is_new && fields.empty() && op == v1::CHANGE_OP_UPSERT) return uint64_t{0};
   const RecordTypeInfo* info = FindRecordType(rec.record.type());
   if (info == nullptr) return Status::Internal("record of unknown type");
   Message* body = MutableRecordBody(&rec.record);
   std::vector<std::string> old_values;
+  if (held_values != nullptr && held_values->size() == fields.size()) {
+    old_values = *held_values;
+  } else {
+    for (const auto& fv : fields) old_values.push_back(CurrentValue(*body, fv.field()));
+  }
   for (const auto& fv : fields) {
-    old_values.push_back(CurrentValue(*body, fv.field()));
     OUTREACH_RETURN_IF_ERROR(ApplyField(body, fv.field(), fv.value()));
     rec.versions[fv.field()] = FieldVersion{hlc, writer.device};
   }
   if (op == v1::CHANGE_OP_DELETE) rec.record.set_deleted(true);
   rec.participant_id = LinkedParticipant(*info, *body);
-  auto keys = ComputeKeys(rec);
+  // A participant's keys come from its names, date of birth, NI number and merge state
+  // (ComputeKeys): an edit of any other field (a phone number, the day's-end shape)
+  // leaves the keys it holds, without hashing them again.
+  const bool keys_hold = !is_new && op == v1::CHANGE_OP_UPSERT && rec.record.type() == v1::RECORD_TYPE_PARTICIPANT &&
+                         !rec.record.deleted() && !rec.record.erased() &&
+                         std::none_of(fields.begin(), fields.end(),
+                                      [](const v1::FieldValue& fv) { return IsParticipantKeyField(fv.field()); });
+  auto keys = keys_hold ? Result<std::vector<std::string>>(rec.keys) : ComputeKeys(rec);
   if (!keys.ok()) return keys.status();
   // Venue-participant pairs this write introduces to the hub (see RestateNamesForKiosks).
   std::vector<std::string> new_venue_pairs;

@@ -96,9 +96,12 @@ class Reconciler {
 
   // Applies `fields` to `rec` (its current state, or a new record when `is_new`),
   // stamped (hlc, writer); writes state, log entry and audit rows. Returns the
-  // server_seq, or 0 when nothing changed.
+  // server_seq, or 0 when nothing changed. `held_values`, when given, are the encodings
+  // `rec` holds now of each of `fields` (the audit rows' old values), already read by
+  // the caller; otherwise they are read here.
   Result<uint64_t> Commit(StoredRecord& rec, bool is_new, v1::ChangeOp op, const std::vector<v1::FieldValue>& fields,
-                          Hlc hlc, const Writer& writer, uint64_t device_seq);
+                          Hlc hlc, const Writer& writer, uint64_t device_seq,
+                          const std::vector<std::string>* held_values = nullptr);
   // Edits `rec`'s body with `edit` and commits the difference as a server change.
   Result<uint64_t> ServerEdit(StoredRecord rec, const std::function<void(google::protobuf::Message*)>& edit);
 

@@ -111,16 +111,27 @@ class Stmt {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
   }
+  // Blobs and texts are bound without a copy (SQLITE_STATIC): what is bound must stay
+  // alive and unchanged until this Stmt is destroyed (it resets the statement).
+  // Temporaries are refused at compile time (the deleted overloads); a string_view is
+  // the caller's promise.
   Stmt& Blob(int i, std::string_view v) {
     // An empty blob must stay a blob (not NULL): bind a zero-length blob explicitly.
-    sqlite3_bind_blob(s_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
-  Stmt& Id(int i, const Uuid& id) { return Blob(i, id.raw()); }
+  Stmt& Blob(int i, const std::string& v) { return Blob(i, std::string_view(v)); }
+  Stmt& Blob(int i, std::string&& v) = delete;
+  Stmt& Id(int i, const Uuid& id) {
+    return Blob(i, std::string_view(reinterpret_cast<const char*>(id.bytes().data()), Uuid::kSize));
+  }
+  Stmt& Id(int i, Uuid&& id) = delete;
   Stmt& Text(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
+  Stmt& Text(int i, const std::string& v) { return Text(i, std::string_view(v)); }
+  Stmt& Text(int i, std::string&& v) = delete;
   Stmt& Int(int i, int64_t v) {
     sqlite3_bind_int64(s_, i, v);
     return *this;
@@ -243,8 +254,9 @@ struct SqliteStore::Connection {
 // - hub_seq_: a hub's last assigned sequence number once AppendChange has read it. The
 //   numbers are handed out from memory and the hub row is written once, by Flush()
 //   before COMMIT; GetHub and ListHubs report the cached value.
-// - stored_keys_: a record's lookup keys as they stand in record_keys (read with the
-//   record, or written by PutRecord), so PutRecord rewrites them only when they change.
+// - stored_: a record's lookup keys as they stand in record_keys and its hub, type and
+//   linked participant as the records row holds them (read with the record, or written
+//   by PutRecord), so PutRecord rewrites keys and indexed columns only when they change.
 // - pending_audit_: audit rows appended but not yet inserted; they are written in
 //   batches before anything reads or redacts the audit table, and before COMMIT.
 class SqliteStore::Txn final : public StoreTxn {
@@ -495,6 +507,8 @@ class SqliteStore::Txn final : public StoreTxn {
   }
 
   Result<std::optional<StoredRecord>> GetRecord(const Uuid& record_id) override {
+    auto written = written_.find(record_id.raw());
+    if (written != written_.end()) return std::optional<StoredRecord>(written->second);
     auto s = Prepare(OUTREACH_RECORD_COLUMNS " WHERE record_id = ?1");
     if (!s.ok()) return s.status();
     std::optional<StoredRecord> out;
@@ -512,12 +526,47 @@ class SqliteStore::Txn final : public StoreTxn {
     return out;
   }
 
+  // Remembers what it wrote (written_), so GetRecord of the same record later in this
+  // transaction reads memory instead of the table.
   Status PutRecord(const StoredRecord& r) override {
+    written_.erase(r.record.id());
+    OUTREACH_RETURN_IF_ERROR(WriteRecord(r));
+    StoredRecord& copy = written_[r.record.id()];
+    copy = r;
+    copy.keys = stored_[r.record.id()].keys;  // as GetRecord reads them: sorted, each once
+    return Status::Ok();
+  }
+
+  Status WriteRecord(const StoredRecord& r) {
     auto id = Uuid::FromBytes(r.record.id());
     if (!id.ok()) return id.status();
     std::string body;
     if (!r.record.SerializeToString(&body)) return Status::Internal("record does not serialise");
-    {
+    const std::string versions = EncodeFieldVersions(r.versions);
+    // A row this transaction read or wrote, with the same hub and type: an UPDATE of the
+    // columns that change, so the indexes of the others (records_by_type, and
+    // records_by_participant when the link stays) are left alone.
+    auto known = stored_.find(r.record.id());
+    bool updated = false;
+    if (known != stored_.end() && known->second.hub_id == r.record.hub_id() && known->second.type == r.record.type()) {
+      const bool same_link = known->second.participant_id == r.participant_id;
+      auto s = same_link
+                   ? Prepare("UPDATE records SET record = ?2, versions = ?3 WHERE record_id = ?1")
+                   : Prepare("UPDATE records SET record = ?2, versions = ?3, participant_id = ?4 WHERE record_id = ?1");
+      if (!s.ok()) return s.status();
+      Stmt st(*s);
+      st.Id(1, *id).Blob(2, body).Blob(3, versions);
+      if (!same_link) {
+        if (r.participant_id.is_nil()) {
+          st.Null(4);
+        } else {
+          st.Id(4, r.participant_id);
+        }
+      }
+      OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "write record"));
+      updated = sqlite3_changes(conn_.db) == 1;
+    }
+    if (!updated) {
       auto s = Prepare(
           "INSERT INTO records (record_id, hub_id, type, participant_id, record, versions) "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (record_id) DO UPDATE SET hub_id = excluded.hub_id, "
@@ -531,22 +580,27 @@ class SqliteStore::Txn final : public StoreTxn {
       } else {
         st.Id(4, r.participant_id);
       }
-      st.Blob(5, body).Blob(6, EncodeFieldVersions(r.versions));
+      st.Blob(5, body).Blob(6, versions);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "write record"));
     }
     // The keys: rewritten only when they differ from what record_keys holds (most
     // writes change a field no key is made of). A record whose stored keys this
     // transaction has not seen gets its old keys deleted, whatever they were.
     std::vector<std::string> keys = SortedKeys(r.keys);
-    auto known = stored_keys_.find(r.record.id());
-    if (known != stored_keys_.end() && known->second == keys) return Status::Ok();
-    if (known == stored_keys_.end() || !known->second.empty()) {
+    const bool keys_known = known != stored_.end();
+    Stored& held = keys_known ? known->second : stored_[r.record.id()];
+    held.hub_id = r.record.hub_id();
+    held.type = r.record.type();
+    held.participant_id = r.participant_id;
+    if (keys_known && held.keys == keys) return Status::Ok();
+    if (!keys_known || !held.keys.empty()) {
       auto s = Prepare("DELETE FROM record_keys WHERE record_id = ?1");
       if (!s.ok()) return s.status();
       Stmt st(*s);
       st.Id(1, *id);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "replace record keys"));
     }
+    held.keys.clear();  // until the new ones are written: a failure below leaves none known
     for (const std::string& key : keys) {
       auto s = Prepare("INSERT OR IGNORE INTO record_keys (hub_id, key, record_id) VALUES (?1, ?2, ?3)");
       if (!s.ok()) return s.status();
@@ -554,7 +608,7 @@ class SqliteStore::Txn final : public StoreTxn {
       st.Blob(1, r.record.hub_id()).Text(2, key).Id(3, *id);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "write record key"));
     }
-    stored_keys_[r.record.id()] = std::move(keys);
+    held.keys = std::move(keys);
     return Status::Ok();
   }
 
@@ -896,16 +950,30 @@ class SqliteStore::Txn final : public StoreTxn {
     int rc;
     while ((rc = st.Step()) == SQLITE_ROW) r->keys.push_back(st.ColText(0));
     if (rc != SQLITE_DONE) return Fail("read record keys");
-    stored_keys_[r->record.id()] = r->keys;
+    Stored& held = stored_[r->record.id()];
+    held.keys = r->keys;
+    held.hub_id = r->record.hub_id();
+    held.type = r->record.type();
+    held.participant_id = r->participant_id;
     return Status::Ok();
   }
 
   Connection& conn_;
   const bool writable_;
   bool redacted_ = false;
-  std::unordered_map<std::string, uint64_t> hub_seq_;                      // raw hub id -> last seq
-  std::unordered_map<std::string, std::vector<std::string>> stored_keys_;  // raw record id -> keys
-  std::vector<AuditRow> pending_audit_;                                    // appended, not yet inserted (FlushAudit)
+  std::unordered_map<std::string, uint64_t> hub_seq_;  // raw hub id -> last seq
+  // A record row as it stands in the store: its keys (as record_keys holds them) and the
+  // indexed columns PutRecord may leave alone.
+  struct Stored {
+    std::vector<std::string> keys;
+    std::string hub_id;
+    int type = 0;
+    Uuid participant_id;
+  };
+  std::unordered_map<std::string, Stored> stored_;  // raw record id -> the row as stored
+  // The records this transaction wrote, as written: GetRecord answers them from here.
+  std::unordered_map<std::string, StoredRecord> written_;  // raw record id -> record
+  std::vector<AuditRow> pending_audit_;                    // appended, not yet inserted (FlushAudit)
 };
 
 // ---------------------------------------------------------------- the store

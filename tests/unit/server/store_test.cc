@@ -229,6 +229,84 @@ TEST_F(StoreTest, LookupKeysAlwaysMatchTheRecordsLastWrite) {
   EXPECT_EQ(Query("SELECT key FROM record_keys ORDER BY key"), "k3\nk4");
 }
 
+// A record written in a transaction reads back from it as the table would give it
+// (body, versions, link, keys sorted and once each), and every index follows each write:
+// the body and versions alone, a new participant link, a new type.
+TEST_F(StoreTest, ARecordReadsBackAsWrittenAndItsIndexesFollowEveryWrite) {
+  auto store = Open();
+  HubRow a = Hub("A");
+  const Uuid id = Uuid::NewV7(), first = Uuid::NewV7(), second = Uuid::NewV7(), origin = Uuid::NewV7();
+  auto record = [&](v1::RecordType type, const std::string& title, const Uuid& participant, uint64_t hlc) {
+    StoredRecord r;
+    r.record.set_id(id.raw());
+    r.record.set_type(type);
+    r.record.set_hub_id(a.hub_id.raw());
+    r.record.mutable_session()->set_title(title);
+    r.participant_id = participant;
+    r.versions[1] = FieldVersion{Hlc(hlc), origin};
+    r.keys = {"k2", "k1", "k2"};
+    return r;
+  };
+  auto ids = [](const Result<std::vector<StoredRecord>>& found) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(found.ok());
+    if (found.ok()) {
+      for (const auto& r : *found) out.push_back(r.record.id());
+    }
+    return out;
+  };
+  auto expect_reads_as = [&](StoreTxn& txn, const StoredRecord& written) {
+    auto got = txn.GetRecord(id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->record.SerializeAsString(), written.record.SerializeAsString());
+    EXPECT_EQ((*got)->participant_id, written.participant_id);
+    ASSERT_EQ((*got)->versions.size(), 1u);
+    EXPECT_EQ((*got)->versions.at(1).hlc, written.versions.at(1).hlc);
+    EXPECT_EQ((*got)->versions.at(1).origin, origin);
+    EXPECT_EQ((*got)->keys, (std::vector<std::string>{"k1", "k2"}));
+  };
+  const std::vector<std::string> just_id{id.raw()};
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    OUTREACH_RETURN_IF_ERROR(txn.InsertHub(a));
+                    return txn.PutRecord(record(v1::RECORD_TYPE_BOOKING, "one", first, 1));
+                  })
+                  .ok());
+  StoredRecord last = record(v1::RECORD_TYPE_ATTENDANCE, "four", second, 4);
+  ASSERT_TRUE(store
+                  ->Transact([&](StoreTxn& txn) -> Status {
+                    auto read = txn.GetRecord(id);
+                    if (!read.ok()) return read.status();
+                    // The body and versions change; hub, type and link stay.
+                    StoredRecord two = record(v1::RECORD_TYPE_BOOKING, "two", first, 2);
+                    OUTREACH_RETURN_IF_ERROR(txn.PutRecord(two));
+                    expect_reads_as(txn, two);
+                    EXPECT_EQ(ids(txn.FindRecordsByParticipant(a.hub_id, first)), just_id);
+                    // Linked to another participant.
+                    StoredRecord three = record(v1::RECORD_TYPE_BOOKING, "three", second, 3);
+                    OUTREACH_RETURN_IF_ERROR(txn.PutRecord(three));
+                    expect_reads_as(txn, three);
+                    EXPECT_TRUE(ids(txn.FindRecordsByParticipant(a.hub_id, first)).empty());
+                    EXPECT_EQ(ids(txn.FindRecordsByParticipant(a.hub_id, second)), just_id);
+                    // Of another type.
+                    OUTREACH_RETURN_IF_ERROR(txn.PutRecord(last));
+                    expect_reads_as(txn, last);
+                    EXPECT_TRUE(ids(txn.ListRecordsByType(a.hub_id, v1::RECORD_TYPE_BOOKING)).empty());
+                    EXPECT_EQ(ids(txn.ListRecordsByType(a.hub_id, v1::RECORD_TYPE_ATTENDANCE)), just_id);
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_TRUE(store
+                  ->Read([&](StoreTxn& txn) -> Status {
+                    expect_reads_as(txn, last);
+                    EXPECT_EQ(ids(txn.FindRecordsByParticipant(a.hub_id, second)), just_id);
+                    EXPECT_EQ(ids(txn.ListRecordsByType(a.hub_id, v1::RECORD_TYPE_ATTENDANCE)), just_id);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM records"), "1");
+}
+
 // A Read runs beside an open write transaction (it does not wait for the writer) and
 // sees only what was committed; a write inside it fails.
 TEST_F(StoreTest, ReadsRunBesideTheWriterOnACommittedSnapshot) {
