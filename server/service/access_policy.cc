@@ -81,14 +81,16 @@ Status CheckWrite(StoreTxn& txn, const DeviceContext& device, const RecordTypeIn
   return Status::Ok();
 }
 
+// Most entries reach most devices unread; only notes, conflicts and kiosks need the state.
+bool ReadPassesUnfiltered(const DeviceContext& device, v1::RecordType type) {
+  return type != v1::RECORD_TYPE_CASE_NOTE && type != v1::RECORD_TYPE_CONFLICT && device.role != v1::ROLE_KIOSK;
+}
+
 Result<std::optional<v1::Change>> FilterForRead(StoreTxn& txn, const DeviceContext& device, v1::Change change) {
   using Out = std::optional<v1::Change>;
   auto record_id = Uuid::FromBytes(change.record_id());
   if (!record_id.ok()) return Out();
-  // Most entries reach most devices unread; only notes, conflicts and kiosks need the state.
-  const bool needs_state = change.type() == v1::RECORD_TYPE_CASE_NOTE || change.type() == v1::RECORD_TYPE_CONFLICT ||
-                           device.role == v1::ROLE_KIOSK;
-  if (!needs_state) return Out(std::move(change));
+  if (ReadPassesUnfiltered(device, change.type())) return Out(std::move(change));
   auto stored = txn.GetRecord(*record_id);
   if (!stored.ok()) return stored.status();
   const google::protobuf::Message* body = stored->has_value() ? RecordBody((*stored)->record) : nullptr;

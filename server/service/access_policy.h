@@ -40,4 +40,9 @@ Status CheckWrite(StoreTxn& txn, const DeviceContext& device, const RecordTypeIn
 // see, or nullopt when it may not see it at all.
 Result<std::optional<v1::Change>> FilterForRead(StoreTxn& txn, const DeviceContext& device, v1::Change change);
 
+// Whether FilterForRead passes every change of `type` with a valid record id to
+// `device` unchanged, without reading the store: true for most entries (not notes,
+// conflicts, or anything a kiosk reads).
+bool ReadPassesUnfiltered(const DeviceContext& device, v1::RecordType type);
+
 }  // namespace outreach::server

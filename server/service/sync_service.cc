@@ -1,6 +1,8 @@
 #include "server/service/sync_service.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/unknown_field_set.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -116,6 +118,54 @@ class LedgerOfBatch {
   bool ranged_ = false;  // seen_ holds every entry of the batch's range
   std::map<uint64_t, LedgerEntry> seen_;
 };
+
+// What a pull needs of a stored change without parsing it: its type, and where its
+// hub_id lies in the bytes. `plain` when the top-level fields scan cleanly, the record
+// id is 16 bytes, and type, record id and hub id each appear at most once; otherwise the
+// change is parsed.
+struct StoredChangeShape {
+  bool plain = false;
+  v1::RecordType type = v1::RECORD_TYPE_UNSPECIFIED;
+  std::string_view hub_id;
+  size_t hub_begin = 0, hub_end = 0;  // the hub_id field, tag included: [begin, end)
+};
+
+StoredChangeShape ScanStoredChange(std::string_view bytes) {
+  using google::protobuf::internal::WireFormatLite;
+  StoredChangeShape shape;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  int record_ids = 0, types = 0, hubs = 0;
+  while (true) {
+    const int at = in.CurrentPosition();
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) break;
+    const int number = WireFormatLite::GetTagFieldNumber(tag);
+    const auto wire = WireFormatLite::GetTagWireType(tag);
+    if (number == v1::Change::kRecordIdFieldNumber || number == v1::Change::kHubIdFieldNumber) {
+      uint32_t length = 0;
+      if (wire != WireFormatLite::WIRETYPE_LENGTH_DELIMITED || !in.ReadVarint32(&length)) return shape;
+      const int start = in.CurrentPosition();
+      if (length > bytes.size() - static_cast<size_t>(start) || !in.Skip(static_cast<int>(length))) return shape;
+      if (number == v1::Change::kRecordIdFieldNumber) {
+        if (++record_ids > 1 || length != Uuid::kSize) return shape;
+      } else {
+        if (++hubs > 1) return shape;
+        shape.hub_id = bytes.substr(static_cast<size_t>(start), length);
+        shape.hub_begin = static_cast<size_t>(at);
+        shape.hub_end = static_cast<size_t>(in.CurrentPosition());
+      }
+    } else if (number == v1::Change::kTypeFieldNumber) {
+      uint64_t type = 0;
+      if (wire != WireFormatLite::WIRETYPE_VARINT || !in.ReadVarint64(&type) || ++types > 1) return shape;
+      shape.type = static_cast<v1::RecordType>(static_cast<int32_t>(type));
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return shape;
+    }
+  }
+  shape.plain = in.ConsumedEntireMessage() && record_ids == 1;
+  return shape;
+}
 
 }  // namespace
 
@@ -325,8 +375,19 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
 }
 
 Result<v1::ChangesPage> SyncService::Pull(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes) {
+  return PullPage(device, pull, max_page_bytes, /*encoded=*/false);
+}
+
+Result<v1::ChangesPage> SyncService::PullEncoded(const DeviceContext& device, const v1::Pull& pull,
+                                                 size_t max_page_bytes) {
+  return PullPage(device, pull, max_page_bytes, /*encoded=*/true);
+}
+
+Result<v1::ChangesPage> SyncService::PullPage(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes,
+                                              bool encoded) {
   const uint32_t limit =
       pull.page_size() == 0 ? options_.max_page_changes : std::min(pull.page_size(), options_.max_page_changes);
+  const std::string own_hub = device.hub_id.raw();
   v1::ChangesPage page;
   // A read transaction: on the SQLite store it runs beside pushes instead of queueing
   // behind them, and its snapshot holds a gap-free prefix of the hub's log (store.h), so
@@ -336,23 +397,64 @@ Result<v1::ChangesPage> SyncService::Pull(const DeviceContext& device, const v1:
     auto hub = txn.GetHub(device.hub_id);
     if (!hub.ok()) return hub.status();
     if (!hub->has_value()) return Status::NotFound("no hub " + device.hub_id.ToString(), "hub_id");
-    auto entries = txn.ReadLog(device.hub_id, pull.cursor(), limit);
+    auto entries = txn.ReadLogEncoded(device.hub_id, pull.cursor(), limit);
     if (!entries.ok()) return entries.status();
     uint64_t next = pull.cursor();
-    size_t page_bytes = 0;  // the encoded size of page.changes so far
-    for (v1::Change& entry : *entries) {
-      const uint64_t seq = entry.server_seq();
-      auto visible = FilterForRead(txn, device, std::move(entry));
-      if (!visible.ok()) return visible.status();
-      if (visible->has_value()) {
-        // In the page: a tag byte (field 1), the length, the change.
-        const size_t size = (*visible)->ByteSizeLong();
-        const size_t encoded = 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
-        if (page.changes_size() > 0 && page_bytes + encoded > max_page_bytes) break;  // the next page starts here
-        page_bytes += encoded;
-        *page.add_changes() = std::move(**visible);
+    size_t page_bytes = 0;  // the encoded size of the page's changes so far
+    size_t in_page = 0;
+    for (LoggedChange& entry : *entries) {
+      const uint64_t seq = entry.server_seq;
+      // An entry this device reads as logged is measured and sent as stored; the others
+      // are parsed and filtered (and an entry that does not scan cleanly is parsed, so a
+      // damaged one fails as it always did).
+      const StoredChangeShape shape = ScanStoredChange(entry.change);
+      std::optional<v1::Change> parsed;
+      size_t size = 0;
+      if (shape.plain && ReadPassesUnfiltered(device, shape.type)) {
+        size = entry.change.size();
+      } else {
+        v1::Change change;
+        if (!change.ParseFromString(entry.change)) {
+          return Status::DataLoss("a logged change of hub " + device.hub_id.ToString() + " does not decode");
+        }
+        auto visible = FilterForRead(txn, device, std::move(change));
+        if (!visible.ok()) return visible.status();
+        if (!visible->has_value()) {
+          next = seq;
+          continue;
+        }
+        parsed = std::move(**visible);
+        size = parsed->ByteSizeLong();
       }
+      // In the page: a tag byte (field 1), the length, the change.
+      const size_t encoded_size = 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+      if (in_page > 0 && page_bytes + encoded_size > max_page_bytes) break;  // the next page starts here
+      page_bytes += encoded_size;
+      ++in_page;
       next = seq;
+      if (!encoded) {
+        if (!parsed) {
+          parsed.emplace();
+          if (!parsed->ParseFromString(entry.change)) {
+            return Status::DataLoss("a logged change of hub " + device.hub_id.ToString() + " does not decode");
+          }
+        }
+        *page.add_changes() = std::move(*parsed);
+        continue;
+      }
+      std::string* out =
+          page.GetReflection()->MutableUnknownFields(&page)->AddLengthDelimited(v1::ChangesPage::kChangesFieldNumber);
+      if (parsed) {
+        // Every change a device pulls is of its own hub, which an empty hub_id means.
+        if (parsed->hub_id() == own_hub) parsed->clear_hub_id();
+        if (!parsed->SerializeToString(out)) return Status::Internal("a change does not serialise");
+      } else if (shape.hub_end > shape.hub_begin && shape.hub_id == own_hub) {
+        out->reserve(entry.change.size() - (shape.hub_end - shape.hub_begin));
+        out->append(entry.change, 0, shape.hub_begin);
+        out->append(entry.change, shape.hub_end, std::string::npos);
+      } else {
+        *out = std::move(entry.change);
+      }
     }
     page.set_next_cursor(next);
     page.set_more((*hub)->last_seq > next);

@@ -624,6 +624,19 @@ class PostgresStore::Txn final : public StoreTxn {
     return out;
   }
 
+  Result<std::vector<LoggedChange>> ReadLogEncoded(const Uuid& hub_id, uint64_t after_seq, uint32_t limit) override {
+    auto rows = Query(
+        "SELECT server_seq, change FROM change_log WHERE hub_id = $1 AND server_seq > $2 ORDER BY server_seq LIMIT $3",
+        Params().Id(hub_id).Int(static_cast<int64_t>(after_seq)).Int(limit), "read change log");
+    if (!rows.ok()) return rows.status();
+    std::vector<LoggedChange> out(static_cast<size_t>(rows->size()));
+    for (int i = 0; i < rows->size(); ++i) {
+      out[static_cast<size_t>(i)].server_seq = static_cast<uint64_t>(rows->Int(i, 0));
+      out[static_cast<size_t>(i)].change = rows->Bytes(i, 1);
+    }
+    return out;
+  }
+
   Result<Hlc> MaxLoggedHlc() override {
     auto rows = Query("SELECT max(hlc) FROM change_log", Params(), "read latest stamp");
     if (!rows.ok()) return rows.status();

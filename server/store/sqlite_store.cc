@@ -498,6 +498,23 @@ class SqliteStore::Txn final : public StoreTxn {
     return out;
   }
 
+  Result<std::vector<LoggedChange>> ReadLogEncoded(const Uuid& hub_id, uint64_t after_seq, uint32_t limit) override {
+    auto s = Prepare(
+        "SELECT server_seq, change FROM change_log WHERE hub_id = ?1 AND server_seq > ?2 ORDER BY server_seq LIMIT ?3");
+    if (!s.ok()) return s.status();
+    Stmt st(*s);
+    st.Id(1, hub_id).Int(2, static_cast<int64_t>(after_seq)).Int(3, limit);
+    std::vector<LoggedChange> out;
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      LoggedChange& entry = out.emplace_back();
+      entry.server_seq = static_cast<uint64_t>(st.ColInt(0));
+      entry.change = st.ColBlob(1);
+    }
+    if (rc != SQLITE_DONE) return Fail("read change log");
+    return out;
+  }
+
   Result<Hlc> MaxLoggedHlc() override {
     auto s = Prepare("SELECT max(hlc) FROM change_log");
     if (!s.ok()) return s.status();

@@ -5,6 +5,17 @@
 
 namespace outreach::server {
 
+Result<std::vector<LoggedChange>> StoreTxn::ReadLogEncoded(const Uuid& hub_id, uint64_t after_seq, uint32_t limit) {
+  auto entries = ReadLog(hub_id, after_seq, limit);
+  if (!entries.ok()) return entries.status();
+  std::vector<LoggedChange> out(entries->size());
+  for (size_t i = 0; i < entries->size(); ++i) {
+    out[i].server_seq = (*entries)[i].server_seq();
+    if (!(*entries)[i].SerializeToString(&out[i].change)) return Status::Internal("a logged change does not serialise");
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Store>> OpenStore(const std::string& location) {
   if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
     auto store = PostgresStore::Open(location);

@@ -104,6 +104,12 @@ struct StoredRecord {
   std::vector<std::string> keys;
 };
 
+// One entry of a hub's log in its serialised form (ReadLogEncoded).
+struct LoggedChange {
+  uint64_t server_seq = 0;
+  std::string change;  // a serialised v1::Change
+};
+
 // What happened to one pushed change, remembered forever under (device, device_seq).
 struct LedgerEntry {
   v1::ChangeOutcome outcome = v1::CHANGE_OUTCOME_UNSPECIFIED;
@@ -161,6 +167,10 @@ class StoreTxn {
   // `hub_id` with server_seq > `after_seq`, in order.
   virtual Result<uint64_t> AppendChange(const Uuid& hub_id, v1::Change change) = 0;
   virtual Result<std::vector<v1::Change>> ReadLog(const Uuid& hub_id, uint64_t after_seq, uint32_t limit) = 0;
+  // The same entries as ReadLog, each as its serialised v1::Change (server_seq set), as
+  // stored: a pull page is written from them without parsing each and serialising it
+  // again. The default serialises what ReadLog returns.
+  virtual Result<std::vector<LoggedChange>> ReadLogEncoded(const Uuid& hub_id, uint64_t after_seq, uint32_t limit);
   // The latest HLC of any logged change (zero when the log is empty): the server's
   // clock restarts after it.
   virtual Result<Hlc> MaxLoggedHlc() = 0;

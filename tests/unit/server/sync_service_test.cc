@@ -532,6 +532,81 @@ TEST_F(SyncServiceTest, KioskPullsOnlyItsVenueAndNamesItNeeds) {
   EXPECT_FALSE(ids.count(centre_.raw())) << "kiosks get no reference data";
 }
 
+// The page the server sends (PullEncoded: changes as stored, not parsed again) is the
+// page Pull returns with the device's own hub left out of each change: the same changes,
+// filtered the same way for every role (notes by sensitivity, a conflict, a kiosk's venue
+// and names), cut at the same places, with the same cursor and `more`.
+TEST_F(SyncServiceTest, AnEncodedPullPageIsThePulledPageWithoutTheOwnHub) {
+  TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
+  TestDevice other = Enrol(v1::ROLE_ADVISER, "Omar");
+  TestDevice health = Enrol(v1::ROLE_HEALTH_WORKER, "Hana");
+  TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
+  const Uuid here = Uuid::NewV7(), there = Uuid::NewV7(), booked = Uuid::NewV7(), stranger = Uuid::NewV7();
+  v1::Session s;
+  s.set_venue_id(centre_.raw());
+  s.set_title("Job club");
+  v1::Session t;
+  t.set_venue_id(office_.raw());
+  t.set_title("Housing surgery");
+  v1::Booking b;
+  b.set_session_id(here.raw());
+  b.set_participant_id(booked.raw());
+  auto note = [&](v1::NoteSensitivity sensitivity, const std::string& text) {
+    v1::CaseNote n;
+    n.set_participant_id(booked.raw());
+    n.set_sensitivity(sensitivity);
+    n.set_text(text);
+    return n;
+  };
+  Push(adviser, {Upsert(adviser, here, v1::RECORD_TYPE_SESSION, s), Upsert(adviser, there, v1::RECORD_TYPE_SESSION, t),
+                 Upsert(adviser, booked, v1::RECORD_TYPE_PARTICIPANT, Person("Booked", "Person")),
+                 Upsert(adviser, stranger, v1::RECORD_TYPE_PARTICIPANT, Person("Not", "Here")),
+                 Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, b),
+                 Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE,
+                        note(v1::NOTE_SENSITIVITY_NORMAL, std::string(3000, 'n')))});
+  PushOne(health, Upsert(health, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE, note(v1::NOTE_SENSITIVITY_HEALTH, "pain")));
+  // Two advisers change the same name from the same base: a conflict record.
+  const std::map<uint32_t, uint64_t> base{{1, 0}, {2, 0}, {3, 0}};
+  PushOne(adviser, Upsert(adviser, stranger, v1::RECORD_TYPE_PARTICIPANT, Person("Now", "Here")));
+  EXPECT_EQ(PushOne(other, Upsert(other, stranger, v1::RECORD_TYPE_PARTICIPANT, Person("Not", "There"), base,
+                                  Hlc::FromParts(1, 0)))
+                .outcome(),
+            v1::CHANGE_OUTCOME_CONFLICT);
+  bool conflict_logged = false;
+  for (const v1::Change& c : Log(hub_)) conflict_logged = conflict_logged || c.type() == v1::RECORD_TYPE_CONFLICT;
+  EXPECT_TRUE(conflict_logged);
+
+  const std::string own_hub = hub_.raw();
+  for (const TestDevice* d : {&adviser, &health, &kiosk}) {
+    for (const auto& [page_size, max_bytes] : {std::pair<uint32_t, size_t>{0, 1'000'000}, {3, 1'000'000}, {0, 2000}}) {
+      uint64_t cursor = 0;
+      size_t pulled = 0;
+      for (int pages = 0; pages < 1000; ++pages) {
+        v1::Pull pull;
+        pull.set_cursor(cursor);
+        pull.set_page_size(page_size);
+        auto parsed = service_->Pull(d->ctx, pull, max_bytes);
+        auto encoded = service_->PullEncoded(d->ctx, pull, max_bytes);
+        ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+        ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
+        EXPECT_EQ(encoded->changes_size(), 0) << "changes travel as stored bytes";
+        for (v1::Change& c : *parsed->mutable_changes()) {
+          EXPECT_EQ(c.hub_id(), own_hub);
+          c.clear_hub_id();
+        }
+        v1::ChangesPage sent;
+        ASSERT_TRUE(sent.ParseFromString(encoded->SerializeAsString()));
+        EXPECT_EQ(sent.SerializeAsString(), parsed->SerializeAsString())
+            << d->ctx.user_name << " page " << pages << " from " << cursor;
+        pulled += static_cast<size_t>(parsed->changes_size());
+        cursor = parsed->next_cursor();
+        if (!parsed->more()) break;
+      }
+      EXPECT_GT(pulled, 0u) << d->ctx.user_name;
+    }
+  }
+}
+
 TEST_F(SyncServiceTest, KioskReceivesNamesOfSomeoneBookedAfterItsLastPull) {
   TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
   TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
