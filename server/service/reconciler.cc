@@ -209,7 +209,10 @@ Result<ChangeVerdict> Reconciler::ApplyDeviceChange(const DeviceContext& device,
   MutableRecordBody(&fresh.record);
   std::unique_ptr<Message> proposed =
       existing ? std::unique_ptr<Message>(RecordBody(existing->record)->New()) : NewRecordBody(change.type());
-  if (existing) proposed->CopyFrom(*RecordBody(existing->record));
+  // MergeFrom into the empty body New() made: Message::CopyFrom would first walk the whole
+  // body by reflection to check it is not copying from its own descendant (~6% of a
+  // pushed edit's CPU).
+  if (existing) proposed->MergeFrom(*RecordBody(existing->record));
   for (const auto& fv : applied.fields()) {
     if (fv.field() == 0) return Rejected("field number 0 does not exist", "fields");
     Status st = ApplyField(proposed.get(), fv.field(), fv.value());
@@ -894,7 +897,7 @@ Result<std::optional<Reconciler::RegisterMove>> Reconciler::FindRegisterMove(
   if (link == nullptr) return Out();
   std::unique_ptr<Message> body = NewRecordBody(change.type());
   if (body == nullptr) return Out();
-  if (existing) body->CopyFrom(*RecordBody(existing->record));
+  if (existing) body->MergeFrom(*RecordBody(existing->record));  // into the empty body (see ApplyDeviceChange)
   for (const auto& fv : change.fields()) {
     if (fv.field() == 0 || !ApplyField(body.get(), fv.field(), fv.value()).ok()) return Out();  // refused later
   }

@@ -8,12 +8,16 @@ constexpr size_t kEntrySize = 4 + 8 + Uuid::kSize;
 }  // namespace
 
 std::string EncodeFieldVersions(const std::map<uint32_t, FieldVersion>& versions) {
-  std::string out;
-  out.reserve(versions.size() * kEntrySize);
+  // Sized once and filled in place (a byte at a time through push_back was ~4% of a
+  // pushed edit's CPU).
+  std::string out(versions.size() * kEntrySize, '\0');
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
   for (const auto& [field, v] : versions) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((field >> (8 * i)) & 0xFF));
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v.hlc.value() >> (8 * i)) & 0xFF));
-    out += v.origin.raw();
+    const uint64_t hlc = v.hlc.value();
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(field >> (8 * i));
+    for (int i = 0; i < 8; ++i) p[4 + i] = static_cast<uint8_t>(hlc >> (8 * i));
+    std::memcpy(p + 12, v.origin.bytes().data(), Uuid::kSize);
+    p += kEntrySize;
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "server/store/field_versions.h"
 #include "server/store/sqlite_store.h"
 
 namespace outreach::server {
@@ -78,6 +79,25 @@ TEST_F(StoreTest, OpensInWalModeAtTheCurrentSchemaVersion) {
   EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(Query("PRAGMA user_version"), std::to_string(SqliteStore::kSchemaVersion));
   EXPECT_EQ(store->Describe(), "sqlite:" + path_);
+}
+
+// The packed field versions keep their stored layout (files written before hold it):
+// per field, its number (4 bytes) and stamp (8 bytes) little-endian, then the origin's 16.
+TEST(FieldVersionsTest, PackedLayoutIsStableAndReadsBack) {
+  Uuid::Bytes raw;
+  for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<uint8_t>(0xA0 + i);
+  const Uuid origin(raw);
+  std::map<uint32_t, FieldVersion> versions{{7, FieldVersion{Hlc(0x0102030405060708ull), origin}},
+                                            {0x01020304, FieldVersion{Hlc(1), Uuid()}}};
+  const std::string packed = EncodeFieldVersions(versions);
+  std::string expected("\x07\0\0\0\x08\x07\x06\x05\x04\x03\x02\x01", 12);
+  expected += origin.raw();
+  expected += std::string("\x04\x03\x02\x01\x01\0\0\0\0\0\0\0", 12);
+  expected += Uuid().raw();
+  EXPECT_EQ(packed, expected);
+  auto back = DecodeFieldVersions(packed);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, versions);
 }
 
 TEST_F(StoreTest, AnUnreachablePostgresqlLocationIsRefusedNamingTheStore) {
