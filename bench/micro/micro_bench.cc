@@ -333,6 +333,12 @@ void BM_DeviceApplyPulledPages(benchmark::State& state) {
     page.set_next_cursor(std::min(log.size(), from + 1000));
     page.set_more(from + 1000 < log.size());
   }
+  // range(1) = 1: each page prepared as the pull's receiving thread does (not timed: it
+  // runs on the other core while the applier works).
+  std::vector<std::unique_ptr<client::PreparedPage>> prepared;
+  if (state.range(1) == 1) {
+    for (const v1::ChangesPage& page : pages) prepared.push_back(client::LocalStore::PreparePulledPage(page));
+  }
   const char* base = std::getenv("TMPDIR");
   std::string dir = std::string(base != nullptr ? base : "/tmp") + "/outreach-micro-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) {
@@ -353,8 +359,12 @@ void BM_DeviceApplyPulledPages(benchmark::State& state) {
     state.ResumeTiming();
     for (size_t from = 0; from < pages.size(); from += 8) {
       std::vector<const v1::ChangesPage*> batch;
-      for (size_t k = from; k < std::min(pages.size(), from + 8); ++k) batch.push_back(&pages[k]);
-      Status applied = (*store)->ApplyPulledPages(batch);
+      std::vector<const client::PreparedPage*> ready;
+      for (size_t k = from; k < std::min(pages.size(), from + 8); ++k) {
+        batch.push_back(&pages[k]);
+        ready.push_back(prepared.empty() ? nullptr : prepared[k].get());
+      }
+      Status applied = (*store)->ApplyPulledPages(batch, ready, nullptr);
       if (!applied.ok()) state.SkipWithError(applied.ToString().c_str());
     }
     state.PauseTiming();
@@ -366,7 +376,12 @@ void BM_DeviceApplyPulledPages(benchmark::State& state) {
   std::filesystem::remove_all(dir);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(log.size()));
 }
-BENCHMARK(BM_DeviceApplyPulledPages)->Arg(10)->Arg(1)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_DeviceApplyPulledPages)
+    ->Args({10, 0})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime();
 
 }  // namespace
 }  // namespace outreach

@@ -127,6 +127,154 @@ std::unique_ptr<Message> NewBody(int type) {
   return body;
 }
 
+// The record row's participant_id (empty: none, bound as NULL) and occurred_on, as
+// derived from its body.
+void DeriveColumns(int type, std::string_view raw_id, const Message& body, std::string* participant,
+                   std::string* occurred_on) {
+  participant->clear();
+  if (type == v1::RECORD_TYPE_PARTICIPANT) {
+    participant->assign(raw_id);
+  } else if (const RecordTypeInfo* info = FindRecordType(static_cast<v1::RecordType>(type));
+             info != nullptr && info->participant_field != nullptr) {
+    *participant = body.GetReflection()->GetString(body, info->participant_field);
+  }
+  if (participant->size() != Uuid::kSize) participant->clear();
+  *occurred_on = StringField(body, DateFieldName(type));
+}
+
+constexpr const char* kPutRecord =
+    "INSERT INTO record(id, type, hub_id, deleted, erased, body, participant_id, occurred_on, created_hlc, "
+    "updated_hlc, versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET type = "
+    "excluded.type, hub_id = excluded.hub_id, deleted = excluded.deleted, erased = excluded.erased, body = "
+    "excluded.body, participant_id = excluded.participant_id, occurred_on = excluded.occurred_on, "
+    "updated_hlc = excluded.updated_hlc, versions = excluded.versions";
+
+// A record's projection row: what is cleared before it is written, and the values of the
+// row (value 0 is the record id), if any. Texts and blobs point into the body the row was
+// made from, the id given, or `scratch`.
+struct Projection {
+  struct Value {
+    PreparedPage::Value::Kind kind = PreparedPage::Value::kNull;
+    int64_t number = 0;
+    std::string_view bytes;
+  };
+  const char* clear_sql = nullptr;   // DELETE of the record's row; null: the type has none
+  const char* insert_sql = nullptr;  // null: no row
+  const char* what = "";             // names the projection in errors
+  int count = 0;
+  Value values[10];
+
+  Projection& Int(int64_t v) {
+    values[count++] = {PreparedPage::Value::kInt, v, {}};
+    return *this;
+  }
+  Projection& Text(std::string_view v) {
+    values[count++] = {PreparedPage::Value::kText, 0, v};
+    return *this;
+  }
+  Projection& Blob(std::string_view v) {
+    values[count++] = {PreparedPage::Value::kBlob, 0, v};
+    return *this;
+  }
+  Projection& Null() {
+    values[count++] = {};
+    return *this;
+  }
+};
+
+// The projection row of a record of `type` with `body`; `live`: neither deleted nor
+// erased (a record that is not live has none).
+void ProjectionOf(int type, const Message& b, bool live, std::string_view id, std::string* scratch, Projection* p) {
+  switch (type) {
+    case v1::RECORD_TYPE_PARTICIPANT: {
+      p->clear_sql = "DELETE FROM participant_p WHERE id = ?";
+      p->what = "cannot write participant projection";
+      if (!live) return;
+      const auto& v = static_cast<const v1::Participant&>(b);
+      p->insert_sql =
+          "INSERT INTO participant_p(id, reference, given_name, family_name, date_of_birth, ni_number, adviser, "
+          "status, registered_on, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      *scratch = NameKey(v.given_name() + " " + v.family_name());
+      p->Blob(id).Text(v.reference()).Text(v.given_name()).Text(v.family_name());
+      p->Text(v.date_of_birth()).Text(v.ni_number()).Text(v.adviser()).Int(v.status());
+      p->Text(v.registered_on()).Text(*scratch);
+      return;
+    }
+    case v1::RECORD_TYPE_SESSION: {
+      p->clear_sql = "DELETE FROM session_p WHERE id = ?";
+      p->what = "cannot write session projection";
+      if (!live) return;
+      const auto& v = static_cast<const v1::Session&>(b);
+      p->insert_sql = "INSERT INTO session_p(id, venue_id, day, starts_at) VALUES (?, ?, ?, ?)";
+      const std::string_view day = std::string_view(v.starts_at()).substr(0, 10);
+      p->Blob(id).Blob(v.venue_id()).Text(day).Text(v.starts_at());
+      return;
+    }
+    case v1::RECORD_TYPE_BOOKING: {
+      p->clear_sql = "DELETE FROM booking_p WHERE id = ?";
+      p->what = "cannot write booking projection";
+      if (!live) return;
+      const auto& v = static_cast<const v1::Booking&>(b);
+      p->insert_sql = "INSERT INTO booking_p(id, session_id, participant_id, status) VALUES (?, ?, ?, ?)";
+      p->Blob(id).Blob(v.session_id()).Blob(v.participant_id()).Int(v.status());
+      return;
+    }
+    case v1::RECORD_TYPE_ATTENDANCE: {
+      // The day the person was seen (attended, late or left early) rides in the row:
+      // a mark costs one projection row, not two.
+      p->clear_sql = "DELETE FROM attendance_p WHERE id = ?";
+      p->what = "cannot write attendance projection";
+      if (!live) return;
+      const auto& a = static_cast<const v1::Attendance&>(b);
+      p->insert_sql =
+          "INSERT INTO attendance_p(id, session_id, participant_id, status, seen_on) VALUES (?, ?, ?, ?, ?)";
+      p->Blob(id).Blob(a.session_id()).Blob(a.participant_id()).Int(a.status());
+      const std::string_view day = std::string_view(a.marked_at()).substr(0, 10);
+      if ((a.status() == v1::ATTENDANCE_STATUS_ATTENDED || a.status() == v1::ATTENDANCE_STATUS_LATE ||
+           a.status() == v1::ATTENDANCE_STATUS_LEFT_EARLY) &&
+          !day.empty()) {
+        p->Text(day);
+      } else {
+        p->Null();
+      }
+      return;
+    }
+    case v1::RECORD_TYPE_CONTACT_ATTEMPT: {
+      p->clear_sql = "DELETE FROM seen_p WHERE id = ?";
+      p->what = "cannot write seen projection";
+      if (!live) return;
+      const auto& c = static_cast<const v1::ContactAttempt&>(b);
+      const std::string_view day = std::string_view(c.attempted_at()).substr(0, 10);
+      if (c.result() != v1::CONTACT_RESULT_REACHED || c.participant_id().empty() || day.empty()) return;
+      p->insert_sql = "INSERT INTO seen_p(id, participant_id, day) VALUES (?, ?, ?)";
+      p->Blob(id).Blob(c.participant_id()).Text(day);
+      return;
+    }
+    case v1::RECORD_TYPE_ACTION_PLAN: {
+      p->clear_sql = "DELETE FROM action_plan_p WHERE id = ?";
+      p->what = "cannot write action plan projection";
+      if (!live) return;
+      const auto& v = static_cast<const v1::ActionPlan&>(b);
+      p->insert_sql =
+          "INSERT INTO action_plan_p(id, participant_id, status, started_on, agreed_on, review_on) VALUES (?, ?, ?, "
+          "?, ?, ?)";
+      p->Blob(id).Blob(v.participant_id()).Int(v.status()).Text(v.started_on()).Text(v.agreed_on());
+      p->Text(v.review_on());
+      return;
+    }
+    case v1::RECORD_TYPE_ACTION_STEP: {
+      p->clear_sql = "DELETE FROM action_step_p WHERE id = ?";
+      p->what = "cannot write action step projection";
+      if (!live) return;
+      const auto& v = static_cast<const v1::ActionStep&>(b);
+      p->insert_sql = "INSERT INTO action_step_p(id, plan_id, status, due_on) VALUES (?, ?, ?, ?)";
+      p->Blob(id).Blob(v.plan_id()).Int(v.status()).Text(v.due_on());
+      return;
+    }
+    default: return;
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- helpers
@@ -301,9 +449,9 @@ Status LocalStore::Init() {
   sqlite3_busy_timeout(db_, 5000);
   // 16 KiB pages for a new file (set before its first table; a file that already has
   // tables keeps its page size, so older files are untouched): a B-tree of 16 KiB pages
-  // is shallower and splits a quarter as often, and a bulk pull's inserts cost less CPU
-  // than with SQLite's 4 KiB (docs/PERFORMANCE.md, bootstrap). A single durable edit
-  // costs the same: its commit is bound by the fsync, not the frame size.
+  // is shallower and splits a quarter as often, and a bulk pull's inserts cost about
+  // 20% less CPU than with SQLite's 4 KiB (docs/PERFORMANCE.md, bootstrap). A single
+  // durable edit costs the same: its commit is bound by the fsync, not the frame size.
   OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA page_size=16384"));
   // WAL + synchronous=FULL: every commit is fsynced, so a committed edit survives a power
   // cut (NORMAL could lose the last commits, i.e. an adviser's work).
@@ -501,23 +649,13 @@ Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections) {
   std::string body;
   row.body->SerializeToString(&body);
   std::string participant;
-  if (row.type == v1::RECORD_TYPE_PARTICIPANT) {
-    participant = row.id.raw();
-  } else if (const RecordTypeInfo* info = FindRecordType(static_cast<v1::RecordType>(row.type));
-             info != nullptr && info->participant_field != nullptr) {
-    participant = row.body->GetReflection()->GetString(*row.body, info->participant_field);
-  }
-  const std::string occurred_on = StringField(*row.body, DateFieldName(row.type));
+  std::string occurred_on;
+  DeriveColumns(row.type, row.id.raw(), *row.body, &participant, &occurred_on);
   const std::string versions = EncodeVersions(row.versions);
-  Stmt s(
-      Prepare("INSERT INTO record(id, type, hub_id, deleted, erased, body, participant_id, occurred_on, created_hlc, "
-              "updated_hlc, versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET type = "
-              "excluded.type, hub_id = excluded.hub_id, deleted = excluded.deleted, erased = excluded.erased, body = "
-              "excluded.body, participant_id = excluded.participant_id, occurred_on = excluded.occurred_on, "
-              "updated_hlc = excluded.updated_hlc, versions = excluded.versions"));
+  Stmt s(Prepare(kPutRecord));
   if (!s.ok()) return Error("cannot write record");
   s.Blob(1, row.id).Int(2, row.type).Blob(3, row.hub_id).Int(4, row.deleted).Int(5, row.erased).Blob(6, body);
-  if (participant.size() == Uuid::kSize) {
+  if (!participant.empty()) {
     s.Blob(7, participant);
   } else {
     s.Null(7);
@@ -531,103 +669,28 @@ Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections) {
 
 Status LocalStore::WriteProjections(const Row& row, bool had_projections) {
   const std::string id = row.id.raw();
-  auto clear = [&](const char* sql) -> Status {
-    if (!had_projections) return Status::Ok();  // a record new to the file has none to clear
-    Stmt s(Prepare(sql));
+  std::string scratch;
+  Projection p;
+  ProjectionOf(row.type, *row.body, !row.deleted && !row.erased, id, &scratch, &p);
+  if (had_projections && p.clear_sql != nullptr) {  // a record new to the file has none to clear
+    Stmt s(Prepare(p.clear_sql));
     if (!s.ok()) return Error("cannot clear projection");
     s.Blob(1, id);
-    return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot clear projection");
-  };
-  const bool live = !row.deleted && !row.erased;
-  const Message& b = *row.body;
-  switch (row.type) {
-    case v1::RECORD_TYPE_PARTICIPANT: {
-      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM participant_p WHERE id = ?"));
-      if (!live) return Status::Ok();
-      const auto& p = static_cast<const v1::Participant&>(b);
-      Stmt s(Prepare(
-          "INSERT INTO participant_p(id, reference, given_name, family_name, date_of_birth, ni_number, adviser, "
-          "status, registered_on, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-      if (!s.ok()) return Error("cannot write participant projection");
-      s.Blob(1, id).Text(2, p.reference()).Text(3, p.given_name()).Text(4, p.family_name());
-      s.Text(5, p.date_of_birth()).Text(6, p.ni_number()).Text(7, p.adviser()).Int(8, p.status());
-      const std::string name_key = NameKey(p.given_name() + " " + p.family_name());
-      s.Text(9, p.registered_on()).Text(10, name_key);
-      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write participant projection");
-    }
-    case v1::RECORD_TYPE_SESSION: {
-      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM session_p WHERE id = ?"));
-      if (!live) return Status::Ok();
-      const auto& p = static_cast<const v1::Session&>(b);
-      Stmt s(Prepare("INSERT INTO session_p(id, venue_id, day, starts_at) VALUES (?, ?, ?, ?)"));
-      if (!s.ok()) return Error("cannot write session projection");
-      const std::string_view day = std::string_view(p.starts_at()).substr(0, 10);
-      s.Blob(1, id).Blob(2, p.venue_id()).Text(3, day).Text(4, p.starts_at());
-      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write session projection");
-    }
-    case v1::RECORD_TYPE_BOOKING: {
-      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM booking_p WHERE id = ?"));
-      if (!live) return Status::Ok();
-      const auto& p = static_cast<const v1::Booking&>(b);
-      Stmt s(Prepare("INSERT INTO booking_p(id, session_id, participant_id, status) VALUES (?, ?, ?, ?)"));
-      if (!s.ok()) return Error("cannot write booking projection");
-      s.Blob(1, id).Blob(2, p.session_id()).Blob(3, p.participant_id()).Int(4, p.status());
-      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write booking projection");
-    }
-    case v1::RECORD_TYPE_ATTENDANCE: {
-      // The day the person was seen (attended, late or left early) rides in the row:
-      // a mark costs one projection row, not two.
-      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM attendance_p WHERE id = ?"));
-      if (!live) return Status::Ok();
-      const auto& a = static_cast<const v1::Attendance&>(b);
-      Stmt s(
-          Prepare("INSERT INTO attendance_p(id, session_id, participant_id, status, seen_on) VALUES (?, ?, ?, ?, ?)"));
-      if (!s.ok()) return Error("cannot write attendance projection");
-      s.Blob(1, id).Blob(2, a.session_id()).Blob(3, a.participant_id()).Int(4, a.status());
-      const std::string_view day = std::string_view(a.marked_at()).substr(0, 10);
-      if ((a.status() == v1::ATTENDANCE_STATUS_ATTENDED || a.status() == v1::ATTENDANCE_STATUS_LATE ||
-           a.status() == v1::ATTENDANCE_STATUS_LEFT_EARLY) &&
-          !day.empty()) {
-        s.Text(5, day);
-      } else {
-        s.Null(5);
-      }
-      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write attendance projection");
-    }
-    case v1::RECORD_TYPE_CONTACT_ATTEMPT: {
-      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM seen_p WHERE id = ?"));
-      if (!live) return Status::Ok();
-      const auto& c = static_cast<const v1::ContactAttempt&>(b);
-      const std::string_view day = std::string_view(c.attempted_at()).substr(0, 10);
-      if (c.result() != v1::CONTACT_RESULT_REACHED || c.participant_id().empty() || day.empty()) return Status::Ok();
-      Stmt s(Prepare("INSERT INTO seen_p(id, participant_id, day) VALUES (?, ?, ?)"));
-      if (!s.ok()) return Error("cannot write seen projection");
-      s.Blob(1, id).Blob(2, c.participant_id()).Text(3, day);
-      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write seen projection");
-    }
-    case v1::RECORD_TYPE_ACTION_PLAN: {
-      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM action_plan_p WHERE id = ?"));
-      if (!live) return Status::Ok();
-      const auto& p = static_cast<const v1::ActionPlan&>(b);
-      Stmt s(Prepare(
-          "INSERT INTO action_plan_p(id, participant_id, status, started_on, agreed_on, review_on) VALUES (?, ?, ?, "
-          "?, ?, ?)"));
-      if (!s.ok()) return Error("cannot write action plan projection");
-      s.Blob(1, id).Blob(2, p.participant_id()).Int(3, p.status()).Text(4, p.started_on()).Text(5, p.agreed_on());
-      s.Text(6, p.review_on());
-      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write action plan projection");
-    }
-    case v1::RECORD_TYPE_ACTION_STEP: {
-      OUTREACH_RETURN_IF_ERROR(clear("DELETE FROM action_step_p WHERE id = ?"));
-      if (!live) return Status::Ok();
-      const auto& p = static_cast<const v1::ActionStep&>(b);
-      Stmt s(Prepare("INSERT INTO action_step_p(id, plan_id, status, due_on) VALUES (?, ?, ?, ?)"));
-      if (!s.ok()) return Error("cannot write action step projection");
-      s.Blob(1, id).Blob(2, p.plan_id()).Int(3, p.status()).Text(4, p.due_on());
-      return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write action step projection");
-    }
-    default: return Status::Ok();
+    if (s.Step() != SQLITE_DONE) return Error("cannot clear projection");
   }
+  if (p.insert_sql == nullptr) return Status::Ok();
+  Stmt s(Prepare(p.insert_sql));
+  if (!s.ok()) return Error(p.what);
+  for (int i = 0; i < p.count; ++i) {
+    const Projection::Value& v = p.values[i];
+    switch (v.kind) {
+      case PreparedPage::Value::kInt: s.Int(i + 1, v.number); break;
+      case PreparedPage::Value::kText: s.Text(i + 1, v.bytes); break;
+      case PreparedPage::Value::kBlob: s.Blob(i + 1, v.bytes); break;
+      case PreparedPage::Value::kNull: s.Null(i + 1); break;
+    }
+  }
+  return s.Step() == SQLITE_DONE ? Status::Ok() : Error(p.what);
 }
 
 // Rewrites every projection from the records held (used by migrations that reshape
@@ -1018,26 +1081,137 @@ Result<uint64_t> LocalStore::PullCursor() {
 Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
   std::lock_guard<std::mutex> lock(mu_);
   const v1::ChangesPage* one = &page;
-  return ApplyPagesLocked(&one, 1);
+  return ApplyPagesLocked(&one, nullptr, 1, nullptr);
 }
 
 Status LocalStore::ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages) {
   std::lock_guard<std::mutex> lock(mu_);
-  return ApplyPagesLocked(pages.data(), pages.size());
+  return ApplyPagesLocked(pages.data(), nullptr, pages.size(), nullptr);
+}
+
+Status LocalStore::ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages,
+                                    const std::vector<const PreparedPage*>& prepared, PulledBatchStats* stats) {
+  if (prepared.size() != pages.size()) return Status::Internal("ApplyPulledPages: a preparation per page");
+  std::lock_guard<std::mutex> lock(mu_);
+  return ApplyPagesLocked(pages.data(), prepared.data(), pages.size(), stats);
+}
+
+std::unique_ptr<PreparedPage> LocalStore::PreparePulledPage(const v1::ChangesPage& page) {
+  auto out = std::make_unique<PreparedPage>();
+  out->records_.resize(static_cast<size_t>(page.changes_size()));
+  // One body per record type, cleared for each change that uses it.
+  std::map<int, std::unique_ptr<Message>> bodies;
+  std::map<uint32_t, uint64_t> versions;
+  std::string serialised;
+  std::string participant;
+  std::string occurred_on;
+  std::string scratch;
+  std::string& bytes = out->bytes_;
+  auto put = [&](PreparedPage::Value::Kind kind, std::string_view v) {
+    PreparedPage::Value value{kind, 0, static_cast<uint32_t>(bytes.size()), static_cast<uint32_t>(v.size())};
+    bytes.append(v);
+    return value;
+  };
+  for (int k = 0; k < page.changes_size(); ++k) {
+    const v1::Change& change = page.changes(k);
+    // Only an upsert of a known type can be prepared; anything else (and a change whose
+    // values do not apply) takes the usual path, which reports what is wrong with it.
+    if (change.op() != v1::CHANGE_OP_UPSERT || change.record_id().size() != Uuid::kSize) continue;
+    std::unique_ptr<Message>& body = bodies[change.type()];
+    if (body == nullptr) {
+      body = NewRecordBody(change.type());
+      if (body == nullptr) continue;
+    } else {
+      body->Clear();
+    }
+    versions.clear();
+    bool applied = true;
+    for (const v1::FieldValue& fv : change.fields()) {
+      if (!ApplyField(body.get(), fv.field(), fv.value()).ok()) {
+        applied = false;
+        break;
+      }
+      versions[fv.field()] = change.hlc();
+    }
+    if (!applied) continue;
+    PreparedPage::Record& r = out->records_[static_cast<size_t>(k)];
+    serialised.clear();
+    body->SerializeToString(&serialised);
+    r.body = put(PreparedPage::Value::kBlob, serialised);
+    r.versions = put(PreparedPage::Value::kBlob, EncodeVersions(versions));
+    DeriveColumns(change.type(), change.record_id(), *body, &participant, &occurred_on);
+    r.participant = participant.empty() ? PreparedPage::Value{} : put(PreparedPage::Value::kBlob, participant);
+    r.occurred_on = put(PreparedPage::Value::kText, occurred_on);
+    Projection projection;
+    ProjectionOf(change.type(), *body, /*live=*/true, change.record_id(), &scratch, &projection);
+    r.projection_sql = projection.insert_sql;
+    r.first_value = static_cast<uint32_t>(out->values_.size());
+    r.value_count = static_cast<uint32_t>(projection.count);
+    for (int i = 0; i < projection.count; ++i) {
+      const Projection::Value& v = projection.values[i];
+      if (v.kind == PreparedPage::Value::kInt) {
+        out->values_.push_back({v.kind, v.number, 0, 0});
+      } else if (v.kind == PreparedPage::Value::kNull) {
+        out->values_.push_back({});
+      } else {
+        out->values_.push_back(put(v.kind, v.bytes));
+      }
+    }
+    r.ready = true;
+  }
+  return out;
+}
+
+Status LocalStore::PutPrepared(const PreparedPage& page, const PreparedPage::Record& ready, const Uuid& id, int type,
+                               std::string_view hub_id, uint64_t hlc) {
+  {
+    Stmt s(Prepare(kPutRecord));
+    if (!s.ok()) return Error("cannot write record");
+    s.Blob(1, id).Int(2, type).Blob(3, hub_id).Int(4, 0).Int(5, 0).Blob(6, page.View(ready.body));
+    if (ready.participant.kind == PreparedPage::Value::kBlob) {
+      s.Blob(7, page.View(ready.participant));
+    } else {
+      s.Null(7);
+    }
+    s.Text(8, page.View(ready.occurred_on));
+    s.Int(9, static_cast<int64_t>(hlc)).Int(10, static_cast<int64_t>(hlc));
+    s.Blob(11, page.View(ready.versions));
+    if (s.Step() != SQLITE_DONE) return Error("cannot write record");
+  }
+  if (ready.projection_sql == nullptr) return Status::Ok();
+  Stmt s(Prepare(ready.projection_sql));
+  if (!s.ok()) return Error("cannot write projection");
+  for (uint32_t i = 0; i < ready.value_count; ++i) {
+    const PreparedPage::Value& v = page.values_[ready.first_value + i];
+    const int at = static_cast<int>(i) + 1;
+    switch (v.kind) {
+      case PreparedPage::Value::kInt: s.Int(at, v.number); break;
+      case PreparedPage::Value::kText: s.Text(at, page.View(v)); break;
+      case PreparedPage::Value::kBlob: s.Blob(at, page.View(v)); break;
+      case PreparedPage::Value::kNull: s.Null(at); break;
+    }
+  }
+  return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write projection");
 }
 
 // A record a batch of pulled changes touches, held in memory while the batch applies:
 // every change of the record is applied to `row` in log order, and the result is
 // written once (record with its field versions, projections). Equivalent to writing
 // after each change, since nothing else reads or writes the record while mu_ is held.
+// A record new to the file whose one change in the batch was prepared is written from
+// that preparation (`ready`): the same row, made on the receiving thread.
 struct LocalStore::StagedRecord {
   Row row;
-  bool existed = false;        // the file held the record before the batch
-  uint64_t hlc = 0;            // the stamp of its last change in the batch
-  std::set<uint32_t> pending;  // fields with a local edit waiting in the outbox
+  bool existed = false;                         // the file held the record before the batch
+  uint64_t hlc = 0;                             // the stamp of its last change in the batch
+  std::set<uint32_t> pending;                   // fields with a local edit waiting in the outbox
+  const PreparedPage* page = nullptr;           // with `ready`: its preparation
+  const PreparedPage::Record* ready = nullptr;  // null: `row` is written
+  const v1::Change* change = nullptr;           // with `ready`: its one change
 };
 
-Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t count) {
+Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const PreparedPage* const* prepared,
+                                    size_t count, PulledBatchStats* stats) {
   if (count == 0) return Status::Ok();
   const uint64_t next_cursor = pages[count - 1]->next_cursor();
   size_t changes = 0;
@@ -1079,11 +1253,16 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
   std::unordered_map<std::string, size_t> index;  // raw record id -> position in staged
   std::vector<StagedRecord> staged;               // in the order the batch first touches them
   std::vector<const std::string*> ids;            // the same order; point into index's keys
+  std::vector<uint32_t> touches;                  // changes per record, the same order
   index.reserve(changes);
   for (size_t i = 0; i < count; ++i) {
     for (const v1::Change& change : pages[i]->changes()) {
       auto [at, first] = index.try_emplace(change.record_id(), ids.size());
-      if (first) ids.push_back(&at->first);
+      if (first) {
+        ids.push_back(&at->first);
+        touches.push_back(0);
+      }
+      ++touches[at->second];
     }
   }
   std::unordered_set<std::string> held;
@@ -1109,7 +1288,9 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
 
   bool erased = false;
   for (size_t i = 0; i < count; ++i) {
-    for (const v1::Change& change : pages[i]->changes()) {
+    const PreparedPage* page_prepared = prepared != nullptr ? prepared[i] : nullptr;
+    for (int k = 0; k < pages[i]->changes_size(); ++k) {
+      const v1::Change& change = pages[i]->changes(k);
       Result<Uuid> id = Uuid::FromBytes(change.record_id());
       if (!id.ok()) {
         return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has no record id");
@@ -1118,7 +1299,22 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
       if (!loaded[at]) {
         loaded[at] = true;
         StagedRecord& fresh = staged[at];
-        if (held.count(change.record_id()) != 0) {
+        const bool is_held = held.count(change.record_id()) != 0;
+        if (!is_held && touches[at] == 1 && page_prepared != nullptr &&
+            page_prepared->records_.size() == static_cast<size_t>(pages[i]->changes_size()) &&
+            page_prepared->records_[static_cast<size_t>(k)].ready && in_outbox.count(change.record_id()) == 0) {
+          // New to the file, nothing of it waiting in the outbox, and this is its only
+          // change in the batch: its preparation is the row the usual path would write.
+          fresh.page = page_prepared;
+          fresh.ready = &page_prepared->records_[static_cast<size_t>(k)];
+          fresh.change = &change;
+          fresh.row.id = *id;
+          fresh.row.type = change.type();
+          fresh.hlc = change.hlc();
+          if (Hlc(change.hlc()) > clock_.Last()) (void)clock_.Update(Hlc(change.hlc()));
+          continue;
+        }
+        if (is_held) {
           Result<Row> row = LoadRow(*id);
           if (!row.ok()) return row.status();
           fresh.row = std::move(row).value();
@@ -1175,10 +1371,21 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t 
     }
   }
 
+  uint64_t new_records = 0;
   for (StagedRecord& st : staged) {
+    if (!st.existed) ++new_records;
+    if (st.ready != nullptr) {
+      const std::string& hub = st.change->hub_id().empty() ? hub_id_ : st.change->hub_id();
+      OUTREACH_RETURN_IF_ERROR(PutPrepared(*st.page, *st.ready, st.row.id, st.row.type, hub, st.hlc));
+      continue;
+    }
     // A new row keeps the stamp of its first change as its creation stamp.
     st.row.exists = true;
     OUTREACH_RETURN_IF_ERROR(PutRow(st.row, st.hlc, /*had_projections=*/st.existed));
+  }
+  if (stats != nullptr) {
+    stats->records = staged.size();
+    stats->new_records = new_records;
   }
   OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", static_cast<int64_t>(next_cursor)));
   OUTREACH_RETURN_IF_ERROR(PersistClock());

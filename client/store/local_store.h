@@ -31,6 +31,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/hlc.h"
@@ -98,6 +99,51 @@ struct StoreOptions {
   std::string user_name;
 };
 
+// Pulled changes made ready to write away from the store (LocalStore::PreparePulledPage,
+// on the thread that receives the pages): for each change that could create a record,
+// the row and projection row the store would write for it if the record were new to the
+// file (serialised body, packed field versions, linked participant, date, projection
+// values), copied into buffers of its own. LocalStore::ApplyPulledPages uses a change's
+// preparation only when the record is new to the file, has no local edit waiting and
+// no other change in the batch; every other change is applied as without one, so the
+// file ends up exactly the same either way.
+class PreparedPage {
+ public:
+  PreparedPage() = default;
+  PreparedPage(const PreparedPage&) = delete;
+  PreparedPage& operator=(const PreparedPage&) = delete;
+
+  // A column value: a number, or bytes at [at, at + size) of the page's buffer.
+  struct Value {
+    enum Kind : uint8_t { kNull, kInt, kText, kBlob };
+    Kind kind = kNull;
+    int64_t number = 0;
+    uint32_t at = 0;
+    uint32_t size = 0;
+  };
+
+ private:
+  friend class LocalStore;
+  struct Record {
+    bool ready = false;  // false: the change takes the usual path
+    Value body, versions, participant, occurred_on;
+    const char* projection_sql = nullptr;  // the INSERT of its projection row; null: none
+    uint32_t first_value = 0;              // its projection values: values_[first, first + count)
+    uint32_t value_count = 0;
+  };
+  std::string_view View(const Value& v) const { return std::string_view(bytes_).substr(v.at, v.size); }
+
+  std::vector<Record> records_;  // by the change's position in the page
+  std::vector<Value> values_;
+  std::string bytes_;
+};
+
+// How a batch of pulled pages went (LocalStore::ApplyPulledPages).
+struct PulledBatchStats {
+  uint64_t records = 0;      // distinct records the batch touched
+  uint64_t new_records = 0;  // of them, records the file did not hold
+};
+
 class LocalStore {
  public:
   // Opens (creating if needed) the file, runs pending migrations, seeds reference data
@@ -129,6 +175,13 @@ class LocalStore {
   // bulk pull commits, fsyncs and checkpoints once per batch instead of once per page).
   // The pages are the caller's (they may live on protobuf arenas).
   Status ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages);
+  // The same, with each page's preparation (`prepared[i]` for `pages[i]`, or null), and
+  // how the batch went in `stats` (may be null).
+  Status ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages,
+                          const std::vector<const PreparedPage*>& prepared, PulledBatchStats* stats);
+  // Prepares a pulled page for ApplyPulledPages. Touches no file and no state of any
+  // store, so it runs on any thread while the store applies other pages.
+  static std::unique_ptr<PreparedPage> PreparePulledPage(const v1::ChangesPage& page);
   Status SetClockOffsetMs(int64_t offset_ms);  // server time minus ours; persisted
   // Revoked device: deletes every record, change, outbox entry, cursor and the identity;
   // the file stays valid and is as a new one (fresh local id and prefix, reference data).
@@ -200,7 +253,12 @@ class LocalStore {
   // Record + projections. had_projections false: the record is new to the file, so
   // there are no projection rows to clear first.
   Status PutRow(const Row& row, uint64_t hlc, bool had_projections = true);
-  Status ApplyPagesLocked(const v1::ChangesPage* const* pages, size_t count);
+  // `prepared` is null or holds `count` entries, each null or the page's preparation.
+  Status ApplyPagesLocked(const v1::ChangesPage* const* pages, const PreparedPage* const* prepared, size_t count,
+                          PulledBatchStats* stats);
+  // Writes a record new to the file, and its projection row, from its preparation.
+  Status PutPrepared(const PreparedPage& page, const PreparedPage::Record& ready, const Uuid& id, int type,
+                     std::string_view hub_id, uint64_t hlc);
   // Fields of `id` that a local edit still waiting in the outbox changed.
   Result<std::set<uint32_t>> PendingFields(const Uuid& id);
   // Undoes on this device what the server refused (see AcknowledgeChanges): fields back

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/arena.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -29,9 +30,13 @@ constexpr size_t kMaxWaitingPages = kBatchPages;
 
 // A page as received: parsed onto an arena of its own, so its thousands of small
 // objects are allocated in a few blocks and freed at once when the page is applied.
+// With it, when the applier asks for them, the rows its changes would make as records
+// new to the device (LocalStore::PreparePulledPage), made here rather than on the
+// applier's thread.
 struct ReceivedPage {
   std::unique_ptr<google::protobuf::Arena> arena;
-  const v1::ChangesPage* page = nullptr;  // on `arena`
+  const v1::ChangesPage* page = nullptr;   // on `arena`
+  std::unique_ptr<PreparedPage> prepared;  // null: not prepared
 };
 
 // The pages between the receiver (network) and the applier (store), in log order.
@@ -44,6 +49,10 @@ struct Inbox {
   bool finished = false;        // the receiver is done: end of log, or `why`
   Status why;                   // what ended the pull early (ok at the end of the log)
   bool applier_failed = false;  // the applier gave up: the receiver stops
+  // Whether the receiver prepares pages: while most records pulled are new to the
+  // device (a new device, or one far behind), so that preparing pays; set by the
+  // applier after each batch.
+  std::atomic<bool> prepare{false};
 };
 
 // The network side of a pull: asks for a page, and asks for the next one as soon as a
@@ -69,7 +78,7 @@ void Receive(SyncConnection& connection, std::chrono::milliseconds timeout, uint
   options.start_block_size = 64 * 1024;  // a page of 1,000 changes takes a few hundred KB
   options.max_block_size = 1024 * 1024;
   while (true) {
-    ReceivedPage received{std::make_unique<google::protobuf::Arena>(options)};
+    ReceivedPage received{std::make_unique<google::protobuf::Arena>(options), nullptr, nullptr};
     auto* reply = google::protobuf::Arena::CreateMessage<v1::Envelope>(received.arena.get());
     Status got = connection.Receive(reply, timeout);
     if (!got.ok()) return finish(got);
@@ -87,6 +96,8 @@ void Receive(SyncConnection& connection, std::chrono::milliseconds timeout, uint
       Status next = request(cursor);
       if (!next.ok()) return finish(next);
     }
+    // While the server reads the next page.
+    if (inbox.prepare.load(std::memory_order_relaxed)) received.prepared = LocalStore::PreparePulledPage(page);
     {
       std::unique_lock<std::mutex> lock(inbox.mu);
       inbox.cv.wait(lock, [&] { return inbox.applier_failed || inbox.pages.size() < kMaxWaitingPages; });
@@ -107,6 +118,8 @@ Status Puller::Run(SyncReport* report, SyncProgress* progress, const SyncProgres
   if (!start.ok()) return start.status();
 
   Inbox inbox;
+  // A device that has pulled nothing yet holds none of what it pulls.
+  inbox.prepare.store(*start == 0, std::memory_order_relaxed);
   std::thread receiver(Receive, std::ref(connection_), timeout_, page_size_, *start, std::ref(inbox));
   // However the applier leaves, the receiver is stopped (if still going) and joined.
   struct StopAndJoin {
@@ -127,6 +140,7 @@ Status Puller::Run(SyncReport* report, SyncProgress* progress, const SyncProgres
   while (true) {
     std::vector<ReceivedPage> batch;
     std::vector<const v1::ChangesPage*> in_order;
+    std::vector<const PreparedPage*> prepared;
     uint64_t batched = 0;
     bool finished = false;
     Status why;
@@ -139,6 +153,7 @@ Status Puller::Run(SyncReport* report, SyncProgress* progress, const SyncProgres
         batched += changes;
         inbox.changes -= changes;
         in_order.push_back(inbox.pages.front().page);
+        prepared.push_back(inbox.pages.front().prepared.get());
         batch.push_back(std::move(inbox.pages.front()));
         inbox.pages.pop_front();
       }
@@ -147,7 +162,9 @@ Status Puller::Run(SyncReport* report, SyncProgress* progress, const SyncProgres
       inbox.cv.notify_all();
     }
     if (!batch.empty()) {
-      OUTREACH_RETURN_IF_ERROR(store_.ApplyPulledPages(in_order));
+      PulledBatchStats stats;
+      OUTREACH_RETURN_IF_ERROR(store_.ApplyPulledPages(in_order, prepared, &stats));
+      inbox.prepare.store(stats.new_records * 2 > stats.records, std::memory_order_relaxed);
       report->pulled += batched;
       progress->pulled = report->pulled;
       if (callback) callback(*progress);

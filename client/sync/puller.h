@@ -5,9 +5,11 @@
 // ahead of, or behind, what the device holds. Pages are received on a thread of its own
 // (the only user of the connection while Run() lasts), which asks for the next page as
 // soon as one arrives, while the calling thread applies the batch before: the server
-// reads and the device writes at the same time. A connection lost mid-pull keeps every
-// page received before the loss, and the next sync resumes after them. Progress
-// callbacks run on the calling thread.
+// reads and the device writes at the same time. While most of what it pulls is new to
+// the device, the receiving thread also prepares the rows of each page's records
+// (LocalStore::PreparePulledPage), so the applier mostly binds and writes. A connection
+// lost mid-pull keeps every page received before the loss, and the next sync resumes
+// after them. Progress callbacks run on the calling thread.
 #pragma once
 
 #include <chrono>

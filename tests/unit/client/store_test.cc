@@ -425,6 +425,169 @@ TEST_F(StoreTest, PagesAppliedInOneBatchEqualPagesAppliedOneByOne) {
   EXPECT_EQ(device_->Get(other).status().code(), E::kNotFound);
 }
 
+// A pull's receiving thread prepares the rows its changes would make as records new to
+// the device (LocalStore::PreparePulledPage); the store writes a record from that only
+// when it is new, has nothing in the outbox and has no other change in the batch. The
+// file ends up exactly as without the preparations: records new and held, several
+// changes of one record in a batch, deletes and erasures, every projection and an
+// unknown record type.
+TEST_F(StoreTest, PreparedPagesWriteExactlyWhatUnpreparedPagesDo) {
+  const DeviceIdentity identity = Identity();
+  ASSERT_TRUE(store().SaveIdentity(identity).ok());
+  client::StoreOptions options;
+  options.path = dir_.path() + "/prepared.db";
+  options.clock = [this] { return now_ms_; };
+  options.user_name = "alex";
+  Result<std::unique_ptr<LocalStore>> opened = LocalStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  LocalStore& prepared_store = **opened;
+  ASSERT_TRUE(prepared_store.SaveIdentity(identity).ok());
+
+  uint64_t seq = 0;
+  int64_t ms = 0;
+  auto change = [&](const Uuid& id, v1::RecordType type, const google::protobuf::Message& body) {
+    v1::Change c = Pulled(id, type, body, ++seq, Later(ms += 10));
+    if (seq % 3 == 0) c.clear_hub_id();  // the device's own hub
+    return c;
+  };
+  const Uuid person = Uuid::NewV7(), other = Uuid::NewV7(), session = Uuid::NewV7(), plan = Uuid::NewV7();
+  v1::Participant p;
+  p.set_given_name("Remote");
+  p.set_family_name("O'Person");
+  p.set_date_of_birth("1980-01-01");
+  p.set_ni_number("QQ123456C");
+  p.set_adviser("kim");
+  p.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+  p.set_registered_on("2026-11-01");
+  v1::Session s;
+  s.set_venue_id(venue_.raw());
+  s.set_title("Job club");
+  s.set_starts_at("2026-11-20T10:00");
+  v1::Attendance attended;
+  attended.set_session_id(session.raw());
+  attended.set_participant_id(person.raw());
+  attended.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
+  attended.set_marked_at("2026-11-20T10:05");
+  v1::Attendance absent = attended;
+  absent.set_participant_id(other.raw());
+  absent.set_status(v1::ATTENDANCE_STATUS_DID_NOT_ATTEND);
+  v1::Booking booking;
+  booking.set_session_id(session.raw());
+  booking.set_participant_id(person.raw());
+  booking.set_status(v1::BOOKING_STATUS_BOOKED);
+  booking.set_booked_on("2026-11-02");
+  v1::ContactAttempt reached;
+  reached.set_participant_id(person.raw());
+  reached.set_result(v1::CONTACT_RESULT_REACHED);
+  reached.set_attempted_at("2026-11-03T09:00");
+  v1::ContactAttempt missed = reached;
+  missed.set_result(v1::CONTACT_RESULT_NO_ANSWER);
+  v1::ActionPlan action_plan;
+  action_plan.set_participant_id(person.raw());
+  action_plan.set_status(v1::PLAN_STATUS_DRAFT);
+  action_plan.set_started_on("2026-11-01");
+  v1::ActionStep step;
+  step.set_plan_id(plan.raw());
+  step.set_participant_id(person.raw());
+  step.set_due_on("2026-12-01");
+  step.set_status(v1::STEP_STATUS_OPEN);
+  v1::Assessment assessment;
+  assessment.set_participant_id(person.raw());
+  assessment.set_completed_on("2026-11-04");
+  assessment.add_scores()->set_domain("confidence");
+  assessment.mutable_scores(0)->set_score(4);
+  v1::Participant renamed;
+  renamed.set_family_name("Renamed");
+
+  std::vector<v1::ChangesPage> pages(4);
+  // Batch 1 (pages 0 and 1): records new to the device, one of them changed twice, one
+  // deleted and one erased in the batch that makes them, one of an unknown type.
+  *pages[0].add_changes() = change(person, v1::RECORD_TYPE_PARTICIPANT, p);
+  *pages[0].add_changes() = change(other, v1::RECORD_TYPE_PARTICIPANT, p);
+  *pages[0].add_changes() = change(session, v1::RECORD_TYPE_SESSION, s);
+  *pages[0].add_changes() =
+      change(Uuid::DeriveRegisterRow("attendance", session.raw(), person.raw()), v1::RECORD_TYPE_ATTENDANCE, attended);
+  *pages[0].add_changes() =
+      change(Uuid::DeriveRegisterRow("attendance", session.raw(), other.raw()), v1::RECORD_TYPE_ATTENDANCE, absent);
+  *pages[0].add_changes() = change(Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, booking);
+  *pages[0].add_changes() = change(Uuid::NewV7(), v1::RECORD_TYPE_CONTACT_ATTEMPT, reached);
+  *pages[0].add_changes() = change(Uuid::NewV7(), v1::RECORD_TYPE_CONTACT_ATTEMPT, missed);
+  pages[0].set_next_cursor(seq);
+  pages[0].set_more(true);
+  *pages[1].add_changes() = change(plan, v1::RECORD_TYPE_ACTION_PLAN, action_plan);
+  *pages[1].add_changes() = change(Uuid::NewV7(), v1::RECORD_TYPE_ACTION_STEP, step);
+  *pages[1].add_changes() = change(Uuid::NewV7(), v1::RECORD_TYPE_ASSESSMENT, assessment);
+  *pages[1].add_changes() = change(other, v1::RECORD_TYPE_PARTICIPANT, renamed);
+  const Uuid deleted = Uuid::NewV7(), erased = Uuid::NewV7();
+  *pages[1].add_changes() = change(deleted, v1::RECORD_TYPE_SESSION, s);
+  v1::Change delete_it = change(deleted, v1::RECORD_TYPE_SESSION, v1::Session());
+  delete_it.set_op(v1::CHANGE_OP_DELETE);
+  *pages[1].add_changes() = delete_it;
+  *pages[1].add_changes() = change(erased, v1::RECORD_TYPE_CONTACT_ATTEMPT, reached);
+  v1::Change erase_it = change(erased, v1::RECORD_TYPE_CONTACT_ATTEMPT, v1::ContactAttempt());
+  erase_it.set_op(v1::CHANGE_OP_ERASE);
+  *pages[1].add_changes() = erase_it;
+  v1::Change unknown = change(Uuid::NewV7(), static_cast<v1::RecordType>(977), p);
+  *pages[1].add_changes() = unknown;
+  pages[1].set_next_cursor(seq);
+  pages[1].set_more(true);
+  // Batch 2 (pages 2 and 3): changes of records held, and more new ones.
+  *pages[2].add_changes() = change(person, v1::RECORD_TYPE_PARTICIPANT, renamed);
+  absent.set_status(v1::ATTENDANCE_STATUS_LATE);
+  *pages[2].add_changes() =
+      change(Uuid::DeriveRegisterRow("attendance", session.raw(), other.raw()), v1::RECORD_TYPE_ATTENDANCE, absent);
+  pages[2].set_next_cursor(seq);
+  pages[2].set_more(true);
+  for (int i = 0; i < 20; ++i) *pages[3].add_changes() = change(Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, p);
+  pages[3].set_next_cursor(seq);
+
+  std::vector<std::unique_ptr<client::PreparedPage>> ready;
+  for (const v1::ChangesPage& page : pages) ready.push_back(LocalStore::PreparePulledPage(page));
+  client::PulledBatchStats first, second;
+  ASSERT_TRUE(store().ApplyPulledPages({&pages[0], &pages[1]}).ok());
+  Status applied = prepared_store.ApplyPulledPages({&pages[0], &pages[1]}, {ready[0].get(), ready[1].get()}, &first);
+  ASSERT_TRUE(applied.ok()) << applied.ToString();
+  ASSERT_TRUE(store().ApplyPulledPages({&pages[2], &pages[3]}).ok());
+  applied = prepared_store.ApplyPulledPages({&pages[2], &pages[3]}, {ready[2].get(), ready[3].get()}, &second);
+  ASSERT_TRUE(applied.ok()) << applied.ToString();
+  EXPECT_EQ(first.records, 14u);
+  EXPECT_EQ(first.new_records, 14u);
+  EXPECT_EQ(second.records, 22u);
+  EXPECT_EQ(second.new_records, 20u);
+
+  // Every record (body, field versions, stamps, hub, participant, date) and projection
+  // row, and the cursor and clock.
+  const std::pair<const char*, const char*> tables[] = {
+      {"record",
+       "id, type, hub_id, deleted, erased, body, participant_id, occurred_on, created_hlc, updated_hlc, versions"},
+      {"participant_p",
+       "id, reference, given_name, family_name, date_of_birth, ni_number, adviser, status, registered_on, name_key"},
+      {"session_p", "id, venue_id, day, starts_at"},
+      {"booking_p", "id, session_id, participant_id, status"},
+      {"attendance_p", "id, session_id, participant_id, status, seen_on"},
+      {"seen_p", "id, participant_id, day"},
+      {"action_plan_p", "id, participant_id, status, started_on, agreed_on, review_on"},
+      {"action_step_p", "id, plan_id, status, due_on"},
+      {"sync_state", "key, value"},
+  };
+  for (const auto& [table, columns] : tables) {
+    std::string row;
+    std::string_view rest = columns;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(", ");
+      row += (row.empty() ? "quote(" : " || '|' || quote(") + std::string(rest.substr(0, comma)) + ")";
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+    }
+    std::string sql = "SELECT " + row + " FROM " + table;
+    if (std::string_view(table) == "sync_state") sql += " WHERE key IN ('hlc', 'pull_cursor')";
+    sql += " ORDER BY 1";
+    const std::vector<std::string> plain = QueryColumn(path_, sql);
+    EXPECT_FALSE(plain.empty()) << table;
+    EXPECT_EQ(QueryColumn(options.path, sql), plain) << table;
+  }
+  EXPECT_EQ(QueryOne(path_, "SELECT count(*) FROM record"), "35");  // with the seeded instrument
+}
+
 // A batch of many records keeps every pulled field's version (12 bytes per field in
 // record.versions), the base version of the next local edit of the field.
 TEST_F(StoreTest, ABigBatchKeepsEveryFieldVersion) {
