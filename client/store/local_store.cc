@@ -275,6 +275,20 @@ void ProjectionOf(int type, const Message& b, bool live, std::string_view id, st
   }
 }
 
+// A projection row as one string (its statement and every value, length-prefixed):
+// equal strings, equal rows. It owns its bytes, so it outlives the body it was taken from.
+std::string Fingerprint(const Projection& p) {
+  std::string out(p.insert_sql != nullptr ? p.insert_sql : "");
+  for (int i = 0; i < p.count; ++i) {
+    const Projection::Value& v = p.values[i];
+    out.push_back(static_cast<char>(v.kind));
+    const int64_t n = v.kind == PreparedPage::Value::kInt ? v.number : static_cast<int64_t>(v.bytes.size());
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out.append(v.bytes);
+  }
+  return out;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- helpers
@@ -362,6 +376,9 @@ struct LocalStore::Row {
   uint64_t updated_hlc = 0;  // as read; PutRow writes the stamp it is given
   // field -> HLC of the value held: the base version of the next local edit of it.
   std::map<uint32_t, uint64_t> versions;
+  // Set by LoadRow when the file holds the row: its participant link as stored (empty
+  // for none). PutRow then UPDATEs the row in place.
+  std::optional<std::string> held_participant;
 
   // From a `record` row read as (type, *, deleted, erased, body, ...): exists, type,
   // deleted, erased and the decoded body; `id` names the record in the error.
@@ -627,7 +644,8 @@ Uuid LocalStore::device_id() {
 
 Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
   Stmt s(Prepare(
-      "SELECT type, hub_id, deleted, erased, body, created_hlc, updated_hlc, versions FROM record WHERE id = ?"));
+      "SELECT type, hub_id, deleted, erased, body, created_hlc, updated_hlc, versions, participant_id FROM record "
+      "WHERE id = ?"));
   if (!s.ok()) return Error("cannot read record");
   s.Blob(1, id);
   Row row;
@@ -642,16 +660,39 @@ Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
   Result<std::map<uint32_t, uint64_t>> versions = DecodeVersions(Blob(s.get(), 7), id);
   if (!versions.ok()) return versions.status();
   row.versions = std::move(versions).value();
+  row.held_participant = Blob(s.get(), 8);
   return row;
 }
 
-Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections) {
+Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections, const std::string* held_projection) {
   std::string body;
   row.body->SerializeToString(&body);
   std::string participant;
   std::string occurred_on;
   DeriveColumns(row.type, row.id.raw(), *row.body, &participant, &occurred_on);
   const std::string versions = EncodeVersions(row.versions);
+  if (row.held_participant.has_value()) {
+    // A row read from the file: an UPDATE of what can change, which leaves the indexes
+    // alone (type never changes; the participant link only when a merge moves the record).
+    const bool relinked = *row.held_participant != participant;
+    Stmt s(Prepare(relinked ? "UPDATE record SET hub_id = ?2, deleted = ?3, erased = ?4, body = ?5, occurred_on = ?6, "
+                              "updated_hlc = ?7, versions = ?8, participant_id = ?9 WHERE id = ?1"
+                            : "UPDATE record SET hub_id = ?2, deleted = ?3, erased = ?4, body = ?5, occurred_on = ?6, "
+                              "updated_hlc = ?7, versions = ?8 WHERE id = ?1"));
+    if (!s.ok()) return Error("cannot write record");
+    s.Blob(1, row.id).Blob(2, row.hub_id).Int(3, row.deleted).Int(4, row.erased).Blob(5, body).Text(6, occurred_on);
+    s.Int(7, static_cast<int64_t>(hlc)).Blob(8, versions);
+    if (relinked) {
+      if (!participant.empty()) {
+        s.Blob(9, participant);
+      } else {
+        s.Null(9);
+      }
+    }
+    if (s.Step() != SQLITE_DONE) return Error("cannot write record");
+    if (sqlite3_changes(db_) == 1) return WriteProjections(row, had_projections, held_projection);
+    // Gone since it was read (not under this transaction): written whole below.
+  }
   Stmt s(Prepare(kPutRecord));
   if (!s.ok()) return Error("cannot write record");
   s.Blob(1, row.id).Int(2, row.type).Blob(3, row.hub_id).Int(4, row.deleted).Int(5, row.erased).Blob(6, body);
@@ -664,14 +705,23 @@ Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections) {
   s.Int(9, static_cast<int64_t>(row.exists ? row.created_hlc : hlc)).Int(10, static_cast<int64_t>(hlc));
   s.Blob(11, versions);
   if (s.Step() != SQLITE_DONE) return Error("cannot write record");
-  return WriteProjections(row, had_projections);
+  return WriteProjections(row, had_projections, held_projection);
 }
 
-Status LocalStore::WriteProjections(const Row& row, bool had_projections) {
+std::string LocalStore::ProjectionFingerprint(const Row& row) {
   const std::string id = row.id.raw();
   std::string scratch;
   Projection p;
   ProjectionOf(row.type, *row.body, !row.deleted && !row.erased, id, &scratch, &p);
+  return Fingerprint(p);
+}
+
+Status LocalStore::WriteProjections(const Row& row, bool had_projections, const std::string* held_projection) {
+  const std::string id = row.id.raw();
+  std::string scratch;
+  Projection p;
+  ProjectionOf(row.type, *row.body, !row.deleted && !row.erased, id, &scratch, &p);
+  if (held_projection != nullptr && *held_projection == Fingerprint(p)) return Status::Ok();  // the row stands
   if (had_projections && p.clear_sql != nullptr) {  // a record new to the file has none to clear
     Stmt s(Prepare(p.clear_sql));
     if (!s.ok()) return Error("cannot clear projection");
@@ -1208,6 +1258,10 @@ struct LocalStore::StagedRecord {
   const PreparedPage* page = nullptr;           // with `ready`: its preparation
   const PreparedPage::Record* ready = nullptr;  // null: `row` is written
   const v1::Change* change = nullptr;           // with `ready`: its one change
+  // The projection of the record as the file held it (see ProjectionFingerprint): a
+  // batch that changes none of its projected values (a new phone number) leaves the
+  // projection row alone.
+  std::optional<std::string> held_projection;
 };
 
 Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const PreparedPage* const* prepared,
@@ -1320,6 +1374,7 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
           fresh.row = std::move(row).value();
         }
         fresh.existed = fresh.row.exists;
+        if (fresh.existed) fresh.held_projection = ProjectionFingerprint(fresh.row);
         if (!fresh.row.exists) {
           // A record this device has never held: no row, no field versions, and (unless
           // a refused create left an edit behind) nothing in the outbox.
@@ -1381,7 +1436,8 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
     }
     // A new row keeps the stamp of its first change as its creation stamp.
     st.row.exists = true;
-    OUTREACH_RETURN_IF_ERROR(PutRow(st.row, st.hlc, /*had_projections=*/st.existed));
+    OUTREACH_RETURN_IF_ERROR(
+        PutRow(st.row, st.hlc, /*had_projections=*/st.existed, st.held_projection ? &*st.held_projection : nullptr));
   }
   if (stats != nullptr) {
     stats->records = staged.size();

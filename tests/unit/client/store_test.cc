@@ -588,6 +588,86 @@ TEST_F(StoreTest, PreparedPagesWriteExactlyWhatUnpreparedPagesDo) {
   EXPECT_EQ(QueryOne(path_, "SELECT count(*) FROM record"), "35");  // with the seeded instrument
 }
 
+// Pulled edits of records the device holds keep their projections (the tables the
+// searches and reports read) in step with the records, whether or not the edit touches a
+// projected value: a batch that leaves them alone (a new phone number) does not rewrite
+// them, one that changes them (a name, a mark, a delete) does.
+TEST_F(StoreTest, PulledEditsKeepProjectionsInStepWithTheirRecords) {
+  ASSERT_TRUE(store().SaveIdentity(Identity()).ok());
+  const Uuid person = Uuid::NewV7(), session = Uuid::NewV7();
+  const Uuid mark = Uuid::NewV7();
+  v1::Participant p;
+  p.set_given_name("Remote");
+  p.set_family_name("Person");
+  p.set_date_of_birth("1980-01-01");
+  p.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+  p.set_registered_on("2026-11-02");
+  v1::Session s;
+  s.set_venue_id(venue_.raw());
+  s.set_starts_at("2026-11-20T10:00");
+  v1::Attendance a;
+  a.set_session_id(session.raw());
+  a.set_participant_id(person.raw());
+  a.set_status(v1::ATTENDANCE_STATUS_DID_NOT_ATTEND);
+  a.set_marked_at("2026-11-20T10:05");
+  uint64_t seq = 0;
+  int64_t ms = 1000;
+  auto apply = [&](std::vector<std::pair<const Uuid*, const google::protobuf::Message*>> edits) {
+    v1::ChangesPage page;
+    for (auto [id, body] : edits) {
+      const auto* d = body->GetDescriptor();
+      const v1::RecordType type = d == v1::Participant::descriptor() ? v1::RECORD_TYPE_PARTICIPANT
+                                  : d == v1::Session::descriptor()   ? v1::RECORD_TYPE_SESSION
+                                                                     : v1::RECORD_TYPE_ATTENDANCE;
+      *page.add_changes() = Pulled(*id, type, *body, ++seq, Later(ms += 1000));
+    }
+    page.set_next_cursor(seq);
+    Status applied = store().ApplyPulledPage(page);
+    ASSERT_TRUE(applied.ok()) << applied.ToString();
+  };
+  auto last_seen = [&]() -> std::string {
+    for (const client::DatedRecord& r : *store().LastSeen()) {
+      if (r.record.id() == person.raw()) return r.on;
+    }
+    return "not listed";
+  };
+  apply({{&person, &p}, {&session, &s}, {&mark, &a}});
+  ASSERT_EQ(device_->FindParticipants("remote person")->size(), 1u);
+  EXPECT_EQ(last_seen(), "2026-11-02");  // registration is the first sighting
+
+  // Values no projection shows: the rows stand and still answer.
+  v1::Participant phone;
+  phone.set_phone("0113 496 0000");
+  v1::Attendance note;
+  note.set_reason_note("bus strike");
+  apply({{&person, &phone}, {&mark, &note}});
+  EXPECT_EQ(device_->Get(person)->participant().phone(), "0113 496 0000");
+  EXPECT_EQ(device_->FindParticipants("remote person")->size(), 1u);
+  ASSERT_EQ(store().AttendanceOf(session)->size(), 1u);
+  EXPECT_EQ(store().AttendanceOf(session)->front().attendance().reason_note(), "bus strike");
+  EXPECT_EQ(last_seen(), "2026-11-02");
+
+  // Projected values: the rows follow, in one batch with an unprojected edit.
+  v1::Participant renamed;
+  renamed.set_family_name("Renamed");
+  v1::Attendance attended;
+  attended.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
+  apply({{&person, &phone}, {&person, &renamed}, {&mark, &attended}});
+  EXPECT_TRUE(device_->FindParticipants("remote person")->empty());
+  EXPECT_EQ(device_->FindParticipants("remote renamed")->size(), 1u);
+  EXPECT_EQ(last_seen(), "2026-11-20");
+
+  // A delete takes the row away.
+  v1::ChangesPage gone;
+  v1::Change del = Pulled(mark, v1::RECORD_TYPE_ATTENDANCE, v1::Attendance(), ++seq, Later(ms += 1000));
+  del.set_op(v1::CHANGE_OP_DELETE);
+  *gone.add_changes() = del;
+  gone.set_next_cursor(seq);
+  ASSERT_TRUE(store().ApplyPulledPage(gone).ok());
+  EXPECT_TRUE(store().AttendanceOf(session)->empty());
+  EXPECT_EQ(last_seen(), "2026-11-02");
+}
+
 // A batch of many records keeps every pulled field's version (12 bytes per field in
 // record.versions), the base version of the next local edit of the field.
 TEST_F(StoreTest, ABigBatchKeepsEveryFieldVersion) {
