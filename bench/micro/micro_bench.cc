@@ -125,14 +125,29 @@ void BM_HlcUpdate(benchmark::State& state) {
 }
 BENCHMARK(BM_HlcUpdate);
 
+// A fresh directory under $TMPDIR (or /tmp) for a benchmark's files; empty if it cannot
+// be made.
+std::string MakeBenchDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string dir = std::string(base != nullptr ? base : "/tmp") + "/outreach-micro-XXXXXX";
+  return ::mkdtemp(dir.data()) != nullptr ? dir : std::string();
+}
+
+// A device file at `path`, as an adviser's device opens it.
+Result<std::unique_ptr<client::LocalStore>> OpenBenchDevice(const std::string& path) {
+  client::StoreOptions options;
+  options.path = path;
+  options.user_name = "Micro Adviser";
+  return client::LocalStore::Open(options);
+}
+
 // A sync service on a real store file in a temporary directory, with one hub and one
 // enrolled adviser's device, for the benchmarks of the server's push and pull paths.
 class ServiceFixture {
  public:
   ServiceFixture() {
-    const char* base = std::getenv("TMPDIR");
-    dir_ = std::string(base != nullptr ? base : "/tmp") + "/outreach-micro-XXXXXX";
-    if (::mkdtemp(dir_.data()) == nullptr) {
+    dir_ = MakeBenchDir();
+    if (dir_.empty()) {
       error_ = "mkdtemp failed";
       return;
     }
@@ -340,19 +355,16 @@ void BM_DeviceApplyPulledPages(benchmark::State& state) {
   if (state.range(1) == 1) {
     for (const v1::ChangesPage& page : pages) prepared.push_back(client::LocalStore::PreparePulledPage(page));
   }
-  const char* base = std::getenv("TMPDIR");
-  std::string dir = std::string(base != nullptr ? base : "/tmp") + "/outreach-micro-XXXXXX";
-  if (::mkdtemp(dir.data()) == nullptr) {
+  const std::string dir = MakeBenchDir();
+  if (dir.empty()) {
     state.SkipWithError("mkdtemp failed");
     return;
   }
   int run = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    client::StoreOptions options;
-    options.path = dir + "/device-" + std::to_string(++run) + ".db";
-    options.user_name = "Micro Adviser";
-    Result<std::unique_ptr<client::LocalStore>> store = client::LocalStore::Open(options);
+    Result<std::unique_ptr<client::LocalStore>> store =
+        OpenBenchDevice(dir + "/device-" + std::to_string(++run) + ".db");
     if (!store.ok()) {
       state.SkipWithError(store.status().ToString().c_str());
       break;
@@ -428,18 +440,14 @@ void BM_DeviceApplyPulledEdits(benchmark::State& state) {
     pages[i].set_next_cursor(kPeople + std::min(kEdits, (i + 1) * 1000));
     pages[i].set_more(i + 1 < pages.size());
   }
-  const char* base = std::getenv("TMPDIR");
-  std::string dir = std::string(base != nullptr ? base : "/tmp") + "/outreach-micro-XXXXXX";
-  if (::mkdtemp(dir.data()) == nullptr) {
+  const std::string dir = MakeBenchDir();
+  if (dir.empty()) {
     state.SkipWithError("mkdtemp failed");
     return;
   }
   const std::string held = dir + "/held.db";
   {
-    client::StoreOptions options;
-    options.path = held;
-    options.user_name = "Micro Adviser";
-    Result<std::unique_ptr<client::LocalStore>> store = client::LocalStore::Open(options);
+    Result<std::unique_ptr<client::LocalStore>> store = OpenBenchDevice(held);
     Status applied = store.ok() ? (*store)->ApplyPulledPages({&people}) : store.status();
     if (!applied.ok()) {
       state.SkipWithError(applied.ToString().c_str());
@@ -449,11 +457,9 @@ void BM_DeviceApplyPulledEdits(benchmark::State& state) {
   int run = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    client::StoreOptions options;
-    options.path = dir + "/device-" + std::to_string(++run) + ".db";
-    options.user_name = "Micro Adviser";
-    std::filesystem::copy_file(held, options.path);
-    Result<std::unique_ptr<client::LocalStore>> store = client::LocalStore::Open(options);
+    const std::string path = dir + "/device-" + std::to_string(++run) + ".db";
+    std::filesystem::copy_file(held, path);
+    Result<std::unique_ptr<client::LocalStore>> store = OpenBenchDevice(path);
     if (!store.ok()) {
       state.SkipWithError(store.status().ToString().c_str());
       break;
@@ -467,7 +473,7 @@ void BM_DeviceApplyPulledEdits(benchmark::State& state) {
     }
     state.PauseTiming();
     store->reset();
-    std::filesystem::remove(options.path);
+    std::filesystem::remove(path);
     state.ResumeTiming();
   }
   std::filesystem::remove_all(dir);
