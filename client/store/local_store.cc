@@ -464,12 +464,13 @@ Status LocalStore::Init() {
     return Error("cannot open database");
   }
   sqlite3_busy_timeout(db_, 5000);
-  // 16 KiB pages for a new file (set before its first table; a file that already has
-  // tables keeps its page size, so older files are untouched): a B-tree of 16 KiB pages
-  // is shallower and splits a quarter as often, and a bulk pull's inserts cost about
-  // 20% less CPU than with SQLite's 4 KiB (docs/PERFORMANCE.md, bootstrap). A single
-  // durable edit costs the same: its commit is bound by the fsync, not the frame size.
-  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA page_size=16384"));
+  // 4 KiB pages, whatever SQLite's build default (set before a new file's first table;
+  // a file with tables keeps its own). Larger pages make a bulk pull's B-trees shallower
+  // (16 KiB: about 20% less applier CPU) but every durable edit writes each page it
+  // touches whole into the WAL: on the quiet machine a single attendance mark took 2.0x
+  // a plain insert at 8 KiB and 2.8x at 16 KiB against 1.45x at 4 KiB (capture_bench,
+  // docs/PERFORMANCE.md). The adviser waits on every edit; a pull runs in the background.
+  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA page_size=4096"));
   // WAL + synchronous=FULL: every commit is fsynced, so a committed edit survives a power
   // cut (NORMAL could lose the last commits, i.e. an adviser's work).
   OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));

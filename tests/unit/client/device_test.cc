@@ -872,8 +872,8 @@ TEST_F(DeviceTest, StatePersistsAcrossReopen) {
   EXPECT_EQ(pending->back().device_seq(), 2u);
   EXPECT_EQ(*device_->store().SchemaVersion(), client::kSchemaVersion);
   EXPECT_EQ(QueryOne(path_, "PRAGMA journal_mode"), "wal");
-  // A new file has 16 KiB pages (a migrated older file keeps its own: MigrationTest).
-  EXPECT_EQ(QueryOne(path_, "PRAGMA page_size"), "16384");
+  // A new file has 4 KiB pages (see LocalStore::Init).
+  EXPECT_EQ(QueryOne(path_, "PRAGMA page_size"), "4096");
 }
 
 TEST_F(DeviceTest, ResolvesAConflictByTakingTheLosingValue) {

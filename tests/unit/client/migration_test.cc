@@ -83,7 +83,7 @@ TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
   ASSERT_TRUE(device.store().AcknowledgeChanges(ack).ok());
   EXPECT_EQ(device.RejectedChanges()->size(), 1u);
   EXPECT_EQ(QueryOne(path_, "PRAGMA integrity_check"), "ok");
-  // The file keeps the page size it was made with (16 KiB is for new files only).
+  // The file keeps the page size it was made with.
   EXPECT_EQ(QueryOne(path_, "PRAGMA page_size"), "4096");
 }
 
