@@ -336,6 +336,16 @@ class LocalStore::Stmt {
     sqlite3_bind_null(s_, i);
     return *this;
   }
+  // A projection or prepared value by its kind (texts and blobs bound as above).
+  Stmt& Value(int i, PreparedPage::Value::Kind kind, int64_t number, std::string_view bytes) {
+    switch (kind) {
+      case PreparedPage::Value::kInt: return Int(i, number);
+      case PreparedPage::Value::kText: return Text(i, bytes);
+      case PreparedPage::Value::kBlob: return Blob(i, bytes);
+      case PreparedPage::Value::kNull: break;
+    }
+    return Null(i);
+  }
   int Step() { return sqlite3_step(s_); }
 
  private:
@@ -732,15 +742,7 @@ Status LocalStore::WriteProjections(const Row& row, bool had_projections, const 
   if (p.insert_sql == nullptr) return Status::Ok();
   Stmt s(Prepare(p.insert_sql));
   if (!s.ok()) return Error(p.what);
-  for (int i = 0; i < p.count; ++i) {
-    const Projection::Value& v = p.values[i];
-    switch (v.kind) {
-      case PreparedPage::Value::kInt: s.Int(i + 1, v.number); break;
-      case PreparedPage::Value::kText: s.Text(i + 1, v.bytes); break;
-      case PreparedPage::Value::kBlob: s.Blob(i + 1, v.bytes); break;
-      case PreparedPage::Value::kNull: s.Null(i + 1); break;
-    }
-  }
+  for (int i = 0; i < p.count; ++i) s.Value(i + 1, p.values[i].kind, p.values[i].number, p.values[i].bytes);
   return s.Step() == SQLITE_DONE ? Status::Ok() : Error(p.what);
 }
 
@@ -1234,13 +1236,7 @@ Status LocalStore::PutPrepared(const PreparedPage& page, const PreparedPage::Rec
   if (!s.ok()) return Error("cannot write projection");
   for (uint32_t i = 0; i < ready.value_count; ++i) {
     const PreparedPage::Value& v = page.values_[ready.first_value + i];
-    const int at = static_cast<int>(i) + 1;
-    switch (v.kind) {
-      case PreparedPage::Value::kInt: s.Int(at, v.number); break;
-      case PreparedPage::Value::kText: s.Text(at, page.View(v)); break;
-      case PreparedPage::Value::kBlob: s.Blob(at, page.View(v)); break;
-      case PreparedPage::Value::kNull: s.Null(at); break;
-    }
+    s.Value(static_cast<int>(i) + 1, v.kind, v.number, page.View(v));
   }
   return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write projection");
 }
