@@ -79,8 +79,19 @@ TEST(UuidTest, DerivedIdsAreStableAndDistinct) {
 // Register rows sort by their session's time: a later session's rows after an earlier
 // one's, whoever the participant; the id is still stable, version 8 and per participant.
 TEST(UuidTest, RegisterRowIdsSortBySessionTime) {
-  const Uuid earlier = Uuid::NewV7At(1'700'000'000'000);
-  const Uuid later = Uuid::NewV7At(1'700'000'000'001);
+  // Session ids of exactly these milliseconds: NewV7At would lend a later millisecond
+  // once another test of this process has made an id now (it keeps ids ascending), and
+  // both sessions would then share one.
+  auto v7_at = [](int64_t ms) {
+    std::string raw(Uuid::kSize, '\0');
+    for (int i = 0; i < 6; ++i)
+      raw[static_cast<size_t>(i)] = static_cast<char>(static_cast<uint64_t>(ms) >> (40 - 8 * i));
+    raw[6] = 0x70;
+    raw[8] = static_cast<char>(0x80);
+    return *Uuid::FromBytes(raw);
+  };
+  const Uuid earlier = v7_at(1'700'000'000'000);
+  const Uuid later = v7_at(1'700'000'000'001);
   const Uuid p1 = Uuid::NewV7(), p2 = Uuid::NewV7();
   const Uuid row = Uuid::DeriveRegisterRow("attendance", earlier.raw(), p1.raw());
   EXPECT_EQ(row, Uuid::DeriveRegisterRow("attendance", earlier.raw(), p1.raw()));
