@@ -21,8 +21,8 @@ std::vector<std::pair<int, int>> Pairs(std::initializer_list<std::pair<Enum, Enu
   return out;
 }
 
-RecordTypeInfo Make(v1::RecordType type, std::string_view name, MergePolicy policy, const Descriptor* d,
-                    bool personal, bool reference_data = false) {
+RecordTypeInfo Make(v1::RecordType type, std::string_view name, MergePolicy policy, const Descriptor* d, bool personal,
+                    bool reference_data = false) {
   RecordTypeInfo info;
   info.type = type;
   info.name = name;
@@ -38,9 +38,11 @@ std::vector<RecordTypeInfo> BuildRegistry() {
   using P = MergePolicy;
   std::vector<RecordTypeInfo> r;
 
-  r.push_back(Make(v1::RECORD_TYPE_PARTICIPANT, "participant", P::kLastWriterWins, v1::Participant::descriptor(), true));
+  r.push_back(
+      Make(v1::RECORD_TYPE_PARTICIPANT, "participant", P::kLastWriterWins, v1::Participant::descriptor(), true));
   r.push_back(Make(v1::RECORD_TYPE_CONSENT, "consent", P::kLastWriterWins, v1::Consent::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_EVIDENCE_ITEM, "evidence_item", P::kAppendOnly, v1::EvidenceItem::descriptor(), true));
+  r.push_back(
+      Make(v1::RECORD_TYPE_EVIDENCE_ITEM, "evidence_item", P::kAppendOnly, v1::EvidenceItem::descriptor(), true));
   {
     auto info = Make(v1::RECORD_TYPE_VALIDATION, "validation", P::kStateMachine, v1::Validation::descriptor(), true);
     info.state_field = Field(info.descriptor, "status");
@@ -65,7 +67,8 @@ std::vector<RecordTypeInfo> BuildRegistry() {
   r.push_back(Make(v1::RECORD_TYPE_SESSION, "session", P::kLastWriterWins, v1::Session::descriptor(), false));
   r.push_back(Make(v1::RECORD_TYPE_BOOKING, "booking", P::kLastWriterWins, v1::Booking::descriptor(), true));
   r.push_back(Make(v1::RECORD_TYPE_ATTENDANCE, "attendance", P::kKeyedRegister, v1::Attendance::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_CONTACT_ATTEMPT, "contact_attempt", P::kAppendOnly, v1::ContactAttempt::descriptor(), true));
+  r.push_back(
+      Make(v1::RECORD_TYPE_CONTACT_ATTEMPT, "contact_attempt", P::kAppendOnly, v1::ContactAttempt::descriptor(), true));
   {
     auto info = Make(v1::RECORD_TYPE_REFERRAL, "referral", P::kStateMachine, v1::Referral::descriptor(), true);
     info.state_field = Field(info.descriptor, "status");
@@ -82,7 +85,8 @@ std::vector<RecordTypeInfo> BuildRegistry() {
     r.push_back(std::move(info));
   }
   {
-    auto info = Make(v1::RECORD_TYPE_SUPPORT_SPEND, "support_spend", P::kStateMachine, v1::SupportSpend::descriptor(), true);
+    auto info =
+        Make(v1::RECORD_TYPE_SUPPORT_SPEND, "support_spend", P::kStateMachine, v1::SupportSpend::descriptor(), true);
     info.state_field = Field(info.descriptor, "status");
     info.initial_states = {v1::SPEND_STATUS_REQUESTED};
     info.transitions = Pairs<v1::SpendStatus>({
@@ -120,14 +124,83 @@ std::vector<RecordTypeInfo> BuildRegistry() {
     });
     r.push_back(std::move(info));
   }
-  r.push_back(Make(v1::RECORD_TYPE_PROGRAMME, "programme", P::kLastWriterWins, v1::Programme::descriptor(), false, true));
+  r.push_back(
+      Make(v1::RECORD_TYPE_PROGRAMME, "programme", P::kLastWriterWins, v1::Programme::descriptor(), false, true));
   r.push_back(Make(v1::RECORD_TYPE_HUB, "hub", P::kLastWriterWins, v1::Hub::descriptor(), false, true));
   r.push_back(Make(v1::RECORD_TYPE_VENUE, "venue", P::kLastWriterWins, v1::Venue::descriptor(), false, true));
   r.push_back(Make(v1::RECORD_TYPE_PARTNER_ORGANISATION, "partner_organisation", P::kLastWriterWins,
                    v1::PartnerOrganisation::descriptor(), false, true));
-  r.push_back(Make(v1::RECORD_TYPE_INSTRUMENT, "instrument", P::kLastWriterWins, v1::Instrument::descriptor(), false, true));
+  r.push_back(
+      Make(v1::RECORD_TYPE_INSTRUMENT, "instrument", P::kLastWriterWins, v1::Instrument::descriptor(), false, true));
 
   std::sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.type < b.type; });
+
+  // Every field that names another record, by the type it names (UNSPECIFIED: any).
+  struct LinkDeclaration {
+    v1::RecordType from;
+    const char* field;
+    v1::RecordType to;
+  };
+  static const LinkDeclaration kLinks[] = {
+      {v1::RECORD_TYPE_PARTICIPANT, "venue_id", v1::RECORD_TYPE_VENUE},
+      {v1::RECORD_TYPE_PARTICIPANT, "merged_into", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_CONSENT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_CONSENT, "partner_ids", v1::RECORD_TYPE_PARTNER_ORGANISATION},
+      {v1::RECORD_TYPE_EVIDENCE_ITEM, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_VALIDATION, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_VALIDATION, "evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM},
+      {v1::RECORD_TYPE_ASSESSMENT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_BARRIER, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_SEGMENT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_ACTION_PLAN, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_ACTION_STEP, "plan_id", v1::RECORD_TYPE_ACTION_PLAN},
+      {v1::RECORD_TYPE_ACTION_STEP, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_SESSION, "venue_id", v1::RECORD_TYPE_VENUE},
+      {v1::RECORD_TYPE_BOOKING, "session_id", v1::RECORD_TYPE_SESSION},
+      {v1::RECORD_TYPE_BOOKING, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_ATTENDANCE, "session_id", v1::RECORD_TYPE_SESSION},
+      {v1::RECORD_TYPE_ATTENDANCE, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_CONTACT_ATTEMPT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_REFERRAL, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_REFERRAL, "partner_id", v1::RECORD_TYPE_PARTNER_ORGANISATION},
+      {v1::RECORD_TYPE_REFERRAL, "consent_id", v1::RECORD_TYPE_CONSENT},
+      {v1::RECORD_TYPE_SUPPORT_SPEND, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_SUPPORT_SPEND, "receipt_evidence_id", v1::RECORD_TYPE_EVIDENCE_ITEM},
+      {v1::RECORD_TYPE_OUTCOME, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_OUTCOME, "evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM},
+      {v1::RECORD_TYPE_CASE_NOTE, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_CASE_NOTE, "supersedes", v1::RECORD_TYPE_CASE_NOTE},
+      {v1::RECORD_TYPE_EXIT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_ENQUIRY, "venue_id", v1::RECORD_TYPE_VENUE},
+      {v1::RECORD_TYPE_ENQUIRY, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_CONFLICT, "record_id", v1::RECORD_TYPE_UNSPECIFIED},
+      {v1::RECORD_TYPE_DUPLICATE_REVIEW, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_DUPLICATE_REVIEW, "other_participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_DUPLICATE_REVIEW, "kept_participant_id", v1::RECORD_TYPE_PARTICIPANT},
+      {v1::RECORD_TYPE_HUB, "programme_id", v1::RECORD_TYPE_PROGRAMME},
+      {v1::RECORD_TYPE_PARTNER_ORGANISATION, "hub_ids", v1::RECORD_TYPE_HUB},
+  };
+  // Who acted: set only to the enrolled person of the writing device.
+  struct ActorDeclaration {
+    v1::RecordType type;
+    const char* field;
+  };
+  static const ActorDeclaration kActors[] = {
+      {v1::RECORD_TYPE_ASSESSMENT, "assessor"},      {v1::RECORD_TYPE_ACTION_PLAN, "agreed_by"},
+      {v1::RECORD_TYPE_SUPPORT_SPEND, "decided_by"}, {v1::RECORD_TYPE_CASE_NOTE, "author"},
+      {v1::RECORD_TYPE_CONFLICT, "resolved_by"},     {v1::RECORD_TYPE_DUPLICATE_REVIEW, "decided_by"},
+  };
+  auto entry = [&r](v1::RecordType type) -> RecordTypeInfo& {
+    return *std::find_if(r.begin(), r.end(), [type](const RecordTypeInfo& i) { return i.type == type; });
+  };
+  for (const LinkDeclaration& l : kLinks) {
+    RecordTypeInfo& info = entry(l.from);
+    info.links.push_back(RecordLink{Field(info.descriptor, l.field), l.to});
+  }
+  for (const ActorDeclaration& a : kActors) {
+    RecordTypeInfo& info = entry(a.type);
+    info.actor_fields.push_back(Field(info.descriptor, a.field));
+  }
   return r;
 }
 
@@ -156,6 +229,17 @@ std::string RecordTypeInfo::StateName(int state) const {
   if (state_field == nullptr) return std::to_string(state);
   const auto* v = state_field->enum_type()->FindValueByNumber(state);
   return v ? EnumValueShortName(v) : std::to_string(state);
+}
+
+const RecordLink* RecordTypeInfo::LinkOf(int number) const {
+  for (const RecordLink& link : links)
+    if (link.field->number() == number) return &link;
+  return nullptr;
+}
+
+bool RecordTypeInfo::IsActorField(int number) const {
+  return std::any_of(actor_fields.begin(), actor_fields.end(),
+                     [number](const google::protobuf::FieldDescriptor* f) { return f->number() == number; });
 }
 
 const std::vector<RecordTypeInfo>& AllRecordTypes() {
@@ -214,9 +298,8 @@ std::string EnumValueShortName(const google::protobuf::EnumValueDescriptor* valu
 Result<int> ParseEnumShortName(const google::protobuf::EnumDescriptor* type, std::string_view text,
                                std::string_view field) {
   std::string wanted(text);
-  std::transform(wanted.begin(), wanted.end(), wanted.begin(), [](unsigned char c) {
-    return c == '-' ? '_' : static_cast<char>(std::tolower(c));
-  });
+  std::transform(wanted.begin(), wanted.end(), wanted.begin(),
+                 [](unsigned char c) { return c == '-' ? '_' : static_cast<char>(std::tolower(c)); });
   std::string choices;
   for (int i = 0; i < type->value_count(); ++i) {
     const auto* v = type->value(i);
@@ -226,8 +309,7 @@ Result<int> ParseEnumShortName(const google::protobuf::EnumDescriptor* type, std
     if (!choices.empty()) choices += ", ";
     choices += short_name;
   }
-  return Status::InvalidArgument(std::string(field),
-                                 "'" + std::string(text) + "' is not one of: " + choices);
+  return Status::InvalidArgument(std::string(field), "'" + std::string(text) + "' is not one of: " + choices);
 }
 
 }  // namespace outreach

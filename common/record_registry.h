@@ -42,6 +42,14 @@ const char* MergePolicyName(MergePolicy policy);
 inline constexpr size_t kMaxFieldBytes = 64 * 1024;        // one text or bytes value
 inline constexpr size_t kMaxRecordBodyBytes = 256 * 1024;  // the whole body, encoded
 
+// A field of a record body that names other records by id: 16 raw bytes, or a repeated
+// list of them. The server checks every link a pushed change sets (access_policy.h): it
+// must name a record of the writer's hub, of `target`'s type, that the writer may read.
+struct RecordLink {
+  const google::protobuf::FieldDescriptor* field = nullptr;
+  v1::RecordType target = v1::RECORD_TYPE_UNSPECIFIED;  // UNSPECIFIED: a record of any type
+};
+
 struct RecordTypeInfo {
   v1::RecordType type;
   std::string_view name;  // "participant", "case_note", ... (the Record oneof field name)
@@ -57,11 +65,21 @@ struct RecordTypeInfo {
   bool personal = false;
   // True for programme reference data (hub, venue, instrument...): written by managers.
   bool reference_data = false;
+  // Every field that names another record (the participant link among them). A field
+  // added to a body that names a record must be declared here (record_registry_test
+  // fails on an undeclared bytes field).
+  std::vector<RecordLink> links;
+  // Fields that name the person who acted (a note's author, who decided a spend): a
+  // device may set them only to the person it is enrolled for.
+  std::vector<const google::protobuf::FieldDescriptor*> actor_fields;
 
   bool IsLegalTransition(int from, int to) const;
   bool IsInitialState(int state) const;
   // Human name of a state value, e.g. "accepted".
   std::string StateName(int state) const;
+  // The link declared for field `number`, or nullptr when it names no record.
+  const RecordLink* LinkOf(int number) const;
+  bool IsActorField(int number) const;
 };
 
 // The registry entry of a type, or nullptr for an unknown type.

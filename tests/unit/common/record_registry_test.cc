@@ -69,5 +69,37 @@ TEST(RecordRegistryTest, EnumShortNames) {
   EXPECT_FALSE(ParseEnumShortName(v1::AttendanceStatus_descriptor(), "unspecified", "status").ok());
 }
 
+// Every bytes field of a body names another record, except the encoded values a conflict
+// quotes: each must be declared as a link (the server checks links in one place), and
+// every declared link and actor field exists.
+TEST(RecordRegistryTest, EveryFieldThatNamesARecordIsADeclaredLink) {
+  for (const auto& info : AllRecordTypes()) {
+    for (const RecordLink& link : info.links) {
+      ASSERT_NE(link.field, nullptr) << info.name;
+      EXPECT_EQ(link.field->type(), google::protobuf::FieldDescriptor::TYPE_BYTES) << info.name;
+      EXPECT_EQ(info.LinkOf(link.field->number()), &link);
+    }
+    for (const auto* actor : info.actor_fields) {
+      ASSERT_NE(actor, nullptr) << info.name;
+      EXPECT_EQ(actor->type(), google::protobuf::FieldDescriptor::TYPE_STRING) << info.name;
+      EXPECT_TRUE(info.IsActorField(actor->number()));
+    }
+    if (info.participant_field != nullptr) {
+      const RecordLink* link = info.LinkOf(info.participant_field->number());
+      ASSERT_NE(link, nullptr) << info.name;
+      EXPECT_EQ(link->target, v1::RECORD_TYPE_PARTICIPANT) << info.name;
+    }
+    for (int i = 0; i < info.descriptor->field_count(); ++i) {
+      const auto* f = info.descriptor->field(i);
+      if (f->type() != google::protobuf::FieldDescriptor::TYPE_BYTES) continue;
+      const bool quoted_value = info.type == v1::RECORD_TYPE_CONFLICT && f->name().find("_value") != std::string::npos;
+      EXPECT_EQ(info.LinkOf(f->number()) != nullptr, !quoted_value) << info.name << "." << f->name();
+    }
+  }
+  EXPECT_EQ(FindRecordTypeByName("case_note")->LinkOf(6)->target, v1::RECORD_TYPE_CASE_NOTE);  // supersedes
+  EXPECT_TRUE(FindRecordTypeByName("support_spend")->IsActorField(8));                         // decided_by
+  EXPECT_FALSE(FindRecordTypeByName("participant")->IsActorField(24));  // adviser: a caseload, not an act
+}
+
 }  // namespace
 }  // namespace outreach
