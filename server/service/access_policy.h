@@ -32,9 +32,23 @@ inline constexpr std::string_view kVenueParticipantPrefix = "venue-participant:"
 
 // Ok, or kPermissionDenied naming the field and a reason the person can read.
 // `existing` is the record's current state (nullptr for a create); `proposed` is the
-// body with the change applied. Store failures come back as their own status.
+// body with the change applied. Besides the rules above, every link the change sets
+// (RecordTypeInfo::links) must name a record that is available to the device (see
+// NotAvailable); fields naming who acted must name the device's person; enum values
+// must be ones this server knows. Store failures come back as their own status.
 Status CheckWrite(StoreTxn& txn, const DeviceContext& device, const RecordTypeInfo& info, const v1::Change& change,
                   const StoredRecord* existing, const google::protobuf::Message& proposed);
+
+// Whether `device` may read `record` as it stands: a record of its hub, not erased, that
+// its role sees (not a restricted note; a health note only by a health worker; for a
+// kiosk only its venue, its venue's sessions, their bookings and attendance, and the
+// participants who come to its venue). The one answer for reads and links.
+Result<bool> MayRead(StoreTxn& txn, const DeviceContext& device, const StoredRecord& record);
+
+// The refusal for a record a device may not see or write, whatever the reason (missing,
+// in another hub, erased, of another type, or hidden from its role), so that a refusal
+// never tells whether the id exists elsewhere.
+Status NotAvailable(const std::string& field, const std::string& id);
 
 // The logged `change` as `device` may see it: unchanged, reduced to the fields it may
 // see, or nullopt when it may not see it at all.

@@ -146,12 +146,13 @@ Result<ChangeVerdict> Reconciler::ApplyDeviceChange(const DeviceContext& device,
     if (!h.ok()) return Rejected("a hub id must be 16 bytes", "hub_id");
     hub = *h;
   }
-  auto wrong_hub = [&](const Uuid& other) {
-    return Rejected(
-        "record belongs to hub " + other.ToString() + "; this device is enrolled for hub " + device.hub_id.ToString(),
-        "hub_id");
+  if (hub != device.hub_id) return Rejected("a device writes only to the hub it is enrolled for", "hub_id");
+  // A record of another hub, or one the device's role may not read, is refused in the
+  // same words as an id no one holds (NotAvailable): the refusal tells nothing about it.
+  auto not_available = [](const Uuid& record) {
+    const Status refusal = NotAvailable("record_id", record.ToString());
+    return Rejected(refusal.message(), refusal.field());
   };
-  if (hub != device.hub_id) return wrong_hub(hub);
   if (change.op() != v1::CHANGE_OP_UPSERT && change.op() != v1::CHANGE_OP_DELETE &&
       change.op() != v1::CHANGE_OP_ERASE) {
     return Rejected("unknown change operation " + std::to_string(change.op()), "op");
@@ -161,8 +162,9 @@ Result<ChangeVerdict> Reconciler::ApplyDeviceChange(const DeviceContext& device,
   if (!loaded.ok()) return loaded.status();
   std::optional<StoredRecord> existing = std::move(*loaded);
   if (existing) {
-    auto stored_hub = Uuid::FromBytes(existing->record.hub_id());
-    if (stored_hub.ok() && *stored_hub != device.hub_id) return wrong_hub(*stored_hub);
+    auto readable = MayRead(txn_, device, *existing);
+    if (!readable.ok()) return readable.status();
+    if (!*readable) return not_available(*id);
     if (existing->record.type() != change.type()) {
       return Rejected(
           "record " + id->ToString() + " is a " +
@@ -191,8 +193,9 @@ Result<ChangeVerdict> Reconciler::ApplyDeviceChange(const DeviceContext& device,
     if (existing) {
       const std::string moved = "this " + Readable(info->name) + " row moved to participant " +
                                 move->participant.ToString() + "'s row for its session when the duplicates were merged";
-      auto stored_hub = Uuid::FromBytes(existing->record.hub_id());
-      if (stored_hub.ok() && *stored_hub != device.hub_id) return wrong_hub(*stored_hub);
+      auto readable = MayRead(txn_, device, *existing);
+      if (!readable.ok()) return readable.status();
+      if (!*readable) return not_available(*id);
       if (existing->record.type() != change.type()) return Rejected(moved + ", which is not a register row", "type");
       if (existing->record.erased()) return Rejected(moved + ", which was erased at the person's request", "record_id");
       // A row someone deliberately deleted stays deleted.
@@ -328,6 +331,24 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
       return Rejected("a merge must keep one of the two participants under review", "kept_participant_id");
     }
     merged = kept == a ? b : a;
+    // Both people must be of the deciding manager's hub (and readable by them), however
+    // the review came to name them: a merge rewrites every record of the one merged.
+    for (const char* field : {"participant_id", "other_participant_id"}) {
+      const Uuid person = IdField(proposed, field);
+      auto stored = txn_.GetRecord(person);
+      if (!stored.ok()) return stored.status();
+      bool available =
+          stored->has_value() && (*stored)->record.type() == v1::RECORD_TYPE_PARTICIPANT && !(*stored)->record.erased();
+      if (available) {
+        auto readable = MayRead(txn_, device, **stored);
+        if (!readable.ok()) return readable.status();
+        available = *readable;
+      }
+      if (!available) {
+        const Status refusal = NotAvailable(field, person.ToString());
+        return Rejected(refusal.message(), refusal.field());
+      }
+    }
   }
 
   bool taking_loser = false;
@@ -582,6 +603,9 @@ Status Reconciler::RestateNamesForKiosks(const Uuid& hub_id, const Message& link
       (*participant)->record.type() != v1::RECORD_TYPE_PARTICIPANT) {
     return Status::Ok();  // not here yet: its own entries will come later, after the link
   }
+  // Never another hub's person into this hub's log (a link is checked when written, so
+  // only a store written before links were checked can hold one).
+  if ((*participant)->record.hub_id() != hub_id.raw()) return Status::Ok();
   const StoredRecord& p = **participant;
   const Message& body = *RecordBody(p.record);
   for (const char* name : {"reference", "given_name", "family_name"}) {
@@ -784,7 +808,9 @@ Status Reconciler::MergeParticipants(const Uuid& hub_id, const Uuid& kept, const
   }
   auto participant = txn_.GetRecord(merged);
   if (!participant.ok()) return participant.status();
-  if (!participant->has_value() || (*participant)->record.erased()) return Status::Ok();
+  if (!participant->has_value() || (*participant)->record.erased() || (*participant)->record.hub_id() != hub_id.raw()) {
+    return Status::Ok();  // a merge never marks another hub's person
+  }
   auto seq = ServerEdit(std::move(**participant), [&](Message* body) {
     auto* p = static_cast<v1::Participant*>(body);
     p->set_status(v1::PARTICIPANT_STATUS_MERGED);

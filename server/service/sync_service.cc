@@ -36,6 +36,16 @@ Status Refuse(v1::Refusal* refusal, v1::RefusalReason reason, ErrorCode code, co
   return Status(code, detail);
 }
 
+// kUnauthenticated when `device` was revoked (or removed) since its hello.
+Status CheckStanding(StoreTxn& txn, const DeviceContext& device) {
+  auto row = txn.GetDevice(device.device_id);
+  if (!row.ok()) return row.status();
+  if (!row->has_value() || (*row)->revoked) {
+    return Status(ErrorCode::kUnauthenticated, "this device was revoked; its local data must be wiped");
+  }
+  return Status::Ok();
+}
+
 // For a change refused on a record this server holds: the record's current value and
 // version of every field the change set, as `device` may read them (ChangeResult.current).
 Status FillCurrentValues(StoreTxn& txn, const DeviceContext& device, const v1::Change& change,
@@ -316,11 +326,7 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
     auto last = txn.MaxLoggedHlc();
     if (!last.ok()) return last.status();
     clock_.Restore(*last);
-    auto row = txn.GetDevice(device.device_id);
-    if (!row.ok()) return row.status();
-    if (!row->has_value() || (*row)->revoked) {
-      return Status(ErrorCode::kUnauthenticated, "this device was revoked; its local data must be wiped");
-    }
+    OUTREACH_RETURN_IF_ERROR(CheckStanding(txn, device));
     auto ledger = LedgerOfBatch::Read(txn, device.device_id, push);
     if (!ledger.ok()) return ledger.status();
     Reconciler reconciler(txn, clock_, options_.max_clock_skew_ms);
@@ -394,9 +400,19 @@ Result<v1::ChangesPage> SyncService::PullPage(const DeviceContext& device, const
   // next_cursor never passes a change that commits later.
   Status st = store_->Read([&](StoreTxn& txn) -> Status {
     page.Clear();
+    // Every request re-checks the device's standing: a device revoked since its hello
+    // reads nothing more (the server also ends its open sessions, server/net).
+    OUTREACH_RETURN_IF_ERROR(CheckStanding(txn, device));
     auto hub = txn.GetHub(device.hub_id);
     if (!hub.ok()) return hub.status();
     if (!hub->has_value()) return Status::NotFound("no hub " + device.hub_id.ToString(), "hub_id");
+    if (pull.cursor() > (*hub)->last_seq) {
+      // A device's cursor is a number this hub's log gave it; a larger one is not (and a
+      // store comparing it as a signed number would read it as a full resync).
+      return Status::InvalidArgument("cursor", "cursor " + std::to_string(pull.cursor()) +
+                                                   " is beyond this hub's log, which ends at " +
+                                                   std::to_string((*hub)->last_seq));
+    }
     auto entries = txn.ReadLogEncoded(device.hub_id, pull.cursor(), limit);
     if (!entries.ok()) return entries.status();
     uint64_t next = pull.cursor();

@@ -197,8 +197,9 @@ TEST_F(ReconcileTest, TakingTheLoserIsASyncedChangeFromADeviceOrTheServer) {
   EXPECT_EQ(state.at(p.raw()).participant().phone(), "111");
   EXPECT_EQ(state.at(conflict_id.raw()).conflict().status(), v1::CONFLICT_STATUS_TOOK_LOSER);
 
-  // Resolving again is refused.
+  // Resolving again is refused (in Ben's own name: who resolves is the device's person).
   resolution.set_status(v1::CONFLICT_STATUS_KEPT_WINNER);
+  resolution.set_resolved_by("Ben");
   v1::ChangeResult again = PushOne(b_, Upsert(b_, conflict_id, v1::RECORD_TYPE_CONFLICT, resolution));
   EXPECT_EQ(again.outcome(), v1::CHANGE_OUTCOME_REJECTED);
   EXPECT_EQ(again.field(), "status");
@@ -350,7 +351,9 @@ TEST_F(ReconcileTest, AnAdvisersConcurrentMarkBeatsAnEarlierKioskMarkRegardlessO
   v1::Session s;
   s.set_venue_id(centre_.raw());
   const Uuid session = Create(a_, v1::RECORD_TYPE_SESSION, s);
-  const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"));
+  v1::Participant sam = Person("Sam", "Jones");
+  sam.set_venue_id(centre_.raw());  // registered at the centre: its kiosk may sign Sam in
+  const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, sam);
   const Uuid row = Uuid::DeriveRegisterRow("attendance", session.raw(), p.raw());
   v1::Attendance adviser_mark;
   adviser_mark.set_session_id(session.raw());
@@ -436,13 +439,13 @@ TEST_F(ReconcileTest, LikelyDuplicatesBecomeOneReviewAndAMergeRedirectsEverythin
   v1::ChangeResult not_allowed = PushOne(a_, Upsert(a_, review_id, v1::RECORD_TYPE_DUPLICATE_REVIEW, decision));
   EXPECT_EQ(not_allowed.outcome(), v1::CHANGE_OUTCOME_REJECTED);
 
+  decision.set_decided_by("Morag");
   v1::DuplicateReview bad = decision;
   bad.set_kept_participant_id(Uuid::NewV7().raw());
   v1::ChangeResult wrong_kept = PushOne(manager_, Upsert(manager_, review_id, v1::RECORD_TYPE_DUPLICATE_REVIEW, bad));
   EXPECT_EQ(wrong_kept.outcome(), v1::CHANGE_OUTCOME_REJECTED);
   EXPECT_EQ(wrong_kept.field(), "kept_participant_id");
 
-  decision.set_decided_by("Morag");
   v1::ChangeResult merged = PushOne(manager_, Upsert(manager_, review_id, v1::RECORD_TYPE_DUPLICATE_REVIEW, decision));
   ASSERT_EQ(merged.outcome(), v1::CHANGE_OUTCOME_APPLIED) << merged.reason();
   EXPECT_EQ(Get(booking_id)->record.booking().participant_id(), first.raw());
