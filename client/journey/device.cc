@@ -100,6 +100,18 @@ namespace {
 Status ValidateBody(Device& device, v1::RecordType type, const Message& body, const v1::Record* before) {
   LocalStore& store = device.store();
   const std::string today = device.Today();
+  // Who acted is the person this device is enrolled for (the server refuses anyone else).
+  if (const RecordTypeInfo* info = FindRecordType(type)) {
+    const Message* old = before != nullptr ? RecordBody(*before) : nullptr;
+    for (const auto* field : info->actor_fields) {
+      const std::string& value = body.GetReflection()->GetString(body, field);
+      if (value.empty() || (old != nullptr && value == old->GetReflection()->GetString(*old, field))) continue;
+      if (value != device.user_name()) {
+        return Status::InvalidArgument(field->name(), "must be the person this device is enrolled for (" +
+                                                          device.user_name() + "), not '" + value + "'");
+      }
+    }
+  }
   switch (type) {
     case v1::RECORD_TYPE_PARTICIPANT: {
       const auto& p = static_cast<const v1::Participant&>(body);

@@ -180,7 +180,8 @@ class Device {
   // (to rejected), the date (to first_appointment) or feedback (to completed).
   Result<v1::Record> MakeReferral(v1::Referral referral);
   Result<v1::Record> MoveReferral(const Uuid& referral_id, v1::ReferralStatus to, std::string detail = {});
-  // 11. Support spend: amount > 0. Refusal needs a reason.
+  // 11. Support spend: amount > 0. Refusal needs a reason. `decided_by`, when given, must
+  // be the device's user (who acted is always the enrolled person; kInvalidArgument otherwise).
   Result<v1::Record> RequestSpend(v1::SupportSpend spend);
   Result<v1::Record> DecideSpend(const Uuid& spend_id, v1::SpendStatus to, std::string decided_by = {},
                                  std::string refusal_reason = {});

@@ -220,7 +220,8 @@ OUTREACH_API outreach_status outreach_referral_move(outreach_device* device, out
                                                     const char* referral_id, const char* to, const char* detail,
                                                     char** out, size_t* out_size, outreach_error** error);
 /* 11. outreach.v1.SupportSpend; decide with "approved", "paid" or "refused" (needs a
- * refusal reason). `decided_by` and `refusal_reason` may be NULL. */
+ * refusal reason). `decided_by` and `refusal_reason` may be NULL; `decided_by`, when
+ * given, must be the device's user name (who acted is always the enrolled person). */
 OUTREACH_API outreach_status outreach_spend_request(outreach_device* device, outreach_format format, const char* body,
                                                     size_t body_size, char** out, size_t* out_size,
                                                     outreach_error** error);

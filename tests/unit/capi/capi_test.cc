@@ -416,9 +416,15 @@ TEST_F(CApiTest, TheWholeJourney) {
   Json spend =
       Ok(Body(outreach_spend_request, {{"participant_id", pid}, {"category", "travel"}, {"amount_pence", 1250}}));
   EXPECT_EQ(spend["amount_pence"], 1250);
+  // Who decided is the device's own person: another name is refused, naming the field.
+  EXPECT_REFUSED(Call([&](char** o, size_t* s, outreach_error** e) {
+                   return outreach_spend_decide(device_, OUTREACH_FORMAT_JSON, spend["id"].get<std::string>().c_str(),
+                                                "approved", "hub manager", nullptr, o, s, e);
+                 }),
+                 OUTREACH_INVALID_ARGUMENT, "decided_by");
   Json approved = Ok(Call([&](char** o, size_t* s, outreach_error** e) {
     return outreach_spend_decide(device_, OUTREACH_FORMAT_JSON, spend["id"].get<std::string>().c_str(), "approved",
-                                 "hub manager", nullptr, o, s, e);
+                                 nullptr, nullptr, o, s, e);
   }));
   EXPECT_EQ(approved["status"], "approved");
 

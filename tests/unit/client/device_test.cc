@@ -712,9 +712,11 @@ TEST_F(DeviceTest, RecordsSupportSpendAndItsApproval) {
   ASSERT_TRUE(spend.ok()) << spend.status().ToString();
   const Uuid id = IdOf(*spend);
   EXPECT_REFUSED(device_->DecideSpend(id, v1::SPEND_STATUS_PAID), E::kFailedPrecondition, "status");
-  Result<v1::Record> approved = device_->DecideSpend(id, v1::SPEND_STATUS_APPROVED, "manager-kim");
-  ASSERT_TRUE(approved.ok());
-  EXPECT_EQ(approved->support_spend().decided_by(), "manager-kim");
+  // A device decides in its own person's name only.
+  EXPECT_REFUSED(device_->DecideSpend(id, v1::SPEND_STATUS_APPROVED, "manager-kim"), E::kInvalidArgument, "decided_by");
+  Result<v1::Record> approved = device_->DecideSpend(id, v1::SPEND_STATUS_APPROVED, "alex");
+  ASSERT_TRUE(approved.ok()) << approved.status().ToString();
+  EXPECT_EQ(approved->support_spend().decided_by(), "alex");
   ASSERT_TRUE(device_->DecideSpend(id, v1::SPEND_STATUS_PAID).ok());
   EXPECT_REFUSED(device_->DecideSpend(id, v1::SPEND_STATUS_REFUSED, "", "late"), E::kFailedPrecondition, "status");
 
