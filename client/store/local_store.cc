@@ -85,6 +85,9 @@ std::string NameKey(std::string_view text) {
   return out;
 }
 
+// What the rejected list says instead of the server's reason once the record is erased.
+constexpr const char* kErasedReason = "erased: the participant's data was removed from this device";
+
 bool IsRestrictedNote(int type, const Message& body) {
   if (type != v1::RECORD_TYPE_CASE_NOTE) return false;
   return static_cast<const v1::CaseNote&>(body).sensitivity() == v1::NOTE_SENSITIVITY_RESTRICTED;
@@ -896,8 +899,11 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
       row.hub_id = hub_id_;
     }
     if (edit.op == v1::CHANGE_OP_ERASE) {
-      OUTREACH_RETURN_IF_ERROR(PurgeLinkedRecords(*id, hlc.value()));
+      // The participant, then everything of it this device holds; the ERASE itself
+      // is logged and queued below, after its pending edits have left the outbox.
       OUTREACH_RETURN_IF_ERROR(PurgeRecord(row, hlc.value()));
+      std::set<std::string> purged = {id->raw()};
+      OUTREACH_RETURN_IF_ERROR(PurgeParticipantTraces({*id}, hlc.value(), &purged));
     } else {
       if (edit.op == v1::CHANGE_OP_DELETE) {
         row.deleted = true;
@@ -1337,7 +1343,10 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
   staged.resize(ids.size());
   std::vector<bool> loaded(ids.size(), false);
 
-  bool erased = false;
+  // Records the batch erases, participants among them, and the latest ERASE stamp.
+  std::set<std::string> erased_ids;
+  std::vector<Uuid> erased_participants;
+  uint64_t erase_hlc = 0;
   for (size_t i = 0; i < count; ++i) {
     const PreparedPage* page_prepared = prepared != nullptr ? prepared[i] : nullptr;
     for (int k = 0; k < pages[i]->changes_size(); ++k) {
@@ -1405,14 +1414,13 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
           break;
         case v1::CHANGE_OP_DELETE: row.deleted = true; break;
         case v1::CHANGE_OP_ERASE:
-          // As PurgeRecord: the body, every field version and the values of this
-          // device's change-log rows of the record go; id, type and hub stay.
-          row.erased = true;
-          row.body->Clear();
-          row.body->GetReflection()->MutableUnknownFields(row.body.get())->Clear();
-          row.versions.clear();
-          OUTREACH_RETURN_IF_ERROR(RedactChangeLog(*id));
-          erased = true;
+          // As PurgeRecord (the row is written with the others below); a participant's
+          // records the server did not name go after the batch is written.
+          ClearForErasure(row);
+          OUTREACH_RETURN_IF_ERROR(ForgetLocalTraces(*id));
+          erased_ids.insert(change.record_id());
+          if (change.type() == v1::RECORD_TYPE_PARTICIPANT) erased_participants.push_back(*id);
+          erase_hlc = std::max<uint64_t>(erase_hlc, change.hlc());
           break;
         default:
           return Status::DataLoss("pulled change " + std::to_string(change.server_seq()) + " has an unknown operation");
@@ -1436,6 +1444,11 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
     OUTREACH_RETURN_IF_ERROR(
         PutRow(st.row, st.hlc, /*had_projections=*/st.existed, st.held_projection ? &*st.held_projection : nullptr));
   }
+  // The server names only what it holds: restricted notes, records not yet pushed,
+  // refused creates and conflicts about any of them are this device's to purge, in
+  // the same transaction (after every row of the batch is written, prepared or not).
+  const bool erased = !erased_ids.empty();
+  if (erased) OUTREACH_RETURN_IF_ERROR(PurgeParticipantTraces(erased_participants, erase_hlc, &erased_ids));
   if (stats != nullptr) {
     stats->records = staged.size();
     stats->new_records = new_records;
@@ -1458,34 +1471,126 @@ Result<std::vector<DatedRecord>> LocalStore::LoadDated(const std::vector<std::pa
   return out;
 }
 
-Status LocalStore::PurgeRecord(Row& row, uint64_t hlc) {
+void LocalStore::ClearForErasure(Row& row) {
   row.erased = true;
   row.body->Clear();
   row.body->GetReflection()->MutableUnknownFields(row.body.get())->Clear();
   row.versions.clear();
-  OUTREACH_RETURN_IF_ERROR(RedactChangeLog(row.id));
+}
+
+Status LocalStore::PurgeRecord(Row& row, uint64_t hlc) {
+  ClearForErasure(row);
+  OUTREACH_RETURN_IF_ERROR(ForgetLocalTraces(row.id));
   return PutRow(row, hlc);
 }
 
-Status LocalStore::PurgeLinkedRecords(const Uuid& participant_id, uint64_t hlc) {
-  std::vector<Uuid> linked;
+Status LocalStore::ForgetLocalTraces(const Uuid& record_id) {
+  OUTREACH_RETURN_IF_ERROR(RedactChangeLog(record_id));
   {
-    Stmt s(Prepare("SELECT id FROM record WHERE participant_id = ? AND id != ?"));
-    if (!s.ok()) return Error("cannot find linked records");
-    s.Blob(1, participant_id).Blob(2, participant_id);
+    // Nothing about an erased person is pushed afterwards (the server erases its own
+    // copy). The server sees a gap in this device's sequence, which it allows.
+    Stmt s(Prepare("DELETE FROM outbox WHERE record_id = ?"));
+    if (!s.ok()) return Error("cannot update outbox");
+    s.Blob(1, record_id);
+    if (s.Step() != SQLITE_DONE) return Error("cannot update outbox");
+  }
+  // The refusal stays listed (what was refused, which field, and that it is gone), but
+  // not the server's reason, which may quote the refused value.
+  Stmt s(Prepare("UPDATE rejected_change SET reason = ? WHERE record_id = ? AND reason <> ?"));
+  if (!s.ok()) return Error("cannot update rejected changes");
+  s.Text(1, kErasedReason).Blob(2, record_id).Text(3, kErasedReason);
+  return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot update rejected changes");
+}
+
+Status LocalStore::PurgeParticipantTraces(const std::vector<Uuid>& participants, uint64_t hlc,
+                                          std::set<std::string>* erased) {
+  // 1. Records linked to the participants that are still live here: never on the
+  //    server (restricted notes), not yet pushed, or simply not named (yet).
+  for (const Uuid& participant_id : participants) {
+    std::vector<Uuid> linked;
+    {
+      Stmt s(Prepare("SELECT id FROM record WHERE participant_id = ? AND id != ? AND erased = 0"));
+      if (!s.ok()) return Error("cannot find linked records");
+      s.Blob(1, participant_id).Blob(2, participant_id);
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) linked.push_back(UuidColumn(s.get(), 0));
+      if (rc != SQLITE_DONE) return Error("cannot find linked records");
+    }
+    for (const Uuid& id : linked) {
+      Result<Row> row = LoadRow(id);
+      if (!row.ok()) return row.status();
+      if (!row->exists || row->erased) continue;
+      OUTREACH_RETURN_IF_ERROR(PurgeRecord(*row, hlc));
+      erased->insert(id.raw());
+    }
+  }
+  // 2. Records this device wrote but no longer holds (a refused create removes the
+  //    row): their change-log rows still carry the values. Their link is read from
+  //    those values, replayed in order.
+  if (!participants.empty()) {
+    std::set<std::string> wanted;
+    for (const Uuid& p : participants) wanted.insert(p.raw());
+    std::vector<Uuid> unheld;
+    {
+      Stmt s(Prepare(
+          "SELECT c.record_id, c.type, c.change FROM change_log c WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.id "
+          "= c.record_id) ORDER BY c.record_id, c.local_seq"));
+      if (!s.ok()) return Error("cannot read change log");
+      std::string current;
+      std::unique_ptr<Message> body;
+      std::string participant;
+      std::string occurred_on;
+      int type = 0;
+      auto finish = [&] {
+        if (body == nullptr) return;
+        DeriveColumns(type, current, *body, &participant, &occurred_on);
+        if (wanted.count(participant) != 0) {
+          Result<Uuid> id = Uuid::FromBytes(current);
+          if (id.ok()) unheld.push_back(*id);
+        }
+      };
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        std::string id = Blob(s.get(), 0);
+        if (id != current || body == nullptr) {
+          finish();
+          current = std::move(id);
+          type = sqlite3_column_int(s.get(), 1);
+          body = NewBody(type);
+        }
+        v1::Change change;
+        if (!change.ParseFromString(Blob(s.get(), 2))) return Status::DataLoss("a change-log row does not decode");
+        // A value that does not apply (a newer build's) cannot hold the link: skipped.
+        for (const v1::FieldValue& fv : change.fields()) (void)ApplyField(body.get(), fv.field(), fv.value());
+      }
+      if (rc != SQLITE_DONE) return Error("cannot read change log");
+      finish();
+    }
+    for (const Uuid& id : unheld) {
+      OUTREACH_RETURN_IF_ERROR(ForgetLocalTraces(id));
+      erased->insert(id.raw());
+    }
+  }
+  // 3. Conflict records about anything erased: they quote its winning and losing values.
+  std::vector<Uuid> conflicts;
+  {
+    Stmt s(Prepare("SELECT id, body FROM record WHERE type = ? AND erased = 0"));
+    if (!s.ok()) return Error("cannot find conflicts");
+    s.Int(1, v1::RECORD_TYPE_CONFLICT);
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) {
-      Result<Uuid> id = Uuid::FromBytes(Blob(s.get(), 0));
-      if (!id.ok()) return Status::DataLoss("a record id does not decode");
-      linked.push_back(*id);
+      v1::Conflict conflict;
+      if (!conflict.ParseFromString(Blob(s.get(), 1))) return Status::DataLoss("a conflict record does not decode");
+      if (erased->count(conflict.record_id()) != 0) conflicts.push_back(UuidColumn(s.get(), 0));
     }
-    if (rc != SQLITE_DONE) return Error("cannot find linked records");
+    if (rc != SQLITE_DONE) return Error("cannot find conflicts");
   }
-  for (const Uuid& id : linked) {
+  for (const Uuid& id : conflicts) {
     Result<Row> row = LoadRow(id);
     if (!row.ok()) return row.status();
     if (!row->exists || row->erased) continue;
     OUTREACH_RETURN_IF_ERROR(PurgeRecord(*row, hlc));
+    erased->insert(id.raw());
   }
   return Status::Ok();
 }

@@ -15,8 +15,14 @@
 // Invariants:
 // - Nothing is written outside a transaction. An edit writes the record (with its field
 //   versions), its projections, its change-log row and its outbox entry in ONE transaction.
-// - device_seq counts outbound changes from 1 without gaps. Restricted case notes never
-//   leave the device: they are logged locally but take no device_seq and no outbox entry.
+// - device_seq counts outbound changes from 1 without gaps, except where an erasure
+//   dropped edits of the erased person from the outbox (the server allows gaps).
+//   Restricted case notes never leave the device: they are logged locally but take no
+//   device_seq and no outbox entry.
+// - Erasure (a local EraseParticipant, or a pulled ERASE) purges the participant and
+//   every trace of them in one transaction: linked records (restricted notes and unsynced
+//   work included), change-log values, outbox entries, rejected-list reasons, conflicts
+//   about them; then the WAL is checkpointed and truncated (secure_delete is on).
 // - The HLC is persisted with every edit and restored on open, so stamps never go back.
 // - Durability: WAL with synchronous=FULL, so a committed edit survives a power cut.
 //
@@ -276,11 +282,23 @@ class LocalStore {
   Status PackFieldVersions();                                        // migration to schema version 4
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
   Result<std::vector<v1::Record>> CommitLocked(const std::vector<RecordEdit>& edits);
-  // Erasure on this device: the record keeps its id, type and hub; its body, field
-  // versions and every value in its change-log rows are removed.
+  // Erasure on this device (local EraseParticipant and pulled ERASEs share these): the
+  // record keeps its id, type and hub; its body, field versions, projections and every
+  // trace ForgetLocalTraces removes go.
   Status PurgeRecord(Row& row, uint64_t hlc);
-  // PurgeRecord for every record linked to `participant_id`.
-  Status PurgeLinkedRecords(const Uuid& participant_id, uint64_t hlc);
+  // The in-memory half of PurgeRecord: erased, body and field versions cleared.
+  static void ClearForErasure(Row& row);
+  // What the device keeps about a record besides its row: the values of its change-log
+  // rows (RedactChangeLog), its edits waiting in the outbox (dropped), and the server's
+  // reasons in the rejected list (replaced: they may quote a refused value).
+  Status ForgetLocalTraces(const Uuid& record_id);
+  // After `participants` were erased here, in the same transaction: purges every other
+  // trace of them the device holds, which the server cannot name since it never held
+  // them: records still linked to them (the registry's participant link: restricted
+  // notes, records not yet pushed or not named yet), records a refused create removed
+  // (their change-log rows), and conflict records about any record erased. `erased`:
+  // raw ids of the records already erased; every record purged here is added.
+  Status PurgeParticipantTraces(const std::vector<Uuid>& participants, uint64_t hlc, std::set<std::string>* erased);
   Status RedactChangeLog(const Uuid& record_id);
   // After a committed erasure: checkpoints and truncates the WAL. Passes `out` through.
   Result<std::vector<v1::Record>> CheckpointAfterErasure(std::vector<v1::Record> out);
