@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "common/field_value.h"
@@ -543,6 +544,83 @@ TEST_F(SyncTest, ErasureReachesEveryDeviceAndLeavesNoPersonalData) {
 #else
   EXPECT_FALSE(FileHolds(deployment_.data + "/store.db", "Quinlanova"));
 #endif
+}
+
+// Every file beside `db_path` whose name starts with its name (the file, -wal, -shm,
+// any -journal), each whole, one after the other.
+std::string DeviceFiles(const std::string& db_path) {
+  const std::filesystem::path db(db_path);
+  std::string all;
+  for (const auto& entry : std::filesystem::directory_iterator(db.parent_path())) {
+    if (entry.is_regular_file() && entry.path().filename().string().rfind(db.filename().string(), 0) == 0) {
+      all += ReadFileOrEmpty(entry.path().string());
+    }
+  }
+  return all;
+}
+
+// The case: the adviser's restricted note never reaches the server, so the ERASE
+// the server sends cannot name it; the adviser's device purges it (and every other
+// record of the person it holds) itself when it applies the ERASE.
+TEST_F(SyncTest, ErasureLeavesNoTraceOfARestrictedNoteOnTheDeviceThatWroteIt) {
+  TestDevice ann = NewDevice("Ann");
+  TestDevice manager = NewDevice("Mo", "manager");
+  const std::string kRestricted = "Disclosed-at-home-visit-Wrexlomir-4471";
+  v1::Participant person = Person("Ysolde", "Pembertonwick", "1991-09-17");
+  person.set_ni_number("QQ918273C");
+  v1::Record p = MustOk(ann->RegisterParticipant(person));
+  v1::CaseNote note;
+  note.set_participant_id(p.id());
+  note.set_sensitivity(v1::NOTE_SENSITIVITY_RESTRICTED);
+  note.set_text(kRestricted);
+  v1::Record restricted = MustOk(ann->AddCaseNote(note));
+  note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
+  note.set_text("Pembertonwick wants to train as an electrician");
+  v1::Record normal = MustOk(ann->AddCaseNote(note));
+  v1::Record kept = MustOk(ann->RegisterParticipant(Person("Keep", "Mewell", "1960-01-01")));
+  v1::CaseNote kept_note;
+  kept_note.set_participant_id(kept.id());
+  kept_note.set_sensitivity(v1::NOTE_SENSITIVITY_RESTRICTED);
+  kept_note.set_text("Kept-restricted-note-2290");
+  v1::Record kept_restricted = MustOk(ann->AddCaseNote(kept_note));
+  EXPECT_EQ(MustSync(ann).rejected, 0u);
+  MustSync(manager);
+  ASSERT_FALSE(manager->Get(*Uuid::FromBytes(restricted.id())).ok());  // never left Ann's device
+  const std::string before = DeviceFiles(ann.path);
+  for (const std::string& text : {kRestricted, std::string("Pembertonwick"), std::string("QQ918273C")}) {
+    ASSERT_NE(before.find(text), std::string::npos) << text;
+  }
+
+  MustOk(manager->EraseParticipant(*Uuid::FromBytes(p.id())));
+  EXPECT_EQ(MustSync(manager).rejected, 0u);
+  SyncReport r = MustSync(ann);
+  EXPECT_EQ(r.pushed, 0u);
+  EXPECT_GE(r.pulled, 1u);
+
+  // The person, the note the server held and the one it never saw: erased on Ann's device.
+  for (const v1::Record* rec : {&p, &normal, &restricted}) {
+    Result<v1::Record> held = ann->Get(*Uuid::FromBytes(rec->id()));
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    EXPECT_TRUE(held->erased()) << held->ShortDebugString();
+  }
+  EXPECT_TRUE(ann->Get(*Uuid::FromBytes(p.id()))->participant().family_name().empty());
+  EXPECT_TRUE(ann->Get(*Uuid::FromBytes(p.id()))->participant().ni_number().empty());
+  EXPECT_TRUE(ann->Get(*Uuid::FromBytes(restricted.id()))->case_note().text().empty());
+  EXPECT_TRUE(ann->FindParticipants("Pembertonwick")->empty());
+  EXPECT_EQ(*ann->store().PendingCount(), 0u);
+  // No file of Ann's device holds the note, the names or the NI number.
+  const std::string after = DeviceFiles(ann.path);
+  for (const std::string& text :
+       {kRestricted, std::string("Pembertonwick"), std::string("Ysolde"), std::string("QQ918273C")}) {
+    EXPECT_EQ(after.find(text), std::string::npos) << text;
+  }
+  // The other person's records, restricted note included, are as they were.
+  EXPECT_EQ(ann->Get(*Uuid::FromBytes(kept.id()))->participant().family_name(), "Mewell");
+  EXPECT_EQ(ann->Get(*Uuid::FromBytes(kept_restricted.id()))->case_note().text(), "Kept-restricted-note-2290");
+  // Another sync changes nothing and pushes nothing about the person.
+  SyncReport again = MustSync(ann);
+  EXPECT_EQ(again.pushed, 0u);
+  EXPECT_EQ(again.rejected, 0u);
 }
 
 TEST_F(SyncTest, AdviserErasureIsRefusedByTheServer) {
