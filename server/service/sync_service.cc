@@ -194,6 +194,8 @@ SyncService::SyncService(std::unique_ptr<Store> store, std::string ca_pem, SyncS
 SyncService::~SyncService() = default;
 
 Result<v1::Enrolled> SyncService::Enrol(const v1::Enrol& request, v1::Refusal* refusal) {
+  // The one answer for every bad code: unknown, used or expired.
+  static constexpr const char* kBadEnrolmentCode = "this enrolment code is not valid or has expired";
   if (request.code().empty()) {
     return Refuse(refusal, v1::REFUSAL_REASON_BAD_ENROLMENT_CODE, ErrorCode::kInvalidArgument,
                   "an enrolment code is required");
@@ -208,11 +210,10 @@ Result<v1::Enrolled> SyncService::Enrol(const v1::Enrol& request, v1::Refusal* r
     auto code = txn.GetEnrolmentCode(code_hash);
     if (!code.ok()) return code.status();
     if (!code->has_value() || (*code)->used || (*code)->expires_at_ms <= now) {
+      // One answer for an unknown, used or expired code: a reply never tells a guesser
+      // which codes exist.
       refused = v1::REFUSAL_REASON_BAD_ENROLMENT_CODE;
-      const char* why = !code->has_value() ? "this enrolment code is not known"
-                        : (*code)->used    ? "this enrolment code was already used"
-                                           : "this enrolment code has expired";
-      return Status(ErrorCode::kUnauthenticated, why, "code");
+      return Status(ErrorCode::kUnauthenticated, kBadEnrolmentCode, "code");
     }
     const EnrolmentCodeRow& c = **code;
     auto credential = RandomBytes(kCredentialBytes);

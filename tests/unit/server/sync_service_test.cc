@@ -44,7 +44,8 @@ TEST_F(SyncServiceTest, EnrolmentCodeIsOneTimeAndOnlyTheCredentialHashIsStored) 
   auto again = service_->Enrol(request, &refusal);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_BAD_ENROLMENT_CODE);
-  EXPECT_NE(refusal.detail().find("already used"), std::string::npos);
+  // The same answer as an unknown or expired code (UnknownUsedAndExpiredCodesGetOneAnswer).
+  EXPECT_EQ(refusal.detail(), "this enrolment code is not valid or has expired");
 
   auto devices = admin_->ListDevices(hub_);
   ASSERT_TRUE(devices.ok());
@@ -55,12 +56,16 @@ TEST_F(SyncServiceTest, EnrolmentCodeIsOneTimeAndOnlyTheCredentialHashIsStored) 
   EXPECT_NE(FileBytes().find(Sha256(enrolled->credential())), std::string::npos);
 }
 
-TEST_F(SyncServiceTest, UnknownAndExpiredCodesAreRefused) {
+// An unknown, a used and an expired code get one and the same answer, so a reply never
+// tells a guesser that a code exists.
+TEST_F(SyncServiceTest, UnknownUsedAndExpiredCodesGetOneAnswer) {
   v1::Enrol request;
   request.set_code("AAAA-BBBB-CCCC-DDDD");
   v1::Refusal refusal;
   EXPECT_FALSE(service_->Enrol(request, &refusal).ok());
   EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_BAD_ENROLMENT_CODE);
+  const std::string unknown_answer = refusal.detail();
+  EXPECT_EQ(unknown_answer, "this enrolment code is not valid or has expired");
 
   EnrolmentCodeRow expired;
   expired.code_hash = EnrolmentCodeHash("EXPI-RED0-CODE-0001");
@@ -74,7 +79,8 @@ TEST_F(SyncServiceTest, UnknownAndExpiredCodesAreRefused) {
   auto r = service_->Enrol(request, &refusal);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(refusal.reason(), v1::REFUSAL_REASON_BAD_ENROLMENT_CODE);
-  EXPECT_NE(refusal.detail().find("expired"), std::string::npos);
+  EXPECT_EQ(refusal.detail(), unknown_answer);
+  EXPECT_EQ(r.status().message(), unknown_answer);
 }
 
 TEST_F(SyncServiceTest, HelloChecksProtocolDeviceCredentialAndRevocation) {
