@@ -377,6 +377,10 @@ struct ServeArgs {
   int64_t handshake_timeout_ms = 10'000;
   int64_t idle_timeout_ms = 120'000;
   int64_t frame_timeout_ms = 30'000;
+  int64_t hello_timeout_ms = 10'000;
+  int64_t max_session_ms = 3'600'000;
+  int64_t revocation_check_ms = 500;
+  int64_t enrol_max_delay_ms = 60'000;
 };
 
 // Serves until SIGINT/SIGTERM. The first stdout line is the bound address.
@@ -384,6 +388,10 @@ Status RunServe(const GlobalOptions& global, ServeArgs args) {
   args.server.handshake_timeout = std::chrono::milliseconds(args.handshake_timeout_ms);
   args.server.idle_timeout = std::chrono::milliseconds(args.idle_timeout_ms);
   args.server.frame_timeout = std::chrono::milliseconds(args.frame_timeout_ms);
+  args.server.hello_timeout = std::chrono::milliseconds(args.hello_timeout_ms);
+  args.server.max_session = std::chrono::milliseconds(args.max_session_ms);
+  args.server.revocation_check_interval = std::chrono::milliseconds(args.revocation_check_ms);
+  args.server.enrol_max_delay = std::chrono::milliseconds(args.enrol_max_delay_ms);
   OUTREACH_RETURN_IF_ERROR(ValidateServerOptions(args.server));
   Result<Deployment> deployment = FindDeployment(global.data, global.store);
   if (!deployment.ok()) return deployment.status();
@@ -478,7 +486,24 @@ int Main(int argc, char** argv) {
   serve->add_option("--frame-timeout-ms", serve_args.frame_timeout_ms,
                     "deadline from a frame's first byte to its last");
   serve->add_option("--max-frame-bytes", serve_args.server.max_frame_bytes, "largest frame accepted or sent");
-  serve->add_option("--max-connections", serve_args.server.max_connections, "concurrent connections");
+  serve->add_option("--max-connections", serve_args.server.max_connections,
+                    "concurrent device connections (past hello); over it: SERVER_BUSY");
+  serve->add_option("--hello-timeout-ms", serve_args.hello_timeout_ms,
+                    "deadline from TCP accept to the Welcome (or Enrolled); missed: closed");
+  serve->add_option("--max-session-ms", serve_args.max_session_ms,
+                    "longest session from its Welcome; then ended at its next idle point (the device says hello "
+                    "again)");
+  serve->add_option("--max-unwelcomed", serve_args.server.max_unwelcomed,
+                    "connections without hello held at once (0: a quarter of --max-connections); one more evicts the "
+                    "oldest");
+  serve->add_option("--max-unwelcomed-per-address", serve_args.server.max_unwelcomed_per_address,
+                    "connections without hello from one address; one more is closed before TLS");
+  serve->add_option("--revocation-check-ms", serve_args.revocation_check_ms,
+                    "how often the connected devices' standing is read from the store (revoked: cut)");
+  serve->add_option("--enrol-failures-before-delay", serve_args.server.enrol_failures_before_delay,
+                    "failed enrolments from one address before its attempts are slowed down");
+  serve->add_option("--enrol-max-delay-ms", serve_args.enrol_max_delay_ms,
+                    "longest wait imposed on an address after failed enrolments (doubling from 1 s)");
   serve->add_option("--io-threads", serve_args.server.io_threads, "threads for network I/O");
   serve->add_option("--worker-threads", serve_args.server.worker_threads, "threads for store work");
   serve->add_option("--max-clock-skew-ms", serve_args.service.max_clock_skew_ms,

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <csignal>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -48,6 +49,23 @@ Status ValidateServerOptions(const ServerOptions& options) {
   if (options.frame_timeout.count() <= 0) return Status::InvalidArgument("frame_timeout", "must be positive");
   if (options.max_frame_bytes < 1024) return Status::InvalidArgument("max_frame_bytes", "must be at least 1024");
   if (options.max_connections < 1) return Status::InvalidArgument("max_connections", "must be at least 1");
+  if (options.hello_timeout.count() <= 0) return Status::InvalidArgument("hello_timeout", "must be positive");
+  if (options.max_session.count() <= 0) return Status::InvalidArgument("max_session", "must be positive");
+  if (options.max_unwelcomed < 0) {
+    return Status::InvalidArgument("max_unwelcomed", "must be at least 1 (or 0: a quarter of max_connections)");
+  }
+  if (options.max_unwelcomed_per_address < 1) {
+    return Status::InvalidArgument("max_unwelcomed_per_address", "must be at least 1");
+  }
+  if (options.revocation_check_interval.count() <= 0) {
+    return Status::InvalidArgument("revocation_check_interval", "must be positive");
+  }
+  if (options.enrol_failures_before_delay < 1) {
+    return Status::InvalidArgument("enrol_failures_before_delay", "must be at least 1");
+  }
+  if (options.enrol_max_delay.count() < 1000) {
+    return Status::InvalidArgument("enrol_max_delay", "must be at least 1000 ms (the first delay)");
+  }
   return Status::Ok();
 }
 
@@ -55,11 +73,13 @@ Server::Server(SyncService& service, std::shared_ptr<TlsContext> tls, ServerOpti
     : service_(service),
       tls_(std::move(tls)),
       options_(std::move(options)),
-      registry_(std::make_shared<SessionRegistry>()),
+      shared_(std::make_shared<SharedState>(options_)),
       io_(options_.io_threads),
       workers_(static_cast<size_t>(std::max(1, options_.worker_threads))),
       acceptor_(io_),
-      signals_(io_) {}
+      signals_(io_),
+      watch_strand_(asio::make_strand(io_)),
+      revocation_timer_(watch_strand_) {}
 
 Server::~Server() = default;
 
@@ -99,6 +119,7 @@ void Server::Run() {
   });
   spdlog::info("listening on {} (store: {})", local_address(), service_.store().Describe());
   do_accept();
+  asio::dispatch(watch_strand_, [this] { arm_revocation_check(); });
 
   std::vector<std::thread> threads;
   for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
@@ -117,14 +138,56 @@ void Server::on_stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   signals_.cancel(ignored);
-  std::vector<std::shared_ptr<Session>> sessions;
-  {
-    std::lock_guard<std::mutex> lock(registry_->mu);
-    for (auto& [id, weak] : registry_->live) {
-      if (auto session = weak.lock()) sessions.push_back(std::move(session));
-    }
+  asio::post(watch_strand_, [this] { revocation_timer_.cancel(); });
+  for (auto& session : shared_->sessions.All()) session->stop();
+}
+
+void Server::arm_revocation_check() {
+  if (stopping_) return;
+  revocation_timer_.expires_after(options_.revocation_check_interval);
+  revocation_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    check_revocations();
+  });
+}
+
+void Server::check_revocations() {
+  std::vector<Uuid> devices = shared_->sessions.ConnectedDevices();
+  if (devices.empty()) return arm_revocation_check();  // nobody to check: no store work
+  // The work guard keeps Run() from returning before the answer is back.
+  auto work = asio::make_work_guard(io_);
+  // A write-priority task: a few point reads, not kept behind a queue of pull pages.
+  workers_.Post(WorkerPool::Priority::kWrite, [this, devices = std::move(devices), work = std::move(work)] {
+    std::vector<Uuid> gone;
+    Status st = service_.store().Read([&](StoreTxn& txn) -> Status {
+      gone.clear();
+      for (const Uuid& id : devices) {
+        auto row = txn.GetDevice(id);
+        if (!row.ok()) return row.status();
+        if (!row->has_value() || (*row)->revoked) gone.push_back(id);
+      }
+      return Status::Ok();
+    });
+    asio::post(watch_strand_, [this, st, gone = std::move(gone)]() mutable {
+      if (!st.ok()) {
+        // Logged once per failing spell, not every interval; the next check tries again.
+        if (!store_check_failing_) spdlog::warn("revocation check failed: {}", st.ToString());
+        store_check_failing_ = true;
+        return arm_revocation_check();
+      }
+      if (store_check_failing_) spdlog::info("revocation check works again");
+      store_check_failing_ = false;
+      on_revocations_checked(std::move(gone));
+    });
+  });
+}
+
+void Server::on_revocations_checked(std::vector<Uuid> gone) {
+  if (!gone.empty()) {
+    const std::set<Uuid> devices(gone.begin(), gone.end());
+    for (auto& session : shared_->sessions.SessionsOf(devices)) session->revoke();
   }
-  for (auto& session : sessions) session->stop();
+  arm_revocation_check();
 }
 
 void Server::do_accept() {
@@ -145,23 +208,31 @@ void Server::on_accept(boost::system::error_code ec, tcp::socket socket) {
   // Nagle behind the peer's delayed ACK (a 40 ms stall per exchange otherwise).
   boost::system::error_code nodelay_ec;
   socket.set_option(tcp::no_delay(true), nodelay_ec);
-  size_t live = 0;
-  {
-    std::lock_guard<std::mutex> lock(registry_->mu);
-    live = registry_->live.size();
-  }
-  const auto limit = static_cast<size_t>(options_.max_connections);
-  if (live >= 2 * limit) {
-    // Far over the limit: not even a TLS handshake to say so.
+  boost::system::error_code endpoint_ec;
+  const tcp::endpoint peer = socket.remote_endpoint(endpoint_ec);
+  if (endpoint_ec) {
+    // Already gone (reset before we got to it): nothing to serve.
     boost::system::error_code ignored;
-    const tcp::endpoint peer = socket.remote_endpoint(ignored);
-    spdlog::warn("peer {}:{}: closing: {} connections open, twice the limit of {}", peer.address().to_string(),
-                 peer.port(), live, limit);
     socket.close(ignored);
-  } else {
-    auto session = std::make_shared<Session>(std::move(socket), tls_, service_, workers_, options_, registry_);
-    session->start(live >= limit);
+    return do_accept();
   }
+  const std::string address = peer.address().to_string();
+  SessionRegistry::Admission admission = shared_->sessions.Admit(address);
+  if (admission.verdict == SessionRegistry::Verdict::kOverAddressCap) {
+    // Not even a TLS handshake: refusing costs next to nothing.
+    shared_->refusals.Log(RefusalLog::Kind::kOverAddressCap, address,
+                          "connection closed before TLS: " + std::to_string(admission.unwelcomed_from_address) +
+                              " connections from this address have not said hello yet (the most allowed, "
+                              "--max-unwelcomed-per-address)");
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return do_accept();
+  }
+  if (admission.evicted) admission.evicted->evict();
+  auto session =
+      std::make_shared<Session>(std::move(socket), tls_, service_, workers_, options_, shared_, admission.id, address);
+  shared_->sessions.Attach(admission.id, session);
+  session->start(admission.verdict == SessionRegistry::Verdict::kBusy);
   do_accept();
 }
 

@@ -30,12 +30,15 @@ bool IsPeerClosed(error_code ec) {
 }  // namespace
 
 Session::Session(tcp::socket socket, std::shared_ptr<TlsContext> tls, SyncService& service, WorkerPool& workers,
-                 const ServerOptions& options, std::shared_ptr<SessionRegistry> registry)
+                 const ServerOptions& options, std::shared_ptr<SharedState> shared, uint64_t id, std::string address)
     : stream_(std::move(socket), *tls),
       deadline_(stream_.get_executor()),
       workers_(workers),
       options_(options),
-      registry_(std::move(registry)),
+      shared_(std::move(shared)),
+      id_(id),
+      address_(std::move(address)),
+      hello_deadline_(std::chrono::steady_clock::now() + options.hello_timeout),
       conversation_(service, options.max_frame_bytes) {
   error_code ec;
   const tcp::endpoint remote = stream_.next_layer().remote_endpoint(ec);
@@ -43,16 +46,10 @@ Session::Session(tcp::socket socket, std::shared_ptr<TlsContext> tls, SyncServic
 }
 
 Session::~Session() {
-  std::lock_guard<std::mutex> lock(registry_->mu);
-  registry_->live.erase(id_);
+  shared_->sessions.Remove(id_);
 }
 
 void Session::start(bool refuse_busy) {
-  {
-    std::lock_guard<std::mutex> lock(registry_->mu);
-    id_ = registry_->next_id++;
-    registry_->live.emplace(id_, weak_from_this());
-  }
   refuse_busy_ = refuse_busy;
   // The socket's executor is the connection's strand: run the first step there too.
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -78,6 +75,102 @@ void Session::on_stop() {
   }
 }
 
+void Session::revoke() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->end_session({.reason = v1::REFUSAL_REASON_DEVICE_REVOKED,
+                       .detail = "this device was revoked; its local data must be wiped",
+                       .wipe = true,
+                       .cut_now = true,
+                       .revoked = true});
+  });
+}
+
+void Session::evict() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->on_evict(); });
+}
+
+void Session::on_evict() {
+  switch (phase_) {
+    case Phase::kHandshake:
+    case Phase::kIdle:
+    case Phase::kFrame:
+      if (welcomed_) return;
+      return close_refused(RefusalLog::Kind::kEvicted,
+                           "connection without hello closed to make room: the server holds at most " +
+                               std::to_string(options_.effective_max_unwelcomed()) +
+                               " (--max-unwelcomed); this was the oldest");
+    case Phase::kService:  // its one exchange finishes: an Enrolled or a Welcome is not lost
+    case Phase::kWrite:
+    case Phase::kClosing:
+    case Phase::kClosed: return;
+  }
+}
+
+Session::Ending Session::max_session_ending() const {
+  return {.reason = v1::REFUSAL_REASON_SERVER_BUSY,
+          .detail = "the session reached its maximum length of " + std::to_string(options_.max_session.count()) +
+                    " ms; connect and say hello again",
+          .wipe = false,
+          .cut_now = false,
+          .revoked = false};
+}
+
+void Session::end_session(Ending ending) {
+  if (phase_ == Phase::kClosing || phase_ == Phase::kClosed || !welcomed_) return;
+  // A revocation replaces a pending end of the session's length, not the other way.
+  if (ending_ && (ending_->revoked || !ending.revoked)) return;
+  ending_ = std::move(ending);
+  switch (phase_) {
+    case Phase::kIdle: {
+      // on_read_header sees operation_aborted and sends the ending; a request that
+      // arrived just before is served first (or cut, for a revocation).
+      error_code ignored;
+      stream_.next_layer().cancel(ignored);
+      return;
+    }
+    case Phase::kFrame:
+      if (ending_->cut_now) {
+        error_code ignored;
+        stream_.next_layer().cancel(ignored);
+      }
+      return;
+    case Phase::kHandshake:  // not welcomed: not reached
+    case Phase::kService:    // on_write ends it after the reply
+    case Phase::kWrite:
+    case Phase::kClosing:
+    case Phase::kClosed: return;
+  }
+}
+
+void Session::send_ending() {
+  const Ending& e = *ending_;
+  v1::Envelope refusal = Conversation::MakeRefusal(e.reason, e.detail);
+  refusal.mutable_refusal()->set_wipe(e.wipe);
+  if (e.revoked) {
+    close_logged_ = true;
+    shared_->refusals.Log(RefusalLog::Kind::kRevoked, address_,
+                          "session of revoked device " + conversation_.device()->device_id.ToString() + " (" + peer_ +
+                              ") ended with DEVICE_REVOKED");
+  }
+  write(refusal, true, v1::RefusalReason_Name(e.reason) + ": " + e.detail);
+}
+
+bool Session::admit_enrolment() {
+  const std::chrono::milliseconds wait = shared_->enrolments.Begin(address_, std::chrono::steady_clock::now());
+  if (wait.count() == 0) {
+    enrolment_pending_ = true;
+    return true;
+  }
+  const std::string seconds = std::to_string((wait.count() + 999) / 1000);
+  close_logged_ = true;
+  shared_->refusals.Log(
+      RefusalLog::Kind::kEnrolmentThrottled, address_,
+      "enrolment attempt refused: too many failed enrolments from this address; next allowed in " + seconds + " s");
+  refuse(v1::REFUSAL_REASON_SERVER_BUSY,
+         "too many failed enrolment attempts from this address; try again in " + seconds + " s");
+  return false;
+}
+
 void Session::on_handshake(error_code ec) {
   if (phase_ == Phase::kClosed) return;
   if (ec) return close("TLS handshake failed: " + ec.message());
@@ -101,6 +194,7 @@ void Session::read_frame() {
 
 void Session::on_read_header(error_code ec, size_t bytes) {
   if (phase_ == Phase::kClosed) return;
+  if (ending_ && (ec == asio::error::operation_aborted || (!ec && ending_->cut_now))) return send_ending();
   if (ec) {
     if (phase_ == Phase::kIdle && IsPeerClosed(ec)) return close("peer closed the connection");
     return close(describe_io_error(ec, "reading a frame header"));
@@ -141,6 +235,9 @@ void Session::read_body() {
                   decoded.field().empty() ? decoded.message() : decoded.field() + ": " + decoded.message());
   }
 
+  // An enrolment is served only while the address is not slowed down for failed ones.
+  if (request.message_case() == v1::Envelope::kEnrol && !welcomed_ && !admit_enrolment()) return;
+
   // No deadline while the service works: that time is the server's, not the peer's.
   phase_ = Phase::kService;
   deadline_.expires_at(asio::steady_timer::time_point::max());
@@ -159,13 +256,28 @@ void Session::read_body() {
 
 void Session::on_read_body(error_code ec, size_t bytes) {
   if (phase_ == Phase::kClosed) return;
+  if (ending_ && (ec == asio::error::operation_aborted || (!ec && ending_->cut_now))) return send_ending();
   if (ec) return close(describe_io_error(ec, "reading a frame body"));
   body_read_ += bytes;
   read_body();
 }
 
 void Session::on_service_done(Conversation::Reply reply) {
+  if (enrolment_pending_) {
+    enrolment_pending_ = false;
+    using Outcome = EnrolmentThrottle::Outcome;
+    const Outcome outcome = reply.envelope.has_enrolled() ? Outcome::kEnrolled
+                            : reply.envelope.refusal().reason() == v1::REFUSAL_REASON_BAD_ENROLMENT_CODE
+                                ? Outcome::kBadCode
+                                : Outcome::kOther;
+    shared_->enrolments.Finish(address_, outcome, std::chrono::steady_clock::now());
+  }
   if (phase_ == Phase::kClosed) return;
+  if (reply.envelope.has_welcome() && !reply.close && !welcomed_) {
+    welcomed_ = true;
+    session_end_ = std::chrono::steady_clock::now() + options_.max_session;
+    shared_->sessions.Welcome(id_, conversation_.device()->device_id);
+  }
   write(reply.envelope, reply.close, std::move(reply.close_reason));
 }
 
@@ -201,6 +313,10 @@ void Session::on_write(error_code ec, size_t /*bytes*/) {
     log_close("server shutting down");
     return shutdown();
   }
+  if (!ending_ && welcomed_ && std::chrono::steady_clock::now() >= session_end_) {
+    ending_ = max_session_ending();
+  }
+  if (ending_) return send_ending();
   read_frame();
 }
 
@@ -239,14 +355,26 @@ void Session::refuse(v1::RefusalReason reason, const std::string& detail) {
 
 void Session::arm(Phase phase, std::chrono::milliseconds timeout) {
   phase_ = phase;
-  deadline_.expires_after(timeout);
+  auto expiry = asio::steady_timer::clock_type::now() + timeout;
+  const bool peers_turn = phase == Phase::kHandshake || phase == Phase::kIdle || phase == Phase::kFrame;
+  if (peers_turn && !welcomed_) expiry = std::min(expiry, hello_deadline_);
+  if (phase == Phase::kIdle && welcomed_) expiry = std::min(expiry, session_end_);
+  deadline_.expires_at(expiry);
   deadline_.async_wait([self = shared_from_this()](error_code ec) { self->on_deadline(ec); });
 }
 
 void Session::on_deadline(error_code ec) {
   if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed) return;
   // A wait that completed just before the deadline was moved is stale.
-  if (deadline_.expiry() > asio::steady_timer::clock_type::now()) return;
+  const auto now = asio::steady_timer::clock_type::now();
+  if (deadline_.expiry() > now) return;
+  const bool peers_turn = phase_ == Phase::kHandshake || phase_ == Phase::kIdle || phase_ == Phase::kFrame;
+  if (peers_turn && !welcomed_ && now >= hello_deadline_) {
+    return close_refused(RefusalLog::Kind::kHelloDeadline, "connection closed: no hello within " +
+                                                               std::to_string(options_.hello_timeout.count()) +
+                                                               " ms of connecting (--hello-timeout-ms)");
+  }
+  if (phase_ == Phase::kIdle && welcomed_ && now >= session_end_) return end_session(max_session_ending());
   switch (phase_) {
     case Phase::kHandshake:
       return close("TLS handshake not completed within " + std::to_string(options_.handshake_timeout.count()) + " ms");
@@ -270,6 +398,15 @@ void Session::close(const std::string& reason) {
   error_code ignored;
   stream_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.next_layer().close(ignored);
+}
+
+void Session::close_refused(RefusalLog::Kind kind, const std::string& reason) {
+  if (phase_ == Phase::kClosed) return;
+  if (!close_logged_) {
+    close_logged_ = true;
+    shared_->refusals.Log(kind, address_, reason + " (" + peer_ + ")");
+  }
+  close(reason);
 }
 
 void Session::log_close(const std::string& reason) {

@@ -143,13 +143,20 @@ TEST_F(HostileTest, AttacksAreRefusedAndLoggedWhileADeviceKeepsSyncing) {
          }
          EXPECT_TRUE(closed) << "a slow client held its session open";
        }},
-      {"20 connections that never say hello",
+      {"20 connections that never say hello, from one address",
        [&] {
+         // An address of its own each time (127.0.0.20, .21, ...): at most 8 of them
+         // (--max-unwelcomed-per-address) get a handshake, the rest are closed before TLS.
+         static std::atomic<int> runs{0};
+         TestPeer::Options from = Peer();
+         from.bind_address = "127.0.0." + std::to_string(20 + runs++ % 200);
          std::vector<std::unique_ptr<TestPeer>> idle;
+         int handshaken = 0;
          for (int i = 0; i < 20; ++i) {
-           idle.push_back(std::make_unique<TestPeer>(port(), Peer()));
-           ASSERT_TRUE(idle.back()->Connect().ok());
+           idle.push_back(std::make_unique<TestPeer>(port(), from));
+           handshaken += idle.back()->Connect().ok();
          }
+         EXPECT_EQ(handshaken, 8) << "one address held more connections without hello than its cap";
          for (auto& peer : idle) EXPECT_TRUE(peer->WaitClosed(std::chrono::seconds(8)));
        }},
       {"another hub's credential",
@@ -289,9 +296,10 @@ TEST_F(HostileTest, AttacksAreRefusedAndLoggedWhileADeviceKeepsSyncing) {
   // Give the server a moment to log the last closes, then check there is a line per kind.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const std::string log = server_->log();
-  for (const char* line : {"PROTOCOL_ERROR", "FRAME_TOO_LARGE", "TLS handshake failed", "TLS handshake not completed",
-                           "frame not completed within", "idle for", "peer closed the connection while reading a frame",
-                           "BAD_CREDENTIAL", "UNKNOWN_DEVICE", "DEVICE_REVOKED"}) {
+  for (const char* line :
+       {"PROTOCOL_ERROR", "FRAME_TOO_LARGE", "TLS handshake failed", "TLS handshake not completed",
+        "frame not completed within", "idle for", "peer closed the connection while reading a frame", "BAD_CREDENTIAL",
+        "UNKNOWN_DEVICE", "DEVICE_REVOKED", "refused: connection closed before TLS"}) {
     EXPECT_NE(log.find(line), std::string::npos) << "no log line with \"" << line << "\"";
   }
   FieldDevice bob = NewDevice("bob");

@@ -247,6 +247,13 @@ Status TestPeer::ConnectPlain() {
   if (!tls_) return Status::Internal("no TLS context");
   stream_ = std::make_unique<asio::ssl::stream<tcp::socket>>(io_, *tls_);
   tls_connected_ = false;
+  if (!options_.bind_address.empty()) {
+    error_code ec;
+    const asio::ip::address local = asio::ip::make_address(options_.bind_address, ec);
+    if (!ec) stream_->next_layer().open(tcp::v4(), ec);
+    if (!ec) stream_->next_layer().bind(tcp::endpoint(local, 0), ec);
+    if (ec) return Status(ErrorCode::kUnavailable, "bind " + options_.bind_address + ": " + ec.message());
+  }
   error_code ec = RunWithDeadline(
       [&](auto handler) {
         stream_->next_layer().async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), handler);

@@ -101,6 +101,9 @@ class TestPeer {
     std::string host = "127.0.0.1";  // the name the server certificate must carry
     bool offer_alpn = true;
     std::chrono::milliseconds timeout = 5s;
+    // The local address to connect from (e.g. "127.0.0.7": Linux accepts any 127.x.y.z
+    // on loopback), so tests can be many peers; empty: the system's choice.
+    std::string bind_address{};
   };
   TestPeer(uint16_t port, Options options);
   ~TestPeer();

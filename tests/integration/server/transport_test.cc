@@ -184,7 +184,7 @@ TEST_F(TransportTest, SigtermClosesOpenConnectionsAndExitsCleanly) {
 
 class ConnectionLimitTest : public ServerTest {
  protected:
-  void SetUp() override { StartServer({"--max-connections", "2"}); }
+  void SetUp() override { StartServer({"--max-connections", "2", "--max-unwelcomed", "4"}); }
 
   // True if a new connection is served (a Pull before Hello gets PROTOCOL_ERROR, not
   // SERVER_BUSY).
@@ -194,13 +194,28 @@ class ConnectionLimitTest : public ServerTest {
     Result<v1::Envelope> reply = probe.Receive();
     return reply.ok() && reply->has_refusal() && reply->refusal().reason() == v1::REFUSAL_REASON_PROTOCOL_ERROR;
   }
+  static bool Welcomed(TestPeer& peer, const v1::Enrolled& device) {
+    if (!peer.Connect().ok() || !peer.Send(HelloEnvelope(device.device_id(), device.credential())).ok()) return false;
+    Result<v1::Envelope> welcome = peer.Receive();
+    return welcome.ok() && welcome->has_welcome();
+  }
 };
 
-TEST_F(ConnectionLimitTest, OverTheLimitIsRefusedBusyUntilAConnectionCloses) {
+// The limit counts devices past hello: connections that never say hello have caps of
+// their own (capacity_test.cc) and cannot make the server busy for devices.
+TEST_F(ConnectionLimitTest, OverTheLimitOfDevicesIsRefusedBusyUntilAConnectionCloses) {
+  TestPeer silent_1(port(), PeerOptions());
+  TestPeer silent_2(port(), PeerOptions());
+  ASSERT_TRUE(silent_1.Connect().ok());
+  ASSERT_TRUE(silent_2.Connect().ok());
+  EXPECT_TRUE(NotBusy()) << "connections without hello made the server busy";
+
+  const v1::Enrolled a = EnrolDevice(port(), deployment_);
+  const v1::Enrolled b = EnrolDevice(port(), deployment_);
   TestPeer first(port(), PeerOptions());
   TestPeer second(port(), PeerOptions());
-  ASSERT_TRUE(first.Connect().ok());
-  ASSERT_TRUE(second.Connect().ok());
+  ASSERT_TRUE(Welcomed(first, a));
+  ASSERT_TRUE(Welcomed(second, b));
 
   TestPeer third(port(), PeerOptions());
   ASSERT_TRUE(third.Connect().ok());
