@@ -190,7 +190,11 @@ DayEndResult DayEnd(const RunOptions& options, bool through_relay) {
   TempDir dir;
   Deployment deployment = MakeDeployment(dir / "data", options.store, 1);
   std::vector<std::string> codes = IssueCodes(deployment, deployment.hubs[0], shape.devices);
-  ServerProcess server(deployment, {"--max-connections", std::to_string(shape.devices + 16)}, dir / "server.log");
+  // Every device syncs from 127.0.0.1 at the same instant: room for all of them before hello.
+  const std::string room = std::to_string(shape.devices + 16);
+  ServerProcess server(deployment,
+                       {"--max-connections", room, "--max-unwelcomed", room, "--max-unwelcomed-per-address", room},
+                       dir / "server.log");
   std::unique_ptr<WireRelay> relay;
   if (through_relay) relay = std::make_unique<WireRelay>(server.port());
   const std::string address = relay ? relay->address() : server.address();
@@ -517,7 +521,11 @@ void RunConnections(const RunOptions& options) {
   TempDir dir;
   Deployment deployment = MakeDeployment(dir / "data", options.store, 1);
   std::vector<std::string> codes = IssueCodes(deployment, deployment.hubs[0], idle + 1);
-  ServerProcess server(deployment, {"--max-connections", std::to_string(idle + 64), "--idle-timeout-ms", "3600000"},
+  // Every connection comes from 127.0.0.1, and the idle ones stay for the whole run.
+  const std::string room = std::to_string(idle + 64);
+  ServerProcess server(deployment,
+                       {"--max-connections", room, "--max-unwelcomed", room, "--max-unwelcomed-per-address", room,
+                        "--idle-timeout-ms", "3600000", "--max-session-ms", "3600000"},
                        dir / "server.log");
   const client::ServerAddress address = Must(client::ServerAddress::Parse(server.address()), "address");
 
