@@ -360,5 +360,40 @@ TEST(StoreCopyCommandTest, AHubMovesFromSqliteToPostgresqlWithItsHistory) {
   EXPECT_EQ(pg_server.Stop(), 0);
 }
 
+// One revoke, written to the store by another process (`outreach-server device revoke`),
+// cuts the device's sessions on both server processes within seconds: each process
+// watches the standing of its connected devices in the shared store.
+TEST_F(TwoServersTest, ARevokeCutsTheDevicesSessionsOnBothProcesses) {
+  const v1::Enrolled device = EnrolPeer(a_->port(), "Rita");
+  TestPeer on_a(a_->port(), {.ca_pem = deployment_.ca_pem});
+  TestPeer on_b(b_->port(), {.ca_pem = deployment_.ca_pem});
+  ASSERT_TRUE(SayHello(on_a, device).ok());
+  ASSERT_TRUE(SayHello(on_b, device).ok());
+  // A second device stays connected and served.
+  const v1::Enrolled other = EnrolPeer(b_->port(), "Omar");
+  TestPeer other_on_a(a_->port(), {.ca_pem = deployment_.ca_pem});
+  ASSERT_TRUE(SayHello(other_on_a, other).ok());
+
+  CliResult revoke = deployment_.Cli({"device", "revoke", "--data", deployment_.data, "--device",
+                                      Uuid::FromBytes(device.device_id())->ToString(), "--json"});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  const auto revoked_at = std::chrono::steady_clock::now();
+  for (TestPeer* peer : {&on_a, &on_b}) {
+    Result<v1::Envelope> told = peer->Receive();  // unasked: the session was idle
+    ASSERT_TRUE(told.ok()) << told.status().ToString() << "\nA:\n" << a_->log() << "\nB:\n" << b_->log();
+    EXPECT_EQ(told->refusal().reason(), v1::REFUSAL_REASON_DEVICE_REVOKED) << told->ShortDebugString();
+    EXPECT_TRUE(told->refusal().wipe());
+    EXPECT_TRUE(peer->WaitClosed(3s));
+  }
+  EXPECT_LE(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - revoked_at).count(),
+      3000);
+
+  ASSERT_TRUE(other_on_a.Send(PullEnvelope(0)).ok());
+  Result<v1::Envelope> page = other_on_a.Receive();
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_TRUE(page->has_changes_page()) << page->ShortDebugString();
+}
+
 }  // namespace
 }  // namespace outreach::testing

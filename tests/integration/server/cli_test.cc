@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "tests/integration/server/server_harness.h"
 
@@ -108,6 +110,17 @@ TEST(ServerCliTest, BadInputIsOneStderrLineNamingTheField) {
   ExpectFailureNaming(RunCli({"serve", "--data", data, "--listen", "nowhere"}), "listen");
   ExpectFailureNaming(RunCli({"serve", "--data", data, "--listen", "127.0.0.1:0", "--max-connections", "0"}),
                       "max_connections");
+  for (auto [flag, field] : std::vector<std::pair<std::string, std::string>>{
+           {"--hello-timeout-ms", "hello_timeout"},
+           {"--max-session-ms", "max_session"},
+           {"--max-unwelcomed-per-address", "max_unwelcomed_per_address"},
+           {"--revocation-check-ms", "revocation_check_interval"},
+           {"--enrol-failures-before-delay", "enrol_failures_before_delay"},
+           {"--enrol-max-delay-ms", "enrol_max_delay"}}) {
+    ExpectFailureNaming(RunCli({"serve", "--data", data, "--listen", "127.0.0.1:0", flag, "0"}), field);
+  }
+  ExpectFailureNaming(RunCli({"serve", "--data", data, "--listen", "127.0.0.1:0", "--max-unwelcomed", "-1"}),
+                      "max_unwelcomed");
   ExpectFailureNaming(RunCli({"frobnicate", "--data", data}), "frobnicate");
 
   // A directory that holds no deployment is named, and not turned into one.

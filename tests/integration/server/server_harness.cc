@@ -240,6 +240,12 @@ error_code TestPeer::RunWithDeadline(Start start, std::chrono::milliseconds with
     io_.run();
     return asio::error::timed_out;
   }
+  // The server closed the connection (a reset is reported once: a later read on the
+  // socket may then wait instead of failing again).
+  if (*result == asio::error::connection_reset || *result == asio::error::eof ||
+      *result == asio::ssl::error::stream_truncated) {
+    peer_closed_ = true;
+  }
   return *result;
 }
 
@@ -247,6 +253,7 @@ Status TestPeer::ConnectPlain() {
   if (!tls_) return Status::Internal("no TLS context");
   stream_ = std::make_unique<asio::ssl::stream<tcp::socket>>(io_, *tls_);
   tls_connected_ = false;
+  peer_closed_ = false;
   if (!options_.bind_address.empty()) {
     error_code ec;
     const asio::ip::address local = asio::ip::make_address(options_.bind_address, ec);
@@ -342,6 +349,7 @@ Result<v1::Envelope> TestPeer::Receive() {
 }
 
 bool TestPeer::WaitClosed(std::chrono::milliseconds within) {
+  if (peer_closed_) return true;
   const auto deadline = std::chrono::steady_clock::now() + within;
   char buf[4096];
   while (true) {

@@ -133,6 +133,7 @@ class TestPeer {
   std::shared_ptr<TlsContext> tls_;
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> stream_;
   bool tls_connected_ = false;
+  bool peer_closed_ = false;  // a read or write found the connection closed by the server
   uint16_t port_;
   Options options_;
 };
