@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <thread>
 
 #include "tests/faults/fault_suite.h"
 
@@ -131,6 +132,9 @@ TEST_F(ReconcilerRegressionTest, AMergeLeavesOneAttendanceRowPerPersonAndSession
   // Both people were on the first session's register (Bo's mark is the later); only
   // the duplicate was on the second's.
   mark(ann, s, kept, v1::ATTENDANCE_STATUS_DID_NOT_ATTEND);
+  // Later by the clock: two marks in one millisecond are ordered by their devices' logical
+  // counters and ids instead, and Ann's won about one run in ten.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   mark(bo, s, dup, v1::ATTENDANCE_STATUS_LATE);
   const v1::Record only_dup = mark(bo, s2, dup, v1::ATTENDANCE_STATUS_ATTENDED);
   for (FieldDevice* d : {&ann, &bo, &mo}) SyncUntilDone(*d);
