@@ -86,6 +86,13 @@ Status SyncConnection::Connect(const ServerAddress& address, const std::string& 
   });
   OUTREACH_RETURN_IF_ERROR(RunUntil(done, timeout, "TLS handshake"));
   if (ec) {
+    // A connection the server closed or reset before the handshake ended (a server at its
+    // cap of connections without hello closes new ones before TLS) is worth retrying; a
+    // handshake the TLS layer refused (a certificate not from the pinned CA) is not.
+    if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated) {
+      return Status(ErrorCode::kUnavailable,
+                    "the server at " + address.ToString() + " closed the connection during the TLS handshake (busy?)");
+    }
     return Status(ErrorCode::kUnauthenticated, "TLS handshake with " + address.ToString() +
                                                    " failed (is this the hub's server and CA?): " + ec.message());
   }
@@ -151,6 +158,7 @@ Status SyncConnection::Receive(v1::Envelope* envelope, std::chrono::milliseconds
   if (ec) return Status(ErrorCode::kUnavailable, "connection lost inside a frame: " + ec.message());
   bytes_received_ += kFrameHeaderBytes + body.size();
   OUTREACH_RETURN_IF_ERROR(DecodeFrameBody(body, envelope, max_frame_bytes_, compression_));
+  if (envelope->has_refusal() && envelope->refusal().wipe()) told_to_wipe_ = true;
   if (envelope->has_welcome()) return AdoptWelcome(envelope->welcome());
   return Status::Ok();
 }

@@ -11,6 +11,7 @@
 // PROTOCOL.md §2). A server that names a codec that was not offered is a protocol error.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -53,6 +54,9 @@ class SyncConnection {
   uint32_t max_send_frame_bytes() const { return max_send_frame_bytes_; }
   // Whether a Hello offers compression (default true); false behaves as an older device.
   void set_offer_compression(bool offer) { offer_compression_ = offer; }
+  // Whether the server refused with `wipe` on this connection (a revoked device), at
+  // hello or at any later request. Safe to read from any thread.
+  bool told_to_wipe() const { return told_to_wipe_; }
 
  private:
   using Stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
@@ -72,6 +76,7 @@ class SyncConnection {
   bool offer_compression_ = true;
   bool offered_compression_ = false;  // a Hello sent on this connection offered codecs
   v1::Compression compression_ = v1::COMPRESSION_NONE;
+  std::atomic<bool> told_to_wipe_{false};  // set by Receive, on the puller's thread too
 };
 
 }  // namespace outreach::client

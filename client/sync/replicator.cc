@@ -1,6 +1,7 @@
 // Sync() and Enrol(): one conversation each with the hub's server.
 //
 //   Sync:  connect (pinned CA) -> Hello -> Welcome | Refusal(wipe?) -> Pusher -> Puller -> close
+//          (a Refusal with wipe, at hello or at any later request, wipes the device)
 //   Enrol: connect (CA given by the hub) -> Enrol -> Enrolled | Refusal -> save identity
 #include <chrono>
 
@@ -26,6 +27,15 @@ std::string RoleName(v1::Role role) {
 // The device's physical clock without any offset learnt from the server.
 int64_t RawPhysicalMs(HybridClock& clock) {
   return clock.PhysicalNow() - clock.offset_ms();
+}
+
+// A sync that ended with `failure`: if the server said on this connection that the hub
+// revoked the device (a refusal with wipe, at hello or at any request after it, e.g. when
+// the hub revoked it mid-sync), nothing it holds may stay on it.
+Status WipeIfTold(const client::SyncConnection& connection, client::LocalStore& store, Status failure) {
+  if (!connection.told_to_wipe()) return failure;
+  OUTREACH_RETURN_IF_ERROR(store.Wipe());
+  return Status(ErrorCode::kUnauthenticated, "this device was revoked by the hub; its local data has been wiped");
 }
 
 }  // namespace
@@ -121,14 +131,7 @@ Result<SyncReport> Sync(Device& device, const SyncOptions& options, SyncProgress
   OUTREACH_RETURN_IF_ERROR(connection.Send(hello, timeout));
   v1::Envelope reply;
   OUTREACH_RETURN_IF_ERROR(connection.Receive(&reply, timeout));
-  if (reply.has_refusal()) {
-    if (reply.refusal().wipe()) {
-      // The hub revoked this device: nothing it holds may stay on it.
-      OUTREACH_RETURN_IF_ERROR(store.Wipe());
-      return Status(ErrorCode::kUnauthenticated, "this device was revoked by the hub; its local data has been wiped");
-    }
-    return client::RefusalStatus(reply.refusal());
-  }
+  if (reply.has_refusal()) return WipeIfTold(connection, store, client::RefusalStatus(reply.refusal()));
   if (!reply.has_welcome()) return Status::ProtocolError("server answered Hello with something other than Welcome");
   const v1::Welcome& welcome = reply.welcome();
 
@@ -143,11 +146,13 @@ Result<SyncReport> Sync(Device& device, const SyncOptions& options, SyncProgress
   if (welcome.max_push_changes() > 0 && welcome.max_push_changes() < batch) batch = welcome.max_push_changes();
   progress.phase = SyncProgress::Phase::kPushing;
   client::Pusher pusher(store, connection, timeout, batch == 0 ? 1 : batch);
-  OUTREACH_RETURN_IF_ERROR(pusher.Run(&report, &progress, callback));
+  Status pushed = pusher.Run(&report, &progress, callback);
+  if (!pushed.ok()) return WipeIfTold(connection, store, pushed);
 
   progress.phase = SyncProgress::Phase::kPulling;
   client::Puller puller(store, connection, timeout, options.pull_page_size == 0 ? 1 : options.pull_page_size);
-  OUTREACH_RETURN_IF_ERROR(puller.Run(&report, &progress, callback));
+  Status pulled = puller.Run(&report, &progress, callback);
+  if (!pulled.ok()) return WipeIfTold(connection, store, pulled);
 
   connection.Close();
   progress.phase = SyncProgress::Phase::kDone;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "common/field_value.h"
 #include "common/record_registry.h"
@@ -649,6 +650,52 @@ TEST_F(SyncTest, RevokedDeviceIsRefusedAndWiped) {
   EXPECT_EQ(r.status().code(), ErrorCode::kUnauthenticated);
   EXPECT_TRUE(ann->ListParticipants()->empty());
   EXPECT_FALSE(ann->store().LoadIdentity()->has_value());
+}
+
+// Revoked while it syncs: the next request is refused with wipe (the server re-checks the
+// device's standing on every push and pull), and the device wipes then, not a sync later.
+TEST_F(SyncTest, ADeviceRevokedMidSyncIsWipedAtOnce) {
+  TestDevice ann = NewDevice("Ann");
+  for (int i = 0; i < 20; ++i)
+    MustOk(ann->RegisterParticipant(Person("Ada" + std::to_string(i), "Byron", "1980-10-10")));
+  const std::string device_id = (*ann->store().LoadIdentity())->device_id.ToString();
+  SyncOptions options;
+  options.push_batch_size = 1;
+  bool revoked = false;
+  Result<SyncReport> r = Sync(*ann.device, options, [&](const SyncProgress& progress) {
+    if (revoked || progress.phase != SyncProgress::Phase::kPushing || progress.pushed == 0) return;
+    // After the first acknowledged batch, the hub revokes the tablet.
+    CliResult revoke = RunCli({"device", "revoke", "--data", deployment_.data, "--device", device_id, "--json"});
+    EXPECT_EQ(revoke.exit_code, 0) << revoke.err;
+    revoked = true;
+  });
+  ASSERT_TRUE(revoked);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnauthenticated) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("wiped"), std::string::npos) << r.status().ToString();
+  EXPECT_TRUE(ann->ListParticipants()->empty());
+  EXPECT_FALSE(ann->store().LoadIdentity()->has_value());
+}
+
+// A server that closes a new connection before TLS (its cap of connections without hello
+// from this address is full) is busy, to be tried again: not a wrong CA, which no retry mends.
+TEST_F(SyncTest, AServerClosingBeforeTlsIsBusyNotAWrongCa) {
+  TestDevice ann = NewDevice("Ann");
+  std::vector<std::unique_ptr<TestPeer>> silent;
+  for (int i = 0; i < 8; ++i) {  // the default cap per address
+    silent.push_back(std::make_unique<TestPeer>(port(), PeerOptions()));
+    ASSERT_TRUE(silent.back()->ConnectPlain().ok());
+  }
+  Result<SyncReport> busy = Sync(*ann.device);
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.status().code(), ErrorCode::kUnavailable) << busy.status().ToString();
+  silent.clear();  // the server frees their places as it sees them close
+  Result<SyncReport> later = busy;
+  for (int attempt = 0; attempt < 20 && !later.ok(); ++attempt) {
+    std::this_thread::sleep_for(100ms);
+    later = Sync(*ann.device);
+  }
+  EXPECT_TRUE(later.ok()) << later.status().ToString();
 }
 
 TEST_F(SyncTest, WrongCaIsRefusedByTheDevice) {
