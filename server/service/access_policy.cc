@@ -134,16 +134,7 @@ Status CheckLinks(StoreTxn& txn, const DeviceContext& device, const RecordTypeIn
       if (raw.empty()) continue;  // a link cleared, or never set: names nothing
       auto id = Uuid::FromBytes(raw);
       if (!id.ok() || id->is_nil()) return Deny("a record id must be 16 bytes and not nil", f->name());
-      auto target = txn.GetRecord(*id);
-      if (!target.ok()) return target.status();
-      bool available = target->has_value() && !(*target)->record.erased() &&
-                       (link->target == v1::RECORD_TYPE_UNSPECIFIED || (*target)->record.type() == link->target);
-      if (available) {
-        auto readable = MayRead(txn, device, **target);
-        if (!readable.ok()) return readable.status();
-        available = *readable;
-      }
-      if (!available) return NotAvailable(f->name(), id->ToString());
+      OUTREACH_RETURN_IF_ERROR(CheckAvailable(txn, device, *id, link->target, f->name()));
     }
   }
   return Status::Ok();
@@ -160,6 +151,20 @@ bool NoteVisible(const DeviceContext& device, const google::protobuf::Message& n
 
 Status NotAvailable(const std::string& field, const std::string& id) {
   return Deny("record " + id + " is not available to this device", field);
+}
+
+Status CheckAvailable(StoreTxn& txn, const DeviceContext& device, const Uuid& id, v1::RecordType type,
+                      const std::string& field) {
+  auto target = txn.GetRecord(id);
+  if (!target.ok()) return target.status();
+  bool available = target->has_value() && !(*target)->record.erased() &&
+                   (type == v1::RECORD_TYPE_UNSPECIFIED || (*target)->record.type() == type);
+  if (available) {
+    auto readable = MayRead(txn, device, **target);
+    if (!readable.ok()) return readable.status();
+    available = *readable;
+  }
+  return available ? Status::Ok() : NotAvailable(field, id.ToString());
 }
 
 Status CheckWrite(StoreTxn& txn, const DeviceContext& device, const RecordTypeInfo& info, const v1::Change& change,

@@ -50,6 +50,11 @@ Result<bool> MayRead(StoreTxn& txn, const DeviceContext& device, const StoredRec
 // never tells whether the id exists elsewhere.
 Status NotAvailable(const std::string& field, const std::string& id);
 
+// Ok when record `id` exists, is of `type` (UNSPECIFIED: any type), is not erased and
+// `device` may read it; NotAvailable(field, id) otherwise. The check every link gets.
+Status CheckAvailable(StoreTxn& txn, const DeviceContext& device, const Uuid& id, v1::RecordType type,
+                      const std::string& field);
+
 // The logged `change` as `device` may see it: unchanged, reduced to the fields it may
 // see, or nullopt when it may not see it at all.
 Result<std::optional<v1::Change>> FilterForRead(StoreTxn& txn, const DeviceContext& device, v1::Change change);

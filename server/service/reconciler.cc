@@ -334,20 +334,9 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
     // Both people must be of the deciding manager's hub (and readable by them), however
     // the review came to name them: a merge rewrites every record of the one merged.
     for (const char* field : {"participant_id", "other_participant_id"}) {
-      const Uuid person = IdField(proposed, field);
-      auto stored = txn_.GetRecord(person);
-      if (!stored.ok()) return stored.status();
-      bool available =
-          stored->has_value() && (*stored)->record.type() == v1::RECORD_TYPE_PARTICIPANT && !(*stored)->record.erased();
-      if (available) {
-        auto readable = MayRead(txn_, device, **stored);
-        if (!readable.ok()) return readable.status();
-        available = *readable;
-      }
-      if (!available) {
-        const Status refusal = NotAvailable(field, person.ToString());
-        return Rejected(refusal.message(), refusal.field());
-      }
+      Status available = CheckAvailable(txn_, device, IdField(proposed, field), v1::RECORD_TYPE_PARTICIPANT, field);
+      if (IsRefusal(available)) return Rejected(available.message(), available.field());
+      OUTREACH_RETURN_IF_ERROR(available);
     }
   }
 
