@@ -78,6 +78,13 @@ class SecurityTest : public ServerTest {
     Result<SyncReport> r = Sync(d);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
+  static v1::Participant NorthPerson(const std::string& given) {
+    v1::Participant p;
+    p.set_given_name(given);
+    p.set_family_name("Northam");
+    p.set_date_of_birth("1990-01-01");
+    return p;
+  }
   static Uuid MustCreate(Result<v1::Record> r) {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *Uuid::FromBytes(r->id()) : Uuid();
@@ -145,10 +152,7 @@ TEST_F(SecurityTest, ALinkIntoAnotherHubIsRefusedInTheWordsOfAnIdNoOneHolds) {
   s.set_title("Job club");
   s.set_starts_at("2026-12-08T10:00");
   const Uuid session = MustCreate(north->CreateSession(s));
-  v1::Participant np;
-  np.set_given_name("Nell");
-  np.set_family_name("Northam");
-  np.set_date_of_birth("1990-01-01");
+  const v1::Participant np = NorthPerson("Nell");
   const Uuid north_person = MustCreate(north->RegisterParticipant(np));
   MustSync(*north);
   auto kiosk = LibraryDevice("Oak kiosk", deployment_.hub_id, "kiosk", north_venue_);
@@ -229,13 +233,8 @@ TEST_F(SecurityTest, ALinkIntoAnotherHubIsRefusedInTheWordsOfAnIdNoOneHolds) {
 TEST_F(SecurityTest, AMergeStaysInItsHub) {
   const Uuid south = SouthParticipant();
   auto north = LibraryDevice("Nia North", deployment_.hub_id, "adviser");
-  v1::Participant a;
-  a.set_given_name("Nell");
-  a.set_family_name("Northam");
-  a.set_date_of_birth("1990-01-01");
-  const Uuid first = MustCreate(north->RegisterParticipant(a));
-  a.set_given_name("Nel");
-  const Uuid second = MustCreate(north->RegisterParticipant(a));
+  const Uuid first = MustCreate(north->RegisterParticipant(NorthPerson("Nell")));
+  const Uuid second = MustCreate(north->RegisterParticipant(NorthPerson("Nel")));  // the manager reviews the two
   MustSync(*north);
   auto mona = Hostile("Mona Manager", "manager");
   ASSERT_TRUE(mona);
@@ -286,11 +285,7 @@ TEST_F(SecurityTest, AMergeStaysInItsHub) {
 
 TEST_F(SecurityTest, WhoActedAndWhoMayReadAreTheServersToCheck) {
   auto north = LibraryDevice("Nia North", deployment_.hub_id, "adviser");
-  v1::Participant p;
-  p.set_given_name("Nell");
-  p.set_family_name("Northam");
-  p.set_date_of_birth("1990-01-01");
-  const Uuid person = MustCreate(north->RegisterParticipant(p));
+  const Uuid person = MustCreate(north->RegisterParticipant(NorthPerson("Nell")));
   MustSync(*north);
   auto health = LibraryDevice("Hana Health", deployment_.hub_id, "health_worker");
   MustSync(*health);

@@ -178,13 +178,7 @@ class DeviceTracesTest : public DeviceTest {
     conflict.set_status(v1::CONFLICT_STATUS_OPEN);
     conflict_id_ = Uuid::NewV7();
     v1::ChangesPage page;
-    v1::Change* change = page.add_changes();
-    change->set_record_id(conflict_id_.raw());
-    change->set_type(v1::RECORD_TYPE_CONFLICT);
-    change->set_op(v1::CHANGE_OP_UPSERT);
-    change->set_hlc(device_->store().clock().Now().value());
-    change->set_server_seq(++server_seq_);
-    for (const v1::FieldValue& fv : AllFields(conflict)) *change->add_fields() = fv;
+    *page.add_changes() = Upsert(conflict_id_, v1::RECORD_TYPE_CONFLICT, conflict);
     page.set_next_cursor(server_seq_);
     ASSERT_TRUE(device_->store().ApplyPulledPage(page).ok());
 
@@ -242,6 +236,17 @@ class DeviceTracesTest : public DeviceTest {
     erase.set_server_seq(++server_seq_);
     erase.set_author("mo");
     return erase;
+  }
+  // A pulled upsert creating record `id` of `type` with every field of `body`.
+  v1::Change Upsert(const Uuid& id, v1::RecordType type, const google::protobuf::Message& body) {
+    v1::Change upsert;
+    upsert.set_record_id(id.raw());
+    upsert.set_type(type);
+    upsert.set_op(v1::CHANGE_OP_UPSERT);
+    upsert.set_hlc(device_->store().clock().Now().value());
+    upsert.set_server_seq(++server_seq_);
+    for (const v1::FieldValue& fv : AllFields(body)) *upsert.add_fields() = fv;
+    return upsert;
   }
   v1::Record ConflictRecord() { return *device_->Get(conflict_id_); }
 
@@ -337,13 +342,7 @@ TEST_F(DeviceTracesTest, APreparedBatchCutAfterTheParticipantsErasePurgesEveryth
   session.set_starts_at("2026-11-30T10:00");
   const Uuid session_id = Uuid::NewV7();
   v1::ChangesPage first;
-  v1::Change* upsert = first.add_changes();
-  upsert->set_record_id(session_id.raw());
-  upsert->set_type(v1::RECORD_TYPE_SESSION);
-  upsert->set_op(v1::CHANGE_OP_UPSERT);
-  upsert->set_hlc(device_->store().clock().Now().value());
-  upsert->set_server_seq(++server_seq_);
-  for (const v1::FieldValue& fv : AllFields(session)) *upsert->add_fields() = fv;
+  *first.add_changes() = Upsert(session_id, v1::RECORD_TYPE_SESSION, session);
   *first.add_changes() = Erase(p_);
   first.set_next_cursor(server_seq_);
   first.set_more(true);
