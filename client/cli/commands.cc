@@ -428,7 +428,8 @@ void CommandLine::AddStateMoveVerbs() {
                  if (!to.ok()) return to.status();
                  return RecordResult(d.DecideSpend(id, *to, a.detail, a.refusal));
                });
-  spend_decide->add_option("--decided-by", spend_args->detail, "who decided: the person this device is enrolled for (the default)");
+  spend_decide->add_option("--decided-by", spend_args->detail,
+                           "who decided: the person this device is enrolled for (the default)");
   spend_decide->add_option("--refusal-reason", spend_args->refusal, "why it was refused");
 
   // conflicts [resolve ID --resolution kept_winner|took_loser]

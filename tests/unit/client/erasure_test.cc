@@ -12,10 +12,13 @@
 namespace outreach::testing {
 namespace {
 
-std::string FileBytes(const std::string& path) {
+// Every file of the device whose name starts with the database file's name (the file,
+// -wal, -shm, any -journal), each whole, one after the other.
+std::string DeviceFilesBytes(const std::string& dir, const std::string& db_name) {
   std::string all;
-  for (const std::string& p : {path, path + "-wal"}) {
-    FILE* f = std::fopen(p.c_str(), "rb");
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.path().filename().string().rfind(db_name, 0) != 0) continue;
+    FILE* f = std::fopen(entry.path().c_str(), "rb");
     if (f == nullptr) continue;
     char buf[65536];
     size_t n;
@@ -23,6 +26,12 @@ std::string FileBytes(const std::string& path) {
     std::fclose(f);
   }
   return all;
+}
+
+// Every file of the device at `path` (its database file): DeviceFilesBytes of its folder.
+std::string FileBytes(const std::string& path) {
+  const std::filesystem::path p(path);
+  return DeviceFilesBytes(p.parent_path().string(), p.filename().string());
 }
 
 using ErasureTest = DeviceTest;
@@ -86,22 +95,6 @@ TEST_F(ErasureTest, PulledErasureRedactsWhatThisDeviceWrote) {
   ASSERT_TRUE(device_->store().ApplyPulledPage(page).ok());
   EXPECT_TRUE(device_->Get(IdOf(p))->erased());
   EXPECT_EQ(FileBytes(path_).find("Brandtwhistle"), std::string::npos);
-}
-
-// Every file of the device whose name starts with the database file's name (the file,
-// -wal, -shm, any -journal), each whole, one after the other.
-std::string DeviceFilesBytes(const std::string& dir, const std::string& db_name) {
-  std::string all;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file() || entry.path().filename().string().rfind(db_name, 0) != 0) continue;
-    FILE* f = std::fopen(entry.path().c_str(), "rb");
-    if (f == nullptr) continue;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) all.append(buf, n);
-    std::fclose(f);
-  }
-  return all;
 }
 
 // A device holding every kind of trace of participant P (Petronella Xanthopoulou) that
