@@ -28,11 +28,7 @@ Result<std::unique_ptr<HostileDevice>> HostileDevice::Enrol(uint16_t port, const
 
 Status HostileDevice::Hello() {
   peer_ = std::make_unique<TestPeer>(port_, TestPeer::Options{.ca_pem = ca_pem_});
-  OUTREACH_RETURN_IF_ERROR(peer_->Connect());
-  Result<v1::Envelope> reply = Exchange(HelloEnvelope(enrolled_.device_id(), enrolled_.credential()));
-  if (!reply.ok()) return reply.status();
-  if (!reply->has_welcome()) return Unexpected("welcome", *reply);
-  return Status::Ok();
+  return SayHello(*peer_, enrolled_);
 }
 
 Result<v1::Envelope> HostileDevice::Exchange(const v1::Envelope& request) {

@@ -110,15 +110,6 @@ class TwoServersTest : public ::testing::Test {
     return reply.ok() ? reply->enrolled() : v1::Enrolled();
   }
 
-  static Status SayHello(TestPeer& peer, const v1::Enrolled& device) {
-    OUTREACH_RETURN_IF_ERROR(peer.Connect());
-    OUTREACH_RETURN_IF_ERROR(peer.Send(HelloEnvelope(device.device_id(), device.credential())));
-    Result<v1::Envelope> welcome = peer.Receive();
-    if (!welcome.ok()) return welcome.status();
-    if (!welcome->has_welcome()) return Status::Internal("no welcome: " + welcome->ShortDebugString());
-    return Status::Ok();
-  }
-
   // The device's state as text, one line per record, sorted.
   static std::string State(Device& d) {
     Result<std::vector<v1::Record>> all = d.Export();

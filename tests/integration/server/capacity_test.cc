@@ -38,16 +38,6 @@ class CapacityTest : public ServerTest {
     return options;
   }
 
-  // Connects and says hello; the Welcome or why not.
-  Status Hello(TestPeer& peer, const v1::Enrolled& device) {
-    OUTREACH_RETURN_IF_ERROR(peer.Connect());
-    OUTREACH_RETURN_IF_ERROR(peer.Send(HelloEnvelope(device.device_id(), device.credential())));
-    Result<v1::Envelope> welcome = peer.Receive();
-    if (!welcome.ok()) return welcome.status();
-    if (!welcome->has_welcome()) return Status::Internal("no welcome: " + welcome->ShortDebugString());
-    return Status::Ok();
-  }
-
   CliResult Revoke(const v1::Enrolled& device) {
     return RunCli({"device", "revoke", "--data", deployment_.data, "--device",
                    Uuid::FromBytes(device.device_id())->ToString(), "--json"});
@@ -77,8 +67,8 @@ TEST_F(CapacityTest, RevokingADeviceCutsItsOpenSessionsWithinASecond) {
   // Two sessions of the device: one pulling in a loop, one idle after its hello.
   TestPeer pulling(port(), PeerOptions());
   TestPeer idle(port(), PeerOptions());
-  ASSERT_TRUE(Hello(pulling, device).ok());
-  ASSERT_TRUE(Hello(idle, device).ok());
+  ASSERT_TRUE(SayHello(pulling, device).ok());
+  ASSERT_TRUE(SayHello(idle, device).ok());
   ASSERT_TRUE(pulling.Send(PullEnvelope(0)).ok());
   ASSERT_TRUE(pulling.Receive().ok());
 
@@ -138,8 +128,8 @@ TEST_F(CapacityTest, ASessionEndsAtItsFirstIdlePointPastTheMaximumLength) {
   TestPeer busy(port(), PeerOptions());
   TestPeer idle(port(), PeerOptions());
   const auto start = Clock::now();
-  ASSERT_TRUE(Hello(busy, device).ok());
-  ASSERT_TRUE(Hello(idle, device).ok());
+  ASSERT_TRUE(SayHello(busy, device).ok());
+  ASSERT_TRUE(SayHello(idle, device).ok());
   // A request every 100 ms: each one is answered whole until the session ends, then the
   // next answer is the refusal.
   Result<v1::Envelope> last = Status::Internal("nothing received");
@@ -168,7 +158,7 @@ TEST_F(CapacityTest, ASessionEndsAtItsFirstIdlePointPastTheMaximumLength) {
 
   // A new hello starts a new session.
   TestPeer again(port(), PeerOptions());
-  ASSERT_TRUE(Hello(again, device).ok());
+  ASSERT_TRUE(SayHello(again, device).ok());
   ASSERT_TRUE(again.Send(PullEnvelope(0)).ok());
   Result<v1::Envelope> page = again.Receive();
   ASSERT_TRUE(page.ok() && page->has_changes_page());
@@ -188,7 +178,7 @@ TEST_F(CapacityTest, AConnectionThatDoesNotSayHelloInTimeIsClosed) {
   ASSERT_TRUE(silent_tcp.ConnectPlain().ok());
   // A welcomed session is not bound by the hello deadline.
   TestPeer device_peer(port(), PeerOptions());
-  ASSERT_TRUE(Hello(device_peer, device).ok());
+  ASSERT_TRUE(SayHello(device_peer, device).ok());
 
   EXPECT_FALSE(silent_tls.WaitClosed(std::chrono::milliseconds(kHelloTimeoutMs / 2)));
   EXPECT_TRUE(silent_tls.WaitClosed(std::chrono::milliseconds(kHelloTimeoutMs + 1000)));
@@ -254,7 +244,7 @@ TEST_F(CapacityTest, FourHundredSilentConnectionsDoNotKeepADeviceFromSyncing) {
   const v1::Enrolled device = EnrolDevice(port(), deployment_);
   ASSERT_FALSE(device.device_id().empty());
   TestPeer peer(port(), PeerOptions());
-  ASSERT_TRUE(Hello(peer, device).ok());
+  ASSERT_TRUE(SayHello(peer, device).ok());
   ASSERT_TRUE(peer.Send(PushEnvelope(1)).ok());
   Result<v1::Envelope> ack = peer.Receive();
   ASSERT_TRUE(ack.ok()) << ack.status().ToString();

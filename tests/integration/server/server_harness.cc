@@ -400,6 +400,15 @@ v1::Envelope PushEnvelope(uint64_t batch_id) {
   return envelope;
 }
 
+Status SayHello(TestPeer& peer, const v1::Enrolled& device) {
+  OUTREACH_RETURN_IF_ERROR(peer.Connect());
+  OUTREACH_RETURN_IF_ERROR(peer.Send(HelloEnvelope(device.device_id(), device.credential())));
+  Result<v1::Envelope> welcome = peer.Receive();
+  if (!welcome.ok()) return welcome.status();
+  if (!welcome->has_welcome()) return Status::Internal("no welcome: " + welcome->ShortDebugString());
+  return Status::Ok();
+}
+
 v1::Enrolled EnrolDevice(uint16_t port, TestDeployment& deployment, const std::string& role, const std::string& venue) {
   const std::string code = deployment.IssueCode(role, "Alex Adviser", venue);
   TestPeer peer(port, {.ca_pem = deployment.ca_pem});

@@ -144,6 +144,10 @@ v1::Envelope HelloEnvelope(const std::string& device_id, const std::string& cred
 v1::Envelope PullEnvelope(uint64_t cursor, uint32_t page_size = 100);
 v1::Envelope PushEnvelope(uint64_t batch_id);
 
+// Connects `peer` and says hello as `device`: Ok on a Welcome, an error (the refusal
+// among it) otherwise.
+Status SayHello(TestPeer& peer, const v1::Enrolled& device);
+
 // Enrols a device over the wire with a fresh code; fails the test on error.
 v1::Enrolled EnrolDevice(uint16_t port, TestDeployment& deployment, const std::string& role = "adviser",
                          const std::string& venue = "");
