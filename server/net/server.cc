@@ -216,7 +216,7 @@ void Server::on_accept(boost::system::error_code ec, tcp::socket socket) {
     socket.close(ignored);
     return do_accept();
   }
-  const std::string address = peer.address().to_string();
+  const std::string address = PeerAddressKey(peer.address());
   SessionRegistry::Admission admission = shared_->sessions.Admit(address);
   if (admission.verdict == SessionRegistry::Verdict::kOverAddressCap) {
     // Not even a TLS handshake: refusing costs next to nothing.

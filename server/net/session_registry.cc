@@ -1,6 +1,17 @@
 #include "server/net/session_registry.h"
 
+#include <algorithm>
+
 namespace outreach::server {
+
+std::string PeerAddressKey(const boost::asio::ip::address& address) {
+  if (address.is_v4()) return address.to_string();
+  const boost::asio::ip::address_v6 v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  boost::asio::ip::address_v6::bytes_type bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);  // the /64 prefix
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
 
 SessionRegistry::Admission SessionRegistry::Admit(const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);

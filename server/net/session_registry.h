@@ -27,11 +27,18 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/asio.h"
 #include "common/uuid.h"
 
 namespace outreach::server {
 
 class Session;
+
+// The address the caps and the enrolment throttle count a peer by: an IPv4 address as
+// it is (an IPv4-mapped IPv6 one as its IPv4 address), an IPv6 address by its /64
+// ("2001:db8:1:2::/64"), since one subscriber or host is given a whole /64 and could
+// otherwise take a fresh address for every connection.
+std::string PeerAddressKey(const boost::asio::ip::address& address);
 
 class SessionRegistry {
  public:
@@ -55,7 +62,7 @@ class SessionRegistry {
     std::shared_ptr<Session> evicted;
     size_t unwelcomed_from_address = 0;  // before this one
   };
-  // A new connection from `address` (the peer's IP). On admission, Attach() its session.
+  // A new connection from `address` (PeerAddressKey of the peer). On admission, Attach() its session.
   Admission Admit(const std::string& address);
   void Attach(uint64_t id, std::weak_ptr<Session> session);
   // The session said hello and was welcomed as `device_id`.

@@ -112,5 +112,16 @@ TEST(SessionRegistryTest, CapsPerAddressAndInAllAndCountsOnlyWelcomedAsBusy) {
   EXPECT_EQ(registry.Admit("e").verdict, Verdict::kAdmit);
 }
 
+// An IPv6 host or subscriber holds a whole /64: the caps and the throttle count it as one.
+TEST(PeerAddressKeyTest, IPv4AsItIsIPv6ByItsSlash64) {
+  namespace ip = boost::asio::ip;
+  EXPECT_EQ(PeerAddressKey(ip::make_address("192.0.2.7")), "192.0.2.7");
+  EXPECT_EQ(PeerAddressKey(ip::make_address("::ffff:192.0.2.7")), "192.0.2.7");
+  EXPECT_EQ(PeerAddressKey(ip::make_address("2001:db8:1:2::1")), "2001:db8:1:2::/64");
+  EXPECT_EQ(PeerAddressKey(ip::make_address("2001:db8:1:2:dead:beef:0:9")), "2001:db8:1:2::/64");
+  EXPECT_NE(PeerAddressKey(ip::make_address("2001:db8:1:3::1")), PeerAddressKey(ip::make_address("2001:db8:1:2::1")));
+  EXPECT_EQ(PeerAddressKey(ip::make_address("::1")), "::/64");
+}
+
 }  // namespace
 }  // namespace outreach::server
