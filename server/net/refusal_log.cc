@@ -11,6 +11,7 @@ std::optional<std::string> RefusalLog::Line(Kind kind, const std::string& addres
   auto it = entries_.find(key);
   if (it != entries_.end() && now - it->second.last_line < interval_) {
     ++it->second.suppressed;
+    it->second.message = message;
     return std::nullopt;
   }
   std::string line = "peer " + address + ": refused: " + message;
@@ -26,6 +27,22 @@ std::optional<std::string> RefusalLog::Line(Kind kind, const std::string& addres
   it->second.last_line = now;
   it->second.suppressed = 0;
   return line;
+}
+
+std::vector<std::string> RefusalLog::Summaries(Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> lines;
+  for (auto& [key, entry] : entries_) {
+    if (entry.suppressed == 0 || now - entry.last_line < interval_) continue;
+    // Only the count is news: the refusal itself was logged with the entry's last line.
+    lines.push_back("peer " + key.second + ": refused " + std::to_string(entry.suppressed) +
+                    " more times like this in the last " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - entry.last_line).count()) +
+                    " s, not logged: " + entry.message);
+    entry.last_line = now;
+    entry.suppressed = 0;
+  }
+  return lines;
 }
 
 void RefusalLog::Write(const std::string& line) {

@@ -3,7 +3,9 @@
 //
 // The first refusal of a kind from an address is logged at once, with the address. Later
 // ones within `interval` of the last line are counted, not logged; the next line after
-// the interval says how many were left out. Kinds: a connection over the per-address cap
+// the interval says how many were left out, and so does Flush() once the interval has
+// passed with no next line (the server calls it every --revocation-check-ms), so the
+// count of a burst's tail is never lost. Kinds: a connection over the per-address cap
 // of connections without hello, one closed to make room under the server's cap of them,
 // one that did not say hello in time, an enrolment attempt refused by the throttle, and
 // a session ended because its device was revoked.
@@ -19,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace outreach::server {
 
@@ -41,10 +44,19 @@ class RefusalLog {
   std::optional<std::string> Line(Kind kind, const std::string& address, const std::string& message,
                                   Clock::time_point now);
 
+  // Logs the count of every kind and address whose refusals were left out and whose
+  // interval has passed since its last line.
+  void Flush() {
+    for (const std::string& line : Summaries(Clock::now())) Write(line);
+  }
+  // The lines Flush writes (each then starts a new interval).
+  std::vector<std::string> Summaries(Clock::time_point now);
+
  private:
   struct Entry {
     Clock::time_point last_line;
     uint64_t suppressed = 0;
+    std::string message;  // of the last refusal counted
   };
   static void Write(const std::string& line);
   // Drops entries whose interval has passed. Called with mu_ held.

@@ -152,6 +152,8 @@ void Server::arm_revocation_check() {
 }
 
 void Server::check_revocations() {
+  // The same tick writes the counts of refusals left out of the log (refusal_log.h).
+  shared_->refusals.Flush();
   std::vector<Uuid> devices = shared_->sessions.ConnectedDevices();
   if (devices.empty()) return arm_revocation_check();  // nobody to check: no store work
   // The work guard keeps Run() from returning before the answer is back.

@@ -83,6 +83,14 @@ TEST(RefusalLogTest, OneLineThenOnePerIntervalWithTheCountLeftOut) {
   ASSERT_TRUE(next.has_value());
   EXPECT_NE(next->find("and 5 more like it"), std::string::npos) << *next;
   EXPECT_FALSE(log.Line(Kind::kOverAddressCap, "10.0.0.1", "too many", t0 + 11s));
+
+  // A burst's tail with no refusal after it: its count is written once the interval has
+  // passed, once.
+  EXPECT_TRUE(log.Summaries(t0 + 15s).empty());  // within the interval of the last line
+  const std::vector<std::string> tail = log.Summaries(t0 + 20s);
+  ASSERT_EQ(tail.size(), 1u);
+  EXPECT_EQ(tail[0], "peer 10.0.0.1: refused 1 more times like this in the last 10 s, not logged: too many");
+  EXPECT_TRUE(log.Summaries(t0 + 40s).empty());
 }
 
 TEST(SessionRegistryTest, CapsPerAddressAndInAllAndCountsOnlyWelcomedAsBusy) {
