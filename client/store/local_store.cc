@@ -1504,6 +1504,15 @@ Status LocalStore::ForgetLocalTraces(const Uuid& record_id) {
 
 Status LocalStore::PurgeParticipantTraces(const std::vector<Uuid>& participants, uint64_t hlc,
                                           std::set<std::string>* erased) {
+  // Purges a record this device holds (unless already erased) and counts it as erased.
+  auto purge = [&](const Uuid& id) -> Status {
+    Result<Row> row = LoadRow(id);
+    if (!row.ok()) return row.status();
+    if (!row->exists || row->erased) return Status::Ok();
+    OUTREACH_RETURN_IF_ERROR(PurgeRecord(*row, hlc));
+    erased->insert(id.raw());
+    return Status::Ok();
+  };
   // 1. Records linked to the participants that are still live here: never on the
   //    server (restricted notes), not yet pushed, or simply not named (yet).
   for (const Uuid& participant_id : participants) {
@@ -1516,13 +1525,7 @@ Status LocalStore::PurgeParticipantTraces(const std::vector<Uuid>& participants,
       while ((rc = s.Step()) == SQLITE_ROW) linked.push_back(UuidColumn(s.get(), 0));
       if (rc != SQLITE_DONE) return Error("cannot find linked records");
     }
-    for (const Uuid& id : linked) {
-      Result<Row> row = LoadRow(id);
-      if (!row.ok()) return row.status();
-      if (!row->exists || row->erased) continue;
-      OUTREACH_RETURN_IF_ERROR(PurgeRecord(*row, hlc));
-      erased->insert(id.raw());
-    }
+    for (const Uuid& id : linked) OUTREACH_RETURN_IF_ERROR(purge(id));
   }
   // 2. Records this device wrote but no longer holds (a refused create removes the
   //    row): their change-log rows still carry the values. Their link is read from
@@ -1585,13 +1588,7 @@ Status LocalStore::PurgeParticipantTraces(const std::vector<Uuid>& participants,
     }
     if (rc != SQLITE_DONE) return Error("cannot find conflicts");
   }
-  for (const Uuid& id : conflicts) {
-    Result<Row> row = LoadRow(id);
-    if (!row.ok()) return row.status();
-    if (!row->exists || row->erased) continue;
-    OUTREACH_RETURN_IF_ERROR(PurgeRecord(*row, hlc));
-    erased->insert(id.raw());
-  }
+  for (const Uuid& id : conflicts) OUTREACH_RETURN_IF_ERROR(purge(id));
   return Status::Ok();
 }
 
