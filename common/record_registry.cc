@@ -10,8 +10,7 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 
 const FieldDescriptor* Field(const Descriptor* d, const char* name) {
-  const FieldDescriptor* f = d->FindFieldByName(name);
-  return f;
+  return name == nullptr ? nullptr : d->FindFieldByName(name);
 }
 
 template <typename Enum>
@@ -21,190 +20,279 @@ std::vector<std::pair<int, int>> Pairs(std::initializer_list<std::pair<Enum, Enu
   return out;
 }
 
-RecordTypeInfo Make(v1::RecordType type, std::string_view name, MergePolicy policy, const Descriptor* d, bool personal,
-                    bool reference_data = false) {
-  RecordTypeInfo info;
-  info.type = type;
-  info.name = name;
-  info.policy = policy;
-  info.descriptor = d;
-  info.personal = personal;
-  info.reference_data = reference_data;
-  info.participant_field = d->FindFieldByName("participant_id");
-  return info;
-}
-
+// One entry per record type: everything the code on both sides knows about it, but the
+// rules its body must meet (common/validation/record_rules.cc).
 std::vector<RecordTypeInfo> BuildRegistry() {
   using P = MergePolicy;
+  const std::vector<RecordTypeDeclaration> declarations = {
+      {.type = v1::RECORD_TYPE_PARTICIPANT,
+       .name = "participant",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Participant::descriptor(),
+       .personal = true,
+       .date = "registered_on",
+       .links = {{"venue_id", v1::RECORD_TYPE_VENUE}, {"merged_into", v1::RECORD_TYPE_PARTICIPANT}}},
+      {.type = v1::RECORD_TYPE_CONSENT,
+       .name = "consent",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Consent::descriptor(),
+       .personal = true,
+       .date = "given_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT},
+                 {"partner_ids", v1::RECORD_TYPE_PARTNER_ORGANISATION}}},
+      {.type = v1::RECORD_TYPE_EVIDENCE_ITEM,
+       .name = "evidence_item",
+       .policy = P::kAppendOnly,
+       .descriptor = v1::EvidenceItem::descriptor(),
+       .personal = true,
+       .date = "captured_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}}},
+      {.type = v1::RECORD_TYPE_VALIDATION,
+       .name = "validation",
+       .policy = P::kStateMachine,
+       .descriptor = v1::Validation::descriptor(),
+       .personal = true,
+       .date = "status_changed_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}, {"evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM}},
+       .state = "status",
+       .initial_states = {v1::VALIDATION_STATUS_DRAFT, v1::VALIDATION_STATUS_SUBMITTED},
+       .transitions = Pairs<v1::ValidationStatus>({
+           {v1::VALIDATION_STATUS_DRAFT, v1::VALIDATION_STATUS_SUBMITTED},
+           {v1::VALIDATION_STATUS_SUBMITTED, v1::VALIDATION_STATUS_PRECHECK_PASSED},
+           {v1::VALIDATION_STATUS_SUBMITTED, v1::VALIDATION_STATUS_PRECHECK_RETURNED},
+           {v1::VALIDATION_STATUS_PRECHECK_RETURNED, v1::VALIDATION_STATUS_SUBMITTED},
+           {v1::VALIDATION_STATUS_PRECHECK_PASSED, v1::VALIDATION_STATUS_ACCEPTED},
+           {v1::VALIDATION_STATUS_PRECHECK_PASSED, v1::VALIDATION_STATUS_REJECTED},
+           {v1::VALIDATION_STATUS_REJECTED, v1::VALIDATION_STATUS_SUBMITTED},  // resubmission
+           {v1::VALIDATION_STATUS_ACCEPTED, v1::VALIDATION_STATUS_SUBMITTED},  // re-validation after a rules change
+       })},
+      {.type = v1::RECORD_TYPE_ASSESSMENT,
+       .name = "assessment",
+       .policy = P::kAppendOnly,
+       .descriptor = v1::Assessment::descriptor(),
+       .personal = true,
+       .date = "completed_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}},
+       .actors = {"assessor"}},
+      {.type = v1::RECORD_TYPE_BARRIER,
+       .name = "barrier",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Barrier::descriptor(),
+       .personal = true,
+       .date = "identified_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}}},
+      {.type = v1::RECORD_TYPE_SEGMENT,
+       .name = "segment",
+       .policy = P::kAppendOnly,
+       .descriptor = v1::Segment::descriptor(),
+       .personal = true,
+       .date = "set_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}}},
+      {.type = v1::RECORD_TYPE_ACTION_PLAN,
+       .name = "action_plan",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::ActionPlan::descriptor(),
+       .personal = true,
+       .date = "started_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}},
+       .actors = {"agreed_by"}},
+      {.type = v1::RECORD_TYPE_ACTION_STEP,
+       .name = "action_step",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::ActionStep::descriptor(),
+       .personal = true,
+       .date = "due_on",
+       .links = {{"plan_id", v1::RECORD_TYPE_ACTION_PLAN}, {"participant_id", v1::RECORD_TYPE_PARTICIPANT}}},
+      {.type = v1::RECORD_TYPE_SESSION,
+       .name = "session",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Session::descriptor(),
+       .personal = false,
+       .date = "starts_at",
+       .links = {{"venue_id", v1::RECORD_TYPE_VENUE}}},
+      {.type = v1::RECORD_TYPE_BOOKING,
+       .name = "booking",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Booking::descriptor(),
+       .personal = true,
+       .date = "booked_on",
+       .links = {{"session_id", v1::RECORD_TYPE_SESSION}, {"participant_id", v1::RECORD_TYPE_PARTICIPANT}}},
+      {.type = v1::RECORD_TYPE_ATTENDANCE,
+       .name = "attendance",
+       .policy = P::kKeyedRegister,
+       .descriptor = v1::Attendance::descriptor(),
+       .personal = true,
+       .date = "marked_at",
+       .links = {{"session_id", v1::RECORD_TYPE_SESSION}, {"participant_id", v1::RECORD_TYPE_PARTICIPANT}},
+       .register_key = "session_id",
+       .rank_field = "marked_by",
+       .ranks = {{v1::MARKED_BY_ADVISER, 2}, {v1::MARKED_BY_KIOSK, 1}},  // an adviser's mark outranks a kiosk's
+       .kiosk_mark = v1::MARKED_BY_KIOSK,
+       .staff_mark = v1::MARKED_BY_ADVISER},
+      {.type = v1::RECORD_TYPE_CONTACT_ATTEMPT,
+       .name = "contact_attempt",
+       .policy = P::kAppendOnly,
+       .descriptor = v1::ContactAttempt::descriptor(),
+       .personal = true,
+       .date = "attempted_at",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}}},
+      {.type = v1::RECORD_TYPE_REFERRAL,
+       .name = "referral",
+       .policy = P::kStateMachine,
+       .descriptor = v1::Referral::descriptor(),
+       .personal = true,
+       .date = "made_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT},
+                 {"partner_id", v1::RECORD_TYPE_PARTNER_ORGANISATION},
+                 {"consent_id", v1::RECORD_TYPE_CONSENT}},
+       .state = "status",
+       .initial_states = {v1::REFERRAL_STATUS_MADE},
+       .transitions = Pairs<v1::ReferralStatus>({
+           {v1::REFERRAL_STATUS_MADE, v1::REFERRAL_STATUS_ACCEPTED},
+           {v1::REFERRAL_STATUS_MADE, v1::REFERRAL_STATUS_REJECTED},
+           {v1::REFERRAL_STATUS_MADE, v1::REFERRAL_STATUS_WITHDRAWN},
+           {v1::REFERRAL_STATUS_ACCEPTED, v1::REFERRAL_STATUS_FIRST_APPOINTMENT},
+           {v1::REFERRAL_STATUS_ACCEPTED, v1::REFERRAL_STATUS_WITHDRAWN},
+           {v1::REFERRAL_STATUS_FIRST_APPOINTMENT, v1::REFERRAL_STATUS_COMPLETED},
+           {v1::REFERRAL_STATUS_FIRST_APPOINTMENT, v1::REFERRAL_STATUS_WITHDRAWN},
+       })},
+      {.type = v1::RECORD_TYPE_SUPPORT_SPEND,
+       .name = "support_spend",
+       .policy = P::kStateMachine,
+       .descriptor = v1::SupportSpend::descriptor(),
+       .personal = true,
+       .date = "requested_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT},
+                 {"receipt_evidence_id", v1::RECORD_TYPE_EVIDENCE_ITEM}},
+       .actors = {"decided_by"},
+       .state = "status",
+       .initial_states = {v1::SPEND_STATUS_REQUESTED},
+       .transitions = Pairs<v1::SpendStatus>({
+           {v1::SPEND_STATUS_REQUESTED, v1::SPEND_STATUS_APPROVED},
+           {v1::SPEND_STATUS_REQUESTED, v1::SPEND_STATUS_REFUSED},
+           {v1::SPEND_STATUS_APPROVED, v1::SPEND_STATUS_PAID},
+       })},
+      {.type = v1::RECORD_TYPE_OUTCOME,
+       .name = "outcome",
+       .policy = P::kStateMachine,
+       .descriptor = v1::Outcome::descriptor(),
+       .personal = true,
+       .date = "achieved_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}, {"evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM}},
+       .state = "status",
+       .initial_states = {v1::OUTCOME_STATUS_REPORTED},
+       .transitions = Pairs<v1::OutcomeStatus>({
+           {v1::OUTCOME_STATUS_REPORTED, v1::OUTCOME_STATUS_EVIDENCED},
+           {v1::OUTCOME_STATUS_EVIDENCED, v1::OUTCOME_STATUS_CLAIMED},
+           {v1::OUTCOME_STATUS_CLAIMED, v1::OUTCOME_STATUS_ACCEPTED},
+           {v1::OUTCOME_STATUS_CLAIMED, v1::OUTCOME_STATUS_REJECTED},
+           {v1::OUTCOME_STATUS_REJECTED, v1::OUTCOME_STATUS_EVIDENCED},  // re-evidenced after a rejection
+       })},
+      {.type = v1::RECORD_TYPE_CASE_NOTE,
+       .name = "case_note",
+       .policy = P::kAppendOnly,
+       .descriptor = v1::CaseNote::descriptor(),
+       .personal = true,
+       .date = "written_at",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}, {"supersedes", v1::RECORD_TYPE_CASE_NOTE}},
+       .actors = {"author"}},
+      {.type = v1::RECORD_TYPE_EXIT,
+       .name = "exit",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Exit::descriptor(),
+       .personal = true,
+       .date = "exited_on",
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}}},
+      {.type = v1::RECORD_TYPE_ENQUIRY,
+       .name = "enquiry",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Enquiry::descriptor(),
+       .personal = true,
+       .date = "received_at",
+       .links = {{"venue_id", v1::RECORD_TYPE_VENUE}, {"participant_id", v1::RECORD_TYPE_PARTICIPANT}}},
+      {.type = v1::RECORD_TYPE_CONFLICT,
+       .name = "conflict",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Conflict::descriptor(),
+       .personal = true,
+       .links = {{"record_id", v1::RECORD_TYPE_UNSPECIFIED}},
+       .actors = {"resolved_by"},
+       .follows_merge = false},  // names the record it is about
+      {.type = v1::RECORD_TYPE_DUPLICATE_REVIEW,
+       .name = "duplicate_review",
+       .policy = P::kStateMachine,
+       .descriptor = v1::DuplicateReview::descriptor(),
+       .personal = true,
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT},
+                 {"other_participant_id", v1::RECORD_TYPE_PARTICIPANT},
+                 {"kept_participant_id", v1::RECORD_TYPE_PARTICIPANT}},
+       .actors = {"decided_by"},
+       .state = "status",
+       .initial_states = {v1::DUPLICATE_REVIEW_STATUS_OPEN},
+       .transitions = Pairs<v1::DuplicateReviewStatus>({
+           {v1::DUPLICATE_REVIEW_STATUS_OPEN, v1::DUPLICATE_REVIEW_STATUS_MERGED},
+           {v1::DUPLICATE_REVIEW_STATUS_OPEN, v1::DUPLICATE_REVIEW_STATUS_NOT_DUPLICATE},
+       }),
+       .follows_merge = false},  // names the two people it is about
+      {.type = v1::RECORD_TYPE_PROGRAMME,
+       .name = "programme",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Programme::descriptor(),
+       .reference_data = true},
+      {.type = v1::RECORD_TYPE_HUB,
+       .name = "hub",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Hub::descriptor(),
+       .reference_data = true,
+       .links = {{"programme_id", v1::RECORD_TYPE_PROGRAMME}}},
+      {.type = v1::RECORD_TYPE_VENUE,
+       .name = "venue",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Venue::descriptor(),
+       .reference_data = true},
+      {.type = v1::RECORD_TYPE_PARTNER_ORGANISATION,
+       .name = "partner_organisation",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::PartnerOrganisation::descriptor(),
+       .reference_data = true,
+       .links = {{"hub_ids", v1::RECORD_TYPE_HUB}}},
+      {.type = v1::RECORD_TYPE_INSTRUMENT,
+       .name = "instrument",
+       .policy = P::kLastWriterWins,
+       .descriptor = v1::Instrument::descriptor(),
+       .reference_data = true},
+  };
   std::vector<RecordTypeInfo> r;
-
-  r.push_back(
-      Make(v1::RECORD_TYPE_PARTICIPANT, "participant", P::kLastWriterWins, v1::Participant::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_CONSENT, "consent", P::kLastWriterWins, v1::Consent::descriptor(), true));
-  r.push_back(
-      Make(v1::RECORD_TYPE_EVIDENCE_ITEM, "evidence_item", P::kAppendOnly, v1::EvidenceItem::descriptor(), true));
-  {
-    auto info = Make(v1::RECORD_TYPE_VALIDATION, "validation", P::kStateMachine, v1::Validation::descriptor(), true);
-    info.state_field = Field(info.descriptor, "status");
-    info.initial_states = {v1::VALIDATION_STATUS_DRAFT, v1::VALIDATION_STATUS_SUBMITTED};
-    info.transitions = Pairs<v1::ValidationStatus>({
-        {v1::VALIDATION_STATUS_DRAFT, v1::VALIDATION_STATUS_SUBMITTED},
-        {v1::VALIDATION_STATUS_SUBMITTED, v1::VALIDATION_STATUS_PRECHECK_PASSED},
-        {v1::VALIDATION_STATUS_SUBMITTED, v1::VALIDATION_STATUS_PRECHECK_RETURNED},
-        {v1::VALIDATION_STATUS_PRECHECK_RETURNED, v1::VALIDATION_STATUS_SUBMITTED},
-        {v1::VALIDATION_STATUS_PRECHECK_PASSED, v1::VALIDATION_STATUS_ACCEPTED},
-        {v1::VALIDATION_STATUS_PRECHECK_PASSED, v1::VALIDATION_STATUS_REJECTED},
-        {v1::VALIDATION_STATUS_REJECTED, v1::VALIDATION_STATUS_SUBMITTED},  // resubmission
-        {v1::VALIDATION_STATUS_ACCEPTED, v1::VALIDATION_STATUS_SUBMITTED},  // re-validation after a rules change
-    });
-    r.push_back(std::move(info));
-  }
-  r.push_back(Make(v1::RECORD_TYPE_ASSESSMENT, "assessment", P::kAppendOnly, v1::Assessment::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_BARRIER, "barrier", P::kLastWriterWins, v1::Barrier::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_SEGMENT, "segment", P::kAppendOnly, v1::Segment::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_ACTION_PLAN, "action_plan", P::kLastWriterWins, v1::ActionPlan::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_ACTION_STEP, "action_step", P::kLastWriterWins, v1::ActionStep::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_SESSION, "session", P::kLastWriterWins, v1::Session::descriptor(), false));
-  r.push_back(Make(v1::RECORD_TYPE_BOOKING, "booking", P::kLastWriterWins, v1::Booking::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_ATTENDANCE, "attendance", P::kKeyedRegister, v1::Attendance::descriptor(), true));
-  r.push_back(
-      Make(v1::RECORD_TYPE_CONTACT_ATTEMPT, "contact_attempt", P::kAppendOnly, v1::ContactAttempt::descriptor(), true));
-  {
-    auto info = Make(v1::RECORD_TYPE_REFERRAL, "referral", P::kStateMachine, v1::Referral::descriptor(), true);
-    info.state_field = Field(info.descriptor, "status");
-    info.initial_states = {v1::REFERRAL_STATUS_MADE};
-    info.transitions = Pairs<v1::ReferralStatus>({
-        {v1::REFERRAL_STATUS_MADE, v1::REFERRAL_STATUS_ACCEPTED},
-        {v1::REFERRAL_STATUS_MADE, v1::REFERRAL_STATUS_REJECTED},
-        {v1::REFERRAL_STATUS_MADE, v1::REFERRAL_STATUS_WITHDRAWN},
-        {v1::REFERRAL_STATUS_ACCEPTED, v1::REFERRAL_STATUS_FIRST_APPOINTMENT},
-        {v1::REFERRAL_STATUS_ACCEPTED, v1::REFERRAL_STATUS_WITHDRAWN},
-        {v1::REFERRAL_STATUS_FIRST_APPOINTMENT, v1::REFERRAL_STATUS_COMPLETED},
-        {v1::REFERRAL_STATUS_FIRST_APPOINTMENT, v1::REFERRAL_STATUS_WITHDRAWN},
-    });
-    r.push_back(std::move(info));
-  }
-  {
-    auto info =
-        Make(v1::RECORD_TYPE_SUPPORT_SPEND, "support_spend", P::kStateMachine, v1::SupportSpend::descriptor(), true);
-    info.state_field = Field(info.descriptor, "status");
-    info.initial_states = {v1::SPEND_STATUS_REQUESTED};
-    info.transitions = Pairs<v1::SpendStatus>({
-        {v1::SPEND_STATUS_REQUESTED, v1::SPEND_STATUS_APPROVED},
-        {v1::SPEND_STATUS_REQUESTED, v1::SPEND_STATUS_REFUSED},
-        {v1::SPEND_STATUS_APPROVED, v1::SPEND_STATUS_PAID},
-    });
-    r.push_back(std::move(info));
-  }
-  {
-    auto info = Make(v1::RECORD_TYPE_OUTCOME, "outcome", P::kStateMachine, v1::Outcome::descriptor(), true);
-    info.state_field = Field(info.descriptor, "status");
-    info.initial_states = {v1::OUTCOME_STATUS_REPORTED};
-    info.transitions = Pairs<v1::OutcomeStatus>({
-        {v1::OUTCOME_STATUS_REPORTED, v1::OUTCOME_STATUS_EVIDENCED},
-        {v1::OUTCOME_STATUS_EVIDENCED, v1::OUTCOME_STATUS_CLAIMED},
-        {v1::OUTCOME_STATUS_CLAIMED, v1::OUTCOME_STATUS_ACCEPTED},
-        {v1::OUTCOME_STATUS_CLAIMED, v1::OUTCOME_STATUS_REJECTED},
-        {v1::OUTCOME_STATUS_REJECTED, v1::OUTCOME_STATUS_EVIDENCED},  // re-evidenced after a rejection
-    });
-    r.push_back(std::move(info));
-  }
-  r.push_back(Make(v1::RECORD_TYPE_CASE_NOTE, "case_note", P::kAppendOnly, v1::CaseNote::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_EXIT, "exit", P::kLastWriterWins, v1::Exit::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_ENQUIRY, "enquiry", P::kLastWriterWins, v1::Enquiry::descriptor(), true));
-  r.push_back(Make(v1::RECORD_TYPE_CONFLICT, "conflict", P::kLastWriterWins, v1::Conflict::descriptor(), true));
-  {
-    auto info = Make(v1::RECORD_TYPE_DUPLICATE_REVIEW, "duplicate_review", P::kStateMachine,
-                     v1::DuplicateReview::descriptor(), true);
-    info.state_field = Field(info.descriptor, "status");
-    info.initial_states = {v1::DUPLICATE_REVIEW_STATUS_OPEN};
-    info.transitions = Pairs<v1::DuplicateReviewStatus>({
-        {v1::DUPLICATE_REVIEW_STATUS_OPEN, v1::DUPLICATE_REVIEW_STATUS_MERGED},
-        {v1::DUPLICATE_REVIEW_STATUS_OPEN, v1::DUPLICATE_REVIEW_STATUS_NOT_DUPLICATE},
-    });
-    r.push_back(std::move(info));
-  }
-  r.push_back(
-      Make(v1::RECORD_TYPE_PROGRAMME, "programme", P::kLastWriterWins, v1::Programme::descriptor(), false, true));
-  r.push_back(Make(v1::RECORD_TYPE_HUB, "hub", P::kLastWriterWins, v1::Hub::descriptor(), false, true));
-  r.push_back(Make(v1::RECORD_TYPE_VENUE, "venue", P::kLastWriterWins, v1::Venue::descriptor(), false, true));
-  r.push_back(Make(v1::RECORD_TYPE_PARTNER_ORGANISATION, "partner_organisation", P::kLastWriterWins,
-                   v1::PartnerOrganisation::descriptor(), false, true));
-  r.push_back(
-      Make(v1::RECORD_TYPE_INSTRUMENT, "instrument", P::kLastWriterWins, v1::Instrument::descriptor(), false, true));
-
+  for (const RecordTypeDeclaration& d : declarations) r.push_back(DeclareRecordType(d));
   std::sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.type < b.type; });
-
-  // Every field that names another record, by the type it names (UNSPECIFIED: any).
-  struct LinkDeclaration {
-    v1::RecordType from;
-    const char* field;
-    v1::RecordType to;
-  };
-  static const LinkDeclaration kLinks[] = {
-      {v1::RECORD_TYPE_PARTICIPANT, "venue_id", v1::RECORD_TYPE_VENUE},
-      {v1::RECORD_TYPE_PARTICIPANT, "merged_into", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_CONSENT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_CONSENT, "partner_ids", v1::RECORD_TYPE_PARTNER_ORGANISATION},
-      {v1::RECORD_TYPE_EVIDENCE_ITEM, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_VALIDATION, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_VALIDATION, "evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM},
-      {v1::RECORD_TYPE_ASSESSMENT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_BARRIER, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_SEGMENT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_ACTION_PLAN, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_ACTION_STEP, "plan_id", v1::RECORD_TYPE_ACTION_PLAN},
-      {v1::RECORD_TYPE_ACTION_STEP, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_SESSION, "venue_id", v1::RECORD_TYPE_VENUE},
-      {v1::RECORD_TYPE_BOOKING, "session_id", v1::RECORD_TYPE_SESSION},
-      {v1::RECORD_TYPE_BOOKING, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_ATTENDANCE, "session_id", v1::RECORD_TYPE_SESSION},
-      {v1::RECORD_TYPE_ATTENDANCE, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_CONTACT_ATTEMPT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_REFERRAL, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_REFERRAL, "partner_id", v1::RECORD_TYPE_PARTNER_ORGANISATION},
-      {v1::RECORD_TYPE_REFERRAL, "consent_id", v1::RECORD_TYPE_CONSENT},
-      {v1::RECORD_TYPE_SUPPORT_SPEND, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_SUPPORT_SPEND, "receipt_evidence_id", v1::RECORD_TYPE_EVIDENCE_ITEM},
-      {v1::RECORD_TYPE_OUTCOME, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_OUTCOME, "evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM},
-      {v1::RECORD_TYPE_CASE_NOTE, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_CASE_NOTE, "supersedes", v1::RECORD_TYPE_CASE_NOTE},
-      {v1::RECORD_TYPE_EXIT, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_ENQUIRY, "venue_id", v1::RECORD_TYPE_VENUE},
-      {v1::RECORD_TYPE_ENQUIRY, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_CONFLICT, "record_id", v1::RECORD_TYPE_UNSPECIFIED},
-      {v1::RECORD_TYPE_DUPLICATE_REVIEW, "participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_DUPLICATE_REVIEW, "other_participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_DUPLICATE_REVIEW, "kept_participant_id", v1::RECORD_TYPE_PARTICIPANT},
-      {v1::RECORD_TYPE_HUB, "programme_id", v1::RECORD_TYPE_PROGRAMME},
-      {v1::RECORD_TYPE_PARTNER_ORGANISATION, "hub_ids", v1::RECORD_TYPE_HUB},
-  };
-  // Who acted: set only to the enrolled person of the writing device.
-  struct ActorDeclaration {
-    v1::RecordType type;
-    const char* field;
-  };
-  static const ActorDeclaration kActors[] = {
-      {v1::RECORD_TYPE_ASSESSMENT, "assessor"},      {v1::RECORD_TYPE_ACTION_PLAN, "agreed_by"},
-      {v1::RECORD_TYPE_SUPPORT_SPEND, "decided_by"}, {v1::RECORD_TYPE_CASE_NOTE, "author"},
-      {v1::RECORD_TYPE_CONFLICT, "resolved_by"},     {v1::RECORD_TYPE_DUPLICATE_REVIEW, "decided_by"},
-  };
-  auto entry = [&r](v1::RecordType type) -> RecordTypeInfo& {
-    return *std::find_if(r.begin(), r.end(), [type](const RecordTypeInfo& i) { return i.type == type; });
-  };
-  for (const LinkDeclaration& l : kLinks) {
-    RecordTypeInfo& info = entry(l.from);
-    info.links.push_back(RecordLink{Field(info.descriptor, l.field), l.to});
-  }
-  for (const ActorDeclaration& a : kActors) {
-    RecordTypeInfo& info = entry(a.type);
-    info.actor_fields.push_back(Field(info.descriptor, a.field));
-  }
   return r;
 }
 
 }  // namespace
+
+RecordTypeInfo DeclareRecordType(const RecordTypeDeclaration& d) {
+  RecordTypeInfo info;
+  info.type = d.type;
+  info.name = d.name;
+  info.policy = d.policy;
+  info.descriptor = d.descriptor;
+  info.personal = d.personal;
+  info.reference_data = d.reference_data;
+  info.participant_field = d.descriptor->FindFieldByName("participant_id");
+  info.state_field = Field(d.descriptor, d.state);
+  info.initial_states = d.initial_states;
+  info.transitions = d.transitions;
+  for (const auto& [field, target] : d.links) info.links.push_back(RecordLink{Field(d.descriptor, field), target});
+  for (const char* actor : d.actors) info.actor_fields.push_back(Field(d.descriptor, actor));
+  info.date_field = Field(d.descriptor, d.date);
+  info.register_key_field = Field(d.descriptor, d.register_key);
+  info.rank_field = Field(d.descriptor, d.rank_field);
+  info.ranks = d.ranks;
+  info.kiosk_mark = d.kiosk_mark;
+  info.staff_mark = d.staff_mark;
+  info.follows_merge = d.follows_merge;
+  return info;
+}
 
 const char* MergePolicyName(MergePolicy policy) {
   switch (policy) {
@@ -240,6 +328,26 @@ const RecordLink* RecordTypeInfo::LinkOf(int number) const {
 bool RecordTypeInfo::IsActorField(int number) const {
   return std::any_of(actor_fields.begin(), actor_fields.end(),
                      [number](const google::protobuf::FieldDescriptor* f) { return f->number() == number; });
+}
+
+int RecordTypeInfo::Rank(int mark) const {
+  for (const auto& [value, rank] : ranks)
+    if (value == mark) return rank;
+  return 0;
+}
+
+int RecordTypeInfo::RankOfWriter(v1::Role role) const {
+  return Rank(role == v1::ROLE_KIOSK ? kiosk_mark : staff_mark);
+}
+
+int RecordTypeInfo::RankOf(const google::protobuf::Message& body) const {
+  if (rank_field == nullptr || body.GetDescriptor() != descriptor) return 0;
+  return Rank(body.GetReflection()->GetEnumValue(body, rank_field));
+}
+
+const char* TimelineDateField(v1::RecordType type) {
+  const RecordTypeInfo* info = FindRecordType(type);
+  return info != nullptr && info->date_field != nullptr ? info->date_field->name().c_str() : "";
 }
 
 const std::vector<RecordTypeInfo>& AllRecordTypes() {

@@ -3,8 +3,11 @@
 // For every RecordType it declares the protobuf message of its body, its name on the
 // command line and in JSON, how concurrent edits merge (MergePolicy), the legal
 // transitions of its state machine if it has one, the field that links it to a
-// participant (for erasure and duplicate merge), and whether it holds personal data.
-// Client and server both consult this table instead of scattering rules through code.
+// participant (for erasure and duplicate merge), the other records it names, who acted,
+// the date it is placed on in a timeline, how a register row is keyed and ranked, whether
+// a duplicate merge relinks it, and whether it holds personal data. Client and server
+// both consult this table instead of scattering rules through code. The rules a body must
+// meet are declared beside it, in common/validation/record_rules.cc.
 #pragma once
 
 #include <google/protobuf/descriptor.h>
@@ -17,6 +20,7 @@
 
 #include "common/status.h"
 #include "outreach/v1/records.pb.h"
+#include "outreach/v1/sync.pb.h"
 
 namespace outreach {
 
@@ -72,6 +76,22 @@ struct RecordTypeInfo {
   // Fields that name the person who acted (a note's author, who decided a spend): a
   // device may set them only to the person it is enrolled for.
   std::vector<const google::protobuf::FieldDescriptor*> actor_fields;
+  // The date (YYYY-MM-DD) or instant (YYYY-MM-DDTHH:MM) that places the record on a
+  // participant's timeline; nullptr for types that are not on one.
+  const google::protobuf::FieldDescriptor* date_field = nullptr;
+  // For kKeyedRegister: the field that keys a row with the participant (a session), and
+  // who marked the row: `rank_field` holds the marker, `ranks` ranks its values (a
+  // higher rank outranks a lower one; a value not listed ranks 0). A kiosk writes as
+  // `kiosk_mark`, every other role as `staff_mark`.
+  const google::protobuf::FieldDescriptor* register_key_field = nullptr;
+  const google::protobuf::FieldDescriptor* rank_field = nullptr;
+  std::vector<std::pair<int, int>> ranks;  // (value of rank_field, rank)
+  int kiosk_mark = 0;
+  int staff_mark = 0;
+  // True when a duplicate merge (and work arriving after one) moves the record's
+  // participant link to the participant kept; false for records that keep naming the
+  // people they are about (a duplicate review, a conflict).
+  bool follows_merge = true;
 
   bool IsLegalTransition(int from, int to) const;
   bool IsInitialState(int state) const;
@@ -80,7 +100,43 @@ struct RecordTypeInfo {
   // The link declared for field `number`, or nullptr when it names no record.
   const RecordLink* LinkOf(int number) const;
   bool IsActorField(int number) const;
+  // The rank of a marker value (rank_field's), and of the mark a writer of `role` makes.
+  int Rank(int mark) const;
+  int RankOfWriter(v1::Role role) const;
+  // The rank of the marker `body` holds; 0 for a type without one.
+  int RankOf(const google::protobuf::Message& body) const;
 };
+
+// One record type as declared, field by name: what the registry is built from. A test
+// declares a type of its own the same way (DeclareRecordType).
+struct RecordTypeDeclaration {
+  v1::RecordType type = v1::RECORD_TYPE_UNSPECIFIED;
+  std::string_view name;
+  MergePolicy policy = MergePolicy::kLastWriterWins;
+  const google::protobuf::Descriptor* descriptor = nullptr;
+  bool personal = false;
+  bool reference_data = false;
+  const char* date = nullptr;  // RecordTypeInfo::date_field
+  // Every field that names a record, and the type it names (UNSPECIFIED: any). A field
+  // named participant_id is the participant link.
+  std::vector<std::pair<const char*, v1::RecordType>> links = {};
+  std::vector<const char*> actors = {};
+  // kStateMachine
+  const char* state = nullptr;
+  std::vector<int> initial_states = {};
+  std::vector<std::pair<int, int>> transitions = {};
+  // kKeyedRegister
+  const char* register_key = nullptr;
+  const char* rank_field = nullptr;
+  std::vector<std::pair<int, int>> ranks = {};
+  int kiosk_mark = 0;
+  int staff_mark = 0;
+  bool follows_merge = true;
+};
+
+// The registry entry a declaration makes. A field name the body does not have resolves
+// to nullptr (record_registry_test checks that none does).
+RecordTypeInfo DeclareRecordType(const RecordTypeDeclaration& declaration);
 
 // The registry entry of a type, or nullptr for an unknown type.
 const RecordTypeInfo* FindRecordType(v1::RecordType type);
@@ -88,6 +144,10 @@ const RecordTypeInfo* FindRecordType(v1::RecordType type);
 const RecordTypeInfo* FindRecordTypeByName(std::string_view name);
 // Every registered type, in RecordType order.
 const std::vector<RecordTypeInfo>& AllRecordTypes();
+
+// The name of the field that places a record of `type` on a timeline ("registered_on",
+// "marked_at"...), or "" for a type that is not on one (or unknown).
+const char* TimelineDateField(v1::RecordType type);
 
 // A new empty body message of `type` (nullptr when unknown).
 std::unique_ptr<google::protobuf::Message> NewRecordBody(v1::RecordType type);
