@@ -1,10 +1,10 @@
-#include "client/journey/dates.h"
+#include "common/dates.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 
-namespace outreach::journey {
+namespace outreach {
 namespace {
 
 bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
@@ -118,4 +118,4 @@ std::string InstantOfMillis(int64_t unix_ms) {
   return FormatDate(CivilFromDays(days)) + buf;
 }
 
-}  // namespace outreach::journey
+}  // namespace outreach

@@ -4,19 +4,20 @@
 #include <map>
 
 #include "client/journey/dates.h"
-#include "client/journey/validate.h"
+#include "client/journey/store_lookup.h"
 #include "common/field_value.h"
 #include "common/record_registry.h"
 #include "common/reference.h"
+#include "common/validation/forms.h"
+#include "common/validation/record_rules.h"
 
 namespace outreach {
 
 using client::RecordEdit;
 using google::protobuf::Message;
-using journey::CheckForms;
 using journey::ParseDate;
-using journey::Required;
-using journey::RequiredEnum;
+using validation::CheckForms;
+using validation::Required;
 
 namespace {
 
@@ -29,43 +30,13 @@ v1::Record MakeRecord(const Uuid& id, v1::RecordType type, const Message& body) 
 }
 
 std::string TypeName(int type) {
-  const RecordTypeInfo* info = FindRecordType(static_cast<v1::RecordType>(type));
-  return info ? std::string(info->name) : "record of type " + std::to_string(type);
-}
-
-std::string Describe(const Uuid& id) {
-  return id.ToString();
+  return validation::TypeName(type);
 }
 
 // The record named by an id field, which must hold a live record of `type`.
 Result<v1::Record> Linked(LocalStore& store, const std::string& raw, v1::RecordType type, const char* field) {
-  if (raw.empty()) return Status::InvalidArgument(field, "is required");
-  Result<Uuid> id = Uuid::FromBytes(raw);
-  if (!id.ok()) return Status::InvalidArgument(field, "is not a record id (16 bytes)");
-  Result<std::optional<v1::Record>> rec = store.Get(*id);
-  if (!rec.ok()) return rec.status();
-  if (!rec->has_value() || (*rec)->deleted() || (*rec)->erased()) {
-    return Status::NotFound("no " + TypeName(type) + " with id " + Describe(*id) + " on this device", field);
-  }
-  if ((*rec)->type() != type) {
-    return Status::InvalidArgument(field,
-                                   Describe(*id) + " is a " + TypeName((*rec)->type()) + ", not a " + TypeName(type));
-  }
-  return std::move(**rec);
-}
-
-// A record linked through `field` that must belong to the same participant.
-Status LinkedToParticipant(LocalStore& store, const std::string& raw, v1::RecordType type, const char* field,
-                           const std::string& participant_id) {
-  Result<v1::Record> rec = Linked(store, raw, type, field);
-  if (!rec.ok()) return rec.status();
-  const RecordTypeInfo* info = FindRecordType(type);
-  const Message* body = RecordBody(*rec);
-  if (info->participant_field != nullptr && body != nullptr &&
-      body->GetReflection()->GetString(*body, info->participant_field) != participant_id) {
-    return Status::InvalidArgument(field, "belongs to another participant");
-  }
-  return Status::Ok();
+  journey::StoreLookup records(store);
+  return validation::LinkedRecord(records, raw, type, field);
 }
 
 int StateOf(const RecordTypeInfo& info, const Message& body) {
@@ -84,369 +55,19 @@ std::string MonthAfter(const std::string& day) {
   return d ? journey::FormatDate(journey::AddMonths(*d, 1)) : std::string();
 }
 
-template <typename T>
-const T& BodyAs(const v1::Record& r) {
-  return static_cast<const T&>(*RecordBody(r));
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- validation per type
 
 namespace {
 
-// Checks that depend on the record type; `before` is the stored record for an update.
-// Runs after CheckForms, so every present date, instant, id and enum is well formed.
+// The record type's rules (common/validation/rules_table.cc), reading the device's
+// records; `before` is the stored record for an update. Runs after CheckForms, so every
+// present date, instant, id and enum is well formed.
 Status ValidateBody(Device& device, v1::RecordType type, const Message& body, const v1::Record* before) {
-  LocalStore& store = device.store();
-  const std::string today = device.Today();
-  // Who acted is the person this device is enrolled for (the server refuses anyone else).
-  if (const RecordTypeInfo* info = FindRecordType(type)) {
-    const Message* old = before != nullptr ? RecordBody(*before) : nullptr;
-    for (const auto* field : info->actor_fields) {
-      const std::string& value = body.GetReflection()->GetString(body, field);
-      if (value.empty() || (old != nullptr && value == old->GetReflection()->GetString(*old, field))) continue;
-      if (value != device.user_name()) {
-        return Status::InvalidArgument(field->name(), "must be the person this device is enrolled for (" +
-                                                          device.user_name() + "), not '" + value + "'");
-      }
-    }
-  }
-  switch (type) {
-    case v1::RECORD_TYPE_PARTICIPANT: {
-      const auto& p = static_cast<const v1::Participant&>(body);
-      OUTREACH_RETURN_IF_ERROR(Required(p.given_name(), "given_name"));
-      OUTREACH_RETURN_IF_ERROR(Required(p.family_name(), "family_name"));
-      OUTREACH_RETURN_IF_ERROR(Required(p.date_of_birth(), "date_of_birth"));
-      if (p.date_of_birth() > today) {
-        return Status::InvalidArgument("date_of_birth", "'" + p.date_of_birth() + "' is in the future");
-      }
-      if (!p.ni_number().empty()) {
-        Result<std::string> ni = journey::NormaliseNiNumber(p.ni_number());
-        if (!ni.ok()) return ni.status();
-      }
-      if (!p.email().empty() && p.email().find('@') == std::string::npos) {
-        return Status::InvalidArgument("email", "'" + p.email() + "' is not an email address");
-      }
-      if (before != nullptr) {
-        const auto& old = BodyAs<v1::Participant>(*before);
-        if (p.reference() != old.reference()) {
-          return Status::InvalidArgument("reference", "is minted by the device and cannot be changed");
-        }
-        if (p.status() != old.status()) {
-          return Status::FailedPrecondition("status changes by exit and re-open, not by update", "status");
-        }
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_CONSENT: {
-      const auto& c = static_cast<const v1::Consent&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, c.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(c.purpose(), "purpose"));
-      OUTREACH_RETURN_IF_ERROR(Required(c.wording_version(), "wording_version"));
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(c.method(), "method"));
-      OUTREACH_RETURN_IF_ERROR(Required(c.given_on(), "given_on"));
-      if (!c.withdrawn_on().empty() && c.withdrawn_on() < c.given_on()) {
-        return Status::InvalidArgument("withdrawn_on", "is before the consent was given (" + c.given_on() + ")");
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_EVIDENCE_ITEM: {
-      const auto& e = static_cast<const v1::EvidenceItem&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, e.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(e.kind(), "kind"));
-      OUTREACH_RETURN_IF_ERROR(Required(e.captured_on(), "captured_on"));
-      if (!e.content_sha256().empty() &&
-          (e.content_sha256().size() != 64 ||
-           e.content_sha256().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
-        return Status::InvalidArgument("content_sha256", "is not a SHA-256 hex digest (64 hex digits)");
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_VALIDATION: {
-      const auto& v = static_cast<const v1::Validation&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, v.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(v.status(), "status"));
-      OUTREACH_RETURN_IF_ERROR(Required(v.rules_version(), "rules_version"));
-      for (const std::string& e : v.evidence_ids()) {
-        OUTREACH_RETURN_IF_ERROR(
-            LinkedToParticipant(store, e, v1::RECORD_TYPE_EVIDENCE_ITEM, "evidence_ids", v.participant_id()));
-      }
-      if ((v.status() == v1::VALIDATION_STATUS_REJECTED || v.status() == v1::VALIDATION_STATUS_PRECHECK_RETURNED) &&
-          v.rejection_reasons().empty()) {
-        return Status::InvalidArgument("rejection_reasons", "a rejected or returned file needs at least one reason");
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_ASSESSMENT: {
-      const auto& a = static_cast<const v1::Assessment&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, a.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(Required(a.instrument_id(), "instrument_id"));
-      OUTREACH_RETURN_IF_ERROR(Required(a.completed_on(), "completed_on"));
-      Result<std::vector<v1::Record>> instruments = store.RecordsOfType(v1::RECORD_TYPE_INSTRUMENT);
-      if (!instruments.ok()) return instruments.status();
-      const v1::Instrument* instrument = nullptr;
-      for (const v1::Record& r : *instruments) {
-        const auto& i = BodyAs<v1::Instrument>(r);
-        if (i.instrument_id() == a.instrument_id() && i.version() == a.instrument_version()) instrument = &i;
-      }
-      if (instrument == nullptr) {
-        return Status::NotFound("no instrument '" + a.instrument_id() + "' version " +
-                                    std::to_string(a.instrument_version()) + " on this device",
-                                "instrument_id");
-      }
-      if (instrument->retired() && before == nullptr) {
-        return Status::FailedPrecondition("instrument '" + a.instrument_id() + "' is retired", "instrument_id");
-      }
-      std::map<std::string, int> seen;
-      for (const v1::DomainScore& s : a.scores()) {
-        auto d = std::find_if(instrument->domains().begin(), instrument->domains().end(),
-                              [&](const v1::InstrumentDomain& d) { return d.key() == s.domain(); });
-        if (d == instrument->domains().end()) {
-          return Status::InvalidArgument("scores", "'" + s.domain() + "' is not a domain of " + a.instrument_id());
-        }
-        if (++seen[s.domain()] > 1) return Status::InvalidArgument("scores", "'" + s.domain() + "' is scored twice");
-        if (s.score() < d->min_score() || s.score() > d->max_score()) {
-          return Status::InvalidArgument("scores", s.domain() + " score " + std::to_string(s.score()) + " is outside " +
-                                                       std::to_string(d->min_score()) + "-" +
-                                                       std::to_string(d->max_score()));
-        }
-      }
-      for (const v1::InstrumentDomain& d : instrument->domains()) {
-        if (seen.count(d.key()) == 0) return Status::InvalidArgument("scores", "'" + d.key() + "' is not scored");
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_BARRIER: {
-      const auto& b = static_cast<const v1::Barrier&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, b.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(b.kind(), "kind"));
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(b.status(), "status"));
-      if (!b.resolved_on().empty() && b.resolved_on() < b.identified_on()) {
-        return Status::InvalidArgument("resolved_on", "is before the barrier was identified");
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_SEGMENT: {
-      const auto& s = static_cast<const v1::Segment&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, s.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(s.readiness(), "readiness"));
-      return Required(s.set_on(), "set_on");
-    }
-    case v1::RECORD_TYPE_ACTION_PLAN: {
-      const auto& p = static_cast<const v1::ActionPlan&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, p.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(p.status(), "status"));
-      OUTREACH_RETURN_IF_ERROR(Required(p.started_on(), "started_on"));
-      if (p.status() != v1::PLAN_STATUS_DRAFT) {
-        OUTREACH_RETURN_IF_ERROR(Required(p.agreed_on(), "agreed_on"));
-        if (p.agreed_on() < p.started_on()) return Status::InvalidArgument("agreed_on", "is before the start");
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_ACTION_STEP: {
-      const auto& s = static_cast<const v1::ActionStep&>(body);
-      Result<v1::Record> plan = Linked(store, s.plan_id(), v1::RECORD_TYPE_ACTION_PLAN, "plan_id");
-      if (!plan.ok()) return plan.status();
-      if (s.participant_id() != BodyAs<v1::ActionPlan>(*plan).participant_id()) {
-        return Status::InvalidArgument("participant_id", "is not the participant of the plan");
-      }
-      OUTREACH_RETURN_IF_ERROR(Required(s.description(), "description"));
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(s.status(), "status"));
-      if (s.status() == v1::STEP_STATUS_DONE) OUTREACH_RETURN_IF_ERROR(Required(s.completed_on(), "completed_on"));
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_SESSION: {
-      const auto& s = static_cast<const v1::Session&>(body);
-      if (s.venue_id().empty()) return Status::InvalidArgument("venue_id", "is required");
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(s.kind(), "kind"));
-      OUTREACH_RETURN_IF_ERROR(Required(s.title(), "title"));
-      OUTREACH_RETURN_IF_ERROR(Required(s.starts_at(), "starts_at"));
-      if (s.duration_min() == 0 || s.duration_min() > 24 * 60) {
-        return Status::InvalidArgument("duration_min", "must be between 1 and 1440 minutes");
-      }
-      return RequiredEnum(s.status(), "status");
-    }
-    case v1::RECORD_TYPE_BOOKING: {
-      const auto& b = static_cast<const v1::Booking&>(body);
-      Result<v1::Record> session = Linked(store, b.session_id(), v1::RECORD_TYPE_SESSION, "session_id");
-      if (!session.ok()) return session.status();
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, b.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(b.status(), "status"));
-      const bool booking_now =
-          b.status() == v1::BOOKING_STATUS_BOOKED &&
-          (before == nullptr || BodyAs<v1::Booking>(*before).status() != v1::BOOKING_STATUS_BOOKED);
-      if (!booking_now) return Status::Ok();
-      const auto& sess = BodyAs<v1::Session>(*session);
-      if (sess.status() == v1::SESSION_STATUS_CANCELLED) {
-        return Status::FailedPrecondition("the session was cancelled", "session_id");
-      }
-      Result<std::vector<v1::Record>> bookings = store.BookingsOf(*Uuid::FromBytes(b.session_id()));
-      if (!bookings.ok()) return bookings.status();
-      uint32_t booked = 0;
-      for (const v1::Record& r : *bookings) {
-        const auto& other = BodyAs<v1::Booking>(r);
-        if (other.status() != v1::BOOKING_STATUS_BOOKED || (before != nullptr && r.id() == before->id())) continue;
-        if (other.participant_id() == b.participant_id()) {
-          return Status(ErrorCode::kAlreadyExists, "is already booked on this session", "participant_id");
-        }
-        ++booked;
-      }
-      if (sess.capacity() > 0 && booked >= sess.capacity()) {
-        return Status(ErrorCode::kResourceExhausted,
-                      "the session is full (" + std::to_string(booked) + " of " + std::to_string(sess.capacity()) +
-                          " places booked)",
-                      "capacity");
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_ATTENDANCE: {
-      const auto& a = static_cast<const v1::Attendance&>(body);
-      OUTREACH_RETURN_IF_ERROR(Linked(store, a.session_id(), v1::RECORD_TYPE_SESSION, "session_id").status());
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, a.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(a.status(), "status"));
-      const bool absent = a.status() == v1::ATTENDANCE_STATUS_DID_NOT_ATTEND ||
-                          a.status() == v1::ATTENDANCE_STATUS_CANCELLED_BY_PARTICIPANT ||
-                          a.status() == v1::ATTENDANCE_STATUS_CANCELLED_BY_STAFF;
-      if (a.status() == v1::ATTENDANCE_STATUS_DID_NOT_ATTEND && a.reason() == 0) {
-        return Status::InvalidArgument("reason", "did_not_attend needs a reason");
-      }
-      if (!absent && a.reason() != 0) {
-        return Status::InvalidArgument("reason", "is only for did_not_attend or cancelled");
-      }
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(a.marked_by(), "marked_by"));
-      return Required(a.marked_at(), "marked_at");
-    }
-    case v1::RECORD_TYPE_CONTACT_ATTEMPT: {
-      const auto& c = static_cast<const v1::ContactAttempt&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, c.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(c.method(), "method"));
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(c.result(), "result"));
-      return Required(c.attempted_at(), "attempted_at");
-    }
-    case v1::RECORD_TYPE_REFERRAL: {
-      const auto& r = static_cast<const v1::Referral&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, r.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(r.kind(), "kind"));
-      if (r.partner_id().empty() && r.partner_name().empty()) {
-        return Status::InvalidArgument("partner_name", "name the partner (or give partner_id)");
-      }
-      if (r.kind() == v1::REFERRAL_KIND_WARM_HANDOVER) OUTREACH_RETURN_IF_ERROR(Required(r.summary(), "summary"));
-      if (!r.consent_id().empty()) {
-        OUTREACH_RETURN_IF_ERROR(
-            LinkedToParticipant(store, r.consent_id(), v1::RECORD_TYPE_CONSENT, "consent_id", r.participant_id()));
-      }
-      OUTREACH_RETURN_IF_ERROR(Required(r.made_on(), "made_on"));
-      if (r.status() == v1::REFERRAL_STATUS_REJECTED) {
-        OUTREACH_RETURN_IF_ERROR(Required(r.rejection_reason(), "rejection_reason"));
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_SUPPORT_SPEND: {
-      const auto& s = static_cast<const v1::SupportSpend&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, s.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(s.category(), "category"));
-      if (s.amount_pence() <= 0) return Status::InvalidArgument("amount_pence", "must be more than zero");
-      if (!s.receipt_evidence_id().empty()) {
-        OUTREACH_RETURN_IF_ERROR(LinkedToParticipant(store, s.receipt_evidence_id(), v1::RECORD_TYPE_EVIDENCE_ITEM,
-                                                     "receipt_evidence_id", s.participant_id()));
-      }
-      OUTREACH_RETURN_IF_ERROR(Required(s.requested_on(), "requested_on"));
-      if (s.status() == v1::SPEND_STATUS_REFUSED) {
-        OUTREACH_RETURN_IF_ERROR(Required(s.refusal_reason(), "refusal_reason"));
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_OUTCOME: {
-      const auto& o = static_cast<const v1::Outcome&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, o.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(o.kind(), "kind"));
-      OUTREACH_RETURN_IF_ERROR(Required(o.achieved_on(), "achieved_on"));
-      if (o.kind() == v1::OUTCOME_KIND_JOB_START) OUTREACH_RETURN_IF_ERROR(Required(o.employer(), "employer"));
-      if (o.hours_per_week() < 0 || o.hours_per_week() > 168) {
-        return Status::InvalidArgument("hours_per_week", "must be between 0 and 168");
-      }
-      for (const std::string& e : o.evidence_ids()) {
-        OUTREACH_RETURN_IF_ERROR(
-            LinkedToParticipant(store, e, v1::RECORD_TYPE_EVIDENCE_ITEM, "evidence_ids", o.participant_id()));
-      }
-      if (o.status() == v1::OUTCOME_STATUS_REJECTED) {
-        OUTREACH_RETURN_IF_ERROR(Required(o.rejection_reason(), "rejection_reason"));
-      }
-      if (before == nullptr) {  // one claim of a kind per participant
-        Result<std::vector<v1::Record>> others =
-            store.ParticipantRecords(*Uuid::FromBytes(o.participant_id()), v1::RECORD_TYPE_OUTCOME);
-        if (!others.ok()) return others.status();
-        for (const v1::Record& r : *others) {
-          const auto& other = BodyAs<v1::Outcome>(r);
-          if (other.kind() == o.kind() && other.status() != v1::OUTCOME_STATUS_REJECTED) {
-            return Status(ErrorCode::kAlreadyExists,
-                          "the participant already has a " +
-                              EnumValueShortName(v1::OutcomeKind_descriptor()->FindValueByNumber(o.kind())) +
-                              " outcome (" + Uuid::FromBytes(r.id())->ToString() + ")",
-                          "kind");
-          }
-        }
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_CASE_NOTE: {
-      const auto& n = static_cast<const v1::CaseNote&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, n.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(n.sensitivity(), "sensitivity"));
-      OUTREACH_RETURN_IF_ERROR(Required(n.text(), "text"));
-      OUTREACH_RETURN_IF_ERROR(Required(n.written_at(), "written_at"));
-      if (!n.supersedes().empty()) {
-        OUTREACH_RETURN_IF_ERROR(
-            LinkedToParticipant(store, n.supersedes(), v1::RECORD_TYPE_CASE_NOTE, "supersedes", n.participant_id()));
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_EXIT: {
-      const auto& e = static_cast<const v1::Exit&>(body);
-      OUTREACH_RETURN_IF_ERROR(
-          Linked(store, e.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      OUTREACH_RETURN_IF_ERROR(Required(e.exited_on(), "exited_on"));
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(e.reason(), "reason"));
-      if (!e.reopened_on().empty() && e.reopened_on() < e.exited_on()) {
-        return Status::InvalidArgument("reopened_on", "is before the exit");
-      }
-      return Status::Ok();
-    }
-    case v1::RECORD_TYPE_ENQUIRY: {
-      const auto& e = static_cast<const v1::Enquiry&>(body);
-      OUTREACH_RETURN_IF_ERROR(Required(e.given_name(), "given_name"));
-      if (e.phone().empty() && e.email().empty()) return Status::InvalidArgument("phone", "give a phone or an email");
-      if (!e.email().empty() && e.email().find('@') == std::string::npos) {
-        return Status::InvalidArgument("email", "'" + e.email() + "' is not an email address");
-      }
-      if (!e.participant_id().empty()) {
-        OUTREACH_RETURN_IF_ERROR(
-            Linked(store, e.participant_id(), v1::RECORD_TYPE_PARTICIPANT, "participant_id").status());
-      }
-      OUTREACH_RETURN_IF_ERROR(RequiredEnum(e.source(), "source"));
-      return Required(e.received_at(), "received_at");
-    }
-    case v1::RECORD_TYPE_CONFLICT: {
-      const auto& c = static_cast<const v1::Conflict&>(body);
-      return RequiredEnum(c.status(), "status");
-    }
-    default: return Status::FailedPrecondition(TypeName(type) + " records are not written on a device", "type");
-  }
+  journey::StoreLookup records(device.store());
+  validation::ValidationContext context{records, device.Today(), [&device] { return device.user_name(); }};
+  return validation::ValidateRecordBody(type, body, before, context);
 }
 
 }  // namespace
@@ -511,14 +132,6 @@ Status CheckRoleMayWrite(LocalStore& store, v1::RecordType type, const Message& 
   return Status(ErrorCode::kPermissionDenied, "a kiosk cannot write " + TypeName(type) + " records", "type");
 }
 
-void Normalise(v1::RecordType type, Message* body) {
-  if (type == v1::RECORD_TYPE_PARTICIPANT) {
-    auto* p = static_cast<v1::Participant*>(body);
-    Result<std::string> ni = journey::NormaliseNiNumber(p->ni_number());
-    if (ni.ok()) p->set_ni_number(*ni);  // a malformed one is refused by validation
-  }
-}
-
 Result<v1::Record> CommitOne(LocalStore& store, v1::Record record) {
   Result<std::vector<v1::Record>> out = store.Commit({RecordEdit{std::move(record), v1::CHANGE_OP_UPSERT}});
   if (!out.ok()) return out.status();
@@ -529,7 +142,7 @@ Result<v1::Record> CommitOne(LocalStore& store, v1::Record record) {
 Result<v1::Record> PrepareCreate(Device& device, v1::RecordType type, Message& body, const Uuid& id) {
   const RecordTypeInfo* info = FindRecordType(type);
   OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(device.store(), type, body));
-  Normalise(type, &body);
+  validation::NormaliseBody(type, &body);  // a malformed value is refused by validation
   OUTREACH_RETURN_IF_ERROR(CheckForms(body));
   if (info->state_field != nullptr && !info->IsInitialState(StateOf(*info, body))) {
     std::string initial;
@@ -571,7 +184,7 @@ Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, cons
   OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(device.store(), current.type(), body));
   std::unique_ptr<Message> next(body.New());
   next->CopyFrom(body);
-  Normalise(current.type(), next.get());
+  validation::NormaliseBody(current.type(), next.get());
   const Message& old = *RecordBody(current);
   if (info->participant_field != nullptr && old.GetReflection()->GetString(old, info->participant_field) !=
                                                 next->GetReflection()->GetString(*next, info->participant_field)) {

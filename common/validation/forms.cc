@@ -1,13 +1,13 @@
-#include "client/journey/validate.h"
+#include "common/validation/forms.h"
 
 #include <cctype>
 #include <memory>
 
-#include "client/journey/dates.h"
+#include "common/dates.h"
 #include "common/record_registry.h"
 #include "common/uuid.h"
 
-namespace outreach::journey {
+namespace outreach::validation {
 
 using google::protobuf::FieldDescriptor;
 
@@ -67,7 +67,7 @@ Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f,
 
 }  // namespace
 
-Result<std::string> NormaliseNiNumber(std::string_view text) {
+Result<std::string> NormaliseNiNumber(std::string_view text, std::string_view field) {
   std::string ni;
   for (char c : text) {
     if (c == ' ') continue;
@@ -84,9 +84,10 @@ Result<std::string> NormaliseNiNumber(std::string_view text) {
       ok = c >= 'A' && c <= 'D';
   }
   if (!ok) {
-    return Status::InvalidArgument("ni_number", "'" + std::string(text) +
-                                                    "' is not a National Insurance number (two letters, six digits, "
-                                                    "A-D; e.g. QQ123456C)");
+    return Status::InvalidArgument(std::string(field),
+                                   "'" + std::string(text) +
+                                       "' is not a National Insurance number (two letters, six digits, "
+                                       "A-D; e.g. QQ123456C)");
   }
   return ni;
 }
@@ -123,15 +124,15 @@ Status CheckForms(const google::protobuf::Message& body) {
   return Status::Ok();
 }
 
-Status Required(const std::string& value, const char* field) {
+Status Required(const std::string& value, std::string_view field) {
   for (char c : value) {
     if (!std::isspace(static_cast<unsigned char>(c))) return Status::Ok();
   }
-  return Status::InvalidArgument(field, "is required");
+  return Status::InvalidArgument(std::string(field), "is required");
 }
 
-Status RequiredEnum(int value, const char* field) {
-  return value == 0 ? Status::InvalidArgument(field, "is required") : Status::Ok();
+Status RequiredEnum(int value, std::string_view field) {
+  return value == 0 ? Status::InvalidArgument(std::string(field), "is required") : Status::Ok();
 }
 
-}  // namespace outreach::journey
+}  // namespace outreach::validation

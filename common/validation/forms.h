@@ -1,4 +1,5 @@
-// Checks on the form of record bodies, shared by every journey operation.
+// Checks on the form of record bodies, the same for every record type: the first step of
+// validating a body (record_rules.h runs the type's own rules after it).
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -8,12 +9,11 @@
 
 #include "common/status.h"
 
-namespace outreach::journey {
+namespace outreach::validation {
 
 // Two letters, six digits, one letter A-D (e.g. QQ123456C); spaces and lower case are
-// accepted on input. Returns the stored form (upper case, no spaces). Errors name
-// "ni_number".
-Result<std::string> NormaliseNiNumber(std::string_view text);
+// accepted on input. Returns the stored form (upper case, no spaces). Errors name `field`.
+Result<std::string> NormaliseNiNumber(std::string_view text, std::string_view field = "ni_number");
 
 // Checks every set field of `body` by its declared form, naming the field on refusal:
 // - dates (names ending in _on or _date, and date_of_birth) are strict real YYYY-MM-DD;
@@ -23,8 +23,8 @@ Result<std::string> NormaliseNiNumber(std::string_view text);
 Status CheckForms(const google::protobuf::Message& body);
 
 // `value` is not blank.
-Status Required(const std::string& value, const char* field);
+Status Required(const std::string& value, std::string_view field);
 // An enum field was given (not its UNSPECIFIED zero).
-Status RequiredEnum(int value, const char* field);
+Status RequiredEnum(int value, std::string_view field);
 
-}  // namespace outreach::journey
+}  // namespace outreach::validation

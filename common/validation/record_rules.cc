@@ -1,0 +1,368 @@
+// The code that checks a record type's declared rules (record_rules.h). The tables of
+// the built-in types are in rules_table.cc.
+#include "common/validation/record_rules.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/field_value.h"
+#include "common/validation/forms.h"
+
+namespace outreach::validation {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+// ---------------------------------------------------------------- building rules
+
+Rule Rule::When(const char* enum_field, std::vector<int> values) const {
+  Rule r = *this;
+  r.when_field = enum_field;
+  r.when_values = std::move(values);
+  r.when_negated = false;
+  return r;
+}
+
+Rule Rule::Unless(const char* enum_field, std::vector<int> values) const {
+  Rule r = When(enum_field, std::move(values));
+  r.when_negated = true;
+  return r;
+}
+
+bool Rule::Applies(const Message& body) const {
+  if (when_field == nullptr) return true;
+  const FieldDescriptor* f = body.GetDescriptor()->FindFieldByName(when_field);
+  if (f == nullptr || f->is_repeated() || f->type() != FieldDescriptor::TYPE_ENUM) return false;
+  const int value = body.GetReflection()->GetEnumValue(body, f);
+  const bool listed = std::find(when_values.begin(), when_values.end(), value) != when_values.end();
+  return listed != when_negated;
+}
+
+namespace {
+
+Rule Make(Rule::Kind kind, const char* field) {
+  Rule r;
+  r.kind = kind;
+  r.field = field;
+  return r;
+}
+
+}  // namespace
+
+Rule Required(const char* field, std::string message) {
+  Rule r = Make(Rule::Kind::kRequired, field);
+  r.message = std::move(message);
+  return r;
+}
+
+Rule Link(const char* field) {
+  return Make(Rule::Kind::kLink, field);
+}
+
+Rule OptionalLink(const char* field) {
+  Rule r = Make(Rule::Kind::kLink, field);
+  r.optional = true;
+  return r;
+}
+
+Rule LinkOfSameParticipant(const char* field) {
+  return Make(Rule::Kind::kLinkOfSameParticipant, field);
+}
+
+Rule FormatOf(const char* field, Format format) {
+  Rule r = Make(Rule::Kind::kFormat, field);
+  r.format = format;
+  return r;
+}
+
+Rule NotBefore(const char* field, const char* other, std::string message) {
+  Rule r = Make(Rule::Kind::kNotBefore, field);
+  r.other = other;
+  r.message = std::move(message);
+  return r;
+}
+
+Rule NotAfterToday(const char* field) {
+  return Make(Rule::Kind::kNotAfterToday, field);
+}
+
+Rule Range(const char* field, int64_t min, int64_t max, std::string message) {
+  Rule r = Make(Rule::Kind::kRange, field);
+  r.min = min;
+  r.max = max;
+  r.message = std::move(message);
+  return r;
+}
+
+Rule AnyOf(std::vector<const char*> fields, const char* named, std::string message) {
+  Rule r = Make(Rule::Kind::kAnyOf, named);
+  r.any_of = std::move(fields);
+  r.message = std::move(message);
+  return r;
+}
+
+Rule Absent(const char* field, std::string message) {
+  Rule r = Make(Rule::Kind::kAbsent, field);
+  r.message = std::move(message);
+  return r;
+}
+
+Rule Unchanged(const char* field, ErrorCode code, std::string message) {
+  Rule r = Make(Rule::Kind::kUnchanged, field);
+  r.code = code;
+  r.message = std::move(message);
+  return r;
+}
+
+Rule Check(const char* name, NamedCheck check) {
+  Rule r = Make(Rule::Kind::kCheck, nullptr);
+  r.check = check;
+  r.check_name = name;
+  return r;
+}
+
+// ---------------------------------------------------------------- links
+
+std::string TypeName(int type) {
+  const RecordTypeInfo* info = FindRecordType(static_cast<v1::RecordType>(type));
+  return info ? std::string(info->name) : "record of type " + std::to_string(type);
+}
+
+Result<v1::Record> LinkedRecord(RecordLookup& records, const std::string& raw, v1::RecordType type,
+                                std::string_view field) {
+  const std::string name(field);
+  if (raw.empty()) return Status::InvalidArgument(name, "is required");
+  Result<Uuid> id = Uuid::FromBytes(raw);
+  if (!id.ok()) return Status::InvalidArgument(name, "is not a record id (16 bytes)");
+  Result<std::optional<v1::Record>> rec = records.Get(*id);
+  if (!rec.ok()) return rec.status();
+  if (!rec->has_value() || (*rec)->deleted() || (*rec)->erased()) {
+    return Status::NotFound("no " + TypeName(type) + " with id " + id->ToString() + " on this device", name);
+  }
+  if ((*rec)->type() != type) {
+    return Status::InvalidArgument(name,
+                                   id->ToString() + " is a " + TypeName((*rec)->type()) + ", not a " + TypeName(type));
+  }
+  return std::move(**rec);
+}
+
+Status LinkedToParticipant(RecordLookup& records, const std::string& raw, v1::RecordType type, std::string_view field,
+                           const std::string& participant_id) {
+  Result<v1::Record> rec = LinkedRecord(records, raw, type, field);
+  if (!rec.ok()) return rec.status();
+  const RecordTypeInfo* info = FindRecordType(type);
+  const Message* body = RecordBody(*rec);
+  if (info != nullptr && info->participant_field != nullptr && body != nullptr &&
+      body->GetReflection()->GetString(*body, info->participant_field) != participant_id) {
+    return Status::InvalidArgument(std::string(field), "belongs to another participant");
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- checking
+
+namespace {
+
+bool IsBlank(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+}
+
+// Set: a non-empty text, bytes or list, a non-zero number or enum, a true bool, a present message.
+bool IsSet(const Message& body, const FieldDescriptor* f) {
+  const auto* r = body.GetReflection();
+  if (f->is_repeated()) return r->FieldSize(body, f) > 0;
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: return !r->GetString(body, f).empty();
+    case FieldDescriptor::CPPTYPE_ENUM: return r->GetEnumValue(body, f) != 0;
+    case FieldDescriptor::CPPTYPE_INT32: return r->GetInt32(body, f) != 0;
+    case FieldDescriptor::CPPTYPE_INT64: return r->GetInt64(body, f) != 0;
+    case FieldDescriptor::CPPTYPE_UINT32: return r->GetUInt32(body, f) != 0;
+    case FieldDescriptor::CPPTYPE_UINT64: return r->GetUInt64(body, f) != 0;
+    case FieldDescriptor::CPPTYPE_DOUBLE: return r->GetDouble(body, f) != 0;
+    case FieldDescriptor::CPPTYPE_FLOAT: return r->GetFloat(body, f) != 0;
+    case FieldDescriptor::CPPTYPE_BOOL: return r->GetBool(body, f);
+    case FieldDescriptor::CPPTYPE_MESSAGE: return r->HasField(body, f);
+  }
+  return false;
+}
+
+// A number outside [min, max]; NaN is never outside.
+bool OutOfRange(const Message& body, const FieldDescriptor* f, int64_t min, int64_t max) {
+  const auto* r = body.GetReflection();
+  auto outside_signed = [&](int64_t v) { return v < min || v > max; };
+  auto outside_unsigned = [&](uint64_t v) {
+    return (min > 0 && v < static_cast<uint64_t>(min)) || max < 0 || v > static_cast<uint64_t>(max);
+  };
+  auto outside_double = [&](double v) { return v < static_cast<double>(min) || v > static_cast<double>(max); };
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: return outside_signed(r->GetInt32(body, f));
+    case FieldDescriptor::CPPTYPE_INT64: return outside_signed(r->GetInt64(body, f));
+    case FieldDescriptor::CPPTYPE_UINT32: return outside_unsigned(r->GetUInt32(body, f));
+    case FieldDescriptor::CPPTYPE_UINT64: return outside_unsigned(r->GetUInt64(body, f));
+    case FieldDescriptor::CPPTYPE_DOUBLE: return outside_double(r->GetDouble(body, f));
+    case FieldDescriptor::CPPTYPE_FLOAT: return outside_double(r->GetFloat(body, f));
+    default: return false;
+  }
+}
+
+Status CheckFormat(Format format, const std::string& field, const std::string& value) {
+  if (value.empty()) return Status::Ok();
+  switch (format) {
+    case Format::kNiNumber: return NormaliseNiNumber(value, field).status();
+    case Format::kEmail:
+      if (value.find('@') == std::string::npos) {
+        return Status::InvalidArgument(field, "'" + value + "' is not an email address");
+      }
+      return Status::Ok();
+    case Format::kSha256Hex:
+      if (value.size() != 64 || value.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+        return Status::InvalidArgument(field, "is not a SHA-256 hex digest (64 hex digits)");
+      }
+      return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+std::string WithOther(std::string message, const std::string& other_value) {
+  const std::string marker = "{other}";
+  const size_t at = message.find(marker);
+  if (at != std::string::npos) message.replace(at, marker.size(), other_value);
+  return message;
+}
+
+// Where a rule names a field the body does not have: a mistake in a table.
+Status NoSuchField(const RecordTypeInfo& info, const char* field) {
+  return Status::Internal("the rules of " + std::string(info.name) +
+                          " name a field it does not have: " + (field != nullptr ? field : "(none)"));
+}
+
+Status CheckRule(const Rule& rule, const CheckInput& in) {
+  const Message& body = in.body;
+  const auto* r = body.GetReflection();
+  if (rule.when_field != nullptr && body.GetDescriptor()->FindFieldByName(rule.when_field) == nullptr) {
+    return NoSuchField(in.info, rule.when_field);
+  }
+  if (!rule.Applies(body)) return Status::Ok();
+  if (rule.kind == Rule::Kind::kCheck) return rule.check(in);
+  if (rule.kind == Rule::Kind::kAnyOf) {
+    for (const char* name : rule.any_of) {
+      const FieldDescriptor* f = body.GetDescriptor()->FindFieldByName(name);
+      if (f == nullptr) return NoSuchField(in.info, name);
+      if (IsSet(body, f)) return Status::Ok();
+    }
+    return Status::InvalidArgument(rule.field, rule.message);
+  }
+  const FieldDescriptor* f = rule.field != nullptr ? body.GetDescriptor()->FindFieldByName(rule.field) : nullptr;
+  if (f == nullptr) return NoSuchField(in.info, rule.field);
+  const std::string& name = f->name();
+  auto text = [&]() { return f->is_repeated() ? std::string() : r->GetString(body, f); };
+  switch (rule.kind) {
+    case Rule::Kind::kRequired: {
+      bool missing = !IsSet(body, f);
+      if (!f->is_repeated() && f->type() == FieldDescriptor::TYPE_STRING) missing = IsBlank(r->GetString(body, f));
+      if (!missing) return Status::Ok();
+      return Status::InvalidArgument(name, rule.message.empty() ? "is required" : rule.message);
+    }
+    case Rule::Kind::kLink: {
+      const RecordLink* link = in.info.LinkOf(f->number());
+      if (link == nullptr || f->is_repeated()) return NoSuchField(in.info, rule.field);
+      const std::string raw = text();
+      if (rule.optional && raw.empty()) return Status::Ok();
+      return LinkedRecord(in.context.records, raw, link->target, name).status();
+    }
+    case Rule::Kind::kLinkOfSameParticipant: {
+      const RecordLink* link = in.info.LinkOf(f->number());
+      if (link == nullptr) return NoSuchField(in.info, rule.field);
+      const std::string participant =
+          in.info.participant_field != nullptr ? r->GetString(body, in.info.participant_field) : std::string();
+      if (!f->is_repeated()) {
+        const std::string raw = text();
+        if (raw.empty()) return Status::Ok();
+        return LinkedToParticipant(in.context.records, raw, link->target, name, participant);
+      }
+      for (int i = 0; i < r->FieldSize(body, f); ++i) {
+        OUTREACH_RETURN_IF_ERROR(
+            LinkedToParticipant(in.context.records, r->GetRepeatedString(body, f, i), link->target, name, participant));
+      }
+      return Status::Ok();
+    }
+    case Rule::Kind::kFormat: return CheckFormat(rule.format, name, text());
+    case Rule::Kind::kNotBefore: {
+      const FieldDescriptor* other = body.GetDescriptor()->FindFieldByName(rule.other);
+      if (other == nullptr) return NoSuchField(in.info, rule.other);
+      const std::string value = text();
+      const std::string earlier = r->GetString(body, other);
+      if (!value.empty() && value < earlier) return Status::InvalidArgument(name, WithOther(rule.message, earlier));
+      return Status::Ok();
+    }
+    case Rule::Kind::kNotAfterToday: {
+      const std::string value = text();
+      if (value > in.context.today) return Status::InvalidArgument(name, "'" + value + "' is in the future");
+      return Status::Ok();
+    }
+    case Rule::Kind::kRange:
+      if (OutOfRange(body, f, rule.min, rule.max)) return Status::InvalidArgument(name, rule.message);
+      return Status::Ok();
+    case Rule::Kind::kAbsent:
+      if (IsSet(body, f)) return Status::InvalidArgument(name, rule.message);
+      return Status::Ok();
+    case Rule::Kind::kUnchanged:
+      if (in.before == nullptr || in.before->body == nullptr) return Status::Ok();
+      if (EncodeField(body, f) != EncodeField(*in.before->body, f)) return Status(rule.code, rule.message, name);
+      return Status::Ok();
+    case Rule::Kind::kAnyOf:
+    case Rule::Kind::kCheck: break;  // handled above
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void NormaliseBody(const RecordRules& rules, Message* body) {
+  for (const Rule& rule : rules.rules) {
+    if (rule.kind != Rule::Kind::kFormat || rule.format != Format::kNiNumber) continue;
+    const FieldDescriptor* f = body->GetDescriptor()->FindFieldByName(rule.field);
+    if (f == nullptr || f->is_repeated() || f->type() != FieldDescriptor::TYPE_STRING) continue;
+    Result<std::string> ni = NormaliseNiNumber(body->GetReflection()->GetString(*body, f), f->name());
+    if (ni.ok()) body->GetReflection()->SetString(body, f, *ni);  // a malformed one is refused by validation
+  }
+}
+
+void NormaliseBody(v1::RecordType type, Message* body) {
+  if (const RecordRules* rules = FindRecordRules(type)) NormaliseBody(*rules, body);
+}
+
+Status ValidateRecordBody(const RecordTypeInfo& info, const RecordRules& rules, const Message& body,
+                          const StoredVersion* before, ValidationContext& context) {
+  // Who acted is the person the writing device is enrolled for (the server refuses anyone else).
+  const Message* old = before != nullptr ? before->body : nullptr;
+  for (const FieldDescriptor* field : info.actor_fields) {
+    const std::string& value = body.GetReflection()->GetString(body, field);
+    if (value.empty() || (old != nullptr && value == old->GetReflection()->GetString(*old, field))) continue;
+    const std::string person = context.enrolled_person ? context.enrolled_person() : std::string();
+    if (value != person) {
+      return Status::InvalidArgument(
+          field->name(), "must be the person this device is enrolled for (" + person + "), not '" + value + "'");
+    }
+  }
+  if (!rules.written_on_devices) {
+    return Status::FailedPrecondition(std::string(info.name) + " records are not written on a device", "type");
+  }
+  const CheckInput input{info, body, before, context};
+  for (const Rule& rule : rules.rules) OUTREACH_RETURN_IF_ERROR(CheckRule(rule, input));
+  return Status::Ok();
+}
+
+Status ValidateRecordBody(v1::RecordType type, const Message& body, const v1::Record* before,
+                          ValidationContext& context) {
+  const RecordTypeInfo* info = FindRecordType(type);
+  const RecordRules* rules = FindRecordRules(type);
+  if (info == nullptr || rules == nullptr) {
+    return Status::FailedPrecondition(TypeName(type) + " records are not written on a device", "type");
+  }
+  StoredVersion stored;
+  if (before != nullptr) stored = StoredVersion{before->id(), RecordBody(*before)};
+  return ValidateRecordBody(*info, *rules, body, before != nullptr ? &stored : nullptr, context);
+}
+
+}  // namespace outreach::validation

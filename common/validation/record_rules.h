@@ -1,0 +1,173 @@
+// The rules a record body must meet, declared once per record type, and the one piece of
+// code that checks them (on the device today; on the server too, next).
+//
+// Validating a body is, for every type:
+//   1. CheckForms (forms.h): every set field in its form, by the field's name and type
+//      (dates, instants, record ids, enum values, sizes);
+//   2. the registry's state machine: a new record starts in an initial state, an update
+//      moves along a legal transition (the caller checks it with RecordTypeInfo);
+//   3. ValidateRecordBody: who acted (the registry's actor fields), then the type's
+//      RecordRules in their order. The first rule that refuses is the answer, with the
+//      field it names.
+//
+// A type's rules are a list of small declared checks (required, link, format, range...)
+// that may hold only while an enum field has some values (When/Unless). A rule no
+// declaration expresses is a named check: a function listed in the table like any rule.
+// Rules that read other records (does the linked session exist, is it full) read them
+// through a RecordLookup, which the device implements over its store.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/record_registry.h"
+#include "common/status.h"
+#include "common/uuid.h"
+
+namespace outreach::validation {
+
+// The records validation may read besides the body.
+class RecordLookup {
+ public:
+  virtual ~RecordLookup() = default;
+  // The record held with `id` (deleted and erased ones too), or nullopt.
+  virtual Result<std::optional<v1::Record>> Get(const Uuid& id) = 0;
+  // Every live record of `type` (the instruments an assessment is scored against).
+  virtual Result<std::vector<v1::Record>> RecordsOfType(v1::RecordType type) = 0;
+  // The live records of `type` whose link `field` names `id`, oldest first (a
+  // participant's outcomes, a session's bookings).
+  virtual Result<std::vector<v1::Record>> RecordsLinkedTo(v1::RecordType type,
+                                                          const google::protobuf::FieldDescriptor& field,
+                                                          const Uuid& id) = 0;
+};
+
+// Who writes, and when.
+struct ValidationContext {
+  RecordLookup& records;
+  std::string today;  // YYYY-MM-DD by the writer's clock: a later date is in the future
+  // The person the writing device is enrolled for; asked only when an actor field changes.
+  std::function<std::string()> enrolled_person;
+};
+
+// The stored version of a record being updated.
+struct StoredVersion {
+  std::string_view id;  // 16 raw bytes
+  const google::protobuf::Message* body = nullptr;
+};
+
+// Formats of text fields beyond the forms CheckForms knows by name.
+enum class Format {
+  kNiNumber,   // two letters, six digits, A-D (NormaliseNiNumber); stored normalised
+  kEmail,      // holds an '@'
+  kSha256Hex,  // 64 hex digits
+};
+
+// What a named check is given.
+struct CheckInput {
+  const RecordTypeInfo& info;
+  const google::protobuf::Message& body;
+  const StoredVersion* before;  // nullptr for a new record
+  ValidationContext& context;
+};
+using NamedCheck = Status (*)(const CheckInput& input);
+
+// One rule of a record type. Build rules with the functions below; a rule refuses with
+// Status::InvalidArgument(field, message) unless its kind says otherwise.
+struct Rule {
+  enum class Kind {
+    kRequired,               // not blank text, not an UNSPECIFIED enum, not empty bytes or list, not 0
+    kLink,                   // names a live record of the type the registry declares for the field
+    kLinkOfSameParticipant,  // if set: each id names a live record of the declared type
+                             // that belongs to this record's participant
+    kFormat,                 // if set: text in `format`
+    kNotBefore,              // if set: not before the date (or instant) in field `other`
+    kNotAfterToday,          // not later than ValidationContext::today
+    kRange,                  // a number within [min, max]
+    kAnyOf,                  // at least one of `any_of` is set (names `field`)
+    kAbsent,                 // not set
+    kUnchanged,              // on an update: the value the stored record holds
+    kCheck,                  // a named check
+  };
+  Kind kind = Kind::kRequired;
+  const char* field = nullptr;  // the field checked and named on refusal
+  const char* other = nullptr;  // kNotBefore
+  std::vector<const char*> any_of;
+  Format format = Format::kEmail;
+  int64_t min = 0, max = 0;  // kRange
+  bool optional = false;     // kLink: an empty link is allowed
+  ErrorCode code = ErrorCode::kInvalidArgument;
+  // The refusal's words; empty: the kind's own. In kNotBefore, "{other}" stands for the
+  // other field's value.
+  std::string message;
+  NamedCheck check = nullptr;
+  const char* check_name = nullptr;
+  // Applies only while the enum field `when_field` holds one of `when_values` (or, with
+  // `when_negated`, none of them); always when `when_field` is nullptr.
+  const char* when_field = nullptr;
+  std::vector<int> when_values;
+  bool when_negated = false;
+
+  Rule When(const char* enum_field, std::vector<int> values) const;
+  Rule Unless(const char* enum_field, std::vector<int> values) const;
+  bool Applies(const google::protobuf::Message& body) const;
+};
+
+Rule Required(const char* field, std::string message = {});
+Rule Link(const char* field);
+Rule OptionalLink(const char* field);
+Rule LinkOfSameParticipant(const char* field);
+Rule FormatOf(const char* field, Format format);
+Rule NotBefore(const char* field, const char* other, std::string message);
+Rule NotAfterToday(const char* field);
+Rule Range(const char* field, int64_t min, int64_t max, std::string message);
+Rule AnyOf(std::vector<const char*> fields, const char* named, std::string message);
+Rule Absent(const char* field, std::string message);
+Rule Unchanged(const char* field, ErrorCode code, std::string message);
+Rule Check(const char* name, NamedCheck check);
+
+// Every rule of one record type.
+struct RecordRules {
+  v1::RecordType type = v1::RECORD_TYPE_UNSPECIFIED;
+  // False for records a device never writes through validation (reference data, and the
+  // server's own records): ValidateRecordBody refuses them.
+  bool written_on_devices = true;
+  std::vector<Rule> rules;
+};
+
+// The rules of a built-in type; nullptr for an unknown type.
+const RecordRules* FindRecordRules(v1::RecordType type);
+// The rules of every built-in type, in RecordType order.
+const std::vector<RecordRules>& AllRecordRules();
+
+// Puts fields with a stored form in it (an NI number: upper case without spaces). A value
+// not in the form is left as it is, for validation to refuse.
+void NormaliseBody(const RecordRules& rules, google::protobuf::Message* body);
+void NormaliseBody(v1::RecordType type, google::protobuf::Message* body);
+
+// Step 3 above for `body`, of `info`'s type, under `rules`; `before` is the stored version
+// for an update, nullptr for a new record. Runs after CheckForms, so every present date,
+// instant, id and enum is well formed.
+Status ValidateRecordBody(const RecordTypeInfo& info, const RecordRules& rules, const google::protobuf::Message& body,
+                          const StoredVersion* before, ValidationContext& context);
+// The same for a built-in type from the tables above.
+Status ValidateRecordBody(v1::RecordType type, const google::protobuf::Message& body, const v1::Record* before,
+                          ValidationContext& context);
+
+// The live record of `type` that `raw` (an id field's value) names; refusals name `field`.
+Result<v1::Record> LinkedRecord(RecordLookup& records, const std::string& raw, v1::RecordType type,
+                                std::string_view field);
+// The same, and it must belong to `participant_id` (raw) when its type has a participant.
+Status LinkedToParticipant(RecordLookup& records, const std::string& raw, v1::RecordType type, std::string_view field,
+                           const std::string& participant_id);
+
+// "participant", or "record of type 99" for a type the registry does not know.
+std::string TypeName(int type);
+
+}  // namespace outreach::validation

@@ -1,0 +1,335 @@
+// The rules of every built-in record type (record_rules.h), one entry per type, checked
+// in the order listed. Named checks are the rules no declaration expresses.
+#include <algorithm>
+#include <map>
+
+#include "common/validation/record_rules.h"
+
+namespace outreach::validation {
+namespace {
+
+using google::protobuf::Message;
+
+template <typename T>
+const T& BodyAs(const v1::Record& r) {
+  return static_cast<const T&>(*RecordBody(r));
+}
+
+// An assessment scores every domain of the instrument version it names, once, within the
+// domain's range; a retired instrument takes no new assessments.
+Status ScoresOfTheInstrument(const CheckInput& in) {
+  const auto& a = static_cast<const v1::Assessment&>(in.body);
+  Result<std::vector<v1::Record>> instruments = in.context.records.RecordsOfType(v1::RECORD_TYPE_INSTRUMENT);
+  if (!instruments.ok()) return instruments.status();
+  const v1::Instrument* instrument = nullptr;
+  for (const v1::Record& r : *instruments) {
+    const auto& i = BodyAs<v1::Instrument>(r);
+    if (i.instrument_id() == a.instrument_id() && i.version() == a.instrument_version()) instrument = &i;
+  }
+  if (instrument == nullptr) {
+    return Status::NotFound("no instrument '" + a.instrument_id() + "' version " +
+                                std::to_string(a.instrument_version()) + " on this device",
+                            "instrument_id");
+  }
+  if (instrument->retired() && in.before == nullptr) {
+    return Status::FailedPrecondition("instrument '" + a.instrument_id() + "' is retired", "instrument_id");
+  }
+  std::map<std::string, int> seen;
+  for (const v1::DomainScore& s : a.scores()) {
+    auto d = std::find_if(instrument->domains().begin(), instrument->domains().end(),
+                          [&](const v1::InstrumentDomain& d) { return d.key() == s.domain(); });
+    if (d == instrument->domains().end()) {
+      return Status::InvalidArgument("scores", "'" + s.domain() + "' is not a domain of " + a.instrument_id());
+    }
+    if (++seen[s.domain()] > 1) return Status::InvalidArgument("scores", "'" + s.domain() + "' is scored twice");
+    if (s.score() < d->min_score() || s.score() > d->max_score()) {
+      return Status::InvalidArgument("scores", s.domain() + " score " + std::to_string(s.score()) + " is outside " +
+                                                   std::to_string(d->min_score()) + "-" +
+                                                   std::to_string(d->max_score()));
+    }
+  }
+  for (const v1::InstrumentDomain& d : instrument->domains()) {
+    if (seen.count(d.key()) == 0) return Status::InvalidArgument("scores", "'" + d.key() + "' is not scored");
+  }
+  return Status::Ok();
+}
+
+// A step belongs to the participant of its plan.
+Status StepOfThePlansParticipant(const CheckInput& in) {
+  const auto& s = static_cast<const v1::ActionStep&>(in.body);
+  Result<v1::Record> plan = LinkedRecord(in.context.records, s.plan_id(), v1::RECORD_TYPE_ACTION_PLAN, "plan_id");
+  if (!plan.ok()) return plan.status();
+  if (s.participant_id() != BodyAs<v1::ActionPlan>(*plan).participant_id()) {
+    return Status::InvalidArgument("participant_id", "is not the participant of the plan");
+  }
+  return Status::Ok();
+}
+
+// Booking a place (a new booking, or one moved back to booked): the session is not
+// cancelled, the person holds no other place on it, and a place is free.
+Status PlaceOnTheSession(const CheckInput& in) {
+  const auto& b = static_cast<const v1::Booking&>(in.body);
+  const bool booking_now =
+      b.status() == v1::BOOKING_STATUS_BOOKED &&
+      (in.before == nullptr || static_cast<const v1::Booking&>(*in.before->body).status() != v1::BOOKING_STATUS_BOOKED);
+  if (!booking_now) return Status::Ok();
+  Result<v1::Record> session = LinkedRecord(in.context.records, b.session_id(), v1::RECORD_TYPE_SESSION, "session_id");
+  if (!session.ok()) return session.status();
+  const auto& sess = BodyAs<v1::Session>(*session);
+  if (sess.status() == v1::SESSION_STATUS_CANCELLED) {
+    return Status::FailedPrecondition("the session was cancelled", "session_id");
+  }
+  Result<std::vector<v1::Record>> bookings = in.context.records.RecordsLinkedTo(
+      v1::RECORD_TYPE_BOOKING, *v1::Booking::descriptor()->FindFieldByName("session_id"),
+      *Uuid::FromBytes(b.session_id()));
+  if (!bookings.ok()) return bookings.status();
+  uint32_t booked = 0;
+  for (const v1::Record& r : *bookings) {
+    const auto& other = BodyAs<v1::Booking>(r);
+    if (other.status() != v1::BOOKING_STATUS_BOOKED || (in.before != nullptr && r.id() == in.before->id)) continue;
+    if (other.participant_id() == b.participant_id()) {
+      return Status(ErrorCode::kAlreadyExists, "is already booked on this session", "participant_id");
+    }
+    ++booked;
+  }
+  if (sess.capacity() > 0 && booked >= sess.capacity()) {
+    return Status(
+        ErrorCode::kResourceExhausted,
+        "the session is full (" + std::to_string(booked) + " of " + std::to_string(sess.capacity()) + " places booked)",
+        "capacity");
+  }
+  return Status::Ok();
+}
+
+// One claim of a kind per participant: a new outcome of a kind the person already has
+// (not rejected) is refused.
+Status OneOutcomeOfAKind(const CheckInput& in) {
+  if (in.before != nullptr) return Status::Ok();
+  const auto& o = static_cast<const v1::Outcome&>(in.body);
+  Result<std::vector<v1::Record>> others = in.context.records.RecordsLinkedTo(
+      v1::RECORD_TYPE_OUTCOME, *in.info.participant_field, *Uuid::FromBytes(o.participant_id()));
+  if (!others.ok()) return others.status();
+  for (const v1::Record& r : *others) {
+    const auto& other = BodyAs<v1::Outcome>(r);
+    if (other.kind() == o.kind() && other.status() != v1::OUTCOME_STATUS_REJECTED) {
+      return Status(ErrorCode::kAlreadyExists,
+                    "the participant already has a " +
+                        EnumValueShortName(v1::OutcomeKind_descriptor()->FindValueByNumber(o.kind())) + " outcome (" +
+                        Uuid::FromBytes(r.id())->ToString() + ")",
+                    "kind");
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<RecordRules> BuildRules() {
+  constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+  std::vector<RecordRules> t = {
+      {v1::RECORD_TYPE_PARTICIPANT,
+       true,
+       {
+           Required("given_name"),
+           Required("family_name"),
+           Required("date_of_birth"),
+           NotAfterToday("date_of_birth"),
+           FormatOf("ni_number", Format::kNiNumber),
+           FormatOf("email", Format::kEmail),
+           Unchanged("reference", ErrorCode::kInvalidArgument, "is minted by the device and cannot be changed"),
+           Unchanged("status", ErrorCode::kFailedPrecondition, "status changes by exit and re-open, not by update"),
+       }},
+      {v1::RECORD_TYPE_CONSENT,
+       true,
+       {
+           Link("participant_id"),
+           Required("purpose"),
+           Required("wording_version"),
+           Required("method"),
+           Required("given_on"),
+           NotBefore("withdrawn_on", "given_on", "is before the consent was given ({other})"),
+       }},
+      {v1::RECORD_TYPE_EVIDENCE_ITEM,
+       true,
+       {
+           Link("participant_id"),
+           Required("kind"),
+           Required("captured_on"),
+           FormatOf("content_sha256", Format::kSha256Hex),
+       }},
+      {v1::RECORD_TYPE_VALIDATION,
+       true,
+       {
+           Link("participant_id"),
+           Required("status"),
+           Required("rules_version"),
+           LinkOfSameParticipant("evidence_ids"),
+           Required("rejection_reasons", "a rejected or returned file needs at least one reason")
+               .When("status", {v1::VALIDATION_STATUS_REJECTED, v1::VALIDATION_STATUS_PRECHECK_RETURNED}),
+       }},
+      {v1::RECORD_TYPE_ASSESSMENT,
+       true,
+       {
+           Link("participant_id"),
+           Required("instrument_id"),
+           Required("completed_on"),
+           Check("scores_of_the_instrument", ScoresOfTheInstrument),
+       }},
+      {v1::RECORD_TYPE_BARRIER,
+       true,
+       {
+           Link("participant_id"),
+           Required("kind"),
+           Required("status"),
+           NotBefore("resolved_on", "identified_on", "is before the barrier was identified"),
+       }},
+      {v1::RECORD_TYPE_SEGMENT,
+       true,
+       {
+           Link("participant_id"),
+           Required("readiness"),
+           Required("set_on"),
+       }},
+      {v1::RECORD_TYPE_ACTION_PLAN,
+       true,
+       {
+           Link("participant_id"),
+           Required("status"),
+           Required("started_on"),
+           Required("agreed_on").Unless("status", {v1::PLAN_STATUS_DRAFT}),
+           NotBefore("agreed_on", "started_on", "is before the start").Unless("status", {v1::PLAN_STATUS_DRAFT}),
+       }},
+      {v1::RECORD_TYPE_ACTION_STEP,
+       true,
+       {
+           Link("plan_id"),
+           Check("step_of_the_plans_participant", StepOfThePlansParticipant),
+           Required("description"),
+           Required("status"),
+           Required("completed_on").When("status", {v1::STEP_STATUS_DONE}),
+       }},
+      {v1::RECORD_TYPE_SESSION,
+       true,
+       {
+           Required("venue_id"),
+           Required("kind"),
+           Required("title"),
+           Required("starts_at"),
+           Range("duration_min", 1, 24 * 60, "must be between 1 and 1440 minutes"),
+           Required("status"),
+       }},
+      {v1::RECORD_TYPE_BOOKING,
+       true,
+       {
+           Link("session_id"),
+           Link("participant_id"),
+           Required("status"),
+           Check("place_on_the_session", PlaceOnTheSession),
+       }},
+      {v1::RECORD_TYPE_ATTENDANCE,
+       true,
+       {
+           Link("session_id"),
+           Link("participant_id"),
+           Required("status"),
+           Required("reason", "did_not_attend needs a reason").When("status", {v1::ATTENDANCE_STATUS_DID_NOT_ATTEND}),
+           Absent("reason", "is only for did_not_attend or cancelled")
+               .Unless("status", {v1::ATTENDANCE_STATUS_DID_NOT_ATTEND, v1::ATTENDANCE_STATUS_CANCELLED_BY_PARTICIPANT,
+                                  v1::ATTENDANCE_STATUS_CANCELLED_BY_STAFF}),
+           Required("marked_by"),
+           Required("marked_at"),
+       }},
+      {v1::RECORD_TYPE_CONTACT_ATTEMPT,
+       true,
+       {
+           Link("participant_id"),
+           Required("method"),
+           Required("result"),
+           Required("attempted_at"),
+       }},
+      {v1::RECORD_TYPE_REFERRAL,
+       true,
+       {
+           Link("participant_id"),
+           Required("kind"),
+           AnyOf({"partner_id", "partner_name"}, "partner_name", "name the partner (or give partner_id)"),
+           Required("summary").When("kind", {v1::REFERRAL_KIND_WARM_HANDOVER}),
+           LinkOfSameParticipant("consent_id"),
+           Required("made_on"),
+           Required("rejection_reason").When("status", {v1::REFERRAL_STATUS_REJECTED}),
+       }},
+      {v1::RECORD_TYPE_SUPPORT_SPEND,
+       true,
+       {
+           Link("participant_id"),
+           Required("category"),
+           Range("amount_pence", 1, kNoLimit, "must be more than zero"),
+           LinkOfSameParticipant("receipt_evidence_id"),
+           Required("requested_on"),
+           Required("refusal_reason").When("status", {v1::SPEND_STATUS_REFUSED}),
+       }},
+      {v1::RECORD_TYPE_OUTCOME,
+       true,
+       {
+           Link("participant_id"),
+           Required("kind"),
+           Required("achieved_on"),
+           Required("employer").When("kind", {v1::OUTCOME_KIND_JOB_START}),
+           Range("hours_per_week", 0, 168, "must be between 0 and 168"),
+           LinkOfSameParticipant("evidence_ids"),
+           Required("rejection_reason").When("status", {v1::OUTCOME_STATUS_REJECTED}),
+           Check("one_outcome_of_a_kind", OneOutcomeOfAKind),
+       }},
+      {v1::RECORD_TYPE_CASE_NOTE,
+       true,
+       {
+           Link("participant_id"),
+           Required("sensitivity"),
+           Required("text"),
+           Required("written_at"),
+           LinkOfSameParticipant("supersedes"),
+       }},
+      {v1::RECORD_TYPE_EXIT,
+       true,
+       {
+           Link("participant_id"),
+           Required("exited_on"),
+           Required("reason"),
+           NotBefore("reopened_on", "exited_on", "is before the exit"),
+       }},
+      {v1::RECORD_TYPE_ENQUIRY,
+       true,
+       {
+           Required("given_name"),
+           AnyOf({"phone", "email"}, "phone", "give a phone or an email"),
+           FormatOf("email", Format::kEmail),
+           OptionalLink("participant_id"),
+           Required("source"),
+           Required("received_at"),
+       }},
+      {v1::RECORD_TYPE_CONFLICT, true, {Required("status")}},
+      // Written by the server (reviews; their decision is DecideDuplicate's) or by
+      // managers through the server (reference data): never validated as a capture.
+      {v1::RECORD_TYPE_DUPLICATE_REVIEW, false, {}},
+      {v1::RECORD_TYPE_PROGRAMME, false, {}},
+      {v1::RECORD_TYPE_HUB, false, {}},
+      {v1::RECORD_TYPE_VENUE, false, {}},
+      {v1::RECORD_TYPE_PARTNER_ORGANISATION, false, {}},
+      {v1::RECORD_TYPE_INSTRUMENT, false, {}},
+  };
+  std::sort(t.begin(), t.end(), [](const RecordRules& a, const RecordRules& b) { return a.type < b.type; });
+  return t;
+}
+
+}  // namespace
+
+const std::vector<RecordRules>& AllRecordRules() {
+  static const std::vector<RecordRules> rules = BuildRules();
+  return rules;
+}
+
+const RecordRules* FindRecordRules(v1::RecordType type) {
+  for (const RecordRules& r : AllRecordRules())
+    if (r.type == type) return &r;
+  return nullptr;
+}
+
+}  // namespace outreach::validation
