@@ -120,12 +120,10 @@ bool IsParticipantKeyField(uint32_t number) {
   return std::find(key_fields.begin(), key_fields.end(), number) != key_fields.end();
 }
 
-int MarkRank(int marked_by) {
-  switch (marked_by) {
-    case v1::MARKED_BY_ADVISER: return 2;
-    case v1::MARKED_BY_KIOSK: return 1;
-    default: return 0;
-  }
+// The id a register row's key field (RecordTypeInfo::register_key_field) or participant
+// link holds; nil when the type has no such field.
+Uuid KeyOf(const Message& body, const FieldDescriptor* field) {
+  return field != nullptr ? IdField(body, field->name().c_str()) : Uuid();
 }
 
 }  // namespace
@@ -289,8 +287,8 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
   }
 
   if (info.policy == MergePolicy::kKeyedRegister) {
-    const Uuid session = IdField(proposed, "session_id");
-    const Uuid participant = IdField(proposed, "participant_id");
+    const Uuid session = KeyOf(proposed, info.register_key_field);
+    const Uuid participant = KeyOf(proposed, info.participant_field);
     const Uuid expected = Uuid::DeriveRegisterRow(info.name, session.raw(), participant.raw());
     if (fresh.record.id() != expected.raw()) {
       return Rejected(Readable(info.name) + " id must be derived from its session and participant (expected " +
@@ -364,8 +362,8 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
 
   // Field by field.
   const Writer writer{device.device_id, device.user_name};
-  const int writer_rank = device.role == v1::ROLE_KIOSK ? 1 : 2;
-  const int current_rank = current ? MarkRank(EnumField(*current, "marked_by")) : 0;
+  const int writer_rank = info.RankOfWriter(device.role);  // register rows: who marks outranks whom
+  const int current_rank = current ? info.RankOf(*current) : 0;
   std::vector<v1::FieldValue> accepted;
   std::vector<std::string> accepted_old;  // the held value of each accepted field, for Commit's audit rows
   std::vector<Disagreement> disagreements;
@@ -448,8 +446,7 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
   // as written in the log, and a server change links the record to the live end of the
   // merged_into chain. Register rows never get here linked to a merged participant
   // (ApplyDeviceChange moved them); reviews and conflicts keep the ids they name.
-  if (info.policy != MergePolicy::kKeyedRegister && info.participant_field != nullptr &&
-      info.type != v1::RECORD_TYPE_DUPLICATE_REVIEW && info.type != v1::RECORD_TYPE_CONFLICT &&
+  if (info.policy != MergePolicy::kKeyedRegister && info.participant_field != nullptr && info.follows_merge &&
       !rec.participant_id.is_nil() && !rec.record.deleted()) {
     auto hub = Uuid::FromBytes(rec.record.hub_id());
     if (!hub.ok()) return hub.status();
@@ -783,8 +780,7 @@ Status Reconciler::MergeParticipants(const Uuid& hub_id, const Uuid& kept, const
   for (StoredRecord& rec : *linked) {
     const RecordTypeInfo* info = FindRecordType(rec.record.type());
     if (info == nullptr || info->participant_field == nullptr || rec.record.erased()) continue;
-    if (rec.record.type() == v1::RECORD_TYPE_DUPLICATE_REVIEW || rec.record.type() == v1::RECORD_TYPE_CONFLICT)
-      continue;
+    if (!info->follows_merge) continue;  // a review or a conflict keeps naming whom it is about
     if (info->policy == MergePolicy::kKeyedRegister && !rec.record.deleted()) {
       auto moved = MoveRegisterRow(hub_id, kept, rec);
       if (!moved.ok()) return moved.status();
@@ -813,7 +809,7 @@ Status Reconciler::MergeParticipants(const Uuid& hub_id, const Uuid& kept, const
 Result<bool> Reconciler::MoveRegisterRow(const Uuid& hub_id, const Uuid& kept, StoredRecord row) {
   const RecordTypeInfo* info = FindRecordType(row.record.type());
   const Message* body = RecordBody(row.record);
-  const Uuid target_id = Uuid::DeriveRegisterRow(info->name, IdField(*body, "session_id").raw(), kept.raw());
+  const Uuid target_id = Uuid::DeriveRegisterRow(info->name, KeyOf(*body, info->register_key_field).raw(), kept.raw());
   auto target = txn_.GetRecord(target_id);
   if (!target.ok()) return target.status();
   if (target->has_value() && (*target)->record.deleted()) return false;  // deliberately removed: redirect in place
@@ -916,8 +912,8 @@ Result<std::optional<Reconciler::RegisterMove>> Reconciler::FindRegisterMove(
   for (const auto& fv : change.fields()) {
     if (fv.field() == 0 || !ApplyField(body.get(), fv.field(), fv.value()).ok()) return Out();  // refused later
   }
-  const Uuid session = IdField(*body, "session_id");
-  const Uuid participant = IdField(*body, link->name().c_str());
+  const Uuid session = KeyOf(*body, info.register_key_field);
+  const Uuid participant = KeyOf(*body, link);
   if (session.is_nil() || participant.is_nil()) return Out();
   if (existing) {
     // Only a row a merge moved: one a person deleted stays deleted.
@@ -970,7 +966,7 @@ Result<std::optional<Reconciler::RegisterMove>> Reconciler::FindRegisterMove(
   if (!move.to) {
     // The kept participant's row is created by this change: it names its session and
     // participant even when the device's edit of a moved row did not.
-    for (const FieldDescriptor* id_field : {info.descriptor->FindFieldByName("session_id"), link}) {
+    for (const FieldDescriptor* id_field : {info.register_key_field, link}) {
       if (id_field == nullptr) continue;
       bool listed = false;
       for (const auto& fv : move.change.fields()) listed = listed || static_cast<int>(fv.field()) == id_field->number();
