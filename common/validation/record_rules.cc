@@ -236,6 +236,12 @@ Status NoSuchField(const RecordTypeInfo& info, const char* field) {
                           " name a field it does not have: " + (field != nullptr ? field : "(none)"));
 }
 
+// Where a link rule names a field the registry does not declare as a link.
+Status NotALink(const RecordTypeInfo& info, const std::string& field) {
+  return Status::Internal("the rules of " + std::string(info.name) + " follow " + field +
+                          ", which its registry entry does not declare as a link");
+}
+
 Status CheckRule(const Rule& rule, const CheckInput& in) {
   const Message& body = in.body;
   const auto* r = body.GetReflection();
@@ -265,14 +271,14 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
     }
     case Rule::Kind::kLink: {
       const RecordLink* link = in.info.LinkOf(f->number());
-      if (link == nullptr || f->is_repeated()) return NoSuchField(in.info, rule.field);
+      if (link == nullptr || f->is_repeated()) return NotALink(in.info, name);
       const std::string raw = text();
       if (rule.optional && raw.empty()) return Status::Ok();
       return LinkedRecord(in.context.records, raw, link->target, name).status();
     }
     case Rule::Kind::kLinkOfSameParticipant: {
       const RecordLink* link = in.info.LinkOf(f->number());
-      if (link == nullptr) return NoSuchField(in.info, rule.field);
+      if (link == nullptr) return NotALink(in.info, name);
       const std::string participant =
           in.info.participant_field != nullptr ? r->GetString(body, in.info.participant_field) : std::string();
       if (!f->is_repeated()) {
