@@ -43,6 +43,7 @@
 #include "common/hlc.h"
 #include "common/status.h"
 #include "common/uuid.h"
+#include "outreach/rejected_change.h"
 #include "outreach/v1/records.pb.h"
 #include "outreach/v1/sync.pb.h"
 
@@ -62,15 +63,6 @@ struct DeviceIdentity {
   std::string user_name;
   std::string reference_prefix;
   Uuid venue_id;
-};
-
-// A local change the server refused (PushAck outcome REJECTED).
-struct RejectedChange {
-  uint64_t device_seq = 0;
-  Uuid record_id;
-  v1::RecordType type = v1::RECORD_TYPE_UNSPECIFIED;
-  std::string reason;
-  std::string field;
 };
 
 // One record edit for LocalStore::Commit: the full new state of the record. The store

@@ -35,6 +35,7 @@
 #include "common/hlc.h"
 #include "common/status.h"
 #include "common/uuid.h"
+#include "outreach/rejected_change.h"
 #include "outreach/v1/records.pb.h"
 #include "outreach/v1/sync.pb.h"
 
@@ -42,7 +43,6 @@ namespace outreach {
 
 using client::DeviceIdentity;
 using client::LocalStore;
-using client::RejectedChange;
 
 struct DeviceOptions {
   std::string path;  // the SQLite file; created if missing
