@@ -16,6 +16,7 @@
 
 #include "bench/scenarios/harness.h"
 #include "bench/scenarios/seed.h"
+#include "client/journey/device_internals.h"
 #include "client/sync/connection.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
@@ -235,7 +236,7 @@ DayEndResult DayEnd(const RunOptions& options, bool through_relay) {
   // The plain baseline, before the burst, on the same disk: the same change rows.
   std::vector<std::vector<v1::Change>> batches;
   for (auto& device : devices) {
-    std::vector<v1::Change> pending = Must(device->store().PendingChanges(shape.changes + 1), "outbox");
+    std::vector<v1::Change> pending = Must(StoreOf(*device).PendingChanges(shape.changes + 1), "outbox");
     for (const v1::Change& c : pending) result.change_bytes += c.ByteSizeLong();
     for (size_t i = 0; i < pending.size(); i += SyncOptions{}.push_batch_size) {
       const size_t end = std::min(pending.size(), i + SyncOptions{}.push_batch_size);
@@ -370,7 +371,7 @@ int RunBootstrapClient(const std::string& db, const std::string& server, const s
 
   // The plain baseline: the records the device now holds, inserted into one table of a
   // fresh file with the same durability, a page (1,000) per transaction.
-  std::vector<v1::Record> records = Must(device->store().AllRecords(), "all records");
+  std::vector<v1::Record> records = Must(StoreOf(*device).AllRecords(), "all records");
   device.reset();
   double plain_seconds = 0;
   {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "client/journey/dates.h"
+#include "client/journey/device_internals.h"
 #include "client/journey/store_lookup.h"
 #include "common/field_value.h"
 #include "common/record_registry.h"
@@ -13,6 +14,8 @@
 
 namespace outreach {
 
+using client::DeviceIdentity;
+using client::LocalStore;
 using client::RecordEdit;
 using google::protobuf::Message;
 using journey::ParseDate;
@@ -65,7 +68,7 @@ namespace {
 // records; `before` is the stored record for an update. Runs after CheckForms, so every
 // present date, instant, id and enum is well formed.
 Status ValidateBody(Device& device, v1::RecordType type, const Message& body, const v1::Record* before) {
-  journey::StoreLookup records(device.store());
+  journey::StoreLookup records(StoreOf(device));
   validation::ValidationContext context{records, device.Today(), [&device] { return device.user_name(); }};
   return validation::ValidateRecordBody(type, body, before, context);
 }
@@ -108,7 +111,7 @@ std::string Device::Today() {
 namespace {
 
 std::string Now(Device& device) {
-  return journey::InstantOfMillis(device.store().clock().PhysicalNow());
+  return journey::InstantOfMillis(StoreOf(device).clock().PhysicalNow());
 }
 
 // The enrolled role, or unspecified before enrolment (a device captures as an adviser).
@@ -141,7 +144,7 @@ Result<v1::Record> CommitOne(LocalStore& store, v1::Record record) {
 // Validates a new record (defaults already filled in) and returns the edit for it.
 Result<v1::Record> PrepareCreate(Device& device, v1::RecordType type, Message& body, const Uuid& id) {
   const RecordTypeInfo* info = FindRecordType(type);
-  OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(device.store(), type, body));
+  OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(StoreOf(device), type, body));
   validation::NormaliseBody(type, &body);  // a malformed value is refused by validation
   OUTREACH_RETURN_IF_ERROR(CheckForms(body));
   if (info->state_field != nullptr && !info->IsInitialState(StateOf(*info, body))) {
@@ -158,7 +161,7 @@ Result<v1::Record> PrepareCreate(Device& device, v1::RecordType type, Message& b
 Result<v1::Record> Create(Device& device, v1::RecordType type, Message& body) {
   Result<v1::Record> record = PrepareCreate(device, type, body, Uuid::NewV7());
   if (!record.ok()) return record.status();
-  return CommitOne(device.store(), std::move(record).value());
+  return CommitOne(StoreOf(device), std::move(record).value());
 }
 
 Result<v1::Record> LiveRecord(LocalStore& store, const Uuid& id, const char* field) {
@@ -181,7 +184,7 @@ Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, cons
     return Status::FailedPrecondition(
         std::string(info->name) + " records are append-only: add a new one that supersedes it", "id");
   }
-  OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(device.store(), current.type(), body));
+  OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(StoreOf(device), current.type(), body));
   std::unique_ptr<Message> next(body.New());
   next->CopyFrom(body);
   validation::NormaliseBody(current.type(), next.get());

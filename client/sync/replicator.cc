@@ -5,6 +5,7 @@
 //   Enrol: connect (CA given by the hub) -> Enrol -> Enrolled | Refusal -> save identity
 #include <chrono>
 
+#include "client/journey/device_internals.h"
 #include "client/store/local_store.h"
 #include "client/sync/connection.h"
 #include "client/sync/puller.h"
@@ -41,7 +42,7 @@ Status WipeIfTold(const client::SyncConnection& connection, client::LocalStore& 
 }  // namespace
 
 Result<EnrolReport> Enrol(Device& device, const EnrolOptions& options) {
-  client::LocalStore& store = device.store();
+  client::LocalStore& store = StoreOf(device);
   if (options.code.empty()) return Status::InvalidArgument("code", "an enrolment code is required");
   if (options.ca_pem.empty()) return Status::InvalidArgument("ca", "the hub's CA certificate is required");
   Result<std::optional<client::DeviceIdentity>> existing = store.LoadIdentity();
@@ -99,7 +100,7 @@ Result<EnrolReport> Enrol(Device& device, const EnrolOptions& options) {
 }
 
 Result<SyncReport> Sync(Device& device, const SyncOptions& options, SyncProgressCallback callback) {
-  client::LocalStore& store = device.store();
+  client::LocalStore& store = StoreOf(device);
   Result<std::optional<client::DeviceIdentity>> identity = store.LoadIdentity();
   if (!identity.ok()) return identity.status();
   if (!identity->has_value()) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "client/journey/device_internals.h"
 #include "tests/faults/fault_suite.h"
 
 namespace outreach::testing {
@@ -68,7 +69,7 @@ class ClockTest : public FaultSuiteTest {
     SyncUntilDone(ann);
     SyncUntilDone(odd);
     auto last_stamp = [](FieldDevice& d) {
-      Result<std::vector<v1::Change>> log = d->store().ChangeLog();
+      Result<std::vector<v1::Change>> log = StoreOf(*d).ChangeLog();
       return log.ok() && !log->empty() ? Hlc(log->back().hlc()).ToString() : std::string("none");
     };
     EXPECT_EQ(Phone(ann, p.id()), "07700900111") << "the later edit from a correct clock lost; skewed device stamped "

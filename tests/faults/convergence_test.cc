@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "client/journey/device_internals.h"
 #include "tests/faults/fault_suite.h"
 
 namespace outreach::testing {
@@ -45,7 +46,7 @@ TEST_P(ConvergenceTest, RandomJourneysConverge) {
       ASSERT_TRUE(r.ok()) << d.name << ": " << r.status().ToString();
     }
   }
-  for (FieldDevice& d : devices) EXPECT_EQ(*d->store().PendingCount(), 0u) << d.name;
+  for (FieldDevice& d : devices) EXPECT_EQ(*StoreOf(*d).PendingCount(), 0u) << d.name;
 
   for (FieldDevice& d : devices) {
     ExpectSameState(d, devices.front());

@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "client/journey/device_internals.h"
 #include "server/store/sqlite_store.h"
 #include "tests/faults/fault_proxy.h"
 #include "tests/faults/fault_suite.h"
@@ -67,7 +68,7 @@ TEST_F(ServerCrashTest, KilledAfterCommittingABatchBeforeItsAckArrives) {
   proxy_ = std::make_unique<FaultProxy>(port());
   FieldDevice ann = NewDevice("ann", "adviser", proxy_->address());
   Register(ann, 300, "Held");
-  const uint64_t outbox = *ann->store().PendingCount();
+  const uint64_t outbox = *StoreOf(*ann).PendingCount();
 
   // Hold everything the server says once the push is on its way: the PushAck is written
   // by the server after its commit but never reaches Ann. (The handshake and Hello send
@@ -84,14 +85,14 @@ TEST_F(ServerCrashTest, KilledAfterCommittingABatchBeforeItsAckArrives) {
   KillServer();
   Result<SyncReport> lost_ack = sync.get();
   ASSERT_FALSE(lost_ack.ok()) << "sync reported success without the server's acknowledgement";
-  EXPECT_EQ(*ann->store().PendingCount(), outbox) << "changes left the outbox without an acknowledgement";
+  EXPECT_EQ(*StoreOf(*ann).PendingCount(), outbox) << "changes left the outbox without an acknowledgement";
 
   Restart();
   Moved moved;
   SyncReport again = SyncUntilDone(ann, options, 5, &moved);
   EXPECT_EQ(again.pushed, outbox);  // every one answered DUPLICATE: applied once, acknowledged now
   EXPECT_EQ(again.rejected, 0u);
-  EXPECT_EQ(*ann->store().PendingCount(), 0u);
+  EXPECT_EQ(*StoreOf(*ann).PendingCount(), 0u);
   EXPECT_EQ(LedgerCount(ann.id()), outbox);
 
   FieldDevice bob = NewDevice("bob");
@@ -139,8 +140,8 @@ TEST_P(ServerCrashTest, KilledAtRandomMomentsInTheMiddleOfBatches) {
     SyncUntilDone(bob, options, 5);
   }
   SyncUntilDone(ann, options, 5);
-  EXPECT_EQ(*ann->store().PendingCount(), 0u);
-  EXPECT_EQ(*bob->store().PendingCount(), 0u);
+  EXPECT_EQ(*StoreOf(*ann).PendingCount(), 0u);
+  EXPECT_EQ(*StoreOf(*bob).PendingCount(), 0u);
   FieldDevice cat = NewDevice("cat");
   SyncUntilDone(cat);
   EXPECT_EQ(cat->ListParticipants()->size(), 3u * 200u);
@@ -233,7 +234,7 @@ TEST_P(ClientCrashTest, KilledWhileApplyingPulledPagesItsStateAndCursorAgree) {
     // After the crash (or the end) the file opens, and what it holds is exactly the
     // log up to its cursor: no page half applied, no cursor ahead of or behind it.
     Reopen(kid);
-    const uint64_t cursor = *kid->store().PullCursor();
+    const uint64_t cursor = *StoreOf(*kid).PullCursor();
     EXPECT_GE(cursor, last_cursor) << "the cursor went backwards";
     last_cursor = cursor;
     std::set<std::string> held;
@@ -253,7 +254,7 @@ TEST_P(ClientCrashTest, KilledWhileApplyingPulledPagesItsStateAndCursorAgree) {
   FieldDevice fresh = NewDevice("fresh");
   SyncUntilDone(fresh);
   ExpectSameState(kid, fresh);
-  EXPECT_EQ(*kid->store().PullCursor(), *fresh->store().PullCursor());
+  EXPECT_EQ(*StoreOf(*kid).PullCursor(), *StoreOf(*fresh).PullCursor());
   CheckNoRecordTwice(kid);
 }
 

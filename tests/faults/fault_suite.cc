@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "client/journey/device_internals.h"
 #include "common/field_value.h"
 #include "common/hlc.h"
 #include "common/record_registry.h"
@@ -268,7 +269,7 @@ void FaultSuiteTest::CheckNothingLostOrDuplicated(const std::vector<FieldDevice*
 
   for (FieldDevice* d : devices) {
     const Uuid device_id = d->id();
-    Result<std::vector<v1::Change>> changes = (*d)->store().ChangeLog();
+    Result<std::vector<v1::Change>> changes = StoreOf(**d).ChangeLog();
     ASSERT_TRUE(changes.ok());
     Result<std::vector<RejectedChange>> rejected_list = (*d)->RejectedChanges();
     ASSERT_TRUE(rejected_list.ok());
@@ -370,7 +371,7 @@ void FaultSuiteTest::CheckNothingLostOrDuplicated(const std::vector<FieldDevice*
 // ------------------------------------------------------------------ journey
 
 std::vector<v1::Record> RandomJourney::Live(v1::RecordType type) {
-  Result<std::vector<v1::Record>> all = d_->store().RecordsOfType(type);
+  Result<std::vector<v1::Record>> all = StoreOf(*d_).RecordsOfType(type);
   EXPECT_TRUE(all.ok()) << all.status().ToString();
   return all.ok() ? *all : std::vector<v1::Record>{};
 }

@@ -50,6 +50,7 @@ struct FieldDevice {
   std::unique_ptr<Device> device;
 
   Device* operator->() { return device.get(); }
+  Device& operator*() { return *device; }
   Uuid id() { return device->device_id(); }
 };
 

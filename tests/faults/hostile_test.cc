@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "client/journey/device_internals.h"
 #include "common/frame.h"
 #include "tests/faults/fault_suite.h"
 
@@ -66,7 +67,7 @@ TEST_F(HostileTest, AttacksAreRefusedAndLoggedWhileADeviceKeepsSyncing) {
     ASSERT_TRUE(ann->RegisterParticipant(p).ok());
   }
   SyncUntilDone(ann);
-  const Result<std::optional<DeviceIdentity>> ann_id = ann->store().LoadIdentity();
+  const Result<std::optional<client::DeviceIdentity>> ann_id = StoreOf(*ann).LoadIdentity();
   ASSERT_TRUE(ann_id.ok() && ann_id->has_value());
 
   // Credentials for the identity attacks: a device of another hub, a revoked device, a kiosk.
@@ -185,7 +186,7 @@ TEST_F(HostileTest, AttacksAreRefusedAndLoggedWhileADeviceKeepsSyncing) {
            EXPECT_NE(c.hub_id(), Uuid::Parse(deployment_.hub_id)->raw()) << "another hub's device read North's data";
            EXPECT_NE(c.type(), v1::RECORD_TYPE_PARTICIPANT) << "another hub's device read a participant";
          }
-         Result<std::vector<v1::Change>> log = ann->store().ChangeLog();
+         Result<std::vector<v1::Change>> log = StoreOf(*ann).ChangeLog();
          ASSERT_TRUE(log.ok() && !log->empty());
          v1::Envelope push = PushEnvelope(1);
          v1::Change intrusion = log->front();  // an edit of a North participant
@@ -231,7 +232,7 @@ TEST_F(HostileTest, AttacksAreRefusedAndLoggedWhileADeviceKeepsSyncing) {
            more = page->changes_page().more();
          }
          EXPECT_EQ(participants, 0) << "a kiosk read participants not booked at its venue";
-         Result<std::vector<v1::Change>> log = ann->store().ChangeLog();
+         Result<std::vector<v1::Change>> log = StoreOf(*ann).ChangeLog();
          ASSERT_TRUE(log.ok() && !log->empty());
          v1::Envelope push = PushEnvelope(1);
          v1::Change edit = log->front();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <random>
 
+#include "client/journey/device_internals.h"
 #include "tests/faults/fault_proxy.h"
 #include "tests/faults/fault_suite.h"
 
@@ -64,7 +65,7 @@ TEST_P(LinkFaultTest, PushAndPullSurviveCutsAtRandomOffsets) {
   Capture(bob, 40, "Bob");
   SyncUntilDone(bob);
   Capture(ann, 60, "Ann");
-  const uint64_t outbox = *ann->store().PendingCount();
+  const uint64_t outbox = *StoreOf(*ann).PendingCount();
   ASSERT_EQ(outbox, 120u);
 
   SyncOptions options;
@@ -89,7 +90,7 @@ TEST_P(LinkFaultTest, PushAndPullSurviveCutsAtRandomOffsets) {
     if (done) break;
     ASSERT_GT(proxy_->faults_injected(), faults_before) << "a sync failed without a fault: " << r.status().ToString();
     ++cuts;
-    const uint64_t acknowledged = outbox - *ann->store().PendingCount();
+    const uint64_t acknowledged = outbox - *StoreOf(*ann).PendingCount();
     const uint64_t committed = LedgerCount(ann.id());
     ASSERT_GE(committed, acknowledged) << "the device dropped changes the server never committed";
     // Only the batch in flight can be committed without its acknowledgement.
@@ -97,7 +98,7 @@ TEST_P(LinkFaultTest, PushAndPullSurviveCutsAtRandomOffsets) {
     resent_duplicates += committed - acknowledged;
   }
   ASSERT_TRUE(done) << "sync never completed through the faulty link";
-  EXPECT_EQ(*ann->store().PendingCount(), 0u);
+  EXPECT_EQ(*StoreOf(*ann).PendingCount(), 0u);
   EXPECT_EQ(LedgerCount(ann.id()), outbox);
   // Each acknowledged change left the outbox once, a duplicate ack included.
   EXPECT_EQ(moved.pushed, outbox);
@@ -151,7 +152,7 @@ TEST_P(LinkFaultTest, StallsAndSlowDeliveryFinishOrFailCleanlyThenResume) {
           << what << ": " << r.status().ToString();
       SyncUntilDone(ann, options);  // a clean link: resumes
     }
-    EXPECT_EQ(*ann->store().PendingCount(), 0u) << what;
+    EXPECT_EQ(*StoreOf(*ann).PendingCount(), 0u) << what;
   };
 
   timed("clean link", {}, true);

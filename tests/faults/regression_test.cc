@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "client/journey/device_internals.h"
 #include "tests/faults/fault_suite.h"
 
 namespace outreach::testing {
@@ -137,7 +138,7 @@ TEST_F(RegressionTest, IdleSyncMakesOneDurableCommitOnTheDevice) {
   SyncUntilDone(bob);
   SyncUntilDone(ann);
   EXPECT_EQ(SyncUntilDone(ann).pulled, 0u);
-  const Result<uint64_t> cursor = ann->store().PullCursor();
+  const Result<uint64_t> cursor = StoreOf(*ann).PullCursor();
   ASSERT_TRUE(cursor.ok());
   ASSERT_GT(*cursor, 0u);
 
@@ -146,15 +147,15 @@ TEST_F(RegressionTest, IdleSyncMakesOneDurableCommitOnTheDevice) {
   const SyncReport idle = SyncUntilDone(ann);
   EXPECT_EQ(idle.pushed + idle.pulled, 0u);
   EXPECT_EQ(WalCommits(ann.path) - before, 1u) << "an idle sync should commit only the clock offset";
-  EXPECT_EQ(*ann->store().PullCursor(), *cursor);
+  EXPECT_EQ(*StoreOf(*ann).PullCursor(), *cursor);
 
   // A page that moves the cursor is still committed, even with no change in it (the
   // server's log may hold entries this device may not read).
   v1::ChangesPage moved;
   moved.set_next_cursor(*cursor + 5);
-  ASSERT_TRUE(ann->store().ApplyPulledPage(moved).ok());
+  ASSERT_TRUE(StoreOf(*ann).ApplyPulledPage(moved).ok());
   EXPECT_EQ(WalCommits(ann.path) - before, 2u);
-  EXPECT_EQ(*ann->store().PullCursor(), *cursor + 5);
+  EXPECT_EQ(*StoreOf(*ann).PullCursor(), *cursor + 5);
 }
 
 // Issue 5: a create the server refuses left the record on the device that made it, so

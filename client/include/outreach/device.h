@@ -1,6 +1,14 @@
 // outreach::Device: the C++ API of liboutreach for the whole participant journey
 // (DOMAIN.md steps 1-14), on the device's local SQLite file.
 //
+// This C++ API (outreach/device.h, outreach/sync.h, outreach/rejected_change.h) is for
+// in-tree use: the C API (outreach/outreach.h, the only installed header and the only
+// stable ABI), the `outreach` command line, tests and benchmarks. It is not installed
+// and may change with any commit; it is built on common/ (Status/Result, Uuid, the HLC
+// clock) and the generated records.proto messages. It does not expose the device's
+// store: in-tree code that needs it (sync, tests, benchmarks) reaches it through the
+// internal header client/journey/device_internals.h.
+//
 // Every operation validates its input first and refuses bad input with a Status naming
 // the field and the reason (kInvalidArgument, kNotFound for an unknown id,
 // kFailedPrecondition for an illegal state transition, kResourceExhausted for a full
@@ -8,7 +16,7 @@
 // only attendance marked by the kiosk and enquiries); a refused operation changes nothing
 // stored. An accepted operation is ONE
 // SQLite transaction holding the record, its field versions, projections, change log
-// and outbox entry (see client/store/local_store.h).
+// and outbox entry (see client/store/).
 //
 // Creating operations take the record's body message; fields the library owns are
 // filled in when empty (dates default to today, the adviser/author to this device's
@@ -31,18 +39,17 @@
 
 #include <google/protobuf/message.h>
 
-#include "client/store/local_store.h"
 #include "common/hlc.h"
 #include "common/status.h"
 #include "common/uuid.h"
 #include "outreach/rejected_change.h"
 #include "outreach/v1/records.pb.h"
-#include "outreach/v1/sync.pb.h"
 
 namespace outreach {
 
-using client::DeviceIdentity;
-using client::LocalStore;
+namespace client {
+class LocalStore;  // client/store/local_store.h; private to Device
+}  // namespace client
 
 struct DeviceOptions {
   std::string path;  // the SQLite file; created if missing
@@ -116,8 +123,6 @@ class Device {
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
 
-  // The store, for sync (client/sync) and for tests.
-  LocalStore& store() { return *store_; }
   Uuid device_id();
   std::string user_name();  // enrolled user, else DeviceOptions::user_name
   std::string Today();      // YYYY-MM-DD from the device clock
@@ -228,10 +233,13 @@ class Device {
   Result<std::vector<RejectedChange>> RejectedChanges();
 
  private:
-  Device(const DeviceOptions& options, std::unique_ptr<LocalStore> store);
+  // Hands the store to in-tree code (sync, tests): client/journey/device_internals.h.
+  friend struct DeviceInternals;
+
+  Device(const DeviceOptions& options, std::unique_ptr<client::LocalStore> store);
 
   DeviceOptions options_;
-  std::unique_ptr<LocalStore> store_;
+  std::unique_ptr<client::LocalStore> store_;
 };
 
 }  // namespace outreach

@@ -8,6 +8,7 @@
 
 #include <chrono>
 
+#include "client/journey/device_internals.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
 #include "tests/integration/server/server_harness.h"
@@ -74,7 +75,7 @@ TEST(HubLockTest, APushBlockedByAStuckTransactionFailsWithinTheLockTimeoutThenSy
   EXPECT_NE(blocked.status().message().find("server busy"), std::string::npos) << blocked.status().ToString();
   EXPECT_NE(blocked.status().message().find("lock_timeout"), std::string::npos) << blocked.status().ToString();
   EXPECT_LT(seconds, 10.0);  // the lock timeout, not the device's 30 s network deadline
-  auto pending = (*device)->store().PendingChanges(100);
+  auto pending = StoreOf(**device).PendingChanges(100);
   ASSERT_TRUE(pending.ok());
   EXPECT_FALSE(pending->empty()) << "the refused push left the outbox";
   auto logged = db.Query("SELECT count(*) FROM change_log");
@@ -86,7 +87,7 @@ TEST(HubLockTest, APushBlockedByAStuckTransactionFailsWithinTheLockTimeoutThenSy
   Result<SyncReport> after = Sync(**device);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(after->pushed, pending->size());
-  pending = (*device)->store().PendingChanges(100);
+  pending = StoreOf(**device).PendingChanges(100);
   ASSERT_TRUE(pending.ok());
   EXPECT_TRUE(pending->empty());
   EXPECT_EQ(server.Stop(), 0) << server.log();

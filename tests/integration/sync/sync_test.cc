@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "client/journey/device_internals.h"
 #include "common/field_value.h"
 #include "common/record_registry.h"
 #include "outreach/device.h"
@@ -23,6 +24,7 @@ struct TestDevice {
   std::unique_ptr<Device> device;
 
   Device* operator->() { return device.get(); }
+  Device& operator*() { return *device; }
 };
 
 class SyncTest : public ServerTest {
@@ -79,7 +81,7 @@ class SyncTest : public ServerTest {
   // Pushes `changes` as one batch with `d`'s credential over a connection of its own:
   // what a device may send, whatever its outbox holds. Empty ack on failure.
   v1::PushAck PushRaw(TestDevice& d, const std::vector<v1::Change>& changes) {
-    Result<std::optional<DeviceIdentity>> id = d->store().LoadIdentity();
+    Result<std::optional<client::DeviceIdentity>> id = StoreOf(*d).LoadIdentity();
     EXPECT_TRUE(id.ok() && id->has_value());
     if (!id.ok() || !id->has_value() || changes.empty()) return {};
     TestPeer peer(port(), PeerOptions());
@@ -117,7 +119,7 @@ TEST_F(SyncTest, PushThenPullReachesAnotherDevice) {
   SyncReport first = MustSync(ann);
   EXPECT_EQ(first.pushed, 1u);
   EXPECT_EQ(first.rejected, 0u);
-  EXPECT_EQ(*ann->store().PendingCount(), 0u);
+  EXPECT_EQ(*StoreOf(*ann).PendingCount(), 0u);
 
   SyncReport second = MustSync(bob);
   EXPECT_GE(second.pulled, 1u);
@@ -147,7 +149,7 @@ TEST_F(SyncTest, APushOverTheServersFrameLimitIsSplitAndNothingIsLost) {
   SyncReport pushed = MustSync(ann);
   EXPECT_EQ(pushed.pushed, static_cast<uint64_t>(kPeople));
   EXPECT_EQ(pushed.rejected, 0u);
-  EXPECT_EQ(*ann->store().PendingCount(), 0u);
+  EXPECT_EQ(*StoreOf(*ann).PendingCount(), 0u);
   MustSync(bob);
   EXPECT_EQ(State(bob), State(ann));
 }
@@ -210,7 +212,7 @@ TEST_F(SyncTest, ResendingAfterALostAckDuplicatesNothing) {
   for (int i = 0; i < 5; ++i) MustOk(ann->RegisterParticipant(Person("P" + std::to_string(i), "Test", "1970-01-01")));
   // Take the outbox as it is, push it, then push the very same changes again by hand:
   // this is what a device does when the ack was lost.
-  Result<std::vector<v1::Change>> pending = ann->store().PendingChanges(100);
+  Result<std::vector<v1::Change>> pending = StoreOf(*ann).PendingChanges(100);
   ASSERT_TRUE(pending.ok());
   MustSync(ann);
   v1::PushAck ack = PushRaw(ann, *pending);
@@ -286,7 +288,7 @@ TEST_F(SyncTest, KioskWritesAreCheckedPerChange) {
   EXPECT_EQ(refused.status().code(), ErrorCode::kPermissionDenied);
   // ...and the server judges each change alone, whatever a device sends: the sign-in
   // applies, a participant smuggled into the same batch is rejected with a reason.
-  Result<std::vector<v1::Change>> pending = kiosk->store().PendingChanges(10);
+  Result<std::vector<v1::Change>> pending = StoreOf(*kiosk).PendingChanges(10);
   ASSERT_EQ(pending->size(), 1u);
   v1::Change smuggled;
   smuggled.set_record_id(Uuid::NewV7().raw());
@@ -608,7 +610,7 @@ TEST_F(SyncTest, ErasureLeavesNoTraceOfARestrictedNoteOnTheDeviceThatWroteIt) {
   EXPECT_TRUE(ann->Get(*Uuid::FromBytes(p.id()))->participant().ni_number().empty());
   EXPECT_TRUE(ann->Get(*Uuid::FromBytes(restricted.id()))->case_note().text().empty());
   EXPECT_TRUE(ann->FindParticipants("Pembertonwick")->empty());
-  EXPECT_EQ(*ann->store().PendingCount(), 0u);
+  EXPECT_EQ(*StoreOf(*ann).PendingCount(), 0u);
   // No file of Ann's device holds the note, the names or the NI number.
   const std::string after = DeviceFiles(ann.path);
   for (const std::string& text :
@@ -642,14 +644,14 @@ TEST_F(SyncTest, RevokedDeviceIsRefusedAndWiped) {
   TestDevice ann = NewDevice("Ann");
   MustOk(ann->RegisterParticipant(Person("Ada", "Byron", "1980-10-10")));
   MustSync(ann);
-  const std::string device_id = (*ann->store().LoadIdentity())->device_id.ToString();
+  const std::string device_id = (*StoreOf(*ann).LoadIdentity())->device_id.ToString();
   CliResult revoke = RunCli({"device", "revoke", "--data", deployment_.data, "--device", device_id, "--json"});
   ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
   Result<SyncReport> r = Sync(*ann.device);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kUnauthenticated);
   EXPECT_TRUE(ann->ListParticipants()->empty());
-  EXPECT_FALSE(ann->store().LoadIdentity()->has_value());
+  EXPECT_FALSE(StoreOf(*ann).LoadIdentity()->has_value());
 }
 
 // Revoked while it syncs: the next request is refused with wipe (the server re-checks the
@@ -658,7 +660,7 @@ TEST_F(SyncTest, ADeviceRevokedMidSyncIsWipedAtOnce) {
   TestDevice ann = NewDevice("Ann");
   for (int i = 0; i < 20; ++i)
     MustOk(ann->RegisterParticipant(Person("Ada" + std::to_string(i), "Byron", "1980-10-10")));
-  const std::string device_id = (*ann->store().LoadIdentity())->device_id.ToString();
+  const std::string device_id = (*StoreOf(*ann).LoadIdentity())->device_id.ToString();
   SyncOptions options;
   options.push_batch_size = 1;
   bool revoked = false;
@@ -674,7 +676,7 @@ TEST_F(SyncTest, ADeviceRevokedMidSyncIsWipedAtOnce) {
   EXPECT_EQ(r.status().code(), ErrorCode::kUnauthenticated) << r.status().ToString();
   EXPECT_NE(r.status().message().find("wiped"), std::string::npos) << r.status().ToString();
   EXPECT_TRUE(ann->ListParticipants()->empty());
-  EXPECT_FALSE(ann->store().LoadIdentity()->has_value());
+  EXPECT_FALSE(StoreOf(*ann).LoadIdentity()->has_value());
 }
 
 // A server that closes a new connection before TLS (its cap of connections without hello
@@ -711,7 +713,7 @@ TEST_F(SyncTest, WrongCaIsRefusedByTheDevice) {
   Result<EnrolReport> r = Enrol(**device, enrol);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kUnauthenticated) << r.status().ToString();
-  EXPECT_FALSE((*device)->store().LoadIdentity()->has_value());
+  EXPECT_FALSE(StoreOf(**device).LoadIdentity()->has_value());
 }
 
 TEST_F(SyncTest, ARejectionIsRepeatedWhenTheFirstAckWasLost) {
@@ -719,7 +721,7 @@ TEST_F(SyncTest, ARejectionIsRepeatedWhenTheFirstAckWasLost) {
   v1::Record p = MustOk(ann->RegisterParticipant(Person("Ola", "Nordmann", "1982-02-02")));
   MustSync(ann);
   MustOk(ann->EraseParticipant(*Uuid::FromBytes(p.id())));  // an adviser may not erase
-  Result<std::vector<v1::Change>> pending = ann->store().PendingChanges(10);
+  Result<std::vector<v1::Change>> pending = StoreOf(*ann).PendingChanges(10);
   ASSERT_EQ(pending->size(), 1u);
   for (int attempt = 0; attempt < 2; ++attempt) {  // the second time as if the first ack was lost
     v1::PushAck ack = PushRaw(ann, {pending->front()});
@@ -738,7 +740,7 @@ TEST_F(SyncTest, CrossHubChangeIsRejectedAlone) {
   ASSERT_EQ(hub.exit_code, 0);
   const std::string other_hub = hub.json()["hub_id"].get<std::string>();
   v1::Record p = MustOk(ann->RegisterParticipant(Person("Ben", "Ng", "1999-09-09")));
-  Result<std::vector<v1::Change>> pending = ann->store().PendingChanges(10);
+  Result<std::vector<v1::Change>> pending = StoreOf(*ann).PendingChanges(10);
   ASSERT_EQ(pending->size(), 1u);
   // The same device pushes a second change claiming the other hub.
   v1::Change foreign = pending->front();

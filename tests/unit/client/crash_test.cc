@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "client/journey/device_internals.h"
 #include "tests/unit/client/device_test.h"
 
 namespace outreach::testing {
@@ -113,7 +114,7 @@ TEST(CrashTest, EveryReportedEditSurvivesSigkillWithItsOutboxEntry) {
   options.path = db;
   Result<std::unique_ptr<Device>> device = Device::Open(options);
   ASSERT_TRUE(device.ok()) << device.status().ToString();
-  Result<uint64_t> pending = (*device)->store().PendingCount();
+  Result<uint64_t> pending = StoreOf(**device).PendingCount();
   ASSERT_TRUE(pending.ok());
   EXPECT_GE(*pending, reported.size());
 }

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "client/journey/device_internals.h"
 #include "client/store/schema.h"
 #include "common/field_value.h"
 #include "common/reference.h"
@@ -38,7 +39,7 @@ TEST_F(DeviceTest, RegistersAParticipantWithReferenceAndOneOutboxChange) {
   EXPECT_EQ(ref->counter, 1u);
   EXPECT_EQ(IdOf(*r).version(), 7);
 
-  Result<std::vector<v1::Change>> pending = device_->store().PendingChanges(10);
+  Result<std::vector<v1::Change>> pending = StoreOf(*device_).PendingChanges(10);
   ASSERT_TRUE(pending.ok());
   ASSERT_EQ(pending->size(), 1u);
   const v1::Change& c = pending->front();
@@ -107,7 +108,7 @@ TEST_F(DeviceTest, UpdatesOnlyTheChangedFieldsWithTheirBaseVersions) {
   Register("Someone", "Else");
   Result<v1::Record> created = device_->RegisterParticipant(p);
   ASSERT_TRUE(created.ok());
-  const uint64_t created_hlc = device_->store().PendingChanges(10)->back().hlc();
+  const uint64_t created_hlc = StoreOf(*device_).PendingChanges(10)->back().hlc();
 
   v1::Participant next = created->participant();
   next.set_phone("222");
@@ -118,7 +119,7 @@ TEST_F(DeviceTest, UpdatesOnlyTheChangedFieldsWithTheirBaseVersions) {
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
   EXPECT_EQ(updated->participant().ni_number(), "AB123456D");
 
-  Result<std::vector<v1::Change>> pending = device_->store().PendingChanges(10);
+  Result<std::vector<v1::Change>> pending = StoreOf(*device_).PendingChanges(10);
   ASSERT_EQ(pending->size(), 3u);
   const v1::Change& c = pending->back();
   EXPECT_EQ(c.device_seq(), 3u);
@@ -133,7 +134,7 @@ TEST_F(DeviceTest, UpdatesOnlyTheChangedFieldsWithTheirBaseVersions) {
 
   // An update that changes nothing logs nothing.
   ASSERT_TRUE(device_->UpdateParticipant(IdOf(*created), updated->participant()).ok());
-  EXPECT_EQ(*device_->store().PendingCount(), 3u);
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), 3u);
 
   v1::Participant bad = updated->participant();
   bad.set_reference("ZZZZ-0001-0");
@@ -163,7 +164,7 @@ TEST_F(DeviceTest, RecordsAnEnquiry) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->enquiry().source(), v1::REFERRAL_SOURCE_SELF);
   EXPECT_EQ(r->enquiry().received_at(), "2026-11-23T10:00");
-  EXPECT_EQ(*device_->store().PendingCount(), 1u);
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), 1u);
   v1::Enquiry bad = e;
   bad.clear_given_name();
   EXPECT_REFUSED(device_->RecordEnquiry(bad), E::kInvalidArgument, "given_name");
@@ -301,7 +302,7 @@ TEST_F(DeviceTest, WarnsBeforeSubmissionAboutMissingDocumentsAndLatePlans) {
   ASSERT_TRUE(device_->CreateActionPlan(plan).ok());
   EXPECT_TRUE(codes().empty());
   // Warnings are not stored: the outbox holds only the edits.
-  EXPECT_EQ(*device_->store().PendingCount(), 4u);
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), 4u);
   EXPECT_REFUSED(device_->CheckBeforeSubmission(Uuid::NewV7()), E::kNotFound, "participant_id");
 
   // Another participant with the same NI number is flagged as a likely duplicate.
@@ -393,7 +394,7 @@ TEST_F(DeviceTest, KeepsBarriersAndSegmentHistory) {
   Result<v1::Record> gone = device_->Delete(IdOf(*barrier));
   ASSERT_TRUE(gone.ok()) << gone.status().ToString();
   EXPECT_TRUE(gone->deleted());
-  const v1::Change del = device_->store().PendingChanges(100)->back();
+  const v1::Change del = StoreOf(*device_).PendingChanges(100)->back();
   EXPECT_EQ(del.op(), v1::CHANGE_OP_DELETE);
   EXPECT_EQ(del.record_id(), barrier->id());
   EXPECT_EQ(del.fields_size(), 0);
@@ -548,7 +549,7 @@ TEST_F(DeviceTest, MarksAttendanceOnOneKeyedRowAndShowsTodaysRegisters) {
   EXPECT_EQ(remarked->id(), marked->id());
   EXPECT_EQ(device_->ParticipantRecords(IdOf(p), v1::RECORD_TYPE_ATTENDANCE)->size(), 1u);
   // The re-mark is a change of two fields of the same record.
-  const v1::Change last = device_->store().PendingChanges(100)->back();
+  const v1::Change last = StoreOf(*device_).PendingChanges(100)->back();
   EXPECT_EQ(last.record_id(), marked->id());
   EXPECT_EQ(last.fields_size(), 2);
 
@@ -771,7 +772,7 @@ TEST_F(DeviceTest, RestrictedNotesNeverReachTheOutboxAndSequenceHasNoGaps) {
   Result<v1::Record> health = device_->AddCaseNote(n);
   ASSERT_TRUE(health.ok()) << health.status().ToString();
 
-  Result<std::vector<v1::Change>> pending = device_->store().PendingChanges(100);
+  Result<std::vector<v1::Change>> pending = StoreOf(*device_).PendingChanges(100);
   ASSERT_EQ(pending->size(), 3u);  // participant, normal note, health note
   for (size_t i = 0; i < pending->size(); ++i) {
     EXPECT_EQ((*pending)[i].device_seq(), i + 1);
@@ -779,7 +780,7 @@ TEST_F(DeviceTest, RestrictedNotesNeverReachTheOutboxAndSequenceHasNoGaps) {
   }
   // Kept locally, with a local change-log entry.
   EXPECT_TRUE(device_->Get(IdOf(*restricted)).ok());
-  EXPECT_EQ(device_->store().ChangeLog()->size(), 4u);
+  EXPECT_EQ(StoreOf(*device_).ChangeLog()->size(), 4u);
   EXPECT_EQ(QueryOne(path_, "SELECT count(*) FROM change_log WHERE device_seq IS NULL"), "1");
 
   v1::CaseNote bad = n;
@@ -805,7 +806,7 @@ TEST_F(DeviceTest, ExitsAndReopensAParticipant) {
   EXPECT_EQ(device_->Get(IdOf(p))->participant().status(), v1::PARTICIPANT_STATUS_EXITED);
   EXPECT_TRUE(device_->Caseload()->empty());
   // Exit and status change: two changes from one operation.
-  EXPECT_EQ(*device_->store().PendingCount(), 3u);
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), 3u);
   EXPECT_REFUSED(device_->ExitParticipant(e), E::kFailedPrecondition, "participant_id");
 
   Result<v1::Record> reopened = device_->ReopenParticipant(IdOf(p));
@@ -862,17 +863,17 @@ TEST_F(DeviceTest, ShowsCaseloadTimelineAndExportInStableOrder) {
 TEST_F(DeviceTest, StatePersistsAcrossReopen) {
   v1::Record p = Register("Sam", "Okafor");
   const Uuid device = device_->device_id();
-  const uint64_t hlc = device_->store().PendingChanges(1)->front().hlc();
+  const uint64_t hlc = StoreOf(*device_).PendingChanges(1)->front().hlc();
   now_ms_ -= 3600 * 1000;  // the tablet's clock went back an hour
   Reopen();
   EXPECT_EQ(device_->device_id(), device);
   v1::Record q = Register("Ann", "Adams");
   EXPECT_EQ(ReferenceNumber::Parse(q.participant().reference())->counter, 2u);
-  Result<std::vector<v1::Change>> pending = device_->store().PendingChanges(10);
+  Result<std::vector<v1::Change>> pending = StoreOf(*device_).PendingChanges(10);
   ASSERT_EQ(pending->size(), 2u);
   EXPECT_GT(pending->back().hlc(), hlc);
   EXPECT_EQ(pending->back().device_seq(), 2u);
-  EXPECT_EQ(*device_->store().SchemaVersion(), client::kSchemaVersion);
+  EXPECT_EQ(*StoreOf(*device_).SchemaVersion(), client::kSchemaVersion);
   EXPECT_EQ(QueryOne(path_, "PRAGMA journal_mode"), "wal");
   // A new file has 4 KiB pages (see LocalStore::Init).
   EXPECT_EQ(QueryOne(path_, "PRAGMA page_size"), "4096");
@@ -899,7 +900,7 @@ TEST_F(DeviceTest, ResolvesAConflictByTakingTheLosingValue) {
   ch->set_server_seq(1);
   for (auto& f : AllFields(c)) *ch->add_fields() = f;
   page.set_next_cursor(1);
-  ASSERT_TRUE(device_->store().ApplyPulledPage(page).ok());
+  ASSERT_TRUE(StoreOf(*device_).ApplyPulledPage(page).ok());
   ASSERT_EQ(device_->OpenConflicts()->size(), 1u);
 
   EXPECT_REFUSED(device_->ResolveConflict(conflict_id, v1::CONFLICT_STATUS_OPEN), E::kInvalidArgument, "resolution");

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "client/journey/device_internals.h"
 #include "client/store/local_store.h"
 #include "common/field_value.h"
 #include "tests/unit/client/device_test.h"
@@ -56,12 +57,12 @@ TEST_F(ErasureTest, ErasesTheParticipantAndLinkedRecordsLeavingNoPersonalData) {
   EXPECT_TRUE(device_->FindParticipants("Vukovichova")->empty());
 
   // One ERASE change goes to the server; every change-log value about the person is gone.
-  Result<std::vector<v1::Change>> pending = device_->store().PendingChanges(100);
+  Result<std::vector<v1::Change>> pending = StoreOf(*device_).PendingChanges(100);
   ASSERT_TRUE(pending.ok());
   ASSERT_FALSE(pending->empty());
   EXPECT_EQ(pending->back().op(), v1::CHANGE_OP_ERASE);
   EXPECT_EQ(pending->back().record_id(), p.id());
-  for (const v1::Change& c : *device_->store().ChangeLog()) {
+  for (const v1::Change& c : *StoreOf(*device_).ChangeLog()) {
     if (c.record_id() != p.id() && c.record_id() != n->id()) continue;
     for (const v1::FieldValue& fv : c.fields()) EXPECT_TRUE(fv.value().empty());
   }
@@ -77,9 +78,9 @@ TEST_F(ErasureTest, RefusesUnknownOrAlreadyErasedParticipants) {
   EXPECT_EQ(unknown.status().field(), "participant_id");
   v1::Record p = Register("Once", "Only");
   ASSERT_TRUE(device_->EraseParticipant(IdOf(p)).ok());
-  const size_t pending = *device_->store().PendingCount();
+  const size_t pending = *StoreOf(*device_).PendingCount();
   EXPECT_FALSE(device_->EraseParticipant(IdOf(p)).ok());
-  EXPECT_EQ(*device_->store().PendingCount(), pending);
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), pending);
 }
 
 TEST_F(ErasureTest, PulledErasureRedactsWhatThisDeviceWrote) {
@@ -89,10 +90,10 @@ TEST_F(ErasureTest, PulledErasureRedactsWhatThisDeviceWrote) {
   erase->set_record_id(p.id());
   erase->set_type(v1::RECORD_TYPE_PARTICIPANT);
   erase->set_op(v1::CHANGE_OP_ERASE);
-  erase->set_hlc(device_->store().clock().Now().value());
+  erase->set_hlc(StoreOf(*device_).clock().Now().value());
   erase->set_server_seq(1);
   page.set_next_cursor(1);
-  ASSERT_TRUE(device_->store().ApplyPulledPage(page).ok());
+  ASSERT_TRUE(StoreOf(*device_).ApplyPulledPage(page).ok());
   EXPECT_TRUE(device_->Get(IdOf(p))->erased());
   EXPECT_EQ(FileBytes(path_).find("Brandtwhistle"), std::string::npos);
 }
@@ -173,7 +174,7 @@ class DeviceTracesTest : public DeviceTest {
     v1::ChangesPage page;
     *page.add_changes() = Upsert(conflict_id_, v1::RECORD_TYPE_CONFLICT, conflict);
     page.set_next_cursor(server_seq_);
-    ASSERT_TRUE(device_->store().ApplyPulledPage(page).ok());
+    ASSERT_TRUE(StoreOf(*device_).ApplyPulledPage(page).ok());
 
     // Every trace is on the device before the erasure.
     const std::string files = DeviceFilesBytes(dir_.path(), "device.db");
@@ -194,7 +195,7 @@ class DeviceTracesTest : public DeviceTest {
   // `reason` (a participant's with the server's current value of each field, as the
   // server sends it), every other change APPLIED.
   void Acknowledge(const std::set<std::string>& refused, const std::string& reason) {
-    Result<std::vector<v1::Change>> pending = device_->store().PendingChanges(1000);
+    Result<std::vector<v1::Change>> pending = StoreOf(*device_).PendingChanges(1000);
     ASSERT_TRUE(pending.ok());
     v1::PushAck ack;
     for (const v1::Change& c : *pending) {
@@ -216,7 +217,7 @@ class DeviceTracesTest : public DeviceTest {
         }
       }
     }
-    ASSERT_TRUE(device_->store().AcknowledgeChanges(ack).ok());
+    ASSERT_TRUE(StoreOf(*device_).AcknowledgeChanges(ack).ok());
   }
 
   // The ERASE changes the server sends for P: P and every record of hers it holds.
@@ -225,7 +226,7 @@ class DeviceTracesTest : public DeviceTest {
     erase.set_record_id(r.id());
     erase.set_type(r.type());
     erase.set_op(v1::CHANGE_OP_ERASE);
-    erase.set_hlc(device_->store().clock().Now().value());
+    erase.set_hlc(StoreOf(*device_).clock().Now().value());
     erase.set_server_seq(++server_seq_);
     erase.set_author("mo");
     return erase;
@@ -236,7 +237,7 @@ class DeviceTracesTest : public DeviceTest {
     upsert.set_record_id(id.raw());
     upsert.set_type(type);
     upsert.set_op(v1::CHANGE_OP_UPSERT);
-    upsert.set_hlc(device_->store().clock().Now().value());
+    upsert.set_hlc(StoreOf(*device_).clock().Now().value());
     upsert.set_server_seq(++server_seq_);
     for (const v1::FieldValue& fv : AllFields(body)) *upsert.add_fields() = fv;
     return upsert;
@@ -268,7 +269,7 @@ class DeviceTracesTest : public DeviceTest {
     EXPECT_TRUE(device_->OpenConflicts()->empty());
 
     // Nothing about P is pushed, but the manager's own ERASE.
-    Result<std::vector<v1::Change>> pending = device_->store().PendingChanges(1000);
+    Result<std::vector<v1::Change>> pending = StoreOf(*device_).PendingChanges(1000);
     ASSERT_TRUE(pending.ok());
     size_t erases = 0;
     for (const v1::Change& c : *pending) {
@@ -285,7 +286,7 @@ class DeviceTracesTest : public DeviceTest {
       EXPECT_EQ(r.reason.find(kRefusedPostcode), std::string::npos) << r.reason;
     }
     // The change log keeps what was done and when, not the values.
-    for (const v1::Change& c : *device_->store().ChangeLog()) {
+    for (const v1::Change& c : *StoreOf(*device_).ChangeLog()) {
       if (p_records.count(c.record_id()) == 0) continue;
       for (const v1::FieldValue& fv : c.fields()) EXPECT_TRUE(fv.value().empty()) << c.ShortDebugString();
     }
@@ -317,9 +318,9 @@ TEST_F(DeviceTracesTest, APulledErasureLeavesNoTraceOfTheParticipantInAnyFile) {
   *page.add_changes() = Erase(normal_);
   *page.add_changes() = Erase(ConflictRecord());
   page.set_next_cursor(server_seq_);
-  ASSERT_TRUE(device_->store().ApplyPulledPage(page).ok());
+  ASSERT_TRUE(StoreOf(*device_).ApplyPulledPage(page).ok());
   ExpectNoTraceOfP(/*local_erasure=*/false);
-  EXPECT_EQ(*device_->store().PullCursor(), server_seq_);
+  EXPECT_EQ(*StoreOf(*device_).PullCursor(), server_seq_);
   Reopen();
   ExpectNoTraceOfP(/*local_erasure=*/false);
 }
@@ -341,7 +342,7 @@ TEST_F(DeviceTracesTest, APreparedBatchCutAfterTheParticipantsErasePurgesEveryth
   first.set_more(true);
   std::unique_ptr<client::PreparedPage> prepared = client::LocalStore::PreparePulledPage(first);
   client::PulledBatchStats stats;
-  ASSERT_TRUE(device_->store().ApplyPulledPages({&first}, {prepared.get()}, &stats).ok());
+  ASSERT_TRUE(StoreOf(*device_).ApplyPulledPages({&first}, {prepared.get()}, &stats).ok());
   EXPECT_EQ(stats.new_records, 1u);
   EXPECT_EQ(device_->Get(session_id)->session().title(), "Job club");
   ExpectNoTraceOfP(/*local_erasure=*/false);
@@ -350,7 +351,7 @@ TEST_F(DeviceTracesTest, APreparedBatchCutAfterTheParticipantsErasePurgesEveryth
   *second.add_changes() = Erase(normal_);
   *second.add_changes() = Erase(ConflictRecord());
   second.set_next_cursor(server_seq_);
-  ASSERT_TRUE(device_->store().ApplyPulledPages({&second}, {nullptr}, nullptr).ok());
+  ASSERT_TRUE(StoreOf(*device_).ApplyPulledPages({&second}, {nullptr}, nullptr).ok());
   ExpectNoTraceOfP(/*local_erasure=*/false);
 }
 
@@ -372,11 +373,11 @@ TEST_F(DeviceTracesTest, AFailedBatchLeavesThePurgeUndone) {
   bad->set_record_id(Uuid::NewV7().raw());
   bad->set_type(v1::RECORD_TYPE_CASE_NOTE);
   bad->set_op(static_cast<v1::ChangeOp>(99));
-  bad->set_hlc(device_->store().clock().Now().value());
+  bad->set_hlc(StoreOf(*device_).clock().Now().value());
   bad->set_server_seq(++server_seq_);
   page.set_next_cursor(server_seq_);
   const std::string before = Dump(path_);
-  EXPECT_FALSE(device_->store().ApplyPulledPage(page).ok());
+  EXPECT_FALSE(StoreOf(*device_).ApplyPulledPage(page).ok());
   EXPECT_EQ(Dump(path_), before);
   EXPECT_EQ(device_->Get(IdOf(restricted_))->case_note().text(), kRestrictedText);
 }
@@ -396,11 +397,11 @@ TEST_F(ErasureTest, DuplicateDecisionsAreCheckedOnTheDevice) {
   c->set_record_id(review_id.raw());
   c->set_type(v1::RECORD_TYPE_DUPLICATE_REVIEW);
   c->set_op(v1::CHANGE_OP_UPSERT);
-  c->set_hlc(device_->store().clock().Now().value());
+  c->set_hlc(StoreOf(*device_).clock().Now().value());
   c->set_server_seq(1);
   for (const v1::FieldValue& fv : AllFields(review)) *c->add_fields() = fv;
   page.set_next_cursor(1);
-  ASSERT_TRUE(device_->store().ApplyPulledPage(page).ok());
+  ASSERT_TRUE(StoreOf(*device_).ApplyPulledPage(page).ok());
 
   Result<v1::Record> stranger =
       device_->DecideDuplicate(review_id, v1::DUPLICATE_REVIEW_STATUS_MERGED, IdOf(Register("Other", "Person")));

@@ -2,6 +2,7 @@
 // version without losing records or the pending outbox.
 #include <filesystem>
 
+#include "client/journey/device_internals.h"
 #include "client/store/schema.h"
 #include "common/reference.h"
 #include "tests/unit/client/device_test.h"
@@ -28,7 +29,7 @@ TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
   Result<std::unique_ptr<Device>> opened = Device::Open(options);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Device& device = **opened;
-  EXPECT_EQ(*device.store().SchemaVersion(), client::kSchemaVersion);
+  EXPECT_EQ(*StoreOf(device).SchemaVersion(), client::kSchemaVersion);
   EXPECT_EQ(device.device_id(), *Uuid::Parse("0190f0c4-7b1e-7cc3-9a2e-1f0e3c5d6b7a"));
 
   // The name key added by version 2 was backfilled.
@@ -44,7 +45,7 @@ TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
   EXPECT_EQ(overdue->front().due_on, "2026-02-05");
 
   // The outbox survived; new edits carry on the sequence, reference counter and clock.
-  Result<std::vector<v1::Change>> pending = device.store().PendingChanges(10);
+  Result<std::vector<v1::Change>> pending = StoreOf(device).PendingChanges(10);
   ASSERT_EQ(pending->size(), 2u);
   EXPECT_EQ((*pending)[0].device_seq(), 1u);
   v1::Participant edit = found->front().participant();
@@ -57,7 +58,7 @@ TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
   Result<v1::Record> ben = device.RegisterParticipant(p);
   ASSERT_TRUE(ben.ok()) << ben.status().ToString();
   EXPECT_EQ(ReferenceNumber::Parse(ben->participant().reference())->counter, 2u);
-  pending = device.store().PendingChanges(10);
+  pending = StoreOf(device).PendingChanges(10);
   ASSERT_EQ(pending->size(), 4u);
   EXPECT_EQ((*pending)[2].device_seq(), 3u);
   EXPECT_EQ((*pending)[3].device_seq(), 4u);
@@ -69,7 +70,7 @@ TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
   edit = device.Get(maya)->participant();
   edit.set_family_name("O'Neil");
   ASSERT_TRUE(device.UpdateParticipant(maya, edit).ok());
-  const v1::Change renamed = device.store().PendingChanges(10)->back();
+  const v1::Change renamed = StoreOf(device).PendingChanges(10)->back();
   ASSERT_EQ(renamed.fields_size(), 1);
   EXPECT_EQ(renamed.fields(0).base_version(), (*pending)[0].hlc());
   EXPECT_EQ(QueryOne(path_, "SELECT count(*) FROM sqlite_master WHERE name = 'field_version'"), "0");
@@ -80,7 +81,7 @@ TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
   r->set_device_seq(1);
   r->set_outcome(v1::CHANGE_OUTCOME_REJECTED);
   r->set_reason("duplicate of an existing participant");
-  ASSERT_TRUE(device.store().AcknowledgeChanges(ack).ok());
+  ASSERT_TRUE(StoreOf(device).AcknowledgeChanges(ack).ok());
   EXPECT_EQ(device.RejectedChanges()->size(), 1u);
   EXPECT_EQ(QueryOne(path_, "PRAGMA integrity_check"), "ok");
   // The file keeps the page size it was made with.

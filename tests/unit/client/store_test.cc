@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "client/journey/device_internals.h"
 #include "common/field_value.h"
 #include "common/reference.h"
 #include "tests/unit/client/device_test.h"
@@ -13,11 +14,13 @@
 namespace outreach::testing {
 namespace {
 
+using client::DeviceIdentity;
+using client::LocalStore;
 using E = ErrorCode;
 
 class StoreTest : public DeviceTest {
  protected:
-  LocalStore& store() { return device_->store(); }
+  LocalStore& store() { return StoreOf(*device_); }
 
   DeviceIdentity Identity() {
     DeviceIdentity id;
