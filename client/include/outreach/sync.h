@@ -1,4 +1,7 @@
 // Enrolment and sync for a device (C++ API). Implemented in client/sync/.
+//
+// Part of the in-tree C++ API (see outreach/device.h): not installed, no stable ABI.
+// Apps use the C API (outreach/outreach.h: outreach_enrol, outreach_sync).
 #pragma once
 
 #include <cstdint>

@@ -3,9 +3,10 @@
 // separate CMake project with find_package(Outreach), and a plain compiler line from
 // pkg-config), and run both against a database prepared with the `outreach` command line.
 // The pkg-config line is only -loutreach: that it links proves protobuf, SQLite and
-// OpenSSL stay private to the shared library.
+// OpenSSL stay private to the shared library. outreach.h is the only header installed.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -63,6 +64,14 @@ TEST_F(InstalledPackageTest, ExampleBuildsAgainstTheInstalledTreeAndSignsAPerson
   ProcessResult install =
       RunProcess({OUTREACH_CMAKE, "--install", OUTREACH_BUILD_DIR, "--prefix", prefix_, "--component", "liboutreach"});
   ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
+  // The C API's header is the only one installed: the C++ API (outreach/device.h,
+  // outreach/sync.h) is for in-tree use and has no stable ABI.
+  std::vector<std::string> headers;
+  const std::filesystem::path includedir = std::filesystem::path(prefix_) / OUTREACH_INSTALL_INCLUDEDIR;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(includedir)) {
+    if (!entry.is_directory()) headers.push_back(std::filesystem::relative(entry.path(), includedir).string());
+  }
+  EXPECT_EQ(headers, std::vector<std::string>{"outreach/outreach.h"});
 
   // The day at the venue, prepared through the command line.
   Json sam =
