@@ -211,7 +211,8 @@ TEST_F(MergeRedirectTest, AConcurrentEditOfTheKeptRowIsAConflict) {
   SyncUntilDone(ann);
   SyncUntilDone(bo);
   Mark(ann, s2, kept, v1::ATTENDANCE_STATUS_DID_NOT_ATTEND);
-  Mark(bo, s2, dup, v1::ATTENDANCE_STATUS_LATE);  // the later mark: the merge keeps it
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Bo's stamp is the later
+  Mark(bo, s2, dup, v1::ATTENDANCE_STATUS_LATE);              // the later mark: the merge keeps it
   for (FieldDevice* d : {&ann, &bo, &mo, &ann}) SyncUntilDone(*d);
 
   Merge(mo, kept, dup);
