@@ -1,10 +1,12 @@
 #include "server/store/sqlite_store.h"
 
-#include "server/store/field_versions.h"
-
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
+
+#include "common/sqlite/database.h"
+#include "server/store/field_versions.h"
 
 namespace outreach::server {
 namespace {
@@ -99,76 +101,13 @@ static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
 
 }  // namespace
 
-// ---------------------------------------------------------------- statement helpers
+// ---------------------------------------------------------------- row helpers
 
 namespace {
 
-// Binds and reads one statement. Does not own it (the store's cache does).
-class Stmt {
- public:
-  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
-  ~Stmt() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  // Blobs and texts are bound without a copy (SQLITE_STATIC): what is bound must stay
-  // alive and unchanged until this Stmt is destroyed (it resets the statement).
-  // Temporaries are refused at compile time (the deleted overloads); a string_view is
-  // the caller's promise.
-  Stmt& Blob(int i, std::string_view v) {
-    // An empty blob must stay a blob (not NULL): bind a zero-length blob explicitly.
-    sqlite3_bind_blob(s_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    return *this;
-  }
-  Stmt& Blob(int i, const std::string& v) { return Blob(i, std::string_view(v)); }
-  Stmt& Blob(int i, std::string&& v) = delete;
-  Stmt& Id(int i, const Uuid& id) {
-    return Blob(i, std::string_view(reinterpret_cast<const char*>(id.bytes().data()), Uuid::kSize));
-  }
-  Stmt& Id(int i, Uuid&& id) = delete;
-  Stmt& Text(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    return *this;
-  }
-  Stmt& Text(int i, const std::string& v) { return Text(i, std::string_view(v)); }
-  Stmt& Text(int i, std::string&& v) = delete;
-  Stmt& Int(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  Stmt& Null(int i) {
-    sqlite3_bind_null(s_, i);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int Step() { return sqlite3_step(s_); }
-
-  std::string ColBlob(int i) const {
-    const void* p = sqlite3_column_blob(s_, i);
-    int n = sqlite3_column_bytes(s_, i);
-    return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), static_cast<size_t>(n));
-  }
-  std::string ColText(int i) const {
-    const unsigned char* p = sqlite3_column_text(s_, i);
-    int n = sqlite3_column_bytes(s_, i);
-    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
-  }
-  int64_t ColInt(int i) const { return sqlite3_column_int64(s_, i); }
-  Uuid ColId(int i) const {
-    std::string raw = ColBlob(i);
-    if (raw.size() != Uuid::kSize) return Uuid();
-    Uuid::Bytes b;
-    std::memcpy(b.data(), raw.data(), Uuid::kSize);
-    return Uuid(b);
-  }
-
- private:
-  sqlite3_stmt* s_;
-};
-
 // An audit row from columns 0-9 of a statement that selects at_ms, hub_id, device_id,
 // author, record_id, type, field, old_value, new_value, server_seq in that order.
-AuditRow AuditFrom(const Stmt& st) {
+AuditRow AuditFrom(const sqlite::Statement& st) {
   AuditRow a;
   a.at_ms = st.ColInt(0);
   a.hub_id = st.ColId(1);
@@ -184,63 +123,6 @@ AuditRow AuditFrom(const Stmt& st) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------- one connection
-
-// One SQLite connection and its prepared statements. Used by one thread at a time: the
-// writer under write_mu_, a reader while taken from the pool.
-struct SqliteStore::Connection {
-  Connection(std::string path, sqlite3* handle) : path(std::move(path)), db(handle) {}
-  ~Connection() {
-    for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
-    sqlite3_close(db);
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  Status Error(const char* what) const {
-    return Status::IoError(std::string("store: ") + what + ": " + sqlite3_errmsg(db));
-  }
-
-  Status Exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown error";
-      sqlite3_free(err);
-      return Status::IoError("store " + path + ": " + msg);
-    }
-    return Status::Ok();
-  }
-
-  // Runs one statement that returns no rows (BEGIN, COMMIT, ROLLBACK) through the
-  // statement cache: sqlite3_exec would parse its text again on every call.
-  Status Run(const char* sql) {
-    auto stmt = Prepare(sql);
-    if (!stmt.ok()) return stmt.status();
-    const int rc = sqlite3_step(*stmt);
-    sqlite3_reset(*stmt);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(sql);
-    return Status::Ok();
-  }
-
-  // The cached prepared statement for `sql`, which must be a string with static storage
-  // (every caller passes a literal): the cache is keyed by its address, so a lookup
-  // costs one hash of a pointer rather than comparisons of SQL texts.
-  Result<sqlite3_stmt*> Prepare(const char* sql) {
-    auto it = statements.find(sql);
-    if (it != statements.end()) return it->second;
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-      return Error("prepare statement");
-    }
-    statements.emplace(sql, stmt);
-    return stmt;
-  }
-
-  const std::string path;
-  sqlite3* const db;                                          // owned
-  std::unordered_map<const char*, sqlite3_stmt*> statements;  // owned
-};
 
 // ---------------------------------------------------------------- the transaction
 
@@ -261,7 +143,7 @@ struct SqliteStore::Connection {
 //   batches before anything reads or redacts the audit table, and before COMMIT.
 class SqliteStore::Txn final : public StoreTxn {
  public:
-  Txn(Connection& conn, bool writable) : conn_(conn), writable_(writable) {}
+  Txn(sqlite::Database& conn, bool writable) : conn_(conn), writable_(writable) {}
 
   bool redacted() const { return redacted_; }
 
@@ -271,7 +153,7 @@ class SqliteStore::Txn final : public StoreTxn {
     for (const auto& [hub, seq] : hub_seq_) {
       auto s = Prepare("UPDATE hubs SET last_seq = ?2 WHERE hub_id = ?1");
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       st.Blob(1, hub).Int(2, static_cast<int64_t>(seq));
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "advance hub sequence"));
     }
@@ -282,7 +164,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Status InsertHub(const HubRow& hub) override {
     auto s = Prepare("INSERT INTO hubs (hub_id, name, created_at_ms, last_seq) VALUES (?1, ?2, ?3, 0)");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, hub.hub_id).Text(2, hub.name).Int(3, hub.created_at_ms);
     int rc = st.Step();
     if (rc == SQLITE_CONSTRAINT) {
@@ -294,7 +176,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Result<std::optional<HubRow>> GetHub(const Uuid& hub_id) override {
     auto s = Prepare("SELECT hub_id, name, created_at_ms, last_seq FROM hubs WHERE hub_id = ?1");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, hub_id);
     int rc = st.Step();
     if (rc == SQLITE_DONE) return std::optional<HubRow>();
@@ -305,7 +187,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Result<std::vector<HubRow>> ListHubs() override {
     auto s = Prepare("SELECT hub_id, name, created_at_ms, last_seq FROM hubs ORDER BY created_at_ms, hub_id");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     std::vector<HubRow> out;
     int rc;
     while ((rc = st.Step()) == SQLITE_ROW) out.push_back(HubFrom(st));
@@ -334,7 +216,7 @@ class SqliteStore::Txn final : public StoreTxn {
         "credential_hash, revoked, enrolled_at_ms, last_sync_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
         "?11)");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, d.device_id)
         .Id(2, d.hub_id)
         .Int(3, d.role)
@@ -356,7 +238,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Result<std::optional<DeviceRow>> GetDevice(const Uuid& device_id) override {
     auto s = Prepare(OUTREACH_DEVICE_COLUMNS " WHERE device_id = ?1");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, device_id);
     int rc = st.Step();
     if (rc == SQLITE_DONE) return std::optional<DeviceRow>();
@@ -368,7 +250,7 @@ class SqliteStore::Txn final : public StoreTxn {
     auto s = hub_id.is_nil() ? Prepare(OUTREACH_DEVICE_COLUMNS " ORDER BY enrolled_at_ms, device_id")
                              : Prepare(OUTREACH_DEVICE_COLUMNS " WHERE hub_id = ?1 ORDER BY enrolled_at_ms, device_id");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     if (!hub_id.is_nil()) st.Id(1, hub_id);
     std::vector<DeviceRow> out;
     int rc;
@@ -380,7 +262,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Result<bool> ReferencePrefixTaken(const std::string& prefix) override {
     auto s = Prepare("SELECT 1 FROM devices WHERE reference_prefix = ?1");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Text(1, prefix);
     int rc = st.Step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Fail("check reference prefix");
@@ -401,7 +283,7 @@ class SqliteStore::Txn final : public StoreTxn {
         "INSERT INTO enrolment_codes (code_hash, hub_id, role, user_name, venue_id, expires_at_ms, used) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Blob(1, c.code_hash)
         .Id(2, c.hub_id)
         .Int(3, c.role)
@@ -419,7 +301,7 @@ class SqliteStore::Txn final : public StoreTxn {
         "SELECT code_hash, hub_id, role, user_name, venue_id, expires_at_ms, used FROM enrolment_codes "
         "WHERE code_hash = ?1");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Blob(1, code_hash);
     int rc = st.Step();
     if (rc == SQLITE_DONE) return std::optional<EnrolmentCodeRow>();
@@ -438,10 +320,10 @@ class SqliteStore::Txn final : public StoreTxn {
   Status MarkEnrolmentCodeUsed(const std::string& code_hash) override {
     auto s = Prepare("UPDATE enrolment_codes SET used = 1 WHERE code_hash = ?1");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Blob(1, code_hash);
     OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "mark enrolment code used"));
-    if (sqlite3_changes(conn_.db) != 1) return Status::NotFound("no such enrolment code", "code");
+    if (conn_.changes() != 1) return Status::NotFound("no such enrolment code", "code");
     return Status::Ok();
   }
 
@@ -455,7 +337,7 @@ class SqliteStore::Txn final : public StoreTxn {
     if (cached == hub_seq_.end()) {
       auto s = Prepare("SELECT last_seq FROM hubs WHERE hub_id = ?1");
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       st.Id(1, hub_id);
       int rc = st.Step();
       if (rc == SQLITE_DONE) return Status::NotFound("no hub " + hub_id.ToString(), "hub_id");
@@ -469,7 +351,7 @@ class SqliteStore::Txn final : public StoreTxn {
     auto ins =
         Prepare("INSERT INTO change_log (hub_id, server_seq, record_id, hlc, change) VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!ins.ok()) return ins.status();
-    Stmt st(*ins);
+    sqlite::Statement st = std::move(*ins);
     st.Id(1, hub_id)
         .Int(2, static_cast<int64_t>(seq))
         .Blob(3, change.record_id())
@@ -483,7 +365,7 @@ class SqliteStore::Txn final : public StoreTxn {
     auto s =
         Prepare("SELECT change FROM change_log WHERE hub_id = ?1 AND server_seq > ?2 ORDER BY server_seq LIMIT ?3");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, hub_id).Int(2, static_cast<int64_t>(after_seq)).Int(3, limit);
     std::vector<v1::Change> out;
     int rc;
@@ -502,7 +384,7 @@ class SqliteStore::Txn final : public StoreTxn {
     auto s = Prepare(
         "SELECT server_seq, change FROM change_log WHERE hub_id = ?1 AND server_seq > ?2 ORDER BY server_seq LIMIT ?3");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, hub_id).Int(2, static_cast<int64_t>(after_seq)).Int(3, limit);
     std::vector<LoggedChange> out;
     int rc;
@@ -518,7 +400,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Result<Hlc> MaxLoggedHlc() override {
     auto s = Prepare("SELECT max(hlc) FROM change_log");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     if (st.Step() != SQLITE_ROW) return Fail("read latest stamp");
     return Hlc(static_cast<uint64_t>(st.ColInt(0)));
   }
@@ -530,7 +412,7 @@ class SqliteStore::Txn final : public StoreTxn {
     if (!s.ok()) return s.status();
     std::optional<StoredRecord> out;
     {
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       st.Id(1, record_id);
       int rc = st.Step();
       if (rc == SQLITE_DONE) return out;
@@ -571,7 +453,7 @@ class SqliteStore::Txn final : public StoreTxn {
                    ? Prepare("UPDATE records SET record = ?2, versions = ?3 WHERE record_id = ?1")
                    : Prepare("UPDATE records SET record = ?2, versions = ?3, participant_id = ?4 WHERE record_id = ?1");
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       st.Id(1, *id).Blob(2, body).Blob(3, versions);
       if (!same_link) {
         if (r.participant_id.is_nil()) {
@@ -581,7 +463,7 @@ class SqliteStore::Txn final : public StoreTxn {
         }
       }
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "write record"));
-      updated = sqlite3_changes(conn_.db) == 1;
+      updated = conn_.changes() == 1;
     }
     if (!updated) {
       auto s = Prepare(
@@ -590,7 +472,7 @@ class SqliteStore::Txn final : public StoreTxn {
           "type = excluded.type, participant_id = excluded.participant_id, record = excluded.record, "
           "versions = excluded.versions");
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       st.Id(1, *id).Blob(2, r.record.hub_id()).Int(3, r.record.type());
       if (r.participant_id.is_nil()) {
         st.Null(4);
@@ -613,7 +495,7 @@ class SqliteStore::Txn final : public StoreTxn {
     if (!keys_known || !held.keys.empty()) {
       auto s = Prepare("DELETE FROM record_keys WHERE record_id = ?1");
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       st.Id(1, *id);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "replace record keys"));
     }
@@ -621,7 +503,7 @@ class SqliteStore::Txn final : public StoreTxn {
     for (const std::string& key : keys) {
       auto s = Prepare("INSERT OR IGNORE INTO record_keys (hub_id, key, record_id) VALUES (?1, ?2, ?3)");
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       st.Blob(1, r.record.hub_id()).Text(2, key).Id(3, *id);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "write record key"));
     }
@@ -632,7 +514,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Result<std::vector<StoredRecord>> ListRecordsByType(const Uuid& hub_id, v1::RecordType type) override {
     auto s = Prepare(OUTREACH_RECORD_COLUMNS " WHERE hub_id = ?1 AND type = ?2 ORDER BY record_id");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, hub_id).Int(2, type);
     return Records(st);
   }
@@ -640,7 +522,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Result<std::vector<StoredRecord>> FindRecordsByParticipant(const Uuid& hub_id, const Uuid& participant_id) override {
     auto s = Prepare(OUTREACH_RECORD_COLUMNS " WHERE hub_id = ?1 AND participant_id = ?2 ORDER BY record_id");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, hub_id).Id(2, participant_id);
     return Records(st);
   }
@@ -650,7 +532,7 @@ class SqliteStore::Txn final : public StoreTxn {
         "SELECT r.record_id, r.participant_id, r.record, r.versions FROM record_keys k "
         "JOIN records r ON r.record_id = k.record_id WHERE k.hub_id = ?1 AND k.key = ?2 ORDER BY r.record_id");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, hub_id).Text(2, key);
     return Records(st);
   }
@@ -658,7 +540,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Result<std::optional<LedgerEntry>> GetLedger(const Uuid& device_id, uint64_t device_seq) override {
     auto s = Prepare("SELECT outcome, server_seq, reason, field FROM ledger WHERE device_id = ?1 AND device_seq = ?2");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, device_id).Int(2, static_cast<int64_t>(device_seq));
     int rc = st.Step();
     if (rc == SQLITE_DONE) return std::optional<LedgerEntry>();
@@ -676,7 +558,7 @@ class SqliteStore::Txn final : public StoreTxn {
         "INSERT INTO ledger (device_id, device_seq, outcome, server_seq, reason, field) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, device_id)
         .Int(2, static_cast<int64_t>(device_seq))
         .Int(3, e.outcome)
@@ -707,7 +589,7 @@ class SqliteStore::Txn final : public StoreTxn {
     while (pending_audit_.size() - at >= kAuditBatch) {
       auto s = Prepare(AuditInsertSql(kAuditBatch));
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       for (size_t i = 0; i < kAuditBatch; ++i) BindAudit(st, static_cast<int>(i * 10), pending_audit_[at + i]);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "append audit"));
       at += kAuditBatch;
@@ -715,7 +597,7 @@ class SqliteStore::Txn final : public StoreTxn {
     for (; at < pending_audit_.size(); ++at) {
       auto s = Prepare(AuditInsertSql(1));
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       BindAudit(st, 0, pending_audit_[at]);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "append audit"));
     }
@@ -729,7 +611,7 @@ class SqliteStore::Txn final : public StoreTxn {
         "SELECT at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, server_seq "
         "FROM audit WHERE record_id = ?1 ORDER BY audit_id");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, record_id);
     std::vector<AuditRow> out;
     int rc;
@@ -745,7 +627,7 @@ class SqliteStore::Txn final : public StoreTxn {
         "SELECT code_hash, hub_id, role, user_name, venue_id, expires_at_ms, used FROM enrolment_codes "
         "ORDER BY code_hash");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     std::vector<EnrolmentCodeRow> out;
     int rc;
     while ((rc = st.Step()) == SQLITE_ROW) {
@@ -769,7 +651,7 @@ class SqliteStore::Txn final : public StoreTxn {
         "SELECT device_seq, outcome, server_seq, reason, field FROM ledger WHERE device_id = ?1 AND device_seq > ?2 "
         "ORDER BY device_seq LIMIT ?3");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, device_id).Int(2, static_cast<int64_t>(after_seq)).Int(3, limit);
     std::vector<std::pair<uint64_t, LedgerEntry>> out;
     int rc;
@@ -793,7 +675,7 @@ class SqliteStore::Txn final : public StoreTxn {
         "SELECT at_ms, hub_id, device_id, author, record_id, type, field, old_value, new_value, server_seq, audit_id "
         "FROM audit WHERE hub_id = ?1 AND audit_id > ?2 ORDER BY audit_id LIMIT ?3");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, hub_id).Int(2, static_cast<int64_t>(after_position)).Int(3, limit);
     std::vector<std::pair<uint64_t, AuditRow>> out;
     int rc;
@@ -813,7 +695,7 @@ class SqliteStore::Txn final : public StoreTxn {
     {
       auto s = Prepare("SELECT hub_id, server_seq, change FROM change_log WHERE record_id = ?1");
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       st.Id(1, record_id);
       int rc;
       while ((rc = st.Step()) == SQLITE_ROW) {
@@ -830,25 +712,22 @@ class SqliteStore::Txn final : public StoreTxn {
       c.SerializeToString(&blob);
       auto s = Prepare("UPDATE change_log SET change = ?3 WHERE hub_id = ?1 AND server_seq = ?2");
       if (!s.ok()) return s.status();
-      Stmt st(*s);
+      sqlite::Statement st = std::move(*s);
       st.Blob(1, entries[i].first).Int(2, entries[i].second).Blob(3, blob);
       OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "redact change log"));
     }
     auto s = Prepare("UPDATE audit SET old_value = x'', new_value = x'' WHERE record_id = ?1");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, record_id);
     return Done(st.Step(), "redact audit");
   }
 
  private:
-  // `sql` must have static storage (see Connection::Prepare).
-  Result<sqlite3_stmt*> Prepare(const char* sql) { return conn_.Prepare(sql); }
+  // `sql` must have static storage (see sqlite::Database::Prepare).
+  Result<sqlite::Statement> Prepare(const char* sql) { return conn_.Prepare(sql); }
   Status Fail(const char* what) const { return conn_.Error(what); }
-  Status Done(int rc, const char* what) const {
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
-    return conn_.Error(what);
-  }
+  Status Done(int rc, const char* what) const { return conn_.Check(rc, what); }
 
   // Audit rows per multi-row INSERT: one statement's overhead (cursors opened, the
   // program run) is shared by them. 10 parameters a row: 640 of SQLite's 32,766.
@@ -872,7 +751,7 @@ class SqliteStore::Txn final : public StoreTxn {
     }
     return sql;
   }
-  static void BindAudit(Stmt& st, int base, const AuditRow& a) {
+  static void BindAudit(sqlite::Statement& st, int base, const AuditRow& a) {
     st.Int(base + 1, a.at_ms)
         .Id(base + 2, a.hub_id)
         .Id(base + 3, a.device_id)
@@ -895,18 +774,18 @@ class SqliteStore::Txn final : public StoreTxn {
   Status UpdateOne(const char* sql, const Uuid& id, int64_t value, const char* noun, const char* field) {
     auto s = Prepare(sql);
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Id(1, id);
     if (std::strstr(sql, "?2") != nullptr) st.Int(2, value);
     OUTREACH_RETURN_IF_ERROR(Done(st.Step(), "update"));
-    if (sqlite3_changes(conn_.db) != 1) {
+    if (conn_.changes() != 1) {
       return Status::NotFound(std::string("no ") + noun + " " + id.ToString(), field);
     }
     return Status::Ok();
   }
 
   // A hub row, with the sequence numbers this transaction handed out (see Flush).
-  HubRow HubFrom(const Stmt& st) const {
+  HubRow HubFrom(const sqlite::Statement& st) const {
     HubRow h;
     h.hub_id = st.ColId(0);
     h.name = st.ColText(1);
@@ -917,7 +796,7 @@ class SqliteStore::Txn final : public StoreTxn {
     return h;
   }
 
-  static DeviceRow DeviceFrom(const Stmt& st) {
+  static DeviceRow DeviceFrom(const sqlite::Statement& st) {
     DeviceRow d;
     d.device_id = st.ColId(0);
     d.hub_id = st.ColId(1);
@@ -934,7 +813,7 @@ class SqliteStore::Txn final : public StoreTxn {
   }
 
   // From a row of OUTREACH_RECORD_COLUMNS (keys not loaded).
-  static Result<StoredRecord> RecordFrom(const Stmt& st) {
+  static Result<StoredRecord> RecordFrom(const sqlite::Statement& st) {
     StoredRecord r;
     r.participant_id = st.ColId(1);
     std::string body = st.ColBlob(2);
@@ -945,7 +824,7 @@ class SqliteStore::Txn final : public StoreTxn {
     return r;
   }
 
-  Result<std::vector<StoredRecord>> Records(Stmt& st) {
+  Result<std::vector<StoredRecord>> Records(sqlite::Statement& st) {
     std::vector<StoredRecord> out;
     int rc;
     while ((rc = st.Step()) == SQLITE_ROW) {
@@ -961,7 +840,7 @@ class SqliteStore::Txn final : public StoreTxn {
   Status LoadKeys(StoredRecord* r) {
     auto s = Prepare("SELECT key FROM record_keys WHERE record_id = ?1 ORDER BY key");
     if (!s.ok()) return s.status();
-    Stmt st(*s);
+    sqlite::Statement st = std::move(*s);
     st.Blob(1, r->record.id());
     r->keys.clear();
     int rc;
@@ -975,7 +854,7 @@ class SqliteStore::Txn final : public StoreTxn {
     return Status::Ok();
   }
 
-  Connection& conn_;
+  sqlite::Database& conn_;
   const bool writable_;
   bool redacted_ = false;
   std::unordered_map<std::string, uint64_t> hub_seq_;  // raw hub id -> last seq
@@ -997,31 +876,26 @@ class SqliteStore::Txn final : public StoreTxn {
 
 namespace {
 
-// Opens a connection to `path` with the settings every connection shares.
-Result<sqlite3*> OpenConnection(const std::string& path, int flags) {
-  sqlite3* db = nullptr;
-  // NOMUTEX: a connection is used by one thread at a time (see Connection).
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close(db);
-    return Status::IoError("cannot open store " + path + ": " + msg);
-  }
-  sqlite3_busy_timeout(db, 10000);
-  return db;
+// Opens a connection to `path` with the settings every connection shares: the layer's
+// (one thread at a time, a 10 s busy timeout).
+Result<std::unique_ptr<sqlite::Database>> OpenConnection(const std::string& path, int flags) {
+  sqlite::Database::Options options;
+  options.flags = flags;
+  options.busy_timeout_ms = 10000;
+  return sqlite::Database::Open(path, options);
 }
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer)
+SqliteStore::SqliteStore(std::string path, Options options, std::unique_ptr<sqlite::Database> writer)
     : path_(std::move(path)), options_(options), writer_(std::move(writer)) {}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, Options options) {
   if (path.empty()) return Status::InvalidArgument("store", "the store path is empty");
   if (options.max_readers < 1) return Status::InvalidArgument("max_readers", "must be at least 1");
-  auto db = OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (!db.ok()) return db.status();
-  auto writer = std::make_unique<Connection>(path, *db);
+  auto opened = OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<sqlite::Database> writer = std::move(*opened);
   OUTREACH_RETURN_IF_ERROR(writer->Exec("PRAGMA journal_mode=WAL"));
   OUTREACH_RETURN_IF_ERROR(writer->Exec("PRAGMA synchronous=FULL"));
   OUTREACH_RETURN_IF_ERROR(writer->Exec("PRAGMA foreign_keys=ON"));
@@ -1037,10 +911,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
 
 SqliteStore::~SqliteStore() = default;
 
-Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::OpenReader() {
-  auto db = OpenConnection(path_, SQLITE_OPEN_READWRITE);
-  if (!db.ok()) return db.status();
-  auto reader = std::make_unique<Connection>(path_, *db);
+Result<std::unique_ptr<sqlite::Database>> SqliteStore::OpenReader() {
+  auto opened = OpenConnection(path_, SQLITE_OPEN_READWRITE);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<sqlite::Database> reader = std::move(*opened);
   // query_only: a write through a reader fails (SQLITE_READONLY) instead of competing
   // with the writer for the lock.
   OUTREACH_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=ON"));
@@ -1052,33 +926,19 @@ Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::OpenReader() {
 
 Status SqliteStore::Migrate() {
   std::lock_guard<std::mutex> lock(write_mu_);
-  Connection& db = *writer_;
-  OUTREACH_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-  auto rollback = [&db](Status st) {
-    db.Exec("ROLLBACK");
-    return st;
-  };
-  int version = 0;
-  {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db.db, "PRAGMA user_version", -1, &s, nullptr) != SQLITE_OK) {
-      return rollback(db.Error("read schema version"));
-    }
-    if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+  sqlite::Database& db = *writer_;
+  sqlite::Transaction txn(db, sqlite::Transaction::Mode::kImmediate);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  auto version = db.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.status();  // rolled back by txn
+  if (*version > kSchemaVersion) {
+    return Status::FailedPrecondition("store " + path_ + " has schema version " + std::to_string(*version) +
+                                      ", newer than this server's " + std::to_string(kSchemaVersion) +
+                                      "; upgrade the server");
   }
-  if (version > kSchemaVersion) {
-    return rollback(Status::FailedPrecondition("store " + path_ + " has schema version " + std::to_string(version) +
-                                               ", newer than this server's " + std::to_string(kSchemaVersion) +
-                                               "; upgrade the server"));
-  }
-  for (int v = version; v < kSchemaVersion; ++v) {
-    Status st = db.Exec(kMigrations[v]);
-    if (!st.ok()) return rollback(st);
-  }
-  Status st = db.Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-  if (!st.ok()) return rollback(st);
-  return db.Exec("COMMIT");
+  for (int64_t v = *version; v < kSchemaVersion; ++v) OUTREACH_RETURN_IF_ERROR(db.Exec(kMigrations[v]));
+  OUTREACH_RETURN_IF_ERROR(db.Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()));
+  return txn.Commit();
 }
 
 // Group commit (see sqlite_store.h). A caller queues its body and waits; whichever caller
@@ -1114,23 +974,25 @@ Status SqliteStore::Transact(const std::function<Status(StoreTxn&)>& body) {
 
 void SqliteStore::RunGroup(const std::vector<GroupMember*>& group) {
   std::lock_guard<std::mutex> lock(write_mu_);
-  Connection& db = *writer_;
+  sqlite::Database& db = *writer_;
   const auto fail_all = [&group](const Status& st) {
     for (GroupMember* m : group) {
       if (!m->error && m->result.ok()) m->result = st;
     }
   };
-  Status begun = db.Run("BEGIN IMMEDIATE");
-  if (!begun.ok()) return fail_all(begun);
+  // Rolled back on every return below that does not commit it.
+  sqlite::Transaction group_txn(db, sqlite::Transaction::Mode::kImmediate);
+  if (!group_txn.status().ok()) return fail_all(group_txn.status());
   bool redacted = false;
   size_t committed_members = 0;  // bodies whose work stands in the open transaction
   for (GroupMember* m : group) {
     // With one body the savepoint is not needed: its failure rolls back everything.
     const bool alone = group.size() == 1;
+    std::optional<sqlite::Savepoint> savepoint;
     if (!alone) {
-      Status saved = db.Run("SAVEPOINT push");
-      if (!saved.ok()) {
-        m->result = saved;
+      savepoint.emplace(db);
+      if (!savepoint->status().ok()) {
+        m->result = savepoint->status();
         continue;
       }
     }
@@ -1143,34 +1005,34 @@ void SqliteStore::RunGroup(const std::vector<GroupMember*>& group) {
       st = Status::Internal("transaction body threw");
     }
     if (st.ok()) st = txn.Flush();
-    if (sqlite3_get_autocommit(db.db) != 0) {
+    if (db.autocommit()) {
       // SQLite rolled the whole transaction back by itself (an I/O error, a full disk):
       // the group's earlier bodies are undone with it; their callers get this error and
       // nothing of theirs stands (the devices push again).
       if (!m->error) m->result = st.ok() ? db.Error("transaction rolled back") : st;
-      fail_all(Status(ErrorCode::kUnavailable, "store: the group transaction was rolled back: " +
-                                                   (st.ok() ? std::string(sqlite3_errmsg(db.db)) : st.message())));
+      fail_all(
+          Status(ErrorCode::kUnavailable, "store: the group transaction was rolled back: " +
+                                              (st.ok() ? std::string(sqlite3_errmsg(db.handle())) : st.message())));
       return;
     }
     if (!st.ok() || m->error) {
       if (!m->error) m->result = st;
       if (alone) {
-        db.Run("ROLLBACK");
+        group_txn.Rollback();
         return;
       }
       // Only this body's work is undone; the others' stands.
-      Status undone = db.Run("ROLLBACK TO push");
-      if (undone.ok()) undone = db.Run("RELEASE push");
+      Status undone = savepoint->Rollback();
       if (!undone.ok()) {
-        db.Run("ROLLBACK");
+        group_txn.Rollback();
         return fail_all(undone);
       }
       continue;
     }
     if (!alone) {
-      Status released = db.Run("RELEASE push");
+      Status released = savepoint->Release();
       if (!released.ok()) {
-        db.Run("ROLLBACK");
+        group_txn.Rollback();
         return fail_all(released);
       }
     }
@@ -1178,14 +1040,11 @@ void SqliteStore::RunGroup(const std::vector<GroupMember*>& group) {
     ++committed_members;
   }
   if (committed_members == 0) {
-    db.Run("ROLLBACK");
+    group_txn.Rollback();
     return;
   }
-  Status commit = db.Run("COMMIT");
-  if (!commit.ok()) {
-    db.Run("ROLLBACK");
-    return fail_all(commit);
-  }
+  Status commit = group_txn.Commit();  // rolls back if it fails
+  if (!commit.ok()) return fail_all(commit);
   ++commits_;
   // An erasure's old page images still sit in the WAL: fold them into the (zeroed,
   // secure_delete) main file and truncate the WAL, with no in-process Read holding a
@@ -1193,13 +1052,13 @@ void SqliteStore::RunGroup(const std::vector<GroupMember*>& group) {
   // frames; they are overwritten as the WAL is reused.
   if (redacted) {
     DrainReaders();
-    sqlite3_wal_checkpoint_v2(db.db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
     EndDrain();
   }
 }
 
 Status SqliteStore::Read(const std::function<Status(StoreTxn&)>& body) {
-  std::unique_ptr<Connection> reader;
+  std::unique_ptr<sqlite::Database> reader;
   {
     std::unique_lock<std::mutex> lock(readers_mu_);
     readers_cv_.wait(lock,
@@ -1233,23 +1092,30 @@ Status SqliteStore::Read(const std::function<Status(StoreTxn&)>& body) {
     }
     reader = std::move(*opened);
   }
-  Connection& db = *reader;
-  Status st = db.Run("BEGIN");
-  if (!st.ok()) {
-    release();
-    return st;
+  sqlite::Database& db = *reader;
+  Status st, end;
+  {
+    // Ended (committed or rolled back) before the connection goes back to the pool.
+    sqlite::Transaction read_txn(db, sqlite::Transaction::Mode::kDeferred);
+    if (!read_txn.status().ok()) {
+      release();
+      return read_txn.status();
+    }
+    Txn txn(db, /*writable=*/false);
+    try {
+      st = body(txn);
+    } catch (...) {
+      read_txn.Rollback();
+      release();
+      throw;
+    }
+    // Nothing was written: ending the read transaction either way releases the snapshot.
+    if (st.ok()) {
+      end = read_txn.Commit();  // rolls back if it fails
+    } else {
+      read_txn.Rollback();
+    }
   }
-  Txn txn(db, /*writable=*/false);
-  try {
-    st = body(txn);
-  } catch (...) {
-    db.Run("ROLLBACK");
-    release();
-    throw;
-  }
-  // Nothing was written: ending the read transaction either way releases the snapshot.
-  Status end = db.Run(st.ok() ? "COMMIT" : "ROLLBACK");
-  if (!end.ok()) db.Run("ROLLBACK");
   release();
   if (!st.ok()) return st;
   return end;

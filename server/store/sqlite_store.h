@@ -39,13 +39,12 @@
 //   assigned in order within it, so transactions commit in sequence order. A reader's
 //   snapshot is a prefix of the commits, hence of every hub's log: if it sees n, it sees
 //   1..n-1 too, and a cursor at n is never passed by a later commit of a number <= n.
-// - Prepared statements are cached per connection and per SQL text for its life.
+// - Every query goes through the SQLite layer (common/sqlite/database.h): prepared
+//   statements are cached per connection and per SQL text for its life.
 // - Erasure: after a transaction that redacted history, the writer waits until no Read
 //   is in progress (new ones wait too), then checkpoints and truncates the WAL, so no
 //   in-process reader pins frames that still hold the erased values.
 #pragma once
-
-#include <sqlite3.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -58,6 +57,10 @@
 #include <vector>
 
 #include "server/store/store.h"
+
+namespace outreach::sqlite {
+class Database;
+}
 
 namespace outreach::server {
 
@@ -94,7 +97,6 @@ class SqliteStore final : public Store {
 
  private:
   class Txn;
-  struct Connection;
   // One Transact() call waiting for, or in, a group. Owned by the calling thread's stack;
   // the leader fills result/error, then sets done under group_mu_.
   struct GroupMember {
@@ -106,9 +108,9 @@ class SqliteStore final : public Store {
   // Runs `group` in one transaction on the writer (see the file comment).
   void RunGroup(const std::vector<GroupMember*>& group);
 
-  SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer);
+  SqliteStore(std::string path, Options options, std::unique_ptr<sqlite::Database> writer);
   Status Migrate();
-  Result<std::unique_ptr<Connection>> OpenReader();
+  Result<std::unique_ptr<sqlite::Database>> OpenReader();
   // Waits until no Read is in progress and holds new ones back until `EndDrain`.
   void DrainReaders();
   void EndDrain();
@@ -116,8 +118,8 @@ class SqliteStore final : public Store {
   const std::string path_;
   const Options options_;
 
-  std::mutex write_mu_;                 // one write transaction at a time on writer_
-  std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+  std::mutex write_mu_;                       // one write transaction at a time on writer_
+  std::unique_ptr<sqlite::Database> writer_;  // guarded by write_mu_
   std::atomic<uint64_t> commits_{0};
 
   std::mutex group_mu_;
@@ -127,10 +129,10 @@ class SqliteStore final : public Store {
 
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
-  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mu_
-  int readers_open_ = 0;                                   // idle or in use; guarded by readers_mu_
-  int readers_busy_ = 0;                                   // Reads in progress; guarded by readers_mu_
-  bool draining_ = false;                                  // new Reads wait; guarded by readers_mu_
+  std::vector<std::unique_ptr<sqlite::Database>> idle_readers_;  // guarded by readers_mu_
+  int readers_open_ = 0;                                         // idle or in use; guarded by readers_mu_
+  int readers_busy_ = 0;                                         // Reads in progress; guarded by readers_mu_
+  bool draining_ = false;                                        // new Reads wait; guarded by readers_mu_
 };
 
 }  // namespace outreach::server
