@@ -24,7 +24,7 @@
 
 #include "outreach/device.h"
 #include "outreach/sync.h"
-#include "tests/integration/server/server_harness.h"
+#include "tests/support/server_harness.h"
 
 namespace outreach::testing {
 

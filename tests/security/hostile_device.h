@@ -18,7 +18,7 @@
 #include "common/status.h"
 #include "common/uuid.h"
 #include "outreach/v1/sync.pb.h"
-#include "tests/integration/server/server_harness.h"
+#include "tests/support/server_harness.h"
 
 namespace outreach::testing {
 

@@ -13,7 +13,7 @@
 #include "common/record_registry.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
-#include "tests/integration/server/server_harness.h"
+#include "tests/support/server_harness.h"
 #include "tests/security/hostile_device.h"
 
 namespace outreach::testing {

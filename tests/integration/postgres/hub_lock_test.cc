@@ -11,7 +11,7 @@
 #include "client/journey/device_internals.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
-#include "tests/integration/server/server_harness.h"
+#include "tests/support/server_harness.h"
 #include "tests/unit/server/postgres/test_database.h"
 
 namespace outreach::testing {

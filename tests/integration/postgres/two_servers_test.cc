@@ -13,7 +13,7 @@
 #include "common/hlc.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
-#include "tests/integration/server/server_harness.h"
+#include "tests/support/server_harness.h"
 #include "tests/unit/server/postgres/test_database.h"
 
 namespace outreach::testing {

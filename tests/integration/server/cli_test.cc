@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "tests/integration/server/server_harness.h"
+#include "tests/support/server_harness.h"
 
 namespace outreach::testing {
 namespace {

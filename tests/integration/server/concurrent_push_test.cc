@@ -13,7 +13,7 @@
 #include "common/field_value.h"
 #include "common/hlc.h"
 #include "common/uuid.h"
-#include "tests/integration/server/server_harness.h"
+#include "tests/support/server_harness.h"
 
 namespace outreach::testing {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "common/frame.h"
 #include "common/pki.h"
-#include "tests/integration/server/server_harness.h"
+#include "tests/support/server_harness.h"
 
 namespace outreach::testing {
 namespace {

@@ -2,40 +2,32 @@
 // liboutreach.so against a real outreach-server over TLS on loopback.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "outreach/outreach.h"
-#include "tests/unit/capi/run_process.h"
-#include "tests/unit/capi/test_server.h"
+#include "tests/support/server_process.h"
 
 namespace {
 
 using Json = nlohmann::json;
+using outreach::testing::ServerProcess;
 using outreach::testing::TempDir;
-using outreach::testing::TestServer;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using outreach::testing::TestDeployment;
 
 void Record(const outreach_sync_progress* progress, void* user_data) {
   static_cast<std::vector<outreach_sync_progress>*>(user_data)->push_back(*progress);
 }
 
 TEST(CApiSyncTest, EnrolThenSyncReportsProgressAndTheServerAcknowledges) {
-  TestServer server(OUTREACH_SERVER);
-  ASSERT_TRUE(server.ok());
-  const std::string ca_pem = ReadFile(server.ca_path());
+  TestDeployment deployment;  // one hub
+  ServerProcess server(deployment.data, {}, deployment.dir / "server.log");
+  ASSERT_NE(server.port(), 0);
+  const std::string& ca_pem = deployment.ca_pem;
   TempDir dir;
   outreach_device* device = nullptr;
-  ASSERT_EQ(outreach_device_open(dir.File("tablet.db").c_str(), nullptr, &device, nullptr), OUTREACH_OK);
+  ASSERT_EQ(outreach_device_open((dir / "tablet.db").c_str(), nullptr, &device, nullptr), OUTREACH_OK);
 
   outreach_error* error = nullptr;
   outreach_sync_report report;
@@ -58,7 +50,7 @@ TEST(CApiSyncTest, EnrolThenSyncReportsProgressAndTheServerAcknowledges) {
   EXPECT_STREQ(error->field, "ca_pem");
   outreach_error_free(error);
 
-  const std::string code = server.EnrolmentCode("adviser", "alex");
+  const std::string code = deployment.IssueCode("adviser", "alex");
   ASSERT_EQ(outreach_enrol(device, OUTREACH_FORMAT_JSON, server.address().c_str(), ca_pem.c_str(), code.c_str(),
                            "tablet", &out, nullptr, &error),
             OUTREACH_OK)
@@ -67,7 +59,7 @@ TEST(CApiSyncTest, EnrolThenSyncReportsProgressAndTheServerAcknowledges) {
   outreach_free(out);
   EXPECT_EQ(enrolled["role"], "adviser");
   EXPECT_EQ(enrolled["user_name"], "alex");
-  EXPECT_EQ(enrolled["hub_id"], server.hub_id());
+  EXPECT_EQ(enrolled["hub_id"], deployment.hub_id);
 
   const std::string body = R"({"given_name":"Sam","family_name":"Jones","date_of_birth":"1990-02-03"})";
   ASSERT_EQ(

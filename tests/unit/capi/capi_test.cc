@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tests/unit/capi/run_process.h"
+#include "tests/support/process.h"
 
 namespace {
 
@@ -69,7 +69,7 @@ Reply Call(Fn fn) {
 class CApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(outreach_device_open(dir_.File("device.db").c_str(), "alex", &device_, nullptr), OUTREACH_OK);
+    ASSERT_EQ(outreach_device_open((dir_ / "device.db").c_str(), "alex", &device_, nullptr), OUTREACH_OK);
     char* today = nullptr;
     ASSERT_EQ(outreach_device_today(device_, &today, nullptr), OUTREACH_OK);
     today_ = today;
@@ -508,7 +508,7 @@ TEST_F(CApiTest, ReopeningTheFileKeepsEverything) {
   Json p = Register("Sam", "Jones");
   outreach_device_close(device_);
   device_ = nullptr;
-  ASSERT_EQ(outreach_device_open(dir_.File("device.db").c_str(), "alex", &device_, nullptr), OUTREACH_OK);
+  ASSERT_EQ(outreach_device_open((dir_ / "device.db").c_str(), "alex", &device_, nullptr), OUTREACH_OK);
   EXPECT_EQ(Get(p["id"])["given_name"], "Sam");
 }
 

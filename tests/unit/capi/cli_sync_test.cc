@@ -8,16 +8,17 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/capi/run_process.h"
-#include "tests/unit/capi/test_server.h"
+#include "tests/support/process.h"
+#include "tests/support/server_process.h"
 
 namespace {
 
 using Json = nlohmann::json;
 using outreach::testing::ProcessResult;
 using outreach::testing::RunProcess;
+using outreach::testing::ServerProcess;
 using outreach::testing::TempDir;
-using outreach::testing::TestServer;
+using outreach::testing::TestDeployment;
 
 class CliSyncTest : public ::testing::Test {
  protected:
@@ -40,26 +41,26 @@ class CliSyncTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  TestServer server_{OUTREACH_SERVER};
+  TestDeployment deployment_;  // one hub
+  ServerProcess server_{deployment_.data, {}, deployment_.dir / "server.log"};
 };
 
 TEST_F(CliSyncTest, TwoDevicesEnrolAndSyncThroughARealServer) {
-  ASSERT_TRUE(server_.ok());
+  ASSERT_NE(server_.port(), 0);
   const std::string address = server_.address();
-  const std::string ca = server_.ca_path();
-  const std::string code_a = server_.EnrolmentCode("adviser", "alex");
-  const std::string code_b = server_.EnrolmentCode("adviser", "bo");
+  const std::string ca = deployment_.ca_path();
+  const std::string code_a = deployment_.IssueCode("adviser", "alex");
+  const std::string code_b = deployment_.IssueCode("adviser", "bo");
 
-  const std::string a = dir_.File("a.db");
-  const std::string b = dir_.File("b.db");
+  const std::string a = dir_ / "a.db";
+  const std::string b = dir_ / "b.db";
   ExpectOneLineNaming(Device(a, {"sync"}), "");  // not enrolled yet: refused, one line
-  ExpectOneLineNaming(Device(a, {"enrol", "--server", address, "--ca", dir_.File("missing.pem"), "--code", code_a}),
-                      "ca");
+  ExpectOneLineNaming(Device(a, {"enrol", "--server", address, "--ca", dir_ / "missing.pem", "--code", code_a}), "ca");
   ExpectOneLineNaming(Device(a, {"enrol", "--server", address, "--ca", ca, "--code", "WRONG-CODE"}), "code");
 
   Json enrolled = DeviceOk(a, {"enrol", "--server", address, "--ca", ca, "--code", code_a, "--name", "tablet-a"});
   EXPECT_EQ(enrolled["role"], "adviser");
-  EXPECT_EQ(enrolled["hub_id"], server_.hub_id());
+  EXPECT_EQ(enrolled["hub_id"], deployment_.hub_id);
   DeviceOk(b, {"enrol", "--server", address, "--ca", ca, "--code", code_b});
 
   Json sam = DeviceOk(
@@ -79,13 +80,13 @@ TEST_F(CliSyncTest, TwoDevicesEnrolAndSyncThroughARealServer) {
 }
 
 TEST_F(CliSyncTest, ManagerMergesADuplicateAndErasesAPersonFromTheCommandLine) {
-  ASSERT_TRUE(server_.ok());
+  ASSERT_NE(server_.port(), 0);
   const std::string address = server_.address();
-  const std::string ca = server_.ca_path();
-  const std::string a = dir_.File("a.db");
-  const std::string m = dir_.File("m.db");
-  DeviceOk(a, {"enrol", "--server", address, "--ca", ca, "--code", server_.EnrolmentCode("adviser", "alex")});
-  DeviceOk(m, {"enrol", "--server", address, "--ca", ca, "--code", server_.EnrolmentCode("manager", "mo")});
+  const std::string ca = deployment_.ca_path();
+  const std::string a = dir_ / "a.db";
+  const std::string m = dir_ / "m.db";
+  DeviceOk(a, {"enrol", "--server", address, "--ca", ca, "--code", deployment_.IssueCode("adviser", "alex")});
+  DeviceOk(m, {"enrol", "--server", address, "--ca", ca, "--code", deployment_.IssueCode("manager", "mo")});
   Json first = DeviceOk(
       a, {"participant", "add", "--given-name", "Dan", "--family-name", "Okafor", "--date-of-birth", "1987-07-22"});
   Json second = DeviceOk(

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/capi/run_process.h"
+#include "tests/support/process.h"
 
 namespace {
 
@@ -60,7 +60,7 @@ class CliTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  const std::string db_ = dir_.File("device.db");
+  const std::string db_ = dir_ / "device.db";
 };
 
 TEST_F(CliTest, ParticipantAddShowUpdateListFind) {

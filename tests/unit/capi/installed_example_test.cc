@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/capi/run_process.h"
+#include "tests/support/process.h"
 
 namespace {
 
@@ -56,8 +56,8 @@ class InstalledPackageTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  const std::string prefix_ = dir_.File("prefix");
-  const std::string db_ = dir_.File("kiosk.db");
+  const std::string prefix_ = dir_ / "prefix";
+  const std::string db_ = dir_ / "kiosk.db";
 };
 
 TEST_F(InstalledPackageTest, ExampleBuildsAgainstTheInstalledTreeAndSignsAPersonIn) {
@@ -84,7 +84,7 @@ TEST_F(InstalledPackageTest, ExampleBuildsAgainstTheInstalledTreeAndSignsAPerson
   ASSERT_TRUE(session["id"].is_string());
 
   // 1. A separate CMake project: find_package(Outreach) -> Outreach::outreach.
-  const std::string build = dir_.File("example-build");
+  const std::string build = dir_ / "example-build";
   ProcessResult configure =
       RunProcess({OUTREACH_CMAKE, "-S", OUTREACH_EXAMPLES_DIR, "-B", build, "-G", OUTREACH_CMAKE_GENERATOR,
                   "-DCMAKE_PREFIX_PATH=" + prefix_, "-DCMAKE_C_COMPILER=" OUTREACH_C_COMPILER,
@@ -106,7 +106,7 @@ TEST_F(InstalledPackageTest, ExampleBuildsAgainstTheInstalledTreeAndSignsAPerson
       RunProcess({OUTREACH_PKG_CONFIG, "--cflags", "--libs", "outreach"}, {{"PKG_CONFIG_PATH", libdir + "/pkgconfig"}});
   ASSERT_EQ(flags.exit_code, 0) << flags.err;
   EXPECT_EQ(flags.out.find("protobuf"), std::string::npos) << flags.out;
-  const std::string binary = dir_.File("kiosk_signin_pc");
+  const std::string binary = dir_ / "kiosk_signin_pc";
   std::vector<std::string> cc = {OUTREACH_C_COMPILER, "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror"};
   for (const std::string& flag : Words(OUTREACH_EXAMPLE_C_FLAGS)) cc.push_back(flag);
   cc.insert(cc.end(), {std::string(OUTREACH_EXAMPLES_DIR) + "/kiosk_signin.c", "-o", binary});

@@ -1,14 +1,14 @@
-// Test harness for the real outreach-server: run its command line, start `serve` as a
-// child process, and talk to it over TLS like a device would (TestPeer). Nothing here
-// replaces project code: the server is the built binary, the peer uses the project's
-// TLS contexts and frame codec.
+// The server harness, second half: talk to a real outreach-server (server_process.h starts
+// it) over TLS like a device would (TestPeer), envelope builders, and a fixture with a
+// running server. Nothing here replaces project code: the peer uses the project's TLS
+// contexts and frame codec.
+//
+// Built twice (tests/support/CMakeLists.txt): outreach_test_server for the SQLite store and
+// outreach_test_server_postgres (see server_process.h).
 #pragma once
-
-#include <sys/types.h>
 
 #include <chrono>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,79 +19,9 @@
 #include "common/status.h"
 #include "common/tls.h"
 #include "outreach/v1/sync.pb.h"
-#ifdef OUTREACH_TEST_ON_POSTGRES
-#include "tests/unit/server/postgres/test_database.h"
-#endif
+#include "tests/support/server_process.h"
 
 namespace outreach::testing {
-
-using Json = nlohmann::json;
-using namespace std::chrono_literals;
-
-// A fresh directory under $TMPDIR, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadFileOrEmpty(const std::string& path);
-
-// One run of `outreach-server ARGS...`.
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  // stdout parsed as JSON (fails the test if it is not one JSON object).
-  Json json() const;
-};
-CliResult RunCli(const std::vector<std::string>& args);
-
-// A deployment made through the command line: init + one hub.
-struct TestDeployment {
-  TempDir dir;
-  std::string data;    // dir/data
-  std::string hub_id;  // the first hub
-  std::string ca_pem;
-#ifdef OUTREACH_TEST_ON_POSTGRES
-  // Built for PostgreSQL: the deployment's store is a database of its own on the test
-  // cluster, and every command and server run with `--data data` gets `--store` for it.
-  std::unique_ptr<TestDatabase> database;
-#endif
-
-  TestDeployment();
-  // `outreach-server enrol`; returns the one-time code.
-  std::string IssueCode(const std::string& role = "adviser", const std::string& name = "Alex Adviser",
-                        const std::string& venue = "");
-};
-
-// `outreach-server serve --data DATA --listen 127.0.0.1:0 --json EXTRA...` as a child
-// process. Its stderr (the log) goes to a file.
-class ServerProcess {
- public:
-  ServerProcess(const std::string& data, const std::vector<std::string>& extra_args, const std::string& log_path);
-  ~ServerProcess();  // SIGKILL if still running
-
-  uint16_t port() const { return port_; }
-  // SIGTERM, then waits; the exit status (-1 if it did not exit within `timeout`).
-  int Stop(std::chrono::milliseconds timeout = 10s);
-  bool running();
-  // How the process ended when running() found it gone (-1 while it runs).
-  int exit_status() const { return exit_status_; }
-  std::string log() const { return ReadFileOrEmpty(log_path_); }
-
- private:
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
-  uint16_t port_ = 0;
-  int exit_status_ = -1;
-  std::string log_path_;
-};
 
 // A device's side of one connection, with a deadline on every step.
 class TestPeer {
