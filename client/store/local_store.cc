@@ -14,6 +14,7 @@
 #include "common/field_value.h"
 #include "common/record_registry.h"
 #include "common/reference.h"
+#include "common/sqlite/database.h"
 
 namespace outreach::client {
 
@@ -358,22 +359,12 @@ class LocalStore::Stmt {
 // BEGIN IMMEDIATE ... COMMIT; rolls back unless committed.
 class LocalStore::Txn {
  public:
-  explicit Txn(LocalStore* store) : store_(store) { status_ = store_->Exec("BEGIN IMMEDIATE"); }
-  ~Txn() {
-    if (status_.ok() && !done_) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  const Status& status() const { return status_; }
-  Status Commit() {
-    done_ = true;
-    Status s = store_->Exec("COMMIT");
-    if (!s.ok()) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return s;
-  }
+  explicit Txn(LocalStore* store) : txn_(*store->db_) {}
+  const Status& status() const { return txn_.status(); }
+  Status Commit() { return txn_.Commit(); }
 
  private:
-  LocalStore* store_;
-  Status status_;
-  bool done_ = false;
+  sqlite::Transaction txn_;
 };
 
 // A record as held in the `record` table, with its body decoded.
@@ -431,35 +422,19 @@ struct LocalStore::Row {
 LocalStore::LocalStore(const StoreOptions& options)
     : path_(options.path), fallback_user_(options.user_name), clock_(options.clock) {}
 
-LocalStore::~LocalStore() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-  if (db_ != nullptr) sqlite3_close(db_);
-}
+LocalStore::~LocalStore() = default;
 
 Status LocalStore::Error(const char* what) {
-  int code = sqlite3_errcode(db_);
-  std::string msg = std::string(what) + " (" + path_ + "): " + sqlite3_errmsg(db_);
-  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) return Status::DataLoss(msg);
-  return Status::IoError(msg);
+  return db_->Error(what);
 }
 
 Status LocalStore::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Status::IoError("database " + path_ + ": " + msg);
-  }
-  return Status::Ok();
+  return db_->Exec(sql);
 }
 
 sqlite3_stmt* LocalStore::Prepare(const char* sql) {
-  auto it = statements_.find(sql);
-  if (it != statements_.end()) return it->second;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) return nullptr;
-  statements_.emplace(sql, stmt);
-  return stmt;
+  Result<sqlite::Statement> s = db_->Prepare(sql);
+  return s.ok() ? s->get() : nullptr;
 }
 
 // ---------------------------------------------------------------- open, migrate, seed
@@ -473,10 +448,11 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const StoreOptions& options
 }
 
 Status LocalStore::Init() {
-  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    return Error("cannot open database");
-  }
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite::Database::Options options;
+  options.busy_timeout_ms = 5000;
+  Result<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(path_, options);
+  if (!db.ok()) return db.status();
+  db_ = std::move(db).value();
   // 4 KiB pages, whatever SQLite's build default (set before a new file's first table;
   // a file with tables keeps its own). Larger pages make a bulk pull's B-trees shallower
   // (16 KiB: about 20% less applier CPU) but every durable edit writes each page it
@@ -509,15 +485,9 @@ Result<int> LocalStore::SchemaVersion() {
 }
 
 Status LocalStore::Migrate() {
-  int version = 0;
-  {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &raw, nullptr) != SQLITE_OK) {
-      return Error("not a database");
-    }
-    if (sqlite3_step(raw) == SQLITE_ROW) version = sqlite3_column_int(raw, 0);
-    sqlite3_finalize(raw);
-  }
+  Result<int64_t> read = db_->QueryInt("PRAGMA user_version");
+  if (!read.ok()) return read.status();
+  const int64_t version = *read;
   if (version > kSchemaVersion) {
     return Status::FailedPrecondition(path_ + " has schema version " + std::to_string(version) +
                                       ", newer than this build (" + std::to_string(kSchemaVersion) +
@@ -704,7 +674,7 @@ Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections, co
       }
     }
     if (s.Step() != SQLITE_DONE) return Error("cannot write record");
-    if (sqlite3_changes(db_) == 1) return WriteProjections(row, had_projections, held_projection);
+    if (db_->changes() == 1) return WriteProjections(row, had_projections, held_projection);
     // Gone since it was read (not under this transaction): written whole below.
   }
   Stmt s(Prepare(kPutRecord));
@@ -1035,7 +1005,7 @@ Status LocalStore::AcknowledgeChanges(const v1::PushAck& ack) {
       s.Int(1, static_cast<int64_t>(r.device_seq()));
       if (s.Step() != SQLITE_DONE) return Error("cannot update outbox");
     }
-    if (sqlite3_changes(db_) == 0) continue;  // not pending (an ack seen before): nothing to do
+    if (db_->changes() == 0) continue;  // not pending (an ack seen before): nothing to do
     {
       Stmt s(Prepare("UPDATE change_log SET outcome = ? WHERE device_seq = ?"));
       if (!s.ok()) return Error("cannot update change log");
@@ -1287,9 +1257,9 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
   // refused create, Wipe) run with the checks, and their cascades, on.
   OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=OFF"));
   struct ForeignKeysBackOn {
-    sqlite3* db;
-    ~ForeignKeysBackOn() { sqlite3_exec(db, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr); }
-  } foreign_keys_back_on{db_};
+    sqlite::Database& db;
+    ~ForeignKeysBackOn() { (void)db.Exec("PRAGMA foreign_keys=ON"); }
+  } foreign_keys_back_on{*db_};
   Txn txn(this);
   OUTREACH_RETURN_IF_ERROR(txn.status());
 
@@ -1330,7 +1300,8 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
     for (size_t k = 1; k < n; ++k) sql += ",?";
     sql += ")";
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) return Error("cannot read records");
+    if (sqlite3_prepare_v2(db_->handle(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
+      return Error("cannot read records");
     for (size_t k = 0; k < n; ++k) {
       const std::string& id = *ids[from + k];
       sqlite3_bind_blob(raw, static_cast<int>(k + 1), id.data(), static_cast<int>(id.size()), SQLITE_STATIC);

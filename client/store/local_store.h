@@ -47,8 +47,11 @@
 #include "outreach/v1/records.pb.h"
 #include "outreach/v1/sync.pb.h"
 
-struct sqlite3;
 struct sqlite3_stmt;
+
+namespace outreach::sqlite {
+class Database;
+}
 
 namespace outreach::client {
 
@@ -299,12 +302,11 @@ class LocalStore {
   Status SetStateInt(const char* key, int64_t value);
   Status SetStateText(const char* key, const std::string& value);
 
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite::Database> db_;
   const std::string path_;
   const std::string fallback_user_;
   HybridClock clock_;
   std::mutex mu_;
-  std::map<const char*, sqlite3_stmt*> statements_;  // keyed by the SQL literal's address
   // Cached from the file (refreshed by SaveIdentity and Wipe), guarded by mu_.
   Uuid device_id_;
   std::string hub_id_;  // raw bytes; empty before enrolment
