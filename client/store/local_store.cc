@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "client/store/projections.h"
+#include "client/store/record_row.h"
 #include "client/store/schema.h"
 #include "common/field_value.h"
 #include "common/record_registry.h"
@@ -18,7 +20,6 @@
 
 namespace outreach::client {
 
-using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
 namespace {
@@ -39,258 +40,12 @@ Uuid UuidColumn(sqlite3_stmt* s, int col) {
   return id.ok() ? *id : Uuid();
 }
 
-// The body field that dates a record on a timeline (empty: none).
-const char* DateFieldName(int type) {
-  switch (type) {
-    case v1::RECORD_TYPE_PARTICIPANT: return "registered_on";
-    case v1::RECORD_TYPE_CONSENT: return "given_on";
-    case v1::RECORD_TYPE_EVIDENCE_ITEM: return "captured_on";
-    case v1::RECORD_TYPE_VALIDATION: return "status_changed_on";
-    case v1::RECORD_TYPE_ASSESSMENT: return "completed_on";
-    case v1::RECORD_TYPE_BARRIER: return "identified_on";
-    case v1::RECORD_TYPE_SEGMENT: return "set_on";
-    case v1::RECORD_TYPE_ACTION_PLAN: return "started_on";
-    case v1::RECORD_TYPE_ACTION_STEP: return "due_on";
-    case v1::RECORD_TYPE_SESSION: return "starts_at";
-    case v1::RECORD_TYPE_BOOKING: return "booked_on";
-    case v1::RECORD_TYPE_ATTENDANCE: return "marked_at";
-    case v1::RECORD_TYPE_CONTACT_ATTEMPT: return "attempted_at";
-    case v1::RECORD_TYPE_REFERRAL: return "made_on";
-    case v1::RECORD_TYPE_SUPPORT_SPEND: return "requested_on";
-    case v1::RECORD_TYPE_OUTCOME: return "achieved_on";
-    case v1::RECORD_TYPE_CASE_NOTE: return "written_at";
-    case v1::RECORD_TYPE_EXIT: return "exited_on";
-    case v1::RECORD_TYPE_ENQUIRY: return "received_at";
-    default: return "";
-  }
-}
-
-std::string StringField(const Message& body, const char* name) {
-  const FieldDescriptor* f = body.GetDescriptor()->FindFieldByName(name);
-  if (f == nullptr || f->type() != FieldDescriptor::TYPE_STRING || f->is_repeated()) return std::string();
-  return body.GetReflection()->GetString(body, f);
-}
-
-// Lower-case ASCII letters and digits, every other run of characters one space.
-std::string NameKey(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || u >= 0x80) {
-      out.push_back(static_cast<char>(std::tolower(u)));
-    } else if (!out.empty() && out.back() != ' ') {
-      out.push_back(' ');
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 // What the rejected list says instead of the server's reason once the record is erased.
 constexpr const char* kErasedReason = "erased: the participant's data was removed from this device";
 
 bool IsRestrictedNote(int type, const Message& body) {
   if (type != v1::RECORD_TYPE_CASE_NOTE) return false;
   return static_cast<const v1::CaseNote&>(body).sensitivity() == v1::NOTE_SENSITIVITY_RESTRICTED;
-}
-
-// record.versions: per field, in field-number order, u32 field number and u64 HLC, both
-// little-endian (schema version 4).
-constexpr size_t kVersionEntry = 12;
-
-std::string EncodeVersions(const std::map<uint32_t, uint64_t>& versions) {
-  std::string out(versions.size() * kVersionEntry, '\0');
-  char* at = out.data();
-  for (const auto& [field, hlc] : versions) {
-    for (int i = 0; i < 4; ++i) *at++ = static_cast<char>((field >> (8 * i)) & 0xFF);
-    for (int i = 0; i < 8; ++i) *at++ = static_cast<char>((hlc >> (8 * i)) & 0xFF);
-  }
-  return out;
-}
-
-// Status::DataLoss unless `blob` is a whole number of entries.
-Result<std::map<uint32_t, uint64_t>> DecodeVersions(std::string_view blob, const Uuid& id) {
-  if (blob.size() % kVersionEntry != 0) {
-    return Status::DataLoss("the field versions of record " + id.ToString() + " do not decode");
-  }
-  std::map<uint32_t, uint64_t> versions;
-  const auto* at = reinterpret_cast<const unsigned char*>(blob.data());
-  for (size_t n = blob.size() / kVersionEntry; n > 0; --n) {
-    uint32_t field = 0;
-    uint64_t hlc = 0;
-    for (int i = 0; i < 4; ++i) field |= static_cast<uint32_t>(*at++) << (8 * i);
-    for (int i = 0; i < 8; ++i) hlc |= static_cast<uint64_t>(*at++) << (8 * i);
-    versions.emplace_hint(versions.end(), field, hlc);
-  }
-  return versions;
-}
-
-std::unique_ptr<Message> NewBody(int type) {
-  std::unique_ptr<Message> body = NewRecordBody(static_cast<v1::RecordType>(type));
-  if (body == nullptr) body = std::make_unique<google::protobuf::Empty>();  // unknown type: fields kept as bytes
-  return body;
-}
-
-// The record row's participant_id (empty: none, bound as NULL) and occurred_on, as
-// derived from its body.
-void DeriveColumns(int type, std::string_view raw_id, const Message& body, std::string* participant,
-                   std::string* occurred_on) {
-  participant->clear();
-  if (type == v1::RECORD_TYPE_PARTICIPANT) {
-    participant->assign(raw_id);
-  } else if (const RecordTypeInfo* info = FindRecordType(static_cast<v1::RecordType>(type));
-             info != nullptr && info->participant_field != nullptr) {
-    *participant = body.GetReflection()->GetString(body, info->participant_field);
-  }
-  if (participant->size() != Uuid::kSize) participant->clear();
-  *occurred_on = StringField(body, DateFieldName(type));
-}
-
-constexpr const char* kPutRecord =
-    "INSERT INTO record(id, type, hub_id, deleted, erased, body, participant_id, occurred_on, created_hlc, "
-    "updated_hlc, versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET type = "
-    "excluded.type, hub_id = excluded.hub_id, deleted = excluded.deleted, erased = excluded.erased, body = "
-    "excluded.body, participant_id = excluded.participant_id, occurred_on = excluded.occurred_on, "
-    "updated_hlc = excluded.updated_hlc, versions = excluded.versions";
-
-// A record's projection row: what is cleared before it is written, and the values of the
-// row (value 0 is the record id), if any. Texts and blobs point into the body the row was
-// made from, the id given, or `scratch`.
-struct Projection {
-  struct Value {
-    PreparedPage::Value::Kind kind = PreparedPage::Value::kNull;
-    int64_t number = 0;
-    std::string_view bytes;
-  };
-  const char* clear_sql = nullptr;   // DELETE of the record's row; null: the type has none
-  const char* insert_sql = nullptr;  // null: no row
-  const char* what = "";             // names the projection in errors
-  int count = 0;
-  Value values[10];
-
-  Projection& Int(int64_t v) {
-    values[count++] = {PreparedPage::Value::kInt, v, {}};
-    return *this;
-  }
-  Projection& Text(std::string_view v) {
-    values[count++] = {PreparedPage::Value::kText, 0, v};
-    return *this;
-  }
-  Projection& Blob(std::string_view v) {
-    values[count++] = {PreparedPage::Value::kBlob, 0, v};
-    return *this;
-  }
-  Projection& Null() {
-    values[count++] = {};
-    return *this;
-  }
-};
-
-// The projection row of a record of `type` with `body`; `live`: neither deleted nor
-// erased (a record that is not live has none).
-void ProjectionOf(int type, const Message& b, bool live, std::string_view id, std::string* scratch, Projection* p) {
-  switch (type) {
-    case v1::RECORD_TYPE_PARTICIPANT: {
-      p->clear_sql = "DELETE FROM participant_p WHERE id = ?";
-      p->what = "cannot write participant projection";
-      if (!live) return;
-      const auto& v = static_cast<const v1::Participant&>(b);
-      p->insert_sql =
-          "INSERT INTO participant_p(id, reference, given_name, family_name, date_of_birth, ni_number, adviser, "
-          "status, registered_on, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-      *scratch = NameKey(v.given_name() + " " + v.family_name());
-      p->Blob(id).Text(v.reference()).Text(v.given_name()).Text(v.family_name());
-      p->Text(v.date_of_birth()).Text(v.ni_number()).Text(v.adviser()).Int(v.status());
-      p->Text(v.registered_on()).Text(*scratch);
-      return;
-    }
-    case v1::RECORD_TYPE_SESSION: {
-      p->clear_sql = "DELETE FROM session_p WHERE id = ?";
-      p->what = "cannot write session projection";
-      if (!live) return;
-      const auto& v = static_cast<const v1::Session&>(b);
-      p->insert_sql = "INSERT INTO session_p(id, venue_id, day, starts_at) VALUES (?, ?, ?, ?)";
-      const std::string_view day = std::string_view(v.starts_at()).substr(0, 10);
-      p->Blob(id).Blob(v.venue_id()).Text(day).Text(v.starts_at());
-      return;
-    }
-    case v1::RECORD_TYPE_BOOKING: {
-      p->clear_sql = "DELETE FROM booking_p WHERE id = ?";
-      p->what = "cannot write booking projection";
-      if (!live) return;
-      const auto& v = static_cast<const v1::Booking&>(b);
-      p->insert_sql = "INSERT INTO booking_p(id, session_id, participant_id, status) VALUES (?, ?, ?, ?)";
-      p->Blob(id).Blob(v.session_id()).Blob(v.participant_id()).Int(v.status());
-      return;
-    }
-    case v1::RECORD_TYPE_ATTENDANCE: {
-      // The day the person was seen (attended, late or left early) rides in the row:
-      // a mark costs one projection row, not two.
-      p->clear_sql = "DELETE FROM attendance_p WHERE id = ?";
-      p->what = "cannot write attendance projection";
-      if (!live) return;
-      const auto& a = static_cast<const v1::Attendance&>(b);
-      p->insert_sql =
-          "INSERT INTO attendance_p(id, session_id, participant_id, status, seen_on) VALUES (?, ?, ?, ?, ?)";
-      p->Blob(id).Blob(a.session_id()).Blob(a.participant_id()).Int(a.status());
-      const std::string_view day = std::string_view(a.marked_at()).substr(0, 10);
-      if ((a.status() == v1::ATTENDANCE_STATUS_ATTENDED || a.status() == v1::ATTENDANCE_STATUS_LATE ||
-           a.status() == v1::ATTENDANCE_STATUS_LEFT_EARLY) &&
-          !day.empty()) {
-        p->Text(day);
-      } else {
-        p->Null();
-      }
-      return;
-    }
-    case v1::RECORD_TYPE_CONTACT_ATTEMPT: {
-      p->clear_sql = "DELETE FROM seen_p WHERE id = ?";
-      p->what = "cannot write seen projection";
-      if (!live) return;
-      const auto& c = static_cast<const v1::ContactAttempt&>(b);
-      const std::string_view day = std::string_view(c.attempted_at()).substr(0, 10);
-      if (c.result() != v1::CONTACT_RESULT_REACHED || c.participant_id().empty() || day.empty()) return;
-      p->insert_sql = "INSERT INTO seen_p(id, participant_id, day) VALUES (?, ?, ?)";
-      p->Blob(id).Blob(c.participant_id()).Text(day);
-      return;
-    }
-    case v1::RECORD_TYPE_ACTION_PLAN: {
-      p->clear_sql = "DELETE FROM action_plan_p WHERE id = ?";
-      p->what = "cannot write action plan projection";
-      if (!live) return;
-      const auto& v = static_cast<const v1::ActionPlan&>(b);
-      p->insert_sql =
-          "INSERT INTO action_plan_p(id, participant_id, status, started_on, agreed_on, review_on) VALUES (?, ?, ?, "
-          "?, ?, ?)";
-      p->Blob(id).Blob(v.participant_id()).Int(v.status()).Text(v.started_on()).Text(v.agreed_on());
-      p->Text(v.review_on());
-      return;
-    }
-    case v1::RECORD_TYPE_ACTION_STEP: {
-      p->clear_sql = "DELETE FROM action_step_p WHERE id = ?";
-      p->what = "cannot write action step projection";
-      if (!live) return;
-      const auto& v = static_cast<const v1::ActionStep&>(b);
-      p->insert_sql = "INSERT INTO action_step_p(id, plan_id, status, due_on) VALUES (?, ?, ?, ?)";
-      p->Blob(id).Blob(v.plan_id()).Int(v.status()).Text(v.due_on());
-      return;
-    }
-    default: return;
-  }
-}
-
-// A projection row as one string (its statement and every value, length-prefixed):
-// equal strings, equal rows. It owns its bytes, so it outlives the body it was taken from.
-std::string Fingerprint(const Projection& p) {
-  std::string out(p.insert_sql != nullptr ? p.insert_sql : "");
-  for (int i = 0; i < p.count; ++i) {
-    const Projection::Value& v = p.values[i];
-    out.push_back(static_cast<char>(v.kind));
-    const int64_t n = v.kind == PreparedPage::Value::kInt ? v.number : static_cast<int64_t>(v.bytes.size());
-    out.append(reinterpret_cast<const char*>(&n), sizeof n);
-    out.append(v.bytes);
-  }
-  return out;
 }
 
 }  // namespace
@@ -341,12 +96,12 @@ class LocalStore::Stmt {
     return *this;
   }
   // A projection or prepared value by its kind (texts and blobs bound as above).
-  Stmt& Value(int i, PreparedPage::Value::Kind kind, int64_t number, std::string_view bytes) {
+  Stmt& Value(int i, store::ValueKind kind, int64_t number, std::string_view bytes) {
     switch (kind) {
-      case PreparedPage::Value::kInt: return Int(i, number);
-      case PreparedPage::Value::kText: return Text(i, bytes);
-      case PreparedPage::Value::kBlob: return Blob(i, bytes);
-      case PreparedPage::Value::kNull: break;
+      case store::ValueKind::kInt: return Int(i, number);
+      case store::ValueKind::kText: return Text(i, bytes);
+      case store::ValueKind::kBlob: return Blob(i, bytes);
+      case store::ValueKind::kNull: break;
     }
     return Null(i);
   }
@@ -365,58 +120,6 @@ class LocalStore::Txn {
 
  private:
   sqlite::Transaction txn_;
-};
-
-// A record as held in the `record` table, with its body decoded.
-struct LocalStore::Row {
-  bool exists = false;
-  Uuid id;
-  int type = 0;
-  std::string hub_id;
-  bool deleted = false;
-  bool erased = false;
-  std::unique_ptr<Message> body;
-  uint64_t created_hlc = 0;
-  uint64_t updated_hlc = 0;  // as read; PutRow writes the stamp it is given
-  // field -> HLC of the value held: the base version of the next local edit of it.
-  std::map<uint32_t, uint64_t> versions;
-  // Set by LoadRow when the file holds the row: its participant link as stored (empty
-  // for none). PutRow then UPDATEs the row in place.
-  std::optional<std::string> held_participant;
-
-  // From a `record` row read as (type, *, deleted, erased, body, ...): exists, type,
-  // deleted, erased and the decoded body; `id` names the record in the error.
-  Status DecodeFrom(sqlite3_stmt* s) {
-    exists = true;
-    type = sqlite3_column_int(s, 0);
-    deleted = sqlite3_column_int(s, 2) != 0;
-    erased = sqlite3_column_int(s, 3) != 0;
-    body = NewBody(type);
-    const void* bytes = sqlite3_column_blob(s, 4);
-    if (!body->ParseFromArray(bytes, sqlite3_column_bytes(s, 4))) {
-      return Status::DataLoss("record " + id.ToString() + " does not decode");
-    }
-    return Status::Ok();
-  }
-
-  v1::Record ToRecord() const {
-    v1::Record r;
-    r.set_id(id.raw());
-    r.set_type(static_cast<v1::RecordType>(type));
-    r.set_hub_id(hub_id);
-    r.set_deleted(deleted);
-    r.set_erased(erased);
-    if (Message* b = MutableRecordBody(&r)) {
-      b->CopyFrom(*body);
-    } else {
-      // Unknown type: the body rides in Record's unknown fields under its type number,
-      // exactly where a newer build would put it.
-      std::string bytes;
-      body->SerializeToString(&bytes);
-      r.GetReflection()->MutableUnknownFields(&r)->AddLengthDelimited(type, bytes);
-    }
-    return r;
-  }
 };
 
 LocalStore::LocalStore(const StoreOptions& options)
@@ -499,7 +202,7 @@ Status LocalStore::Migrate() {
     OUTREACH_RETURN_IF_ERROR(txn.status());
     OUTREACH_RETURN_IF_ERROR(Exec(m.sql));
     if (m.packs_field_versions) OUTREACH_RETURN_IF_ERROR(PackFieldVersions());
-    if (m.rebuilds_projections) OUTREACH_RETURN_IF_ERROR(RebuildProjections());
+    if (m.rebuilds_projections) OUTREACH_RETURN_IF_ERROR(store::RebuildProjections(*db_));
     std::string bump = "PRAGMA user_version=" + std::to_string(m.version);
     OUTREACH_RETURN_IF_ERROR(Exec(bump.c_str()));
     OUTREACH_RETURN_IF_ERROR(txn.Commit());
@@ -557,7 +260,7 @@ Status LocalStore::SeedReferenceData() {
     d->set_max_score(6);
   }
   row.body = std::move(instrument);
-  return PutRow(row, 0);
+  return store::PutRow(*db_, row, 0);
 }
 
 Status LocalStore::LoadCachedState() {
@@ -626,114 +329,6 @@ Uuid LocalStore::device_id() {
 
 // ---------------------------------------------------------------- rows and projections
 
-Result<LocalStore::Row> LocalStore::LoadRow(const Uuid& id) {
-  Stmt s(Prepare(
-      "SELECT type, hub_id, deleted, erased, body, created_hlc, updated_hlc, versions, participant_id FROM record "
-      "WHERE id = ?"));
-  if (!s.ok()) return Error("cannot read record");
-  s.Blob(1, id);
-  Row row;
-  row.id = id;
-  int rc = s.Step();
-  if (rc == SQLITE_DONE) return row;
-  if (rc != SQLITE_ROW) return Error("cannot read record");
-  OUTREACH_RETURN_IF_ERROR(row.DecodeFrom(s.get()));
-  row.hub_id = Blob(s.get(), 1);
-  row.created_hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 5));
-  row.updated_hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 6));
-  Result<std::map<uint32_t, uint64_t>> versions = DecodeVersions(Blob(s.get(), 7), id);
-  if (!versions.ok()) return versions.status();
-  row.versions = std::move(versions).value();
-  row.held_participant = Blob(s.get(), 8);
-  return row;
-}
-
-Status LocalStore::PutRow(const Row& row, uint64_t hlc, bool had_projections, const std::string* held_projection) {
-  std::string body;
-  row.body->SerializeToString(&body);
-  std::string participant;
-  std::string occurred_on;
-  DeriveColumns(row.type, row.id.raw(), *row.body, &participant, &occurred_on);
-  const std::string versions = EncodeVersions(row.versions);
-  if (row.held_participant.has_value()) {
-    // A row read from the file: an UPDATE of what can change, which leaves the indexes
-    // alone (type never changes; the participant link only when a merge moves the record).
-    const bool relinked = *row.held_participant != participant;
-    Stmt s(Prepare(relinked ? "UPDATE record SET hub_id = ?2, deleted = ?3, erased = ?4, body = ?5, occurred_on = ?6, "
-                              "updated_hlc = ?7, versions = ?8, participant_id = ?9 WHERE id = ?1"
-                            : "UPDATE record SET hub_id = ?2, deleted = ?3, erased = ?4, body = ?5, occurred_on = ?6, "
-                              "updated_hlc = ?7, versions = ?8 WHERE id = ?1"));
-    if (!s.ok()) return Error("cannot write record");
-    s.Blob(1, row.id).Blob(2, row.hub_id).Int(3, row.deleted).Int(4, row.erased).Blob(5, body).Text(6, occurred_on);
-    s.Int(7, static_cast<int64_t>(hlc)).Blob(8, versions);
-    if (relinked) {
-      if (!participant.empty()) {
-        s.Blob(9, participant);
-      } else {
-        s.Null(9);
-      }
-    }
-    if (s.Step() != SQLITE_DONE) return Error("cannot write record");
-    if (db_->changes() == 1) return WriteProjections(row, had_projections, held_projection);
-    // Gone since it was read (not under this transaction): written whole below.
-  }
-  Stmt s(Prepare(kPutRecord));
-  if (!s.ok()) return Error("cannot write record");
-  s.Blob(1, row.id).Int(2, row.type).Blob(3, row.hub_id).Int(4, row.deleted).Int(5, row.erased).Blob(6, body);
-  if (!participant.empty()) {
-    s.Blob(7, participant);
-  } else {
-    s.Null(7);
-  }
-  s.Text(8, occurred_on);
-  s.Int(9, static_cast<int64_t>(row.exists ? row.created_hlc : hlc)).Int(10, static_cast<int64_t>(hlc));
-  s.Blob(11, versions);
-  if (s.Step() != SQLITE_DONE) return Error("cannot write record");
-  return WriteProjections(row, had_projections, held_projection);
-}
-
-std::string LocalStore::ProjectionFingerprint(const Row& row) {
-  const std::string id = row.id.raw();
-  std::string scratch;
-  Projection p;
-  ProjectionOf(row.type, *row.body, !row.deleted && !row.erased, id, &scratch, &p);
-  return Fingerprint(p);
-}
-
-Status LocalStore::WriteProjections(const Row& row, bool had_projections, const std::string* held_projection) {
-  const std::string id = row.id.raw();
-  std::string scratch;
-  Projection p;
-  ProjectionOf(row.type, *row.body, !row.deleted && !row.erased, id, &scratch, &p);
-  if (held_projection != nullptr && *held_projection == Fingerprint(p)) return Status::Ok();  // the row stands
-  if (had_projections && p.clear_sql != nullptr) {  // a record new to the file has none to clear
-    Stmt s(Prepare(p.clear_sql));
-    if (!s.ok()) return Error("cannot clear projection");
-    s.Blob(1, id);
-    if (s.Step() != SQLITE_DONE) return Error("cannot clear projection");
-  }
-  if (p.insert_sql == nullptr) return Status::Ok();
-  Stmt s(Prepare(p.insert_sql));
-  if (!s.ok()) return Error(p.what);
-  for (int i = 0; i < p.count; ++i) s.Value(i + 1, p.values[i].kind, p.values[i].number, p.values[i].bytes);
-  return s.Step() == SQLITE_DONE ? Status::Ok() : Error(p.what);
-}
-
-// Rewrites every projection from the records held (used by migrations that reshape
-// them). Reads only the columns every schema version has, so it runs at any step.
-Status LocalStore::RebuildProjections() {
-  Stmt s(Prepare("SELECT type, id, deleted, erased, body FROM record"));
-  if (!s.ok()) return Error("cannot list records");
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
-    Row row;
-    row.id = UuidColumn(s.get(), 1);
-    OUTREACH_RETURN_IF_ERROR(row.DecodeFrom(s.get()));
-    OUTREACH_RETURN_IF_ERROR(WriteProjections(row));
-  }
-  return rc == SQLITE_DONE ? Status::Ok() : Error("cannot list records");
-}
-
 // Version 4: every field_version row into its record's `versions`, then the table goes.
 Status LocalStore::PackFieldVersions() {
   std::map<std::string, std::map<uint32_t, uint64_t>> packed;  // raw record id -> versions
@@ -750,7 +345,7 @@ Status LocalStore::PackFieldVersions() {
   for (const auto& [id, versions] : packed) {
     Stmt s(Prepare("UPDATE record SET versions = ? WHERE id = ?"));
     if (!s.ok()) return Error("cannot write field versions");
-    const std::string packed_versions = EncodeVersions(versions);
+    const std::string packed_versions = store::EncodeVersions(versions);
     s.Blob(1, packed_versions).Blob(2, id);
     if (s.Step() != SQLITE_DONE) return Error("cannot write field versions");
   }
@@ -815,12 +410,12 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
   for (const RecordEdit& edit : edits) {
     Result<Uuid> id = Uuid::FromBytes(edit.record.id());
     if (!id.ok()) return Status::Internal("edit without a record id");
-    Result<Row> loaded = LoadRow(*id);
+    Result<Row> loaded = store::LoadRow(*db_, *id);
     if (!loaded.ok()) return loaded.status();
     Row row = std::move(loaded).value();
     const int type = edit.record.type();
     if (row.exists && row.type != type) return Status::Internal("edit changes the type of record " + id->ToString());
-    std::unique_ptr<Message> after = NewBody(type);
+    std::unique_ptr<Message> after = store::NewBody(type);
     if (const Message* given = RecordBody(edit.record)) after->CopyFrom(*given);
 
     std::vector<v1::FieldValue> fields;
@@ -880,7 +475,7 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
       } else {
         row.body = std::move(after);
       }
-      OUTREACH_RETURN_IF_ERROR(PutRow(row, hlc.value()));
+      OUTREACH_RETURN_IF_ERROR(store::PutRow(*db_, row, hlc.value()));
     }
     row.exists = true;
     std::string change_bytes;
@@ -1060,7 +655,7 @@ Status LocalStore::UndoRefusedChange(const v1::ChangeResult& result) {
     op = sqlite3_column_int(s.get(), 1);
     hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 2));
   }
-  Result<Row> loaded = LoadRow(id);
+  Result<Row> loaded = store::LoadRow(*db_, id);
   if (!loaded.ok()) return loaded.status();
   Row row = std::move(loaded).value();
   if (!row.exists) return Status::Ok();
@@ -1081,7 +676,7 @@ Status LocalStore::UndoRefusedChange(const v1::ChangeResult& result) {
     // The refused delete is the last thing that happened to the record here (a pulled
     // delete would have stamped it since): the record is live again, as on the server.
     row.deleted = false;
-    return PutRow(row, hlc);
+    return store::PutRow(*db_, row, hlc);
   }
   return Status::Ok();
 }
@@ -1097,7 +692,7 @@ Status LocalStore::RestoreServerValues(Row row, const v1::ChangeResult& result) 
     row.versions[fv.field()] = fv.base_version();
     newest = std::max<uint64_t>(newest, fv.base_version());
   }
-  return PutRow(row, newest);
+  return store::PutRow(*db_, row, newest);
 }
 
 Result<uint64_t> LocalStore::PullCursor() {
@@ -1167,23 +762,24 @@ std::unique_ptr<PreparedPage> LocalStore::PreparePulledPage(const v1::ChangesPag
     serialised.clear();
     body->SerializeToString(&serialised);
     r.body = put(PreparedPage::Value::kBlob, serialised);
-    r.versions = put(PreparedPage::Value::kBlob, EncodeVersions(versions));
-    DeriveColumns(change.type(), change.record_id(), *body, &participant, &occurred_on);
+    r.versions = put(PreparedPage::Value::kBlob, store::EncodeVersions(versions));
+    store::DeriveColumns(change.type(), change.record_id(), *body, &participant, &occurred_on);
     r.participant = participant.empty() ? PreparedPage::Value{} : put(PreparedPage::Value::kBlob, participant);
     r.occurred_on = put(PreparedPage::Value::kText, occurred_on);
-    Projection projection;
-    ProjectionOf(change.type(), *body, /*live=*/true, change.record_id(), &scratch, &projection);
-    r.projection_sql = projection.insert_sql;
+    store::Projection projection;
+    store::ProjectionOf(change.type(), *body, /*live=*/true, change.record_id(), &scratch, &projection);
+    r.projection_sql = projection.insert_sql();
     r.first_value = static_cast<uint32_t>(out->values_.size());
     r.value_count = static_cast<uint32_t>(projection.count);
     for (int i = 0; i < projection.count; ++i) {
-      const Projection::Value& v = projection.values[i];
-      if (v.kind == PreparedPage::Value::kInt) {
-        out->values_.push_back({v.kind, v.number, 0, 0});
-      } else if (v.kind == PreparedPage::Value::kNull) {
+      const store::Projection::Value& v = projection.values[i];
+      const auto kind = static_cast<PreparedPage::Value::Kind>(v.kind);
+      if (kind == PreparedPage::Value::kInt) {
+        out->values_.push_back({kind, v.number, 0, 0});
+      } else if (kind == PreparedPage::Value::kNull) {
         out->values_.push_back({});
       } else {
-        out->values_.push_back(put(v.kind, v.bytes));
+        out->values_.push_back(put(kind, v.bytes));
       }
     }
     r.ready = true;
@@ -1193,26 +789,17 @@ std::unique_ptr<PreparedPage> LocalStore::PreparePulledPage(const v1::ChangesPag
 
 Status LocalStore::PutPrepared(const PreparedPage& page, const PreparedPage::Record& ready, const Uuid& id, int type,
                                std::string_view hub_id, uint64_t hlc) {
-  {
-    Stmt s(Prepare(kPutRecord));
-    if (!s.ok()) return Error("cannot write record");
-    s.Blob(1, id).Int(2, type).Blob(3, hub_id).Int(4, 0).Int(5, 0).Blob(6, page.View(ready.body));
-    if (ready.participant.kind == PreparedPage::Value::kBlob) {
-      s.Blob(7, page.View(ready.participant));
-    } else {
-      s.Null(7);
-    }
-    s.Text(8, page.View(ready.occurred_on));
-    s.Int(9, static_cast<int64_t>(hlc)).Int(10, static_cast<int64_t>(hlc));
-    s.Blob(11, page.View(ready.versions));
-    if (s.Step() != SQLITE_DONE) return Error("cannot write record");
-  }
+  const std::string_view participant =
+      ready.participant.kind == PreparedPage::Value::kBlob ? page.View(ready.participant) : std::string_view();
+  OUTREACH_RETURN_IF_ERROR(store::WriteWholeRow(*db_, id, type, hub_id, /*deleted=*/false, /*erased=*/false,
+                                                page.View(ready.body), participant, page.View(ready.occurred_on), hlc,
+                                                hlc, page.View(ready.versions)));
   if (ready.projection_sql == nullptr) return Status::Ok();
   Stmt s(Prepare(ready.projection_sql));
   if (!s.ok()) return Error("cannot write projection");
   for (uint32_t i = 0; i < ready.value_count; ++i) {
     const PreparedPage::Value& v = page.values_[ready.first_value + i];
-    s.Value(static_cast<int>(i) + 1, v.kind, v.number, page.View(v));
+    s.Value(static_cast<int>(i) + 1, static_cast<store::ValueKind>(v.kind), v.number, page.View(v));
   }
   return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write projection");
 }
@@ -1346,18 +933,18 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
           continue;
         }
         if (is_held) {
-          Result<Row> row = LoadRow(*id);
+          Result<Row> row = store::LoadRow(*db_, *id);
           if (!row.ok()) return row.status();
           fresh.row = std::move(row).value();
         }
         fresh.existed = fresh.row.exists;
-        if (fresh.existed) fresh.held_projection = ProjectionFingerprint(fresh.row);
+        if (fresh.existed) fresh.held_projection = store::ProjectionFingerprint(fresh.row);
         if (!fresh.row.exists) {
           // A record this device has never held: no row, no field versions, and (unless
           // a refused create left an edit behind) nothing in the outbox.
           fresh.row.id = *id;
           fresh.row.type = change.type();
-          fresh.row.body = NewBody(fresh.row.type);
+          fresh.row.body = store::NewBody(fresh.row.type);
           fresh.row.created_hlc = change.hlc();
           fresh.row.hub_id = hub_id_;
         }
@@ -1412,8 +999,8 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
     }
     // A new row keeps the stamp of its first change as its creation stamp.
     st.row.exists = true;
-    OUTREACH_RETURN_IF_ERROR(
-        PutRow(st.row, st.hlc, /*had_projections=*/st.existed, st.held_projection ? &*st.held_projection : nullptr));
+    OUTREACH_RETURN_IF_ERROR(store::PutRow(*db_, st.row, st.hlc, /*had_projections=*/st.existed,
+                                           st.held_projection ? &*st.held_projection : nullptr));
   }
   // The server names only what it holds: restricted notes, records not yet pushed,
   // refused creates and conflicts about any of them are this device's to purge, in
@@ -1435,7 +1022,7 @@ Result<std::vector<DatedRecord>> LocalStore::LoadDated(const std::vector<std::pa
   std::vector<DatedRecord> out;
   out.reserve(rows.size());
   for (const auto& [id, on] : rows) {
-    Result<Row> row = LoadRow(id);
+    Result<Row> row = store::LoadRow(*db_, id);
     if (!row.ok()) return row.status();
     out.push_back({row->ToRecord(), on});
   }
@@ -1452,7 +1039,7 @@ void LocalStore::ClearForErasure(Row& row) {
 Status LocalStore::PurgeRecord(Row& row, uint64_t hlc) {
   ClearForErasure(row);
   OUTREACH_RETURN_IF_ERROR(ForgetLocalTraces(row.id));
-  return PutRow(row, hlc);
+  return store::PutRow(*db_, row, hlc);
 }
 
 Status LocalStore::ForgetLocalTraces(const Uuid& record_id) {
@@ -1477,7 +1064,7 @@ Status LocalStore::PurgeParticipantTraces(const std::vector<Uuid>& participants,
                                           std::set<std::string>* erased) {
   // Purges a record this device holds (unless already erased) and counts it as erased.
   auto purge = [&](const Uuid& id) -> Status {
-    Result<Row> row = LoadRow(id);
+    Result<Row> row = store::LoadRow(*db_, id);
     if (!row.ok()) return row.status();
     if (!row->exists || row->erased) return Status::Ok();
     OUTREACH_RETURN_IF_ERROR(PurgeRecord(*row, hlc));
@@ -1517,7 +1104,7 @@ Status LocalStore::PurgeParticipantTraces(const std::vector<Uuid>& participants,
       int type = 0;
       auto finish = [&] {
         if (body == nullptr) return;
-        DeriveColumns(type, current, *body, &participant, &occurred_on);
+        store::DeriveColumns(type, current, *body, &participant, &occurred_on);
         if (wanted.count(participant) != 0) {
           Result<Uuid> id = Uuid::FromBytes(current);
           if (id.ok()) unheld.push_back(*id);
@@ -1530,7 +1117,7 @@ Status LocalStore::PurgeParticipantTraces(const std::vector<Uuid>& participants,
           finish();
           current = std::move(id);
           type = sqlite3_column_int(s.get(), 1);
-          body = NewBody(type);
+          body = store::NewBody(type);
         }
         v1::Change change;
         if (!change.ParseFromString(Blob(s.get(), 2))) return Status::DataLoss("a change-log row does not decode");
@@ -1603,11 +1190,9 @@ Status LocalStore::Wipe() {
   {
     Txn txn(this);
     OUTREACH_RETURN_IF_ERROR(txn.status());
-    OUTREACH_RETURN_IF_ERROR(
-        Exec("DELETE FROM outbox; DELETE FROM rejected_change; DELETE FROM change_log; "
-             "DELETE FROM participant_p; DELETE FROM session_p; DELETE FROM booking_p; DELETE FROM attendance_p; "
-             "DELETE FROM seen_p; DELETE FROM action_plan_p; DELETE FROM action_step_p; DELETE FROM record; "
-             "DELETE FROM identity; DELETE FROM sync_state;"));
+    OUTREACH_RETURN_IF_ERROR(Exec("DELETE FROM outbox; DELETE FROM rejected_change; DELETE FROM change_log;"));
+    OUTREACH_RETURN_IF_ERROR(store::EmptyProjections(*db_));
+    OUTREACH_RETURN_IF_ERROR(Exec("DELETE FROM record; DELETE FROM identity; DELETE FROM sync_state;"));
     OUTREACH_RETURN_IF_ERROR(txn.Commit());
   }
   OUTREACH_RETURN_IF_ERROR(InitStateIfNew());
@@ -1630,7 +1215,7 @@ Result<std::vector<v1::Record>> LocalStore::QueryRecords(sqlite3_stmt* stmt) {
   std::vector<v1::Record> out;
   out.reserve(ids.size());
   for (const Uuid& id : ids) {
-    Result<Row> row = LoadRow(id);
+    Result<Row> row = store::LoadRow(*db_, id);
     if (!row.ok()) return row.status();
     if (row->exists) out.push_back(row->ToRecord());
   }
@@ -1639,7 +1224,7 @@ Result<std::vector<v1::Record>> LocalStore::QueryRecords(sqlite3_stmt* stmt) {
 
 Result<std::optional<v1::Record>> LocalStore::Get(const Uuid& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Row> row = LoadRow(id);
+  Result<Row> row = store::LoadRow(*db_, id);
   if (!row.ok()) return row.status();
   if (!row->exists) return std::optional<v1::Record>();
   return std::optional<v1::Record>(row->ToRecord());
@@ -1697,7 +1282,7 @@ Result<std::vector<v1::Record>> LocalStore::ParticipantsHeldBy(const std::string
 Result<std::vector<v1::Record>> LocalStore::FindParticipantsByName(const std::string& text) {
   std::vector<std::string> words;
   {
-    std::string key = NameKey(text);
+    std::string key = store::NameKey(text);
     size_t start = 0;
     while (start < key.size()) {
       size_t end = key.find(' ', start);
@@ -1726,7 +1311,7 @@ Result<std::vector<v1::Record>> LocalStore::FindParticipantsByName(const std::st
   }
   std::vector<v1::Record> out;
   for (const Uuid& id : ids) {
-    Result<Row> row = LoadRow(id);
+    Result<Row> row = store::LoadRow(*db_, id);
     if (!row.ok()) return row.status();
     out.push_back(row->ToRecord());
   }
@@ -1825,11 +1410,11 @@ Result<std::vector<OverdueItem>> LocalStore::OverduePlans(const std::string& tod
   std::vector<OverdueItem> out;
   for (const Hit& h : hits) {
     OverdueItem item;
-    Result<Row> plan = LoadRow(h.plan);
+    Result<Row> plan = store::LoadRow(*db_, h.plan);
     if (!plan.ok()) return plan.status();
     item.plan = plan->ToRecord();
     if (!h.step.is_nil()) {
-      Result<Row> step = LoadRow(h.step);
+      Result<Row> step = store::LoadRow(*db_, h.step);
       if (!step.ok()) return step.status();
       item.step = step->ToRecord();
     }

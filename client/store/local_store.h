@@ -52,6 +52,9 @@ struct sqlite3_stmt;
 namespace outreach::sqlite {
 class Database;
 }
+namespace outreach::client::store {
+struct Row;
+}
 
 namespace outreach::client {
 
@@ -232,7 +235,7 @@ class LocalStore {
   Result<int> SchemaVersion();
 
  private:
-  struct Row;
+  using Row = store::Row;
   struct StagedRecord;
   class Stmt;
   class Txn;
@@ -248,15 +251,8 @@ class LocalStore {
   sqlite3_stmt* Prepare(const char* sql);  // cached for the life of the store
   Status Exec(const char* sql);
   Status Error(const char* what);
-  Result<Row> LoadRow(const Uuid& id);  // Row::exists false when absent
   // The records of (id, date) rows a query found, with their dates, in the same order.
   Result<std::vector<DatedRecord>> LoadDated(const std::vector<std::pair<Uuid, std::string>>& rows);
-  // Record + projections. had_projections false: the record is new to the file, so
-  // there are no projection rows to clear first.
-  // `held_projection`: the ProjectionFingerprint of the record as the file holds it, when
-  // known; a projection that has not changed is not rewritten.
-  Status PutRow(const Row& row, uint64_t hlc, bool had_projections = true,
-                const std::string* held_projection = nullptr);
   // `prepared` is null or holds `count` entries, each null or the page's preparation.
   Status ApplyPagesLocked(const v1::ChangesPage* const* pages, const PreparedPage* const* prepared, size_t count,
                           PulledBatchStats* stats);
@@ -270,10 +266,6 @@ class LocalStore {
   Status UndoRefusedChange(const v1::ChangeResult& result);
   // The fields of `result.current` back into `row` (see AcknowledgeChanges).
   Status RestoreServerValues(Row row, const v1::ChangeResult& result);
-  Status WriteProjections(const Row& row, bool had_projections = true, const std::string* held_projection = nullptr);
-  // The record's projection row as one comparable string (owns its bytes).
-  std::string ProjectionFingerprint(const Row& row);
-  Status RebuildProjections();
   Status PackFieldVersions();                                        // migration to schema version 4
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
   Result<std::vector<v1::Record>> CommitLocked(const std::vector<RecordEdit>& edits);
