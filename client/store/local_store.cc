@@ -13,6 +13,7 @@
 #include "client/store/projections.h"
 #include "client/store/record_row.h"
 #include "client/store/schema.h"
+#include "client/store/sync_state.h"
 #include "common/field_value.h"
 #include "common/record_registry.h"
 #include "common/reference.h"
@@ -175,8 +176,8 @@ Status LocalStore::Init() {
   // changes touches more pages than 2 MiB holds, and a full cache spills dirty pages to
   // the WAL mid-transaction and re-reads index pages (docs/PERFORMANCE.md, bootstrap).
   OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA cache_size=-16384"));
-  OUTREACH_RETURN_IF_ERROR(Migrate());
-  OUTREACH_RETURN_IF_ERROR(InitStateIfNew());
+  OUTREACH_RETURN_IF_ERROR(store::Migrate(*db_));
+  OUTREACH_RETURN_IF_ERROR(store::InitStateIfNew(*db_));
   return LoadCachedState();
 }
 
@@ -185,82 +186,6 @@ Result<int> LocalStore::SchemaVersion() {
   Stmt s(Prepare("PRAGMA user_version"));
   if (!s.ok() || s.Step() != SQLITE_ROW) return Error("cannot read schema version");
   return sqlite3_column_int(s.get(), 0);
-}
-
-Status LocalStore::Migrate() {
-  Result<int64_t> read = db_->QueryInt("PRAGMA user_version");
-  if (!read.ok()) return read.status();
-  const int64_t version = *read;
-  if (version > kSchemaVersion) {
-    return Status::FailedPrecondition(path_ + " has schema version " + std::to_string(version) +
-                                      ", newer than this build (" + std::to_string(kSchemaVersion) +
-                                      "); upgrade the app");
-  }
-  for (const Migration& m : Migrations()) {
-    if (m.version <= version) continue;
-    Txn txn(this);
-    OUTREACH_RETURN_IF_ERROR(txn.status());
-    OUTREACH_RETURN_IF_ERROR(Exec(m.sql));
-    if (m.packs_field_versions) OUTREACH_RETURN_IF_ERROR(PackFieldVersions());
-    if (m.rebuilds_projections) OUTREACH_RETURN_IF_ERROR(store::RebuildProjections(*db_));
-    std::string bump = "PRAGMA user_version=" + std::to_string(m.version);
-    OUTREACH_RETURN_IF_ERROR(Exec(bump.c_str()));
-    OUTREACH_RETURN_IF_ERROR(txn.Commit());
-  }
-  return Status::Ok();
-}
-
-Status LocalStore::InitStateIfNew() {
-  Stmt s(Prepare("SELECT 1 FROM sync_state WHERE key = 'device_id'"));
-  if (!s.ok()) return Error("cannot read sync state");
-  int rc = s.Step();
-  if (rc == SQLITE_ROW) return Status::Ok();
-  if (rc != SQLITE_DONE) return Error("cannot read sync state");
-  Txn txn(this);
-  OUTREACH_RETURN_IF_ERROR(txn.status());
-  {
-    Stmt put(Prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES ('device_id', ?)"));
-    if (!put.ok()) return Error("cannot write sync state");
-    const Uuid device_id = Uuid::NewV7();
-    put.Blob(1, device_id);
-    if (put.Step() != SQLITE_DONE) return Error("cannot write sync state");
-  }
-  OUTREACH_RETURN_IF_ERROR(SetStateText("reference_prefix", ReferenceNumber::RandomPrefix()));
-  OUTREACH_RETURN_IF_ERROR(SetStateInt("reference_counter", 0));
-  OUTREACH_RETURN_IF_ERROR(SetStateInt("hlc", 0));
-  OUTREACH_RETURN_IF_ERROR(SetStateInt("clock_offset_ms", 0));
-  OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", 0));
-  OUTREACH_RETURN_IF_ERROR(SeedReferenceData());
-  return txn.Commit();
-}
-
-// The "my-journey" instrument, version 1, as reference data: stored without a change or
-// outbox entry and with no field versions, so any server copy of it wins.
-Status LocalStore::SeedReferenceData() {
-  Row row;
-  row.id = Uuid::Derive("instrument", "my-journey/1");
-  row.type = v1::RECORD_TYPE_INSTRUMENT;
-  auto instrument = std::make_unique<v1::Instrument>();
-  instrument->set_instrument_id("my-journey");
-  instrument->set_version(1);
-  instrument->set_name("My Journey");
-  const std::pair<const char*, const char*> domains[] = {
-      {"communication", "Communication"},
-      {"confidence", "Confidence"},
-      {"managing_feelings", "Managing feelings"},
-      {"reliability", "Reliability"},
-      {"setting_and_achieving_goals", "Setting and achieving goals"},
-      {"working_with_others", "Working with others"},
-  };
-  for (const auto& [key, label] : domains) {
-    v1::InstrumentDomain* d = instrument->add_domains();
-    d->set_key(key);
-    d->set_label(label);
-    d->set_min_score(1);
-    d->set_max_score(6);
-  }
-  row.body = std::move(instrument);
-  return store::PutRow(*db_, row, 0);
 }
 
 Status LocalStore::LoadCachedState() {
@@ -283,43 +208,13 @@ Status LocalStore::LoadCachedState() {
       return Error("cannot read identity");
     }
   }
-  Result<int64_t> hlc = StateInt("hlc");
+  Result<int64_t> hlc = store::StateInt(*db_, "hlc");
   if (!hlc.ok()) return hlc.status();
   clock_.Restore(Hlc(static_cast<uint64_t>(*hlc)));
-  Result<int64_t> offset = StateInt("clock_offset_ms");
+  Result<int64_t> offset = store::StateInt(*db_, "clock_offset_ms");
   if (!offset.ok()) return offset.status();
   clock_.SetOffsetMs(*offset);
   return Status::Ok();
-}
-
-Result<int64_t> LocalStore::StateInt(const char* key) {
-  Stmt s(Prepare("SELECT value FROM sync_state WHERE key = ?"));
-  if (!s.ok()) return Error("cannot read sync state");
-  s.Text(1, key);
-  int rc = s.Step();
-  if (rc == SQLITE_DONE) return int64_t{0};
-  if (rc != SQLITE_ROW) return Error("cannot read sync state");
-  return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
-}
-
-Status LocalStore::SetStateInt(const char* key, int64_t value) {
-  Stmt s(Prepare(
-      "INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-  if (!s.ok()) return Error("cannot write sync state");
-  s.Text(1, key).Int(2, value);
-  return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write sync state");
-}
-
-Status LocalStore::SetStateText(const char* key, const std::string& value) {
-  Stmt s(Prepare(
-      "INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-  if (!s.ok()) return Error("cannot write sync state");
-  s.Text(1, key).Text(2, value);
-  return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot write sync state");
-}
-
-Status LocalStore::PersistClock() {
-  return SetStateInt("hlc", static_cast<int64_t>(clock_.Last().value()));
 }
 
 Uuid LocalStore::device_id() {
@@ -328,29 +223,6 @@ Uuid LocalStore::device_id() {
 }
 
 // ---------------------------------------------------------------- rows and projections
-
-// Version 4: every field_version row into its record's `versions`, then the table goes.
-Status LocalStore::PackFieldVersions() {
-  std::map<std::string, std::map<uint32_t, uint64_t>> packed;  // raw record id -> versions
-  {
-    Stmt s(Prepare("SELECT record_id, field, hlc FROM field_version"));
-    if (!s.ok()) return Error("cannot read field versions");
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) {
-      packed[Blob(s.get(), 0)][static_cast<uint32_t>(sqlite3_column_int64(s.get(), 1))] =
-          static_cast<uint64_t>(sqlite3_column_int64(s.get(), 2));
-    }
-    if (rc != SQLITE_DONE) return Error("cannot read field versions");
-  }
-  for (const auto& [id, versions] : packed) {
-    Stmt s(Prepare("UPDATE record SET versions = ? WHERE id = ?"));
-    if (!s.ok()) return Error("cannot write field versions");
-    const std::string packed_versions = store::EncodeVersions(versions);
-    s.Blob(1, packed_versions).Blob(2, id);
-    if (s.Step() != SQLITE_DONE) return Error("cannot write field versions");
-  }
-  return Exec("DROP TABLE field_version");
-}
 
 // ---------------------------------------------------------------- local edits
 
@@ -381,7 +253,7 @@ Result<std::vector<v1::Record>> LocalStore::CommitNewParticipant(std::vector<Rec
   }
   Txn txn(this);
   OUTREACH_RETURN_IF_ERROR(txn.status());
-  Result<int64_t> counter = StateInt("reference_counter");
+  Result<int64_t> counter = store::StateInt(*db_, "reference_counter");
   if (!counter.ok()) return counter.status();
   std::string prefix;
   {
@@ -392,7 +264,7 @@ Result<std::vector<v1::Record>> LocalStore::CommitNewParticipant(std::vector<Rec
   Result<std::string> reference = ReferenceNumber::Format(prefix, static_cast<uint64_t>(*counter) + 1);
   if (!reference.ok()) return reference.status();
   edits[0].record.mutable_participant()->set_reference(*reference);
-  OUTREACH_RETURN_IF_ERROR(SetStateInt("reference_counter", *counter + 1));
+  OUTREACH_RETURN_IF_ERROR(store::SetStateInt(*db_, "reference_counter", *counter + 1));
   Result<std::vector<v1::Record>> out = CommitLocked(edits);
   if (!out.ok()) return out;
   OUTREACH_RETURN_IF_ERROR(txn.Commit());
@@ -503,7 +375,7 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
     }
     out.push_back(row.ToRecord());
   }
-  OUTREACH_RETURN_IF_ERROR(PersistClock());
+  OUTREACH_RETURN_IF_ERROR(store::PersistClock(*db_, clock_));
   return out;
 }
 
@@ -556,7 +428,7 @@ Status LocalStore::SaveIdentity(const DeviceIdentity& identity) {
     if (s.Step() != SQLITE_DONE) return Error("cannot write identity");
   }
   // Future references use the server's prefix; the counter carries on (unique either way).
-  OUTREACH_RETURN_IF_ERROR(SetStateText("reference_prefix", identity.reference_prefix));
+  OUTREACH_RETURN_IF_ERROR(store::SetStateText(*db_, "reference_prefix", identity.reference_prefix));
   OUTREACH_RETURN_IF_ERROR(txn.Commit());
   return LoadCachedState();
 }
@@ -619,7 +491,7 @@ Status LocalStore::AcknowledgeChanges(const v1::PushAck& ack) {
   }
   if (Hlc(ack.server_hlc()) > clock_.Last()) {
     (void)clock_.Update(Hlc(ack.server_hlc()));  // a skew refusal leaves the clock as it is
-    OUTREACH_RETURN_IF_ERROR(PersistClock());
+    OUTREACH_RETURN_IF_ERROR(store::PersistClock(*db_, clock_));
   }
   return txn.Commit();
 }
@@ -697,7 +569,7 @@ Status LocalStore::RestoreServerValues(Row row, const v1::ChangeResult& result) 
 
 Result<uint64_t> LocalStore::PullCursor() {
   std::lock_guard<std::mutex> lock(mu_);
-  Result<int64_t> v = StateInt("pull_cursor");
+  Result<int64_t> v = store::StateInt(*db_, "pull_cursor");
   if (!v.ok()) return v.status();
   return static_cast<uint64_t>(*v);
 }
@@ -832,7 +704,7 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
   for (size_t i = 0; i < count; ++i) changes += static_cast<size_t>(pages[i]->changes_size());
   if (changes == 0) {
     // Nothing new and the cursor where it was (an idle sync): nothing to commit.
-    Result<int64_t> cursor = StateInt("pull_cursor");
+    Result<int64_t> cursor = store::StateInt(*db_, "pull_cursor");
     if (!cursor.ok()) return cursor.status();
     if (static_cast<uint64_t>(*cursor) == next_cursor) return Status::Ok();
   }
@@ -1011,8 +883,8 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
     stats->records = staged.size();
     stats->new_records = new_records;
   }
-  OUTREACH_RETURN_IF_ERROR(SetStateInt("pull_cursor", static_cast<int64_t>(next_cursor)));
-  OUTREACH_RETURN_IF_ERROR(PersistClock());
+  OUTREACH_RETURN_IF_ERROR(store::SetStateInt(*db_, "pull_cursor", static_cast<int64_t>(next_cursor)));
+  OUTREACH_RETURN_IF_ERROR(store::PersistClock(*db_, clock_));
   OUTREACH_RETURN_IF_ERROR(txn.Commit());
   if (erased) return CheckpointAfterErasure({}).status();
   return Status::Ok();
@@ -1179,7 +1051,7 @@ Status LocalStore::SetClockOffsetMs(int64_t offset_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn txn(this);
   OUTREACH_RETURN_IF_ERROR(txn.status());
-  OUTREACH_RETURN_IF_ERROR(SetStateInt("clock_offset_ms", offset_ms));
+  OUTREACH_RETURN_IF_ERROR(store::SetStateInt(*db_, "clock_offset_ms", offset_ms));
   OUTREACH_RETURN_IF_ERROR(txn.Commit());
   clock_.SetOffsetMs(offset_ms);
   return Status::Ok();
@@ -1195,7 +1067,7 @@ Status LocalStore::Wipe() {
     OUTREACH_RETURN_IF_ERROR(Exec("DELETE FROM record; DELETE FROM identity; DELETE FROM sync_state;"));
     OUTREACH_RETURN_IF_ERROR(txn.Commit());
   }
-  OUTREACH_RETURN_IF_ERROR(InitStateIfNew());
+  OUTREACH_RETURN_IF_ERROR(store::InitStateIfNew(*db_));
   // Deleted pages are overwritten on disk by VACUUM, so no personal data lingers.
   OUTREACH_RETURN_IF_ERROR(Exec("VACUUM"));
   return LoadCachedState();

@@ -244,9 +244,6 @@ class LocalStore {
 
   // All below: caller holds mu_.
   Status Init();
-  Status Migrate();
-  Status InitStateIfNew();
-  Status SeedReferenceData();
   Status LoadCachedState();
   sqlite3_stmt* Prepare(const char* sql);  // cached for the life of the store
   Status Exec(const char* sql);
@@ -266,7 +263,6 @@ class LocalStore {
   Status UndoRefusedChange(const v1::ChangeResult& result);
   // The fields of `result.current` back into `row` (see AcknowledgeChanges).
   Status RestoreServerValues(Row row, const v1::ChangeResult& result);
-  Status PackFieldVersions();                                        // migration to schema version 4
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
   Result<std::vector<v1::Record>> CommitLocked(const std::vector<RecordEdit>& edits);
   // Erasure on this device (local EraseParticipant and pulled ERASEs share these): the
@@ -289,10 +285,6 @@ class LocalStore {
   Status RedactChangeLog(const Uuid& record_id);
   // After a committed erasure: checkpoints and truncates the WAL. Passes `out` through.
   Result<std::vector<v1::Record>> CheckpointAfterErasure(std::vector<v1::Record> out);
-  Status PersistClock();
-  Result<int64_t> StateInt(const char* key);
-  Status SetStateInt(const char* key, int64_t value);
-  Status SetStateText(const char* key, const std::string& value);
 
   std::unique_ptr<sqlite::Database> db_;
   const std::string path_;

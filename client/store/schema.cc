@@ -1,5 +1,13 @@
 #include "client/store/schema.h"
 
+#include <map>
+#include <string>
+
+#include "client/store/projections.h"
+#include "client/store/record_row.h"
+#include "client/store/sync_state.h"
+#include "common/reference.h"
+
 namespace outreach::client {
 namespace {
 
@@ -259,5 +267,111 @@ const std::vector<Migration>& Migrations() {
   };
   return migrations;
 }
+
+namespace store {
+namespace {
+
+// Version 4: every field_version row into its record's `versions`, then the table goes.
+Status PackFieldVersions(sqlite::Database& db) {
+  std::map<std::string, std::map<uint32_t, uint64_t>> packed;  // raw record id -> versions
+  {
+    Result<sqlite::Statement> s = db.Prepare("SELECT record_id, field, hlc FROM field_version");
+    if (!s.ok()) return s.status();
+    int rc;
+    while ((rc = s->Step()) == SQLITE_ROW) {
+      packed[s->ColBlob(0)][static_cast<uint32_t>(s->ColInt(1))] = static_cast<uint64_t>(s->ColInt(2));
+    }
+    if (rc != SQLITE_DONE) return s->Error("cannot read field versions");
+  }
+  for (const auto& [id, versions] : packed) {
+    Result<sqlite::Statement> s = db.Prepare("UPDATE record SET versions = ? WHERE id = ?");
+    if (!s.ok()) return s.status();
+    const std::string packed_versions = EncodeVersions(versions);
+    s->Blob(1, packed_versions).Blob(2, id);
+    OUTREACH_RETURN_IF_ERROR(s->Run("cannot write field versions"));
+  }
+  return db.Exec("DROP TABLE field_version");
+}
+
+// The "my-journey" instrument, version 1, as reference data: stored without a change or
+// outbox entry and with no field versions, so any server copy of it wins.
+Status SeedReferenceData(sqlite::Database& db) {
+  Row row;
+  row.id = Uuid::Derive("instrument", "my-journey/1");
+  row.type = v1::RECORD_TYPE_INSTRUMENT;
+  auto instrument = std::make_unique<v1::Instrument>();
+  instrument->set_instrument_id("my-journey");
+  instrument->set_version(1);
+  instrument->set_name("My Journey");
+  const std::pair<const char*, const char*> domains[] = {
+      {"communication", "Communication"},
+      {"confidence", "Confidence"},
+      {"managing_feelings", "Managing feelings"},
+      {"reliability", "Reliability"},
+      {"setting_and_achieving_goals", "Setting and achieving goals"},
+      {"working_with_others", "Working with others"},
+  };
+  for (const auto& [key, label] : domains) {
+    v1::InstrumentDomain* d = instrument->add_domains();
+    d->set_key(key);
+    d->set_label(label);
+    d->set_min_score(1);
+    d->set_max_score(6);
+  }
+  row.body = std::move(instrument);
+  return PutRow(db, row, 0);
+}
+
+}  // namespace
+
+Status Migrate(sqlite::Database& db) {
+  Result<int64_t> version = db.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  if (*version > kSchemaVersion) {
+    return Status::FailedPrecondition(db.path() + " has schema version " + std::to_string(*version) +
+                                      ", newer than this build (" + std::to_string(kSchemaVersion) +
+                                      "); upgrade the app");
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= *version) continue;
+    sqlite::Transaction txn(db);
+    OUTREACH_RETURN_IF_ERROR(txn.status());
+    OUTREACH_RETURN_IF_ERROR(db.Exec(m.sql));
+    if (m.packs_field_versions) OUTREACH_RETURN_IF_ERROR(PackFieldVersions(db));
+    if (m.rebuilds_projections) OUTREACH_RETURN_IF_ERROR(RebuildProjections(db));
+    const std::string bump = "PRAGMA user_version=" + std::to_string(m.version);
+    OUTREACH_RETURN_IF_ERROR(db.Exec(bump.c_str()));
+    OUTREACH_RETURN_IF_ERROR(txn.Commit());
+  }
+  return Status::Ok();
+}
+
+Status InitStateIfNew(sqlite::Database& db) {
+  {
+    Result<sqlite::Statement> s = db.Prepare("SELECT 1 FROM sync_state WHERE key = 'device_id'");
+    if (!s.ok()) return s.status();
+    const int rc = s->Step();
+    if (rc == SQLITE_ROW) return Status::Ok();
+    if (rc != SQLITE_DONE) return s->Error("cannot read sync state");
+  }
+  sqlite::Transaction txn(db);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  {
+    Result<sqlite::Statement> put = db.Prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES ('device_id', ?)");
+    if (!put.ok()) return put.status();
+    const Uuid device_id = Uuid::NewV7();
+    put->Id(1, device_id);
+    OUTREACH_RETURN_IF_ERROR(put->Run("cannot write sync state"));
+  }
+  OUTREACH_RETURN_IF_ERROR(SetStateText(db, "reference_prefix", ReferenceNumber::RandomPrefix()));
+  OUTREACH_RETURN_IF_ERROR(SetStateInt(db, "reference_counter", 0));
+  OUTREACH_RETURN_IF_ERROR(SetStateInt(db, "hlc", 0));
+  OUTREACH_RETURN_IF_ERROR(SetStateInt(db, "clock_offset_ms", 0));
+  OUTREACH_RETURN_IF_ERROR(SetStateInt(db, "pull_cursor", 0));
+  OUTREACH_RETURN_IF_ERROR(SeedReferenceData(db));
+  return txn.Commit();
+}
+
+}  // namespace store
 
 }  // namespace outreach::client
