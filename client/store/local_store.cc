@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "client/store/erasure.h"
 #include "client/store/projections.h"
 #include "client/store/record_row.h"
 #include "client/store/schema.h"
@@ -40,9 +41,6 @@ Uuid UuidColumn(sqlite3_stmt* s, int col) {
   Result<Uuid> id = Uuid::FromBytes(Blob(s, col));
   return id.ok() ? *id : Uuid();
 }
-
-// What the rejected list says instead of the server's reason once the record is erased.
-constexpr const char* kErasedReason = "erased: the participant's data was removed from this device";
 
 bool IsRestrictedNote(int type, const Message& body) {
   if (type != v1::RECORD_TYPE_CASE_NOTE) return false;
@@ -234,15 +232,11 @@ Result<std::vector<v1::Record>> LocalStore::Commit(const std::vector<RecordEdit>
   if (!out.ok()) return out;
   OUTREACH_RETURN_IF_ERROR(txn.Commit());
   for (const RecordEdit& edit : edits) {
-    if (edit.op == v1::CHANGE_OP_ERASE) return CheckpointAfterErasure(std::move(out).value());
+    if (edit.op == v1::CHANGE_OP_ERASE) {
+      OUTREACH_RETURN_IF_ERROR(store::CheckpointAfterErasure(*db_));
+      break;
+    }
   }
-  return out;
-}
-
-Result<std::vector<v1::Record>> LocalStore::CheckpointAfterErasure(std::vector<v1::Record> out) {
-  // The WAL still holds the page images written before the erasure; copying them into
-  // the (secure_delete) database and truncating the WAL removes them from the disk.
-  OUTREACH_RETURN_IF_ERROR(Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
   return out;
 }
 
@@ -338,9 +332,9 @@ Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<Recor
     if (edit.op == v1::CHANGE_OP_ERASE) {
       // The participant, then everything of it this device holds; the ERASE itself
       // is logged and queued below, after its pending edits have left the outbox.
-      OUTREACH_RETURN_IF_ERROR(PurgeRecord(row, hlc.value()));
+      OUTREACH_RETURN_IF_ERROR(store::PurgeRecord(*db_, row, hlc.value()));
       std::set<std::string> purged = {id->raw()};
-      OUTREACH_RETURN_IF_ERROR(PurgeParticipantTraces({*id}, hlc.value(), &purged));
+      OUTREACH_RETURN_IF_ERROR(store::PurgeParticipantTraces(*db_, {*id}, hlc.value(), &purged));
     } else {
       if (edit.op == v1::CHANGE_OP_DELETE) {
         row.deleted = true;
@@ -846,8 +840,8 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
         case v1::CHANGE_OP_ERASE:
           // As PurgeRecord (the row is written with the others below); a participant's
           // records the server did not name go after the batch is written.
-          ClearForErasure(row);
-          OUTREACH_RETURN_IF_ERROR(ForgetLocalTraces(*id));
+          store::ClearForErasure(row);
+          OUTREACH_RETURN_IF_ERROR(store::ForgetLocalTraces(*db_, *id));
           erased_ids.insert(change.record_id());
           if (change.type() == v1::RECORD_TYPE_PARTICIPANT) erased_participants.push_back(*id);
           erase_hlc = std::max<uint64_t>(erase_hlc, change.hlc());
@@ -878,7 +872,8 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
   // refused creates and conflicts about any of them are this device's to purge, in
   // the same transaction (after every row of the batch is written, prepared or not).
   const bool erased = !erased_ids.empty();
-  if (erased) OUTREACH_RETURN_IF_ERROR(PurgeParticipantTraces(erased_participants, erase_hlc, &erased_ids));
+  if (erased)
+    OUTREACH_RETURN_IF_ERROR(store::PurgeParticipantTraces(*db_, erased_participants, erase_hlc, &erased_ids));
   if (stats != nullptr) {
     stats->records = staged.size();
     stats->new_records = new_records;
@@ -886,7 +881,7 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
   OUTREACH_RETURN_IF_ERROR(store::SetStateInt(*db_, "pull_cursor", static_cast<int64_t>(next_cursor)));
   OUTREACH_RETURN_IF_ERROR(store::PersistClock(*db_, clock_));
   OUTREACH_RETURN_IF_ERROR(txn.Commit());
-  if (erased) return CheckpointAfterErasure({}).status();
+  if (erased) return store::CheckpointAfterErasure(*db_);
   return Status::Ok();
 }
 
@@ -899,152 +894,6 @@ Result<std::vector<DatedRecord>> LocalStore::LoadDated(const std::vector<std::pa
     out.push_back({row->ToRecord(), on});
   }
   return out;
-}
-
-void LocalStore::ClearForErasure(Row& row) {
-  row.erased = true;
-  row.body->Clear();
-  row.body->GetReflection()->MutableUnknownFields(row.body.get())->Clear();
-  row.versions.clear();
-}
-
-Status LocalStore::PurgeRecord(Row& row, uint64_t hlc) {
-  ClearForErasure(row);
-  OUTREACH_RETURN_IF_ERROR(ForgetLocalTraces(row.id));
-  return store::PutRow(*db_, row, hlc);
-}
-
-Status LocalStore::ForgetLocalTraces(const Uuid& record_id) {
-  OUTREACH_RETURN_IF_ERROR(RedactChangeLog(record_id));
-  {
-    // Nothing about an erased person is pushed afterwards (the server erases its own
-    // copy). The server sees a gap in this device's sequence, which it allows.
-    Stmt s(Prepare("DELETE FROM outbox WHERE record_id = ?"));
-    if (!s.ok()) return Error("cannot update outbox");
-    s.Blob(1, record_id);
-    if (s.Step() != SQLITE_DONE) return Error("cannot update outbox");
-  }
-  // The refusal stays listed (what was refused, which field, and that it is gone), but
-  // not the server's reason, which may quote the refused value.
-  Stmt s(Prepare("UPDATE rejected_change SET reason = ? WHERE record_id = ? AND reason <> ?"));
-  if (!s.ok()) return Error("cannot update rejected changes");
-  s.Text(1, kErasedReason).Blob(2, record_id).Text(3, kErasedReason);
-  return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot update rejected changes");
-}
-
-Status LocalStore::PurgeParticipantTraces(const std::vector<Uuid>& participants, uint64_t hlc,
-                                          std::set<std::string>* erased) {
-  // Purges a record this device holds (unless already erased) and counts it as erased.
-  auto purge = [&](const Uuid& id) -> Status {
-    Result<Row> row = store::LoadRow(*db_, id);
-    if (!row.ok()) return row.status();
-    if (!row->exists || row->erased) return Status::Ok();
-    OUTREACH_RETURN_IF_ERROR(PurgeRecord(*row, hlc));
-    erased->insert(id.raw());
-    return Status::Ok();
-  };
-  // 1. Records linked to the participants that are still live here: never on the
-  //    server (restricted notes), not yet pushed, or simply not named (yet).
-  for (const Uuid& participant_id : participants) {
-    std::vector<Uuid> linked;
-    {
-      Stmt s(Prepare("SELECT id FROM record WHERE participant_id = ? AND id != ? AND erased = 0"));
-      if (!s.ok()) return Error("cannot find linked records");
-      s.Blob(1, participant_id).Blob(2, participant_id);
-      int rc;
-      while ((rc = s.Step()) == SQLITE_ROW) linked.push_back(UuidColumn(s.get(), 0));
-      if (rc != SQLITE_DONE) return Error("cannot find linked records");
-    }
-    for (const Uuid& id : linked) OUTREACH_RETURN_IF_ERROR(purge(id));
-  }
-  // 2. Records this device wrote but no longer holds (a refused create removes the
-  //    row): their change-log rows still carry the values. Their link is read from
-  //    those values, replayed in order.
-  if (!participants.empty()) {
-    std::set<std::string> wanted;
-    for (const Uuid& p : participants) wanted.insert(p.raw());
-    std::vector<Uuid> unheld;
-    {
-      Stmt s(Prepare(
-          "SELECT c.record_id, c.type, c.change FROM change_log c WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.id "
-          "= c.record_id) ORDER BY c.record_id, c.local_seq"));
-      if (!s.ok()) return Error("cannot read change log");
-      std::string current;
-      std::unique_ptr<Message> body;
-      std::string participant;
-      std::string occurred_on;
-      int type = 0;
-      auto finish = [&] {
-        if (body == nullptr) return;
-        store::DeriveColumns(type, current, *body, &participant, &occurred_on);
-        if (wanted.count(participant) != 0) {
-          Result<Uuid> id = Uuid::FromBytes(current);
-          if (id.ok()) unheld.push_back(*id);
-        }
-      };
-      int rc;
-      while ((rc = s.Step()) == SQLITE_ROW) {
-        std::string id = Blob(s.get(), 0);
-        if (id != current || body == nullptr) {
-          finish();
-          current = std::move(id);
-          type = sqlite3_column_int(s.get(), 1);
-          body = store::NewBody(type);
-        }
-        v1::Change change;
-        if (!change.ParseFromString(Blob(s.get(), 2))) return Status::DataLoss("a change-log row does not decode");
-        // A value that does not apply (a newer build's) cannot hold the link: skipped.
-        for (const v1::FieldValue& fv : change.fields()) (void)ApplyField(body.get(), fv.field(), fv.value());
-      }
-      if (rc != SQLITE_DONE) return Error("cannot read change log");
-      finish();
-    }
-    for (const Uuid& id : unheld) {
-      OUTREACH_RETURN_IF_ERROR(ForgetLocalTraces(id));
-      erased->insert(id.raw());
-    }
-  }
-  // 3. Conflict records about anything erased: they quote its winning and losing values.
-  std::vector<Uuid> conflicts;
-  {
-    Stmt s(Prepare("SELECT id, body FROM record WHERE type = ? AND erased = 0"));
-    if (!s.ok()) return Error("cannot find conflicts");
-    s.Int(1, v1::RECORD_TYPE_CONFLICT);
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) {
-      v1::Conflict conflict;
-      if (!conflict.ParseFromString(Blob(s.get(), 1))) return Status::DataLoss("a conflict record does not decode");
-      if (erased->count(conflict.record_id()) != 0) conflicts.push_back(UuidColumn(s.get(), 0));
-    }
-    if (rc != SQLITE_DONE) return Error("cannot find conflicts");
-  }
-  for (const Uuid& id : conflicts) OUTREACH_RETURN_IF_ERROR(purge(id));
-  return Status::Ok();
-}
-
-Status LocalStore::RedactChangeLog(const Uuid& record_id) {
-  std::vector<std::pair<int64_t, std::string>> redacted;
-  {
-    Stmt s(Prepare("SELECT local_seq, change FROM change_log WHERE record_id = ?"));
-    if (!s.ok()) return Error("cannot read change log");
-    s.Blob(1, record_id);
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) {
-      v1::Change change;
-      if (!change.ParseFromString(Blob(s.get(), 1))) return Status::DataLoss("a change-log row does not decode");
-      // Field numbers stay (what was changed, when, by whom); values go.
-      for (v1::FieldValue& fv : *change.mutable_fields()) fv.clear_value();
-      redacted.emplace_back(sqlite3_column_int64(s.get(), 0), change.SerializeAsString());
-    }
-    if (rc != SQLITE_DONE) return Error("cannot read change log");
-  }
-  for (const auto& [local_seq, bytes] : redacted) {
-    Stmt s(Prepare("UPDATE change_log SET change = ? WHERE local_seq = ?"));
-    if (!s.ok()) return Error("cannot redact change log");
-    s.Blob(1, bytes).Int(2, local_seq);
-    if (s.Step() != SQLITE_DONE) return Error("cannot redact change log");
-  }
-  return Status::Ok();
 }
 
 Status LocalStore::SetClockOffsetMs(int64_t offset_ms) {

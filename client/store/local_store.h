@@ -265,26 +265,6 @@ class LocalStore {
   Status RestoreServerValues(Row row, const v1::ChangeResult& result);
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
   Result<std::vector<v1::Record>> CommitLocked(const std::vector<RecordEdit>& edits);
-  // Erasure on this device (local EraseParticipant and pulled ERASEs share these): the
-  // record keeps its id, type and hub; its body, field versions, projections and every
-  // trace ForgetLocalTraces removes go.
-  Status PurgeRecord(Row& row, uint64_t hlc);
-  // The in-memory half of PurgeRecord: erased, body and field versions cleared.
-  static void ClearForErasure(Row& row);
-  // What the device keeps about a record besides its row: the values of its change-log
-  // rows (RedactChangeLog), its edits waiting in the outbox (dropped), and the server's
-  // reasons in the rejected list (replaced: they may quote a refused value).
-  Status ForgetLocalTraces(const Uuid& record_id);
-  // After `participants` were erased here, in the same transaction: purges every other
-  // trace of them the device holds, which the server cannot name since it never held
-  // them: records still linked to them (the registry's participant link: restricted
-  // notes, records not yet pushed or not named yet), records a refused create removed
-  // (their change-log rows), and conflict records about any record erased. `erased`:
-  // raw ids of the records already erased; every record purged here is added.
-  Status PurgeParticipantTraces(const std::vector<Uuid>& participants, uint64_t hlc, std::set<std::string>* erased);
-  Status RedactChangeLog(const Uuid& record_id);
-  // After a committed erasure: checkpoints and truncates the WAL. Passes `out` through.
-  Result<std::vector<v1::Record>> CheckpointAfterErasure(std::vector<v1::Record> out);
 
   std::unique_ptr<sqlite::Database> db_;
   const std::string path_;
