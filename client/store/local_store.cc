@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "client/store/erasure.h"
+#include "client/store/outbox.h"
 #include "client/store/projections.h"
 #include "client/store/record_row.h"
 #include "client/store/schema.h"
@@ -40,11 +41,6 @@ std::string Text(sqlite3_stmt* s, int col) {
 Uuid UuidColumn(sqlite3_stmt* s, int col) {
   Result<Uuid> id = Uuid::FromBytes(Blob(s, col));
   return id.ok() ? *id : Uuid();
-}
-
-bool IsRestrictedNote(int type, const Message& body) {
-  if (type != v1::RECORD_TYPE_CASE_NOTE) return false;
-  return static_cast<const v1::CaseNote&>(body).sensitivity() == v1::NOTE_SENSITIVITY_RESTRICTED;
 }
 
 }  // namespace
@@ -220,159 +216,6 @@ Uuid LocalStore::device_id() {
   return device_id_;
 }
 
-// ---------------------------------------------------------------- rows and projections
-
-// ---------------------------------------------------------------- local edits
-
-Result<std::vector<v1::Record>> LocalStore::Commit(const std::vector<RecordEdit>& edits) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(this);
-  OUTREACH_RETURN_IF_ERROR(txn.status());
-  Result<std::vector<v1::Record>> out = CommitLocked(edits);
-  if (!out.ok()) return out;
-  OUTREACH_RETURN_IF_ERROR(txn.Commit());
-  for (const RecordEdit& edit : edits) {
-    if (edit.op == v1::CHANGE_OP_ERASE) {
-      OUTREACH_RETURN_IF_ERROR(store::CheckpointAfterErasure(*db_));
-      break;
-    }
-  }
-  return out;
-}
-
-Result<std::vector<v1::Record>> LocalStore::CommitNewParticipant(std::vector<RecordEdit> edits) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (edits.empty() || edits[0].record.type() != v1::RECORD_TYPE_PARTICIPANT) {
-    return Status::Internal("CommitNewParticipant needs a participant first");
-  }
-  Txn txn(this);
-  OUTREACH_RETURN_IF_ERROR(txn.status());
-  Result<int64_t> counter = store::StateInt(*db_, "reference_counter");
-  if (!counter.ok()) return counter.status();
-  std::string prefix;
-  {
-    Stmt s(Prepare("SELECT value FROM sync_state WHERE key = 'reference_prefix'"));
-    if (!s.ok() || s.Step() != SQLITE_ROW) return Error("cannot read reference prefix");
-    prefix = Text(s.get(), 0);
-  }
-  Result<std::string> reference = ReferenceNumber::Format(prefix, static_cast<uint64_t>(*counter) + 1);
-  if (!reference.ok()) return reference.status();
-  edits[0].record.mutable_participant()->set_reference(*reference);
-  OUTREACH_RETURN_IF_ERROR(store::SetStateInt(*db_, "reference_counter", *counter + 1));
-  Result<std::vector<v1::Record>> out = CommitLocked(edits);
-  if (!out.ok()) return out;
-  OUTREACH_RETURN_IF_ERROR(txn.Commit());
-  return out;
-}
-
-Result<std::vector<v1::Record>> LocalStore::CommitLocked(const std::vector<RecordEdit>& edits) {
-  std::vector<v1::Record> out;
-  int64_t next_seq = 0;
-  {
-    Stmt s(Prepare("SELECT coalesce(max(device_seq), 0) FROM change_log"));
-    if (!s.ok() || s.Step() != SQLITE_ROW) return Error("cannot read device sequence");
-    next_seq = sqlite3_column_int64(s.get(), 0) + 1;
-  }
-  for (const RecordEdit& edit : edits) {
-    Result<Uuid> id = Uuid::FromBytes(edit.record.id());
-    if (!id.ok()) return Status::Internal("edit without a record id");
-    Result<Row> loaded = store::LoadRow(*db_, *id);
-    if (!loaded.ok()) return loaded.status();
-    Row row = std::move(loaded).value();
-    const int type = edit.record.type();
-    if (row.exists && row.type != type) return Status::Internal("edit changes the type of record " + id->ToString());
-    std::unique_ptr<Message> after = store::NewBody(type);
-    if (const Message* given = RecordBody(edit.record)) after->CopyFrom(*given);
-
-    std::vector<v1::FieldValue> fields;
-    if (edit.op == v1::CHANGE_OP_UPSERT) {
-      fields = row.exists ? DiffFields(*row.body, *after) : AllFields(*after);
-      if (row.exists && fields.empty()) {  // nothing changed: nothing to log
-        out.push_back(row.ToRecord());
-        continue;
-      }
-    } else if (edit.op == v1::CHANGE_OP_DELETE) {
-      if (!row.exists) return Status::Internal("delete of a record not held");
-      if (row.deleted) {
-        out.push_back(row.ToRecord());
-        continue;
-      }
-    } else if (edit.op == v1::CHANGE_OP_ERASE) {
-      if (!row.exists || type != v1::RECORD_TYPE_PARTICIPANT) {
-        return Status::Internal("erasure applies to a participant held on this device");
-      }
-      if (row.erased) {
-        out.push_back(row.ToRecord());
-        continue;
-      }
-    } else {
-      return Status::Internal("local edits are upserts, deletes or erasures");
-    }
-
-    const Hlc hlc = clock_.Now();
-    v1::Change change;
-    change.set_record_id(id->raw());
-    change.set_type(static_cast<v1::RecordType>(type));
-    change.set_hlc(hlc.value());
-    change.set_op(edit.op);
-    change.set_hub_id(row.exists ? row.hub_id : hub_id_);
-    for (v1::FieldValue& fv : fields) {
-      auto held = row.versions.find(fv.field());
-      if (held != row.versions.end()) fv.set_base_version(held->second);
-      row.versions[fv.field()] = hlc.value();  // the version this edit makes
-      *change.add_fields() = std::move(fv);
-    }
-    const bool outbound = !IsRestrictedNote(type, *after);
-    if (outbound) change.set_device_seq(static_cast<uint64_t>(next_seq));
-
-    if (!row.exists) {
-      row.type = type;
-      row.hub_id = hub_id_;
-    }
-    if (edit.op == v1::CHANGE_OP_ERASE) {
-      // The participant, then everything of it this device holds; the ERASE itself
-      // is logged and queued below, after its pending edits have left the outbox.
-      OUTREACH_RETURN_IF_ERROR(store::PurgeRecord(*db_, row, hlc.value()));
-      std::set<std::string> purged = {id->raw()};
-      OUTREACH_RETURN_IF_ERROR(store::PurgeParticipantTraces(*db_, {*id}, hlc.value(), &purged));
-    } else {
-      if (edit.op == v1::CHANGE_OP_DELETE) {
-        row.deleted = true;
-      } else {
-        row.body = std::move(after);
-      }
-      OUTREACH_RETURN_IF_ERROR(store::PutRow(*db_, row, hlc.value()));
-    }
-    row.exists = true;
-    std::string change_bytes;
-    change.SerializeToString(&change_bytes);
-    {
-      Stmt s(Prepare(
-          "INSERT INTO change_log(device_seq, record_id, type, hlc, op, author, device_id, change) VALUES (?, ?, ?, "
-          "?, ?, ?, ?, ?)"));
-      if (!s.ok()) return Error("cannot write change log");
-      if (outbound) {
-        s.Int(1, next_seq);
-      } else {
-        s.Null(1);
-      }
-      s.Blob(2, *id).Int(3, type).Int(4, static_cast<int64_t>(hlc.value())).Int(5, edit.op);
-      s.Text(6, author_).Blob(7, device_id_).Blob(8, change_bytes);
-      if (s.Step() != SQLITE_DONE) return Error("cannot write change log");
-    }
-    if (outbound) {
-      Stmt s(Prepare("INSERT INTO outbox(device_seq, record_id) VALUES (?, ?)"));
-      if (!s.ok()) return Error("cannot write outbox");
-      s.Int(1, next_seq).Blob(2, *id);
-      if (s.Step() != SQLITE_DONE) return Error("cannot write outbox");
-      ++next_seq;
-    }
-    out.push_back(row.ToRecord());
-  }
-  OUTREACH_RETURN_IF_ERROR(store::PersistClock(*db_, clock_));
-  return out;
-}
-
 // ---------------------------------------------------------------- sync-facing
 
 Result<std::optional<DeviceIdentity>> LocalStore::LoadIdentity() {
@@ -425,140 +268,6 @@ Status LocalStore::SaveIdentity(const DeviceIdentity& identity) {
   OUTREACH_RETURN_IF_ERROR(store::SetStateText(*db_, "reference_prefix", identity.reference_prefix));
   OUTREACH_RETURN_IF_ERROR(txn.Commit());
   return LoadCachedState();
-}
-
-Result<std::vector<v1::Change>> LocalStore::PendingChanges(size_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(Prepare(
-      "SELECT c.change FROM outbox o JOIN change_log c ON c.device_seq = o.device_seq ORDER BY o.device_seq LIMIT "
-      "?"));
-  if (!s.ok()) return Error("cannot read outbox");
-  s.Int(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-  std::vector<v1::Change> out;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
-    v1::Change c;
-    if (!c.ParseFromString(Blob(s.get(), 0))) return Status::DataLoss("an outbox entry does not decode");
-    out.push_back(std::move(c));
-  }
-  if (rc != SQLITE_DONE) return Error("cannot read outbox");
-  return out;
-}
-
-Result<uint64_t> LocalStore::PendingCount() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(Prepare("SELECT count(*) FROM outbox"));
-  if (!s.ok() || s.Step() != SQLITE_ROW) return Error("cannot count outbox");
-  return static_cast<uint64_t>(sqlite3_column_int64(s.get(), 0));
-}
-
-Status LocalStore::AcknowledgeChanges(const v1::PushAck& ack) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(this);
-  OUTREACH_RETURN_IF_ERROR(txn.status());
-  for (const v1::ChangeResult& r : ack.results()) {
-    if (r.outcome() == v1::CHANGE_OUTCOME_UNSPECIFIED) {
-      return Status::ProtocolError("acknowledgement of change " + std::to_string(r.device_seq()) + " has no outcome");
-    }
-    {
-      Stmt s(Prepare("DELETE FROM outbox WHERE device_seq = ?"));
-      if (!s.ok()) return Error("cannot update outbox");
-      s.Int(1, static_cast<int64_t>(r.device_seq()));
-      if (s.Step() != SQLITE_DONE) return Error("cannot update outbox");
-    }
-    if (db_->changes() == 0) continue;  // not pending (an ack seen before): nothing to do
-    {
-      Stmt s(Prepare("UPDATE change_log SET outcome = ? WHERE device_seq = ?"));
-      if (!s.ok()) return Error("cannot update change log");
-      s.Int(1, r.outcome()).Int(2, static_cast<int64_t>(r.device_seq()));
-      if (s.Step() != SQLITE_DONE) return Error("cannot update change log");
-    }
-    if (r.outcome() == v1::CHANGE_OUTCOME_REJECTED) {
-      Stmt s(Prepare(
-          "INSERT OR REPLACE INTO rejected_change(device_seq, record_id, type, reason, field) SELECT device_seq, "
-          "record_id, type, ?, ? FROM change_log WHERE device_seq = ?"));
-      if (!s.ok()) return Error("cannot record rejected change");
-      s.Text(1, r.reason()).Text(2, r.field()).Int(3, static_cast<int64_t>(r.device_seq()));
-      if (s.Step() != SQLITE_DONE) return Error("cannot record rejected change");
-    }
-    if (r.outcome() == v1::CHANGE_OUTCOME_REJECTED) OUTREACH_RETURN_IF_ERROR(UndoRefusedChange(r));
-  }
-  if (Hlc(ack.server_hlc()) > clock_.Last()) {
-    (void)clock_.Update(Hlc(ack.server_hlc()));  // a skew refusal leaves the clock as it is
-    OUTREACH_RETURN_IF_ERROR(store::PersistClock(*db_, clock_));
-  }
-  return txn.Commit();
-}
-
-Result<std::set<uint32_t>> LocalStore::PendingFields(const Uuid& id) {
-  std::set<uint32_t> pending;
-  Stmt s(
-      Prepare("SELECT c.change FROM outbox o JOIN change_log c ON c.device_seq = o.device_seq WHERE o.record_id = ?"));
-  if (!s.ok()) return Error("cannot read outbox");
-  s.Blob(1, id);
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
-    v1::Change local;
-    if (!local.ParseFromString(Blob(s.get(), 0))) return Status::DataLoss("an outbox entry does not decode");
-    for (const v1::FieldValue& fv : local.fields()) pending.insert(fv.field());
-  }
-  if (rc != SQLITE_DONE) return Error("cannot read outbox");
-  return pending;
-}
-
-Status LocalStore::UndoRefusedChange(const v1::ChangeResult& result) {
-  Uuid id;
-  int op = 0;
-  uint64_t hlc = 0;
-  {
-    Stmt s(Prepare("SELECT record_id, op, hlc FROM change_log WHERE device_seq = ?"));
-    if (!s.ok()) return Error("cannot read change log");
-    s.Int(1, static_cast<int64_t>(result.device_seq()));
-    if (s.Step() != SQLITE_ROW) return Status::Ok();
-    Result<Uuid> parsed = Uuid::FromBytes(Blob(s.get(), 0));
-    if (!parsed.ok()) return Status::DataLoss("a change-log record id does not decode");
-    id = *parsed;
-    op = sqlite3_column_int(s.get(), 1);
-    hlc = static_cast<uint64_t>(sqlite3_column_int64(s.get(), 2));
-  }
-  Result<Row> loaded = store::LoadRow(*db_, id);
-  if (!loaded.ok()) return loaded.status();
-  Row row = std::move(loaded).value();
-  if (!row.exists) return Status::Ok();
-  if (result.current_size() > 0) return RestoreServerValues(std::move(row), result);
-  if (op == v1::CHANGE_OP_UPSERT && row.created_hlc == hlc) {
-    // The refused change created the record here (its creation stamp is the change's),
-    // and the server sent no value of it back: no one else holds the record, so
-    // neither does this device. Its field versions and projections go with it (ON
-    // DELETE CASCADE); the change-log row and the rejected-change entry stay, so the
-    // app can say what was refused and why. A later local edit of the record still in
-    // the outbox is pushed as usual and decided on its own.
-    Stmt s(Prepare("DELETE FROM record WHERE id = ?"));
-    if (!s.ok()) return Error("cannot remove refused record");
-    s.Blob(1, id);
-    return s.Step() == SQLITE_DONE ? Status::Ok() : Error("cannot remove refused record");
-  }
-  if (op == v1::CHANGE_OP_DELETE && row.deleted && row.updated_hlc == hlc) {
-    // The refused delete is the last thing that happened to the record here (a pulled
-    // delete would have stamped it since): the record is live again, as on the server.
-    row.deleted = false;
-    return store::PutRow(*db_, row, hlc);
-  }
-  return Status::Ok();
-}
-
-Status LocalStore::RestoreServerValues(Row row, const v1::ChangeResult& result) {
-  const Uuid id = row.id;
-  Result<std::set<uint32_t>> pending = PendingFields(id);
-  if (!pending.ok()) return pending.status();
-  uint64_t newest = 0;
-  for (const v1::FieldValue& fv : result.current()) {
-    if (pending->count(fv.field()) != 0) continue;
-    OUTREACH_RETURN_IF_ERROR(ApplyField(row.body.get(), fv.field(), fv.value()));
-    row.versions[fv.field()] = fv.base_version();
-    newest = std::max<uint64_t>(newest, fv.base_version());
-  }
-  return store::PutRow(*db_, row, newest);
 }
 
 Result<uint64_t> LocalStore::PullCursor() {
@@ -815,7 +524,7 @@ Status LocalStore::ApplyPagesLocked(const v1::ChangesPage* const* pages, const P
           fresh.row.hub_id = hub_id_;
         }
         if (in_outbox.count(change.record_id()) != 0) {
-          Result<std::set<uint32_t>> pending = PendingFields(*id);
+          Result<std::set<uint32_t>> pending = store::PendingFields(*db_, *id);
           if (!pending.ok()) return pending.status();
           fresh.pending = std::move(pending).value();
         }

@@ -256,15 +256,7 @@ class LocalStore {
   // Writes a record new to the file, and its projection row, from its preparation.
   Status PutPrepared(const PreparedPage& page, const PreparedPage::Record& ready, const Uuid& id, int type,
                      std::string_view hub_id, uint64_t hlc);
-  // Fields of `id` that a local edit still waiting in the outbox changed.
-  Result<std::set<uint32_t>> PendingFields(const Uuid& id);
-  // Undoes on this device what the server refused (see AcknowledgeChanges): fields back
-  // to the server's values, a refused create removed, a refused delete revoked.
-  Status UndoRefusedChange(const v1::ChangeResult& result);
-  // The fields of `result.current` back into `row` (see AcknowledgeChanges).
-  Status RestoreServerValues(Row row, const v1::ChangeResult& result);
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
-  Result<std::vector<v1::Record>> CommitLocked(const std::vector<RecordEdit>& edits);
 
   std::unique_ptr<sqlite::Database> db_;
   const std::string path_;
