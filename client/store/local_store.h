@@ -110,36 +110,16 @@ struct StoreOptions {
 // values), copied into buffers of its own. LocalStore::ApplyPulledPages uses a change's
 // preparation only when the record is new to the file, has no local edit waiting and
 // no other change in the batch; every other change is applied as without one, so the
-// file ends up exactly the same either way.
+// file ends up exactly the same either way. Opaque: its contents are the pull
+// applier's (pull_applier.h), and only PreparePulledPage makes one.
 class PreparedPage {
  public:
-  PreparedPage() = default;
+  virtual ~PreparedPage();
   PreparedPage(const PreparedPage&) = delete;
   PreparedPage& operator=(const PreparedPage&) = delete;
 
-  // A column value: a number, or bytes at [at, at + size) of the page's buffer.
-  struct Value {
-    enum Kind : uint8_t { kNull, kInt, kText, kBlob };
-    Kind kind = kNull;
-    int64_t number = 0;
-    uint32_t at = 0;
-    uint32_t size = 0;
-  };
-
- private:
-  friend class LocalStore;
-  struct Record {
-    bool ready = false;  // false: the change takes the usual path
-    Value body, versions, participant, occurred_on;
-    const char* projection_sql = nullptr;  // the INSERT of its projection row; null: none
-    uint32_t first_value = 0;              // its projection values: values_[first, first + count)
-    uint32_t value_count = 0;
-  };
-  std::string_view View(const Value& v) const { return std::string_view(bytes_).substr(v.at, v.size); }
-
-  std::vector<Record> records_;  // by the change's position in the page
-  std::vector<Value> values_;
-  std::string bytes_;
+ protected:
+  PreparedPage() = default;
 };
 
 // How a batch of pulled pages went (LocalStore::ApplyPulledPages).
@@ -236,7 +216,6 @@ class LocalStore {
 
  private:
   using Row = store::Row;
-  struct StagedRecord;
   class Stmt;
   class Txn;
 
@@ -250,12 +229,6 @@ class LocalStore {
   Status Error(const char* what);
   // The records of (id, date) rows a query found, with their dates, in the same order.
   Result<std::vector<DatedRecord>> LoadDated(const std::vector<std::pair<Uuid, std::string>>& rows);
-  // `prepared` is null or holds `count` entries, each null or the page's preparation.
-  Status ApplyPagesLocked(const v1::ChangesPage* const* pages, const PreparedPage* const* prepared, size_t count,
-                          PulledBatchStats* stats);
-  // Writes a record new to the file, and its projection row, from its preparation.
-  Status PutPrepared(const PreparedPage& page, const PreparedPage::Record& ready, const Uuid& id, int type,
-                     std::string_view hub_id, uint64_t hlc);
   Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
 
   std::unique_ptr<sqlite::Database> db_;
