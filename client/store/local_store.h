@@ -1,5 +1,19 @@
 // LocalStore: the device's SQLite file (one per device) and everything kept in it.
 //
+// LocalStore is the front: it holds the lock, the clock, the connection and what it
+// caches of the identity, and each of its methods hands the work to the part that owns
+// it. The parts, in this folder:
+//   local_store.{h,cc}   this front: open, identity, clock offset, wipe
+//   record_row.{h,cc}    the `record` table: a record's row, body, packed field versions
+//   projections.{h,cc}   the typed `*_p` tables, declared per record type in one table
+//   schema.{h,cc}        DDL, forward-only migrations, the state of a new file
+//   sync_state.{h,cc}    the sync_state table (device id, HLC, cursor, counters)
+//   outbox.{h,cc}        local edits committed, acknowledged, refused edits undone
+//   pull_applier.{h,cc}  pulled pages prepared and applied
+//   erasure.{h,cc}       a participant's data purged from the device
+//   queries.cc           the reads the app makes
+// All SQL goes through common/sqlite/database.h (cached statements, typed binds).
+//
 // Tables (see schema.cc for the DDL and the forward-only migrations run on open):
 //   record          current state of every record: id, type, hub, deleted, erased, body
 //                   (the serialised body message; unknown types/fields kept as bytes),
@@ -47,13 +61,8 @@
 #include "outreach/v1/records.pb.h"
 #include "outreach/v1/sync.pb.h"
 
-struct sqlite3_stmt;
-
 namespace outreach::sqlite {
 class Database;
-}
-namespace outreach::client::store {
-struct Row;
 }
 
 namespace outreach::client {
@@ -215,21 +224,11 @@ class LocalStore {
   Result<int> SchemaVersion();
 
  private:
-  using Row = store::Row;
-  class Stmt;
-  class Txn;
-
   explicit LocalStore(const StoreOptions& options);
 
-  // All below: caller holds mu_.
+  // Caller holds mu_.
   Status Init();
   Status LoadCachedState();
-  sqlite3_stmt* Prepare(const char* sql);  // cached for the life of the store
-  Status Exec(const char* sql);
-  Status Error(const char* what);
-  // The records of (id, date) rows a query found, with their dates, in the same order.
-  Result<std::vector<DatedRecord>> LoadDated(const std::vector<std::pair<Uuid, std::string>>& rows);
-  Result<std::vector<v1::Record>> QueryRecords(sqlite3_stmt* stmt);  // column 0 = record id
 
   std::unique_ptr<sqlite::Database> db_;
   const std::string path_;
