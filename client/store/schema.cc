@@ -332,18 +332,24 @@ Status Migrate(sqlite::Database& db) {
                                       ", newer than this build (" + std::to_string(kSchemaVersion) +
                                       "); upgrade the app");
   }
+  if (*version == kSchemaVersion) return Status::Ok();
+  // Every pending step in one transaction, so a file is either as it was or current. The
+  // projections are rebuilt once, after the last step: the rebuild writes the projection
+  // tables as this build declares them, which an intermediate version may not have yet
+  // (a version-1 file holding attendance could not be opened when version 2 rebuilt them).
+  sqlite::Transaction txn(db);
+  OUTREACH_RETURN_IF_ERROR(txn.status());
+  bool rebuild_projections = false;
   for (const Migration& m : Migrations()) {
     if (m.version <= *version) continue;
-    sqlite::Transaction txn(db);
-    OUTREACH_RETURN_IF_ERROR(txn.status());
     OUTREACH_RETURN_IF_ERROR(db.Exec(m.sql));
     if (m.packs_field_versions) OUTREACH_RETURN_IF_ERROR(PackFieldVersions(db));
-    if (m.rebuilds_projections) OUTREACH_RETURN_IF_ERROR(RebuildProjections(db));
-    const std::string bump = "PRAGMA user_version=" + std::to_string(m.version);
-    OUTREACH_RETURN_IF_ERROR(db.Exec(bump.c_str()));
-    OUTREACH_RETURN_IF_ERROR(txn.Commit());
+    rebuild_projections = rebuild_projections || m.rebuilds_projections;
   }
-  return Status::Ok();
+  if (rebuild_projections) OUTREACH_RETURN_IF_ERROR(RebuildProjections(db));
+  const std::string bump = "PRAGMA user_version=" + std::to_string(kSchemaVersion);
+  OUTREACH_RETURN_IF_ERROR(db.Exec(bump.c_str()));
+  return txn.Commit();
 }
 
 Status InitStateIfNew(sqlite::Database& db) {

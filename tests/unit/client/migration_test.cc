@@ -5,6 +5,7 @@
 #include "client/journey/device_internals.h"
 #include "client/store/schema.h"
 #include "common/reference.h"
+#include "common/sqlite/database.h"
 #include "tests/unit/client/device_test.h"
 
 namespace outreach::testing {
@@ -86,6 +87,49 @@ TEST_F(MigrationTest, OpensAVersion1FileAndMigratesItForward) {
   EXPECT_EQ(QueryOne(path_, "PRAGMA integrity_check"), "ok");
   // The file keeps the page size it was made with.
   EXPECT_EQ(QueryOne(path_, "PRAGMA page_size"), "4096");
+}
+
+// A version-1 file that holds attendance: its projection gains seen_on only at version 4,
+// so the rebuild must wait for the last step (an earlier build rebuilt at version 2 with
+// the current statements and could not open such a file).
+TEST_F(MigrationTest, AVersion1FileWithAttendanceOpensAndItsRegisterIsRebuilt) {
+  const Uuid session = *Uuid::Parse("0190f0c4-7b1e-7cc3-9a2e-1f0e3c5d6b7b");
+  const Uuid row = *Uuid::Parse("0190f0c4-7b1e-7cc3-9a2e-1f0e3c5d6b7c");
+  {
+    auto db = sqlite::Database::Open(path_, {});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto held = (*db)->Prepare("SELECT id, hub_id FROM record WHERE type = ?1");
+    ASSERT_TRUE(held.ok());
+    held->Int(1, v1::RECORD_TYPE_PARTICIPANT);
+    ASSERT_EQ(held->Step(), SQLITE_ROW);
+    const std::string participant = held->ColBlob(0), hub = held->ColBlob(1);
+    v1::Attendance a;
+    a.set_session_id(session.raw());
+    a.set_participant_id(participant);
+    a.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
+    a.set_marked_by(v1::MARKED_BY_ADVISER);
+    a.set_marked_at("2026-02-20T10:05");
+    const std::string body = a.SerializeAsString();
+    auto put = (*db)->Prepare(
+        "INSERT INTO record (id, type, hub_id, body, participant_id, occurred_on, created_hlc, updated_hlc) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, '2026-02-20T10:05', 1, 1)");
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+    put->Id(1, row).Int(2, v1::RECORD_TYPE_ATTENDANCE).Blob(3, hub).Blob(4, body).Blob(5, participant);
+    ASSERT_TRUE(put->Run("insert attendance").ok());
+  }
+  DeviceOptions options;
+  options.path = path_;
+  options.clock = [] { return MillisOf("2026-03-01"); };
+  options.user_name = "alex";
+  Result<std::unique_ptr<Device>> opened = Device::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Device& device = **opened;
+  EXPECT_EQ(*StoreOf(device).SchemaVersion(), client::kSchemaVersion);
+  Result<std::vector<v1::Record>> register_rows = StoreOf(device).AttendanceOf(session);
+  ASSERT_TRUE(register_rows.ok()) << register_rows.status().ToString();
+  ASSERT_EQ(register_rows->size(), 1u);
+  EXPECT_EQ(register_rows->front().id(), row.raw());
+  EXPECT_EQ(QueryOne(path_, "SELECT seen_on FROM attendance_p"), "2026-02-20");
 }
 
 }  // namespace

@@ -104,8 +104,9 @@ TEST(RecordRegistryTest, EveryFieldThatNamesARecordIsADeclaredLink) {
   EXPECT_FALSE(FindRecordTypeByName("participant")->IsActorField(24));  // adviser: a caseload, not an act
 }
 
-// The timeline date of every type, as the device's timeline has placed records so far
-// (client/store's DateFieldName): each names a date or instant field of the body.
+// The timeline date of every type, as the device's timeline has always placed records
+// (client/store derives its occurred_on column from it): each names a date or instant
+// field of the body.
 TEST(RecordRegistryTest, TimelineDateFieldsAreDatesOfTheBody) {
   const std::map<v1::RecordType, std::string> expected = {
       {v1::RECORD_TYPE_PARTICIPANT, "registered_on"},
