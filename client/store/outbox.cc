@@ -304,17 +304,21 @@ Result<std::vector<v1::Change>> Queued(sqlite::Database& db, size_t limit) {
       "?");
   if (!s.ok()) return s.status();
   s->Int(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  return LoadChanges(*s, "an outbox entry");
+}
+
+Result<std::vector<v1::Change>> LoadChanges(sqlite::Statement& s, const char* what) {
   std::vector<v1::Change> out;
   int rc;
-  while ((rc = s->Step()) == SQLITE_ROW) {
+  while ((rc = s.Step()) == SQLITE_ROW) {
     v1::Change c;
-    const std::string_view bytes = s->ColView(0);
+    const std::string_view bytes = s.ColView(0);
     if (!c.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return Status::DataLoss("an outbox entry does not decode");
+      return Status::DataLoss(std::string(what) + " does not decode");
     }
     out.push_back(std::move(c));
   }
-  if (rc != SQLITE_DONE) return s->Error("cannot read outbox");
+  if (rc != SQLITE_DONE) return s.Error("cannot read changes");
   return out;
 }
 

@@ -58,6 +58,9 @@ Status Acknowledge(sqlite::Database& db, const v1::PushAck& ack, HybridClock& cl
 
 // Queued changes in device_seq order, at most `limit`.
 Result<std::vector<v1::Change>> Queued(sqlite::Database& db, size_t limit);
+// The changes a statement selects as its column 0 (change_log.change), in its order;
+// `what` names them in the error when one does not decode ("an outbox entry").
+Result<std::vector<v1::Change>> LoadChanges(sqlite::Statement& s, const char* what);
 Result<uint64_t> QueuedCount(sqlite::Database& db);
 // Fields of `id` that a queued edit changed.
 Result<std::set<uint32_t>> PendingFields(sqlite::Database& db, const Uuid& id);

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "client/store/local_store.h"
+#include "client/store/outbox.h"
 #include "client/store/projections.h"
 #include "client/store/record_row.h"
 
@@ -255,18 +256,7 @@ Result<std::vector<v1::Change>> LocalStore::ChangeLog() {
   std::lock_guard<std::mutex> lock(mu_);
   Result<sqlite::Statement> s = db_->Prepare("SELECT change FROM change_log ORDER BY local_seq");
   if (!s.ok()) return s.status();
-  std::vector<v1::Change> out;
-  int rc;
-  while ((rc = s->Step()) == SQLITE_ROW) {
-    v1::Change c;
-    const std::string_view bytes = s->ColView(0);
-    if (!c.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return Status::DataLoss("a change log entry does not decode");
-    }
-    out.push_back(std::move(c));
-  }
-  if (rc != SQLITE_DONE) return s->Error("cannot read change log");
-  return out;
+  return store::LoadChanges(*s, "a change log entry");
 }
 
 }  // namespace outreach::client

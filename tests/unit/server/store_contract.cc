@@ -80,6 +80,8 @@ class SqliteUnderTest final : public StoreUnderTest {
   std::string path_;
 };
 
+}  // namespace
+
 HubRow Hub(const std::string& name) {
   HubRow h;
   h.hub_id = Uuid::NewV7();
@@ -109,8 +111,6 @@ DeviceRow Device(const Uuid& hub, const std::string& prefix) {
   d.enrolled_at_ms = 5;
   return d;
 }
-
-}  // namespace
 
 StoreKind SqliteStoreKind() {
   return {"sqlite", []() -> Result<std::unique_ptr<StoreUnderTest>> {

@@ -50,6 +50,12 @@ inline std::string StoreKindName(const ::testing::TestParamInfo<StoreKind>& info
 // The SQLite store: a file in a fresh temporary directory.
 StoreKind SqliteStoreKind();
 
+// Rows the cases write: a hub named `name`, an upsert of a session record stamped `hlc`,
+// an adviser's device in `hub` whose credential hash holds NUL bytes.
+HubRow Hub(const std::string& name);
+v1::Change ChangeOf(const Uuid& record, uint64_t hlc);
+DeviceRow Device(const Uuid& hub, const std::string& prefix);
+
 class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
  protected:
   void SetUp() override;

@@ -21,6 +21,8 @@
 namespace outreach::server {
 namespace {
 
+using testing::ChangeOf;
+using testing::Hub;
 using testing::SqliteStoreKind;
 using testing::StoreContractTest;
 using testing::StoreKindName;
@@ -59,23 +61,6 @@ class StoreTest : public ::testing::Test {
     sqlite3_finalize(st);
     sqlite3_close(db);
     return out;
-  }
-
-  static HubRow Hub(const std::string& name) {
-    HubRow h;
-    h.hub_id = Uuid::NewV7();
-    h.name = name;
-    h.created_at_ms = 1;
-    return h;
-  }
-
-  static v1::Change ChangeOf(const Uuid& record, uint64_t hlc) {
-    v1::Change c;
-    c.set_record_id(record.raw());
-    c.set_type(v1::RECORD_TYPE_SESSION);
-    c.set_hlc(hlc);
-    c.set_op(v1::CHANGE_OP_UPSERT);
-    return c;
   }
 
   std::filesystem::path dir_;

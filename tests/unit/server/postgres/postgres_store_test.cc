@@ -26,35 +26,9 @@ namespace {
 using outreach::testing::TestDatabase;
 using testing::StoreContractTest;
 
-HubRow Hub(const std::string& name) {
-  HubRow h;
-  h.hub_id = Uuid::NewV7();
-  h.name = name;
-  h.created_at_ms = 1;
-  return h;
-}
-
-v1::Change ChangeOf(const Uuid& record, uint64_t hlc) {
-  v1::Change c;
-  c.set_record_id(record.raw());
-  c.set_type(v1::RECORD_TYPE_SESSION);
-  c.set_hlc(hlc);
-  c.set_op(v1::CHANGE_OP_UPSERT);
-  return c;
-}
-
-DeviceRow Device(const Uuid& hub, const std::string& prefix) {
-  DeviceRow d;
-  d.device_id = Uuid::NewV7();
-  d.hub_id = hub;
-  d.role = v1::ROLE_ADVISER;
-  d.user_name = "Priya";
-  d.device_name = "tablet";
-  d.reference_prefix = prefix;
-  d.credential_hash = std::string("\0\x01\xff\0", 4) + std::string(28, '\x7f');  // NULs survive
-  d.enrolled_at_ms = 5;
-  return d;
-}
+using testing::ChangeOf;
+using testing::Device;
+using testing::Hub;
 
 // ---------------------------------------------------------------- the contract
 
