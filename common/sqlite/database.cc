@@ -68,6 +68,11 @@ Result<int64_t> Database::QueryInt(const char* sql) {
   return Error(sql);
 }
 
+Status Database::TruncateWal() {
+  return Check(sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr),
+               "truncate the write-ahead log");
+}
+
 Uuid Statement::ColId(int col) const {
   std::string_view raw = ColView(col);
   if (raw.size() != Uuid::kSize) return Uuid();

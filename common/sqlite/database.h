@@ -56,6 +56,10 @@ class Database {
   Result<Statement> Prepare(const char* sql);
   // An integer from a one-row query such as "PRAGMA user_version" (0 when no row).
   Result<int64_t> QueryInt(const char* sql);
+  // Copies every frame of the WAL into the main file and truncates the WAL to zero bytes
+  // (after an erasure, so no old page image of the erased data stays in it). Fails when
+  // a reader of another connection still holds old frames; the WAL is then reused later.
+  Status TruncateWal();
 
   // The connection's last error as a Status: "<what> (<path>): <sqlite's message>".
   Status Error(const char* what) const;

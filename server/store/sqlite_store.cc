@@ -1010,9 +1010,8 @@ void SqliteStore::RunGroup(const std::vector<GroupMember*>& group) {
       // the group's earlier bodies are undone with it; their callers get this error and
       // nothing of theirs stands (the devices push again).
       if (!m->error) m->result = st.ok() ? db.Error("transaction rolled back") : st;
-      fail_all(
-          Status(ErrorCode::kUnavailable, "store: the group transaction was rolled back: " +
-                                              (st.ok() ? std::string(sqlite3_errmsg(db.handle())) : st.message())));
+      fail_all(Status(ErrorCode::kUnavailable, "store: the group transaction was rolled back: " +
+                                                   (st.ok() ? db.Error("commit").message() : st.message())));
       return;
     }
     if (!st.ok() || m->error) {
@@ -1052,7 +1051,7 @@ void SqliteStore::RunGroup(const std::vector<GroupMember*>& group) {
   // frames; they are overwritten as the WAL is reused.
   if (redacted) {
     DrainReaders();
-    sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    (void)db.TruncateWal();
     EndDrain();
   }
 }

@@ -124,6 +124,16 @@ TEST_F(SqliteTest, ALockHeldPastTheBusyTimeoutIsUnavailable) {
   EXPECT_EQ(blocked.status().code(), ErrorCode::kUnavailable) << blocked.status().ToString();
 }
 
+TEST_F(SqliteTest, TruncatingTheWalLeavesItEmpty) {
+  auto db = OpenDb();
+  ASSERT_TRUE(db->Exec("PRAGMA journal_mode=WAL; CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1)").ok());
+  const auto wal = dir_ / "test.db-wal";
+  ASSERT_GT(std::filesystem::file_size(wal), 0u);
+  ASSERT_TRUE(db->TruncateWal().ok());
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u);
+  EXPECT_EQ(Count(*db), 1);
+}
+
 TEST_F(SqliteTest, AFileThatIsNotADatabaseIsDataLossNamingThePath) {
   const std::string path = (dir_ / "test.db").string();
   std::ofstream(path) << std::string(4096, 'x');
