@@ -13,8 +13,8 @@
 #include "common/record_registry.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
-#include "tests/support/server_harness.h"
 #include "tests/security/hostile_device.h"
+#include "tests/support/server_harness.h"
 
 namespace outreach::testing {
 namespace {
