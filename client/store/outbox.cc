@@ -335,16 +335,11 @@ Result<std::set<uint32_t>> PendingFields(sqlite::Database& db, const Uuid& id) {
       "SELECT c.change FROM outbox o JOIN change_log c ON c.device_seq = o.device_seq WHERE o.record_id = ?");
   if (!s.ok()) return s.status();
   s->Id(1, id);
-  int rc;
-  while ((rc = s->Step()) == SQLITE_ROW) {
-    v1::Change local;
-    const std::string_view bytes = s->ColView(0);
-    if (!local.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return Status::DataLoss("an outbox entry does not decode");
-    }
+  Result<std::vector<v1::Change>> queued = LoadChanges(*s, "an outbox entry");
+  if (!queued.ok()) return queued.status();
+  for (const v1::Change& local : *queued) {
     for (const v1::FieldValue& fv : local.fields()) pending.insert(fv.field());
   }
-  if (rc != SQLITE_DONE) return s->Error("cannot read outbox");
   return pending;
 }
 
