@@ -64,12 +64,21 @@ std::string MonthAfter(const std::string& day) {
 
 namespace {
 
+// The enrolled role, or unspecified before enrolment (a device captures as an adviser).
+Result<v1::Role> RoleOf(LocalStore& store) {
+  Result<std::optional<DeviceIdentity>> id = store.LoadIdentity();
+  if (!id.ok()) return id.status();
+  return id->has_value() ? (*id)->role : v1::ROLE_UNSPECIFIED;
+}
+
 // The record type's rules (common/validation/rules_table.cc), reading the device's
 // records; `before` is the stored record for an update. Runs after CheckForms, so every
 // present date, instant, id and enum is well formed.
 Status ValidateBody(Device& device, v1::RecordType type, const Message& body, const v1::Record* before) {
   journey::StoreLookup records(StoreOf(device));
-  validation::ValidationContext context{records, device.Today(), [&device] { return device.user_name(); }};
+  Result<v1::Role> role = RoleOf(StoreOf(device));
+  if (!role.ok()) return role.status();
+  validation::ValidationContext context{records, device.Today(), [&device] { return device.user_name(); }, *role};
   return validation::ValidateRecordBody(type, body, before, context);
 }
 
@@ -112,13 +121,6 @@ namespace {
 
 std::string Now(Device& device) {
   return journey::InstantOfMillis(StoreOf(device).clock().PhysicalNow());
-}
-
-// The enrolled role, or unspecified before enrolment (a device captures as an adviser).
-Result<v1::Role> RoleOf(LocalStore& store) {
-  Result<std::optional<DeviceIdentity>> id = store.LoadIdentity();
-  if (!id.ok()) return id.status();
-  return id->has_value() ? (*id)->role : v1::ROLE_UNSPECIFIED;
 }
 
 // A kiosk writes only attendance (its own marks) and enquiries; the server enforces the

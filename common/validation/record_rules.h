@@ -54,6 +54,8 @@ struct ValidationContext {
   std::string today;  // YYYY-MM-DD by the writer's clock: a later date is in the future
   // The person the writing device is enrolled for; asked only when an actor field changes.
   std::function<std::string()> enrolled_person;
+  // The writer's role (a device not yet enrolled captures as an adviser: UNSPECIFIED).
+  v1::Role role = v1::ROLE_UNSPECIFIED;
 };
 
 // The stored version of a record being updated.
