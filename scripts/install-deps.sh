@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libphonenumber-dev
   clang-format jq
 )
 

@@ -67,31 +67,6 @@ Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f,
 
 }  // namespace
 
-Result<std::string> NormaliseNiNumber(std::string_view text, std::string_view field) {
-  std::string ni;
-  for (char c : text) {
-    if (c == ' ') continue;
-    ni.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  }
-  bool ok = ni.size() == 9;
-  for (size_t i = 0; ok && i < 9; ++i) {
-    unsigned char c = static_cast<unsigned char>(ni[i]);
-    if (i < 2)
-      ok = std::isalpha(c) != 0;
-    else if (i < 8)
-      ok = std::isdigit(c) != 0;
-    else
-      ok = c >= 'A' && c <= 'D';
-  }
-  if (!ok) {
-    return Status::InvalidArgument(std::string(field),
-                                   "'" + std::string(text) +
-                                       "' is not a National Insurance number (two letters, six digits, "
-                                       "A-D; e.g. QQ123456C)");
-  }
-  return ni;
-}
-
 Status CheckForms(const google::protobuf::Message& body) {
   const auto* d = body.GetDescriptor();
   const auto* r = body.GetReflection();

@@ -11,10 +11,6 @@
 
 namespace outreach::validation {
 
-// Two letters, six digits, one letter A-D (e.g. QQ123456C); spaces and lower case are
-// accepted on input. Returns the stored form (upper case, no spaces). Errors name `field`.
-Result<std::string> NormaliseNiNumber(std::string_view text, std::string_view field = "ni_number");
-
 // Checks every set field of `body` by its declared form, naming the field on refusal:
 // - dates (names ending in _on or _date, and date_of_birth) are strict real YYYY-MM-DD;
 // - instants (names ending in _at) are YYYY-MM-DDTHH:MM (RFC 3339 extensions allowed);

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "common/field_value.h"
+#include "common/validation/formats.h"
 #include "common/validation/forms.h"
 
 namespace outreach::validation {
@@ -159,6 +161,23 @@ Status LinkedToParticipant(RecordLookup& records, const std::string& raw, v1::Re
   return Status::Ok();
 }
 
+// ---------------------------------------------------------------- formats
+
+Result<std::string> NormaliseFormat(Format format, std::string_view field, const std::string& value) {
+  switch (format) {
+    case Format::kNiNumber: return NormaliseNiNumber(value, field);
+    case Format::kEmail: return NormaliseEmail(value, field);
+    case Format::kPhone: return NormalisePhone(value, field);
+    case Format::kPostcode: return NormalisePostcode(value, field);
+    case Format::kSha256Hex:
+      if (value.size() != 64 || value.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+        return Status::InvalidArgument(std::string(field), "is not a SHA-256 hex digest (64 hex digits)");
+      }
+      return value;
+  }
+  return Status::Internal("unknown format for " + std::string(field));
+}
+
 // ---------------------------------------------------------------- checking
 
 namespace {
@@ -207,18 +226,10 @@ bool OutOfRange(const Message& body, const FieldDescriptor* f, int64_t min, int6
 
 Status CheckFormat(Format format, const std::string& field, const std::string& value) {
   if (value.empty()) return Status::Ok();
-  switch (format) {
-    case Format::kNiNumber: return NormaliseNiNumber(value, field).status();
-    case Format::kEmail:
-      if (value.find('@') == std::string::npos) {
-        return Status::InvalidArgument(field, "'" + value + "' is not an email address");
-      }
-      return Status::Ok();
-    case Format::kSha256Hex:
-      if (value.size() != 64 || value.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
-        return Status::InvalidArgument(field, "is not a SHA-256 hex digest (64 hex digits)");
-      }
-      return Status::Ok();
+  Result<std::string> normal = NormaliseFormat(format, field, value);
+  if (!normal.ok()) return normal.status();
+  if (*normal != value) {
+    return Status::InvalidArgument(field, "'" + value + "' is not in the form it is stored in ('" + *normal + "')");
   }
   return Status::Ok();
 }
@@ -292,7 +303,12 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
       }
       return Status::Ok();
     }
-    case Rule::Kind::kFormat: return CheckFormat(rule.format, name, text());
+    case Rule::Kind::kFormat: {
+      const std::string value = text();
+      const Message* old = in.before != nullptr ? in.before->body : nullptr;
+      if (old != nullptr && value == old->GetReflection()->GetString(*old, f)) return Status::Ok();
+      return CheckFormat(rule.format, name, value);
+    }
     case Rule::Kind::kNotBefore: {
       const FieldDescriptor* other = body.GetDescriptor()->FindFieldByName(rule.other);
       if (other == nullptr) return NoSuchField(in.info, rule.other);
@@ -324,18 +340,58 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
 
 }  // namespace
 
+// The text field a format rule names; nullptr for a rule of another kind (or a table
+// mistake, which CheckRule reports).
+const FieldDescriptor* FormatField(const Rule& rule, const google::protobuf::Descriptor& body) {
+  if (rule.kind != Rule::Kind::kFormat) return nullptr;
+  const FieldDescriptor* f = body.FindFieldByName(rule.field);
+  if (f == nullptr || f->is_repeated() || f->type() != FieldDescriptor::TYPE_STRING) return nullptr;
+  return f;
+}
+
 void NormaliseBody(const RecordRules& rules, Message* body) {
   for (const Rule& rule : rules.rules) {
-    if (rule.kind != Rule::Kind::kFormat || rule.format != Format::kNiNumber) continue;
-    const FieldDescriptor* f = body->GetDescriptor()->FindFieldByName(rule.field);
-    if (f == nullptr || f->is_repeated() || f->type() != FieldDescriptor::TYPE_STRING) continue;
-    Result<std::string> ni = NormaliseNiNumber(body->GetReflection()->GetString(*body, f), f->name());
-    if (ni.ok()) body->GetReflection()->SetString(body, f, *ni);  // a malformed one is refused by validation
+    const FieldDescriptor* f = FormatField(rule, *body->GetDescriptor());
+    if (f == nullptr) continue;
+    const std::string value = body->GetReflection()->GetString(*body, f);
+    if (value.empty()) continue;
+    Result<std::string> normal = NormaliseFormat(rule.format, f->name(), value);
+    if (normal.ok()) body->GetReflection()->SetString(body, f, *normal);  // a malformed one is refused by validation
   }
 }
 
 void NormaliseBody(v1::RecordType type, Message* body) {
   if (const RecordRules* rules = FindRecordRules(type)) NormaliseBody(*rules, body);
+}
+
+std::vector<FormatProblem> FormatProblems(v1::RecordType type, const Message& body) {
+  std::vector<FormatProblem> problems;
+  const RecordRules* rules = FindRecordRules(type);
+  if (rules == nullptr) return problems;
+  for (const Rule& rule : rules->rules) {
+    const FieldDescriptor* f = FormatField(rule, *body.GetDescriptor());
+    if (f == nullptr) continue;
+    const std::string value = body.GetReflection()->GetString(body, f);
+    Status status = CheckFormat(rule.format, f->name(), value);
+    if (!status.ok()) problems.push_back(FormatProblem{f->name(), value, status.message()});
+  }
+  return problems;
+}
+
+bool IsPhoneField(const FieldDescriptor& field) {
+  static const std::set<const FieldDescriptor*> phone_fields = [] {
+    std::set<const FieldDescriptor*> fields;
+    for (const RecordRules& rules : AllRecordRules()) {
+      const RecordTypeInfo* info = FindRecordType(rules.type);
+      if (info == nullptr) continue;
+      for (const Rule& rule : rules.rules) {
+        const FieldDescriptor* f = FormatField(rule, *info->descriptor);
+        if (f != nullptr && rule.format == Format::kPhone) fields.insert(f);
+      }
+    }
+    return fields;
+  }();
+  return phone_fields.count(&field) != 0;
 }
 
 Status ValidateRecordBody(const RecordTypeInfo& info, const RecordRules& rules, const Message& body,

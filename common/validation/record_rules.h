@@ -64,12 +64,18 @@ struct StoredVersion {
   const google::protobuf::Message* body = nullptr;
 };
 
-// Formats of text fields beyond the forms CheckForms knows by name.
+// Formats of text fields beyond the forms CheckForms knows by name. Each but kSha256Hex
+// has a normal form (formats.h), the only form in which the value is stored.
 enum class Format {
-  kNiNumber,   // two letters, six digits, A-D (NormaliseNiNumber); stored normalised
-  kEmail,      // holds an '@'
+  kNiNumber,   // NormaliseNiNumber: AB123456C
+  kEmail,      // NormaliseEmail: a local part and a dotted domain, domain in lower case
+  kPhone,      // NormalisePhone: valid by libphonenumber, stored E.164 (+447700900123)
+  kPostcode,   // NormalisePostcode: a UK postcode, SW1A 1AA
   kSha256Hex,  // 64 hex digits
 };
+
+// `value` (not empty) in `format`'s normal form, or a refusal naming `field` and the format.
+Result<std::string> NormaliseFormat(Format format, std::string_view field, const std::string& value);
 
 // What a named check is given.
 struct CheckInput {
@@ -88,7 +94,9 @@ struct Rule {
     kLink,                   // names a live record of the type the registry declares for the field
     kLinkOfSameParticipant,  // if set: each id names a live record of the declared type
                              // that belongs to this record's participant
-    kFormat,                 // if set: text in `format`
+    kFormat,                 // if set: text in `format`, in its normal form; on an update a
+                             // value equal to the stored version's is not judged again (it may
+                             // predate the rule, and must not block an unrelated edit)
     kNotBefore,              // if set: not before the date (or instant) in field `other`
     kNotAfterToday,          // not later than ValidationContext::today
     kRange,                  // a number within [min, max]
@@ -148,10 +156,26 @@ const RecordRules* FindRecordRules(v1::RecordType type);
 // The rules of every built-in type, in RecordType order.
 const std::vector<RecordRules>& AllRecordRules();
 
-// Puts fields with a stored form in it (an NI number: upper case without spaces). A value
-// not in the form is left as it is, for validation to refuse.
+// Puts every field with a format in its normal form (a phone number in E.164, a postcode
+// upper case with one space...). A value that does not parse is left as it is, for
+// validation to refuse.
 void NormaliseBody(const RecordRules& rules, google::protobuf::Message* body);
 void NormaliseBody(v1::RecordType type, google::protobuf::Message* body);
+
+// A stored value that does not meet its field's format: it does not parse, or is not in
+// its normal form (held from before the format was checked).
+struct FormatProblem {
+  std::string field;
+  std::string value;
+  std::string problem;  // the refusal a new value like it would get
+};
+// Every format field of `body` (of a built-in `type`) whose set value does not meet its
+// format, in field order of the type's rules.
+std::vector<FormatProblem> FormatProblems(v1::RecordType type, const google::protobuf::Message& body);
+
+// `field` holds phone numbers (a kPhone format rule of its record type's body): shown
+// with PhoneForDisplay.
+bool IsPhoneField(const google::protobuf::FieldDescriptor& field);
 
 // Step 3 above for `body`, of `info`'s type, under `rules`; `before` is the stored version
 // for an update, nullptr for a new record. Runs after CheckForms, so every present date,

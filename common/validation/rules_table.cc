@@ -134,6 +134,8 @@ std::vector<RecordRules> BuildRules() {
            NotAfterToday("date_of_birth"),
            FormatOf("ni_number", Format::kNiNumber),
            FormatOf("email", Format::kEmail),
+           FormatOf("phone", Format::kPhone),
+           FormatOf("postcode", Format::kPostcode),
            Unchanged("reference", ErrorCode::kInvalidArgument, "is minted by the device and cannot be changed"),
            Unchanged("status", ErrorCode::kFailedPrecondition, "status changes by exit and re-open, not by update"),
        }},
@@ -300,6 +302,7 @@ std::vector<RecordRules> BuildRules() {
        {
            Required("given_name"),
            AnyOf({"phone", "email"}, "phone", "give a phone or an email"),
+           FormatOf("phone", Format::kPhone),
            FormatOf("email", Format::kEmail),
            OptionalLink("participant_id"),
            Required("source"),
@@ -307,11 +310,13 @@ std::vector<RecordRules> BuildRules() {
        }},
       {v1::RECORD_TYPE_CONFLICT, true, {Required("status")}},
       // Written by the server (reviews; their decision is DecideDuplicate's) or by
-      // managers through the server (reference data): never validated as a capture.
+      // managers through the server (reference data): never validated as a capture. A
+      // venue's format rule still normalises its postcode and lists a stored one that
+      // does not meet it (FormatProblems).
       {v1::RECORD_TYPE_DUPLICATE_REVIEW, false, {}},
       {v1::RECORD_TYPE_PROGRAMME, false, {}},
       {v1::RECORD_TYPE_HUB, false, {}},
-      {v1::RECORD_TYPE_VENUE, false, {}},
+      {v1::RECORD_TYPE_VENUE, false, {FormatOf("postcode", Format::kPostcode)}},
       {v1::RECORD_TYPE_PARTNER_ORGANISATION, false, {}},
       {v1::RECORD_TYPE_INSTRUMENT, false, {}},
   };
