@@ -51,7 +51,7 @@ mo enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role manager -
 
 TODAY=$(date +%F)
 say "Morning: Ann registers two people, sets up today's job club and books them; all sync"
-PRIYA=$(ann participant add --given-name Priya --family-name Shah --date-of-birth 1991-03-14 --phone 07700900100 --postcode "NG6 8AB" --venue "$CENTRE" | id_of)
+PRIYA=$(ann participant add --given-name Priya --family-name Shah --date-of-birth 1991-03-14 --phone "0113 496 0100" --postcode "NG6 8AB" --venue "$CENTRE" | id_of)
 DAN=$(ann participant add --given-name Dan --family-name Okafor --date-of-birth 1987-07-22 --venue "$CENTRE" | id_of)
 JOBCLUB=$(ann session add --venue "$CENTRE" --kind group --group-format job_club --title "Job club" --starts-at "${TODAY}T10:00" --duration-min 90 --capacity 8 | id_of)
 ann book --session "$JOBCLUB" --participant "$PRIYA" >/dev/null
@@ -75,9 +75,9 @@ DAN2=$(bo participant add --given-name dan --family-name OKAFOR --date-of-birth 
 echo "  Bo's Dan: $DAN2; Bo logs a phone call with him"
 bo contact --participant "$DAN2" --method phone --result reached --attempted-at "${TODAY}T15:00" | jq -c '{id, participant_id}'
 echo "- Priya gives Ann a new phone number, and gives Bo another one"
-ann participant update "$PRIYA" --phone 07700900111 | jq -c '{id, phone}'
+ann participant update "$PRIYA" --phone "0113 496 0111" | jq -c '{id, phone}'
 sleep 0.01
-bo participant update "$PRIYA" --phone 07700900222 | jq -c '{id, phone}'
+bo participant update "$PRIYA" --phone "0113 496 0222" | jq -c '{id, phone}'
 
 say "Day's end: every device syncs (pushed, pulled, conflicts, rejected)"
 for who in ann bo kiosk ann bo; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done

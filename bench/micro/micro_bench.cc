@@ -21,6 +21,7 @@
 #include "server/service/administration.h"
 #include "server/service/sync_service.h"
 #include "server/store/store.h"
+#include "tests/support/drama_numbers.h"
 
 namespace outreach {
 namespace {
@@ -32,7 +33,7 @@ v1::Participant Person(int64_t i) {
   p.set_family_name("Khan " + std::to_string(i));
   p.set_date_of_birth("1990-04-01");
   p.set_postcode("NG1 1AA");
-  p.set_phone("07700900001");
+  p.set_phone("+441134960001");
   p.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
   p.set_registered_on("2026-11-23");
   p.set_adviser("Alex Adviser");
@@ -92,7 +93,7 @@ BENCHMARK(BM_EncodeField);
 void BM_ApplyField(benchmark::State& state) {
   v1::Participant p = Person(1);
   v1::Participant other = Person(2);
-  other.set_phone("07700900999");
+  other.set_phone("+441134960999");
   const auto* phone = v1::Participant::descriptor()->FindFieldByName("phone");
   const std::string value = EncodeField(other, phone);
   for (auto _ : state) benchmark::DoNotOptimize(ApplyField(&p, static_cast<uint32_t>(phone->number()), value));
@@ -102,7 +103,7 @@ BENCHMARK(BM_ApplyField);
 void BM_DiffFields(benchmark::State& state) {
   const v1::Participant before = Person(1);
   v1::Participant after = before;
-  after.set_phone("07700900999");
+  after.set_phone("+441134960999");
   for (auto _ : state) benchmark::DoNotOptimize(DiffFields(before, after));
 }
 BENCHMARK(BM_DiffFields);
@@ -272,7 +273,7 @@ void BM_ServiceEdit(benchmark::State& state) {
     for (int64_t i = 0; i < state.range(0); ++i) {
       auto& [id, version] = people[static_cast<size_t>(i) % people.size()];
       v1::Participant p;
-      p.set_phone("077" + std::to_string(10000000 + ++serial));
+      p.set_phone(testing::DramaPhoneNumberE164(++serial));
       v1::Change* c = push.add_changes();
       c->set_record_id(id.raw());
       c->set_type(v1::RECORD_TYPE_PARTICIPANT);
@@ -425,7 +426,7 @@ void BM_DeviceApplyPulledEdits(benchmark::State& state) {
     // The log interleaves the devices' pushes: device d's k-th edit is of its (k % 50)-th person.
     const size_t device = e % kDevices, k = e / kDevices;
     v1::Participant p;
-    p.set_phone("077" + std::to_string(10000000 + e));
+    p.set_phone(testing::DramaPhoneNumberE164(e));
     v1::Change* c = pages[e / 1000].add_changes();
     c->set_record_id(ids[device * per_device + k % per_device].raw());
     c->set_type(v1::RECORD_TYPE_PARTICIPANT);

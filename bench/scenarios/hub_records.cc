@@ -1,4 +1,5 @@
 #include "bench/scenarios/hub_records.h"
+#include "tests/support/drama_numbers.h"
 
 #include <algorithm>
 #include <vector>
@@ -16,7 +17,7 @@ v1::Participant Person(const std::string& prefix, uint64_t i) {
   p.set_date_of_birth("19" + std::to_string(50 + i % 50) + "-0" + std::to_string(1 + i % 9) + "-1" +
                       std::to_string(i % 10));
   p.set_postcode("NG1 " + std::to_string(i % 10) + "AA");
-  p.set_phone("07700" + std::to_string(900000 + i % 100000));
+  p.set_phone(testing::DramaPhoneNumberE164(i));
   p.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
   p.set_registered_on("2026-11-01");
   p.set_adviser("Seeding Adviser");

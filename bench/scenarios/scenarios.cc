@@ -22,6 +22,7 @@
 #include "outreach/sync.h"
 #include "server/service/administration.h"
 #include "server/store/store.h"
+#include "tests/support/drama_numbers.h"
 
 namespace outreach::bench {
 namespace {
@@ -210,7 +211,7 @@ DayEndResult DayEnd(const RunOptions& options, bool through_relay) {
       p.set_given_name("Day");
       p.set_family_name("Person " + std::to_string(d) + "-" + std::to_string(i));
       p.set_date_of_birth("1980-0" + std::to_string(1 + i % 9) + "-1" + std::to_string(d % 10));
-      p.set_phone("07700900000");
+      p.set_phone("+441134960000");
       people[d].push_back(Must(devices[d]->RegisterParticipant(p), "register"));
     }
     MustSync(*devices[d], DeviceSyncOptions(options));
@@ -225,7 +226,7 @@ DayEndResult DayEnd(const RunOptions& options, bool through_relay) {
         for (size_t e = 0; e < shape.changes; ++e) {
           v1::Record& r = people[d][e % people[d].size()];
           v1::Participant p = r.participant();
-          p.set_phone("077" + std::to_string(10000000 + d * 100000 + e));
+          p.set_phone(testing::DramaPhoneNumber(d * 100000 + e));
           r = Must(devices[d]->UpdateParticipant(*Uuid::FromBytes(r.id()), p), "update");
         }
       });
@@ -547,7 +548,7 @@ void RunConnections(const RunOptions& options) {
     for (size_t e = 0; e < edits; ++e) {
       v1::Record& r = held[e % held.size()];
       v1::Participant p = r.participant();
-      p.set_phone("077" + std::to_string(10000000 + ++serial));
+      p.set_phone(testing::DramaPhoneNumber(++serial));
       r = Must(busy->UpdateParticipant(*Uuid::FromBytes(r.id()), p), "update");
     }
     const Clock::time_point t0 = Clock::now();

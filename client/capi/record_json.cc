@@ -7,6 +7,8 @@
 
 #include "common/record_registry.h"
 #include "common/uuid.h"
+#include "common/validation/formats.h"
+#include "common/validation/record_rules.h"
 
 namespace outreach::capi {
 namespace {
@@ -64,6 +66,9 @@ void ToReadableValue(Json* value, const pb::FieldDescriptor* field) {
   } else if (field->type() == pb::FieldDescriptor::TYPE_ENUM && value->is_number_integer()) {
     const pb::EnumValueDescriptor* v = field->enum_type()->FindValueByNumber(value->get<int>());
     if (v != nullptr) *value = EnumValueShortName(v);
+  } else if (field->type() == pb::FieldDescriptor::TYPE_STRING && value->is_string() &&
+             validation::IsPhoneField(*field)) {
+    *value = validation::PhoneForDisplay(value->get<std::string>());  // stored E.164, shown nationally
   } else if (Is64BitInteger(field) && value->is_string()) {
     const std::string text = value->get<std::string>();
     if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_INT64) {

@@ -45,6 +45,21 @@ Result<Json> MessageResult(Result<T> result, Convert convert) {
   return capi::MessageToJson(convert(std::move(result).value()));
 }
 
+// {"problems": [{"record_id", "type", "field", "value", "problem"}]}: the value as stored.
+Result<Json> FormatProblemsResult(Result<std::vector<StoredFormatProblem>> problems) {
+  if (!problems.ok()) return problems.status();
+  Json list = Json::array();
+  for (const StoredFormatProblem& p : *problems) {
+    const RecordTypeInfo* info = FindRecordType(p.type);
+    list.push_back(Json{{"record_id", p.record_id.ToString()},
+                        {"type", info != nullptr ? std::string(info->name) : std::to_string(p.type)},
+                        {"field", p.field},
+                        {"value", p.value},
+                        {"problem", p.problem}});
+  }
+  return Json{{"problems", std::move(list)}};
+}
+
 Result<Uuid> ParseIdArgument(const std::string& text, const std::string& field) {
   auto id = Uuid::Parse(text);
   if (!id.ok()) return Status::InvalidArgument(field, "'" + text + "' is not a record id (a UUID)");
@@ -281,14 +296,16 @@ void CommandLine::AddJourneyVerbs() {
       AddCreateVerb<v1::Validation>(&app_, "validation", "open a participant's validation file",
                                     [](Device& d, v1::Validation v) { return d.OpenValidation(std::move(v)); });
   auto check_participant = std::make_shared<std::string>();
-  AddVerb(validation, "check", "device-side checks before submission",
+  AddVerb(validation, "check",
+          "with --participant: device-side checks before submission; without: every stored value that does not "
+          "meet its format (phone, postcode, email, NI number)",
           [check_participant](Device& d) -> Result<Json> {
+            if (check_participant->empty()) return FormatProblemsResult(d.StoredFormatProblems());
             auto id = ParseIdArgument(*check_participant, "participant_id");
             if (!id.ok()) return id.status();
             return MessageResult(d.CheckBeforeSubmission(*id), capi::ToWarningList);
           })
-      ->add_option("--participant", *check_participant, "the participant's id")
-      ->required();
+      ->add_option("--participant", *check_participant, "the participant's id");
 
   AddCreateVerb<v1::Barrier>(&app_, "barrier", "record a barrier",
                              [](Device& d, v1::Barrier b) { return d.RecordBarrier(std::move(b)); });

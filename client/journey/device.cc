@@ -308,6 +308,27 @@ Result<v1::Record> Device::MoveValidation(const Uuid& validation_id, v1::Validat
   return Update(validation_id, v);
 }
 
+Result<std::vector<StoredFormatProblem>> Device::StoredFormatProblems() {
+  std::vector<StoredFormatProblem> problems;
+  for (const validation::RecordRules& rules : validation::AllRecordRules()) {
+    if (std::none_of(rules.rules.begin(), rules.rules.end(),
+                     [](const validation::Rule& r) { return r.kind == validation::Rule::Kind::kFormat; })) {
+      continue;
+    }
+    Result<std::vector<v1::Record>> records = store_->RecordsOfType(rules.type);
+    if (!records.ok()) return records.status();
+    for (const v1::Record& r : *records) {
+      const google::protobuf::Message* body = RecordBody(r);
+      if (body == nullptr) continue;
+      for (validation::FormatProblem& p : validation::FormatProblems(rules.type, *body)) {
+        problems.push_back(StoredFormatProblem{*Uuid::FromBytes(r.id()), rules.type, std::move(p.field),
+                                               std::move(p.value), std::move(p.problem)});
+      }
+    }
+  }
+  return problems;
+}
+
 Result<std::vector<Warning>> Device::CheckBeforeSubmission(const Uuid& participant_id) {
   Result<v1::Record> participant = Linked(*store_, participant_id.raw(), v1::RECORD_TYPE_PARTICIPANT, "participant_id");
   if (!participant.ok()) return participant.status();

@@ -52,7 +52,7 @@ Status LocalStore::Init() {
   // changes touches more pages than 2 MiB holds, and a full cache spills dirty pages to
   // the WAL mid-transaction and re-reads index pages (docs/PERFORMANCE.md, bootstrap).
   OUTREACH_RETURN_IF_ERROR(db_->Exec("PRAGMA cache_size=-16384"));
-  OUTREACH_RETURN_IF_ERROR(store::Migrate(*db_));
+  OUTREACH_RETURN_IF_ERROR(store::Migrate(*db_, clock_, fallback_user_));
   OUTREACH_RETURN_IF_ERROR(store::InitStateIfNew(*db_));
   return LoadCachedState();
 }

@@ -7,6 +7,7 @@
 //   record_row.{h,cc}    the `record` table: a record's row, body, packed field versions
 //   projections.{h,cc}   the typed `*_p` tables, declared per record type in one table
 //   schema.{h,cc}        DDL, forward-only migrations, the state of a new file
+//   stored_formats.{h,cc} version 5: stored values put in their format's normal form
 //   sync_state.{h,cc}    the sync_state table (device id, HLC, cursor, counters)
 //   outbox.{h,cc}        local edits committed, acknowledged, refused edits undone
 //   pull_applier.{h,cc}  pulled pages prepared and applied

@@ -5,6 +5,7 @@
 
 #include "client/store/projections.h"
 #include "client/store/record_row.h"
+#include "client/store/stored_formats.h"
 #include "client/store/sync_state.h"
 #include "common/reference.h"
 
@@ -264,6 +265,8 @@ const std::vector<Migration>& Migrations() {
       {2, kV2, true, false},
       {3, kV3, false, false},
       {4, kV4, true, true},
+      // Version 5: no DDL; phone numbers, postcodes, e-mail and NI numbers in normal form.
+      {5, "", false, false, true},
   };
   return migrations;
 }
@@ -324,7 +327,7 @@ Status SeedReferenceData(sqlite::Database& db) {
 
 }  // namespace
 
-Status Migrate(sqlite::Database& db) {
+Status Migrate(sqlite::Database& db, HybridClock& clock, const std::string& fallback_author) {
   Result<int64_t> version = db.QueryInt("PRAGMA user_version");
   if (!version.ok()) return version.status();
   if (*version > kSchemaVersion) {
@@ -339,14 +342,17 @@ Status Migrate(sqlite::Database& db) {
   // (a version-1 file holding attendance could not be opened when version 2 rebuilt them).
   sqlite::Transaction txn(db);
   OUTREACH_RETURN_IF_ERROR(txn.status());
-  bool rebuild_projections = false;
+  bool rebuild_projections = false, normalise_formats = false;
   for (const Migration& m : Migrations()) {
     if (m.version <= *version) continue;
     OUTREACH_RETURN_IF_ERROR(db.Exec(m.sql));
     if (m.packs_field_versions) OUTREACH_RETURN_IF_ERROR(PackFieldVersions(db));
     rebuild_projections = rebuild_projections || m.rebuilds_projections;
+    normalise_formats = normalise_formats || m.normalises_formats;
   }
   if (rebuild_projections) OUTREACH_RETURN_IF_ERROR(RebuildProjections(db));
+  // Edits write records and projections as this build does: after the rebuild.
+  if (normalise_formats) OUTREACH_RETURN_IF_ERROR(NormaliseStoredFormats(db, clock, fallback_author));
   const std::string bump = "PRAGMA user_version=" + std::to_string(kSchemaVersion);
   OUTREACH_RETURN_IF_ERROR(db.Exec(bump.c_str()));
   return txn.Commit();

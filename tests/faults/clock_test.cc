@@ -55,10 +55,10 @@ class ClockTest : public FaultSuiteTest {
     EXPECT_NEAR(static_cast<double>(first.clock_skew_ms), static_cast<double>(skew_ms), 60000.0)
         << "the skew is reported to the device";
 
-    SetPhone(odd, p.id(), "07700900999");  // the skewed tablet, first in real time
+    SetPhone(odd, p.id(), "+441134960999");  // the skewed tablet, first in real time
     // Well apart: two clocks agree only to within a sync round trip.
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    SetPhone(ann, p.id(), "07700900111");  // the correct one, later
+    SetPhone(ann, p.id(), "+441134960111");  // the correct one, later
     if (skewed_syncs_first) {
       SyncUntilDone(odd);
       SyncUntilDone(ann);
@@ -72,9 +72,9 @@ class ClockTest : public FaultSuiteTest {
       Result<std::vector<v1::Change>> log = StoreOf(*d).ChangeLog();
       return log.ok() && !log->empty() ? Hlc(log->back().hlc()).ToString() : std::string("none");
     };
-    EXPECT_EQ(Phone(ann, p.id()), "07700900111") << "the later edit from a correct clock lost; skewed device stamped "
-                                                 << last_stamp(odd) << ", the correct one " << last_stamp(ann);
-    EXPECT_EQ(Phone(odd, p.id()), "07700900111");
+    EXPECT_EQ(Phone(ann, p.id()), "+441134960111") << "the later edit from a correct clock lost; skewed device stamped "
+                                                   << last_stamp(odd) << ", the correct one " << last_stamp(ann);
+    EXPECT_EQ(Phone(odd, p.id()), "+441134960111");
     ExpectSameState(ann, odd);
     CheckNothingLostOrDuplicated({&ann, &odd}, ann);
   }
@@ -90,10 +90,10 @@ TEST_F(ClockTest, AYearAheadEditsApplyAndTheSkewIsReported) {
   SyncUntilDone(ann);
   ASSERT_TRUE(ann->Get(*Uuid::FromBytes(mine.id())).ok()) << "the skewed device's registration did not apply";
   // A correct device edits it afterwards: its edit wins though its stamp is "earlier".
-  SetPhone(ann, mine.id(), "07700900222");
+  SetPhone(ann, mine.id(), "+441134960222");
   SyncUntilDone(ann);
   SyncUntilDone(ahead);
-  EXPECT_EQ(Phone(ahead, mine.id()), "07700900222");
+  EXPECT_EQ(Phone(ahead, mine.id()), "+441134960222");
   ExpectSameState(ann, ahead);
 }
 
@@ -106,10 +106,10 @@ TEST_F(ClockTest, AYearBehindEditsApplyAndTheSkewIsReported) {
   EXPECT_EQ(r.rejected, 0u);
   SyncUntilDone(ann);
   ASSERT_TRUE(ann->Get(*Uuid::FromBytes(mine.id())).ok());
-  SetPhone(ann, mine.id(), "07700900333");
+  SetPhone(ann, mine.id(), "+441134960333");
   SyncUntilDone(ann);
   SyncUntilDone(behind);
-  EXPECT_EQ(Phone(behind, mine.id()), "07700900333");
+  EXPECT_EQ(Phone(behind, mine.id()), "+441134960333");
   ExpectSameState(ann, behind);
 }
 

@@ -20,6 +20,7 @@
 #include "server/store/sqlite_store.h"
 #include "tests/faults/fault_proxy.h"
 #include "tests/faults/fault_suite.h"
+#include "tests/support/drama_numbers.h"
 
 namespace outreach::testing {
 namespace {
@@ -32,7 +33,7 @@ void Register(FieldDevice& d, int people, const std::string& tag) {
     p.set_given_name(tag + std::to_string(i));
     p.set_family_name("Crash");
     p.set_date_of_birth("1975-06-15");
-    p.set_phone("07700900" + std::to_string(100 + i % 900));
+    p.set_phone(DramaPhoneNumber(static_cast<uint64_t>(i)));
     Result<v1::Record> r = d->RegisterParticipant(p);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }

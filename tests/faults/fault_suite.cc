@@ -13,6 +13,7 @@
 #include "common/hlc.h"
 #include "common/record_registry.h"
 #include "server/store/sqlite_store.h"
+#include "tests/support/drama_numbers.h"
 
 namespace outreach::testing {
 namespace {
@@ -419,7 +420,7 @@ void RandomJourney::Step() {
       Result<v1::Record> now = d_->Get(*Uuid::FromBytes(pid));
       if (!now.ok()) return Check(now);
       v1::Participant p = now->participant();
-      p.set_phone("0770090000" + std::to_string(Pick(10)));
+      p.set_phone(DramaPhoneNumber(Pick(10)));
       if (Pick(2) == 0) p.set_postcode("NG" + std::to_string(1 + Pick(9)) + " 1AA");
       if (Pick(3) == 0) p.set_employment_status(static_cast<v1::EmploymentStatus>(1 + Pick(4)));
       Check(d_->UpdateParticipant(*Uuid::FromBytes(pid), p));

@@ -48,30 +48,30 @@ TEST_F(ReconcilerRegressionTest, AWriteOfTheHeldValueKeepsItsLaterStamp) {
   FieldDevice ann = NewDevice("ann");
   FieldDevice bob = NewDevice("bob");
   FieldDevice cat = NewDevice("cat");
-  const v1::Record p = MustOk(ann->RegisterParticipant(Person("07700900001")));
+  const v1::Record p = MustOk(ann->RegisterParticipant(Person("+441134960001")));
   const Uuid pid = *Uuid::FromBytes(p.id());
   SyncUntilDone(ann);
   SyncUntilDone(cat);
-  MustOk(ann->UpdateParticipant(pid, WithPhone(p, "07700900002")));
+  MustOk(ann->UpdateParticipant(pid, WithPhone(p, "+441134960002")));
   SyncUntilDone(ann);
   SyncUntilDone(bob);
 
-  MustOk(bob->UpdateParticipant(pid, WithPhone(p, "07700900003")));  // based on Ann's value
+  MustOk(bob->UpdateParticipant(pid, WithPhone(p, "+441134960003")));  // based on Ann's value
   Later();
-  MustOk(cat->UpdateParticipant(pid, WithPhone(p, "07700900002")));  // later: Ann's value again
+  MustOk(cat->UpdateParticipant(pid, WithPhone(p, "+441134960002")));  // later: Ann's value again
   SyncUntilDone(cat);
   EXPECT_EQ(SyncUntilDone(bob).conflicts, 1u) << "Bob's older edit replaced a later one without a conflict";
   for (FieldDevice* d : {&ann, &bob, &cat}) SyncUntilDone(*d);
 
   for (FieldDevice* d : {&ann, &bob, &cat}) {
-    EXPECT_EQ((*d)->Get(pid)->participant().phone(), "07700900002") << d->name << " lost Cat's later write";
+    EXPECT_EQ((*d)->Get(pid)->participant().phone(), "+441134960002") << d->name << " lost Cat's later write";
   }
   Result<std::vector<v1::Record>> open = ann->OpenConflicts();
   ASSERT_TRUE(open.ok()) << open.status().ToString();
   ASSERT_EQ(open->size(), 1u);
   // Values are kept encoded as their record message: Bob's number is in the losing one.
-  EXPECT_NE(open->front().conflict().losing_value().find("07700900003"), std::string::npos);
-  EXPECT_NE(open->front().conflict().winning_value().find("07700900002"), std::string::npos);
+  EXPECT_NE(open->front().conflict().losing_value().find("+441134960003"), std::string::npos);
+  EXPECT_NE(open->front().conflict().winning_value().find("+441134960002"), std::string::npos);
   ExpectSameState(ann, bob);
   ExpectSameState(ann, cat);
   CheckNothingLostOrDuplicated({&ann, &bob, &cat}, ann);
@@ -82,19 +82,19 @@ TEST_F(ReconcilerRegressionTest, AWriteOfTheHeldValueKeepsItsLaterStamp) {
 TEST_F(ReconcilerRegressionTest, AnOlderWriteOfTheHeldValueChangesNothing) {
   FieldDevice ann = NewDevice("ann");
   FieldDevice bob = NewDevice("bob");
-  const v1::Record p = MustOk(ann->RegisterParticipant(Person("07700900001")));
+  const v1::Record p = MustOk(ann->RegisterParticipant(Person("+441134960001")));
   const Uuid pid = *Uuid::FromBytes(p.id());
   SyncUntilDone(ann);
   SyncUntilDone(bob);
-  MustOk(bob->UpdateParticipant(pid, WithPhone(p, "07700900002")));  // earlier
+  MustOk(bob->UpdateParticipant(pid, WithPhone(p, "+441134960002")));  // earlier
   Later();
-  MustOk(ann->UpdateParticipant(pid, WithPhone(p, "07700900002")));  // later, same value
+  MustOk(ann->UpdateParticipant(pid, WithPhone(p, "+441134960002")));  // later, same value
   SyncUntilDone(ann);
   const SyncReport second = SyncUntilDone(bob);
   EXPECT_EQ(second.conflicts, 0u);
   EXPECT_EQ(second.rejected, 0u);
   SyncUntilDone(ann);
-  EXPECT_EQ(bob->Get(pid)->participant().phone(), "07700900002");
+  EXPECT_EQ(bob->Get(pid)->participant().phone(), "+441134960002");
   EXPECT_TRUE(ann->OpenConflicts()->empty());
   ExpectSameState(ann, bob);
   CheckNothingLostOrDuplicated({&ann, &bob}, ann);

@@ -54,10 +54,10 @@ class RegressionTest : public FaultSuiteTest {
     SyncUntilDone(ann);
     SyncUntilDone(bob);
     v1::Participant a = p.participant();
-    a.set_phone("07700900001");
+    a.set_phone("+441134960001");
     MustOk(ann->UpdateParticipant(pid, a));
     v1::Participant b = p.participant();
-    b.set_phone("07700900002");
+    b.set_phone("+441134960002");
     MustOk(bob->UpdateParticipant(pid, b));
     SyncUntilDone(ann);
     SyncUntilDone(bob);

@@ -198,7 +198,7 @@ TEST_F(SecurityTest, ALinkIntoAnotherHubIsRefusedInTheWordsOfAnIdNoOneHolds) {
 
   // A direct write of South's record, and a change claiming South's hub.
   v1::Participant phone;
-  phone.set_phone("07700900123");
+  phone.set_phone("+441134960123");
   auto direct = hal->PushOne(HostileDevice::Edit(v1::RECORD_TYPE_PARTICIPANT, south, phone, {"phone"}));
   EXPECT_REJECTED(direct, "record_id");
   EXPECT_EQ(direct->reason(), NotAvailable(south));

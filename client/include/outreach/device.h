@@ -67,6 +67,17 @@ struct Warning {
   std::string message;  // for the adviser
 };
 
+// A value held on this device that does not meet its field's format (a phone number,
+// postcode, e-mail or NI number stored before formats were checked and that does not
+// parse): kept as it was, for a person to correct.
+struct StoredFormatProblem {
+  Uuid record_id;
+  v1::RecordType type = v1::RECORD_TYPE_UNSPECIFIED;
+  std::string field;
+  std::string value;    // as stored
+  std::string problem;  // the format it misses, as a new value would be refused
+};
+
 // Distance travelled on one instrument: latest completion minus the baseline (the
 // first completion of that instrument), per domain and in total.
 struct DomainDistance {
@@ -159,6 +170,8 @@ class Device {
   // Device-side checks before submission: required documents (NI proof, right to work),
   // plan agreed within a month of the start, another participant with the same NI number.
   Result<std::vector<Warning>> CheckBeforeSubmission(const Uuid& participant_id);
+  // Every live record's values that do not meet their format, by record type.
+  Result<std::vector<StoredFormatProblem>> StoredFormatProblems();
   // 5. Barriers (LWW; update with Update) and the job-readiness segment (a new record per
   // change, so history is kept: ParticipantRecords(id, RECORD_TYPE_SEGMENT)).
   Result<v1::Record> RecordBarrier(v1::Barrier barrier);

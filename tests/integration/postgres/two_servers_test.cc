@@ -13,6 +13,7 @@
 #include "common/hlc.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
+#include "tests/support/drama_numbers.h"
 #include "tests/support/server_harness.h"
 #include "tests/unit/server/postgres/test_database.h"
 
@@ -193,7 +194,7 @@ TEST_F(TwoServersTest, DevicesSyncingThroughBothAtOnceConvergeAndPullersSeeNoGap
         Result<v1::Record> mine = d.Get(shared_id);
         ASSERT_TRUE(mine.ok());
         v1::Participant changed = mine->participant();
-        changed.set_phone("0770090000" + std::to_string(i));
+        changed.set_phone(DramaPhoneNumber(static_cast<uint64_t>(i)));
         EXPECT_TRUE(d.UpdateParticipant(shared_id, changed).ok());
         Result<SyncReport> report = Sync(d);
         EXPECT_TRUE(report.ok()) << report.status().ToString();

@@ -14,6 +14,7 @@
 #include "common/frame.h"
 #include "common/hlc.h"
 #include "common/uuid.h"
+#include "tests/support/drama_numbers.h"
 #include "tests/support/server_harness.h"
 
 namespace outreach::testing {
@@ -45,7 +46,7 @@ v1::Envelope RegistrationPush(int count) {
     change->set_op(v1::CHANGE_OP_UPSERT);
     *change->add_fields() = ParticipantField("given_name", "Robin");
     *change->add_fields() = ParticipantField("family_name", "Example " + std::to_string(i));
-    *change->add_fields() = ParticipantField("phone", "07700 9" + std::to_string(10000 + i));
+    *change->add_fields() = ParticipantField("phone", DramaPhoneNumberE164(static_cast<uint64_t>(i)));
   }
   return envelope;
 }

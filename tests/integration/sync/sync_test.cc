@@ -165,10 +165,10 @@ TEST_F(SyncTest, ThreeDevicesConvergeAndAConflictIsKeptThenResolvedEverywhere) {
 
   // Offline, both change the same phone number from the same base.
   v1::Participant a = p.participant();
-  a.set_phone("07700900001");
+  a.set_phone("+441134960001");
   MustOk(ann->UpdateParticipant(pid, a));
   v1::Participant b = p.participant();
-  b.set_phone("07700900002");
+  b.set_phone("+441134960002");
   b.set_postcode("NG1 1AA");  // a field only Bob changed: no conflict there
   MustOk(bob->UpdateParticipant(pid, b));
 
@@ -198,7 +198,7 @@ TEST_F(SyncTest, ThreeDevicesConvergeAndAConflictIsKeptThenResolvedEverywhere) {
   MustSync(ann);
   MustSync(bob);
   MustSync(cat);
-  const std::string loser_phone = winner_phone == "07700900001" ? "07700900002" : "07700900001";
+  const std::string loser_phone = winner_phone == "+441134960001" ? "+441134960002" : "+441134960001";
   for (TestDevice* d : {&ann, &bob, &cat}) {
     EXPECT_EQ((*d)->Get(pid)->participant().phone(), loser_phone) << d->path;
     EXPECT_TRUE((*d)->OpenConflicts()->empty()) << d->path;
@@ -325,7 +325,7 @@ TEST_F(SyncTest, KioskPullsOnlyItsVenueAndNamesNeeded) {
   TestDevice ann = NewDevice("Ann");
   TestDevice kiosk = NewDevice("Kiosk", "kiosk", here);
   v1::Participant booked = Person("Booked", "Here", "1990-01-01");
-  booked.set_phone("07700900111");
+  booked.set_phone("+441134960111");
   booked.set_ni_number("QQ123456C");
   v1::Record p1 = MustOk(ann->RegisterParticipant(booked));
   v1::Record p2 = MustOk(ann->RegisterParticipant(Person("Elsewhere", "Only", "1991-01-01")));
@@ -501,7 +501,7 @@ TEST_F(SyncTest, ErasureReachesEveryDeviceAndLeavesNoPersonalData) {
   TestDevice bo = NewDevice("Bo");
   TestDevice manager = NewDevice("Mo", "manager");
   v1::Participant zara = Person("Zara", "Quinlanova", "1993-06-30");
-  zara.set_phone("07700900999");
+  zara.set_phone("+441134960999");
   v1::Record p = MustOk(ann->RegisterParticipant(zara));
   v1::CaseNote note;
   note.set_participant_id(p.id());
@@ -534,7 +534,7 @@ TEST_F(SyncTest, ErasureReachesEveryDeviceAndLeavesNoPersonalData) {
   // Nothing personal is left in any device's files (records, change log, free pages, WAL)...
   for (TestDevice* d : {&ann, &bo, &manager}) {
     EXPECT_FALSE(FileHolds(d->path, "Quinlanova")) << d->path;
-    EXPECT_FALSE(FileHolds(d->path, "07700900999")) << d->path;
+    EXPECT_FALSE(FileHolds(d->path, "+441134960999")) << d->path;
   }
   // ...nor in the server's store.
 #ifdef OUTREACH_TEST_ON_POSTGRES

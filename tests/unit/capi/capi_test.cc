@@ -218,7 +218,7 @@ TEST_F(CApiTest, BadInputNamesTheFieldAndChangesNothing) {
                  OUTREACH_INVALID_ARGUMENT, "format");
   // An update with one bad value changes none of the others.
   Json changed = sam;  // the record's own JSON, sent back as the new state
-  changed["phone"] = "07700 900123";
+  changed["phone"] = "0113 496 0123";
   changed["email"] = "not an address";
   const std::string id = sam["id"];
   const std::string text = changed.dump();
@@ -277,16 +277,23 @@ TEST_F(CApiTest, OversizedValuesAreRefusedAtCapture) {
 TEST_F(CApiTest, UpdateParticipantWithItsOwnJson) {
   Json sam = Register("Sam", "Jones");
   Json changed = sam;
-  changed["phone"] = "07700 900123";
+  changed["phone"] = "01134960123";
   changed["deferred_sections"] = {"benefits", "housing"};
   const std::string text = changed.dump();
   Json updated = Ok(Call([&](char** o, size_t* s, outreach_error** e) {
     return outreach_participant_update(device_, OUTREACH_FORMAT_JSON, sam["id"].get<std::string>().c_str(), text.data(),
                                        text.size(), o, s, e);
   }));
-  EXPECT_EQ(updated["phone"], "07700 900123");
+  EXPECT_EQ(updated["phone"], "0113 496 0123");  // stored +441134960123, shown nationally
   EXPECT_EQ(updated["deferred_sections"], Json({"benefits", "housing"}));
-  EXPECT_EQ(Get(sam["id"])["phone"], "07700 900123");
+  EXPECT_EQ(Get(sam["id"])["phone"], "0113 496 0123");
+  // The record's JSON sent back unchanged changes nothing: the shown form reads back as the stored one.
+  const std::string again = updated.dump();
+  Ok(Call([&](char** o, size_t* s, outreach_error** e) {
+    return outreach_participant_update(device_, OUTREACH_FORMAT_JSON, sam["id"].get<std::string>().c_str(),
+                                       again.data(), again.size(), o, s, e);
+  }));
+  EXPECT_EQ(Get(sam["id"])["phone"], "0113 496 0123");
 }
 
 TEST_F(CApiTest, KioskDaySessionsBookingCapacityAndSignIn) {

@@ -72,14 +72,16 @@ TEST_F(CliTest, ParticipantAddShowUpdateListFind) {
   EXPECT_EQ(p["adviser"], "alex");
 
   EXPECT_EQ(Ok({"participant", "show", p["id"]})["reference"], p["reference"]);
-  Json updated = Ok({"participant", "update", p["id"], "--phone", "07700 900123", "--postcode", "NG1 1AA"});
-  EXPECT_EQ(updated["phone"], "07700 900123");
+  // Stored E.164 and upper case, shown as a person in the UK dials it.
+  Json updated = Ok({"participant", "update", p["id"], "--phone", "+44 113 4960123", "--postcode", "ng1 1aa"});
+  EXPECT_EQ(updated["phone"], "0113 496 0123");
+  EXPECT_EQ(updated["postcode"], "NG1 1AA");
   EXPECT_EQ(updated["given_name"], "Sam") << "fields not given are kept";
   AddParticipant("Ann", "Lee");
   EXPECT_EQ(Ok({"participant", "list"})["participants"].size(), 2u);
   Json found = Ok({"participant", "find", "--name", "jones"});
   ASSERT_EQ(found["participants"].size(), 1u);
-  EXPECT_EQ(found["participants"][0]["phone"], "07700 900123");
+  EXPECT_EQ(found["participants"][0]["phone"], "0113 496 0123");
   EXPECT_EQ(Ok({"participant", "caseload"})["participants"].size(), 2u);
 }
 
@@ -110,6 +112,8 @@ TEST_F(CliTest, BadInputExitsNonZeroWithOneLineNamingTheField) {
                  "--ni-number", "12345"},
                 "ni_number");
   ExpectRefused({"participant", "update", p["id"], "--email", "not an address", "--phone", "0115 000"}, "email");
+  ExpectRefused({"participant", "update", p["id"], "--phone", "0770090012345"}, "phone");
+  ExpectRefused({"participant", "update", p["id"], "--postcode", "hello world"}, "postcode");
   ExpectRefused({"participant", "show", "not-an-id"}, "id");
   ExpectRefused(
       {"session", "add", "--venue", kVenue, "--kind", "party", "--title", "x", "--starts-at", today + "T10:00"},

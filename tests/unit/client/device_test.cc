@@ -25,12 +25,13 @@ v1::Participant Person(const std::string& given = "Sam", const std::string& fami
 
 TEST_F(DeviceTest, RegistersAParticipantWithReferenceAndOneOutboxChange) {
   v1::Participant p = Person();
-  p.set_ni_number("qq 12 34 56 c");
-  p.set_phone("07700 900123");
+  p.set_ni_number("ab 12 34 56 c");
+  p.set_phone("0113 496 0123");
   Result<v1::Record> r = device_->RegisterParticipant(p);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const v1::Participant& stored = r->participant();
-  EXPECT_EQ(stored.ni_number(), "QQ123456C");
+  EXPECT_EQ(stored.ni_number(), "AB123456C");
+  EXPECT_EQ(stored.phone(), "+441134960123");
   EXPECT_EQ(stored.status(), v1::PARTICIPANT_STATUS_ACTIVE);
   EXPECT_EQ(stored.registered_on(), "2026-11-23");
   EXPECT_EQ(stored.adviser(), "alex");
@@ -83,7 +84,7 @@ TEST_F(DeviceTest, RefusesBadRegistrationsNamingTheFieldAndChangingNothing) {
   p = Person();
   p.set_date_of_birth("2026-11-24");  // tomorrow
   EXPECT_REFUSED(device_->RegisterParticipant(p), E::kInvalidArgument, "date_of_birth");
-  for (const char* bad : {"Q1234567C", "QQ123456E", "QQ12345C", "QQ1234567C", "123456789"}) {
+  for (const char* bad : {"A1234567C", "AB123456E", "AB12345C", "AB1234567C", "123456789", "QQ123456C"}) {
     p = Person();
     p.set_ni_number(bad);
     EXPECT_REFUSED(device_->RegisterParticipant(p), E::kInvalidArgument, "ni_number");
@@ -103,7 +104,7 @@ TEST_F(DeviceTest, RefusesBadRegistrationsNamingTheFieldAndChangingNothing) {
 
 TEST_F(DeviceTest, UpdatesOnlyTheChangedFieldsWithTheirBaseVersions) {
   v1::Participant p = Person();
-  p.set_phone("111");
+  p.set_phone("0113 496 0111");
   p.add_deferred_sections(v1::REGISTRATION_SECTION_HEALTH_AND_DISABILITY);
   Register("Someone", "Else");
   Result<v1::Record> created = device_->RegisterParticipant(p);
@@ -111,7 +112,7 @@ TEST_F(DeviceTest, UpdatesOnlyTheChangedFieldsWithTheirBaseVersions) {
   const uint64_t created_hlc = StoreOf(*device_).PendingChanges(10)->back().hlc();
 
   v1::Participant next = created->participant();
-  next.set_phone("222");
+  next.set_phone("0113 496 0222");
   next.clear_deferred_sections();  // the deferred section is asked later
   next.set_health_condition(true);
   next.set_ni_number("ab123456d");
@@ -157,7 +158,7 @@ TEST_F(DeviceTest, UpdatesOnlyTheChangedFieldsWithTheirBaseVersions) {
 TEST_F(DeviceTest, RecordsAnEnquiry) {
   v1::Enquiry e;
   e.set_given_name("Kai");
-  e.set_phone("07700 900456");
+  e.set_phone("0113 496 0456");
   e.set_venue_id(venue_.raw());
   e.set_interest("job club");
   Result<v1::Record> r = device_->RecordEnquiry(e);
@@ -177,6 +178,54 @@ TEST_F(DeviceTest, RecordsAnEnquiry) {
   bad = e;
   bad.set_participant_id(Uuid::NewV7().raw());
   EXPECT_REFUSED(device_->RecordEnquiry(bad), E::kNotFound, "participant_id");
+}
+
+// Phone numbers, postcodes, e-mail addresses and NI numbers: a value outside its format
+// is refused naming the field and the format, and nothing is stored; a good one is stored
+// in its normal form whatever way it was typed.
+TEST_F(DeviceTest, FormatsAreCheckedAndStoredInTheirNormalForm) {
+  auto refusal = [](const Result<v1::Record>& r) { return r.status().field() + ": " + r.status().message(); };
+  v1::Participant p = Person();
+  p.set_phone("0770090012345");
+  EXPECT_REFUSED(device_->RegisterParticipant(p), E::kInvalidArgument, "phone");
+  EXPECT_EQ(refusal(device_->RegisterParticipant(p)), "phone: '0770090012345' is not a valid UK phone number");
+  p = Person();
+  p.set_postcode("hello world");
+  EXPECT_REFUSED(device_->RegisterParticipant(p), E::kInvalidArgument, "postcode");
+  EXPECT_EQ(refusal(device_->RegisterParticipant(p)), "postcode: 'hello world' is not a UK postcode (e.g. SW1A 1AA)");
+  for (const char* bad : {"a@", "a@b"}) {
+    p = Person();
+    p.set_email(bad);
+    EXPECT_REFUSED(device_->RegisterParticipant(p), E::kInvalidArgument, "email");
+  }
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), 0u);
+
+  p = Person();
+  p.set_phone("0113 496 0123");
+  p.set_postcode("sw1a1aa");
+  p.set_email(" a.b@Example.org ");
+  Result<v1::Record> r = device_->RegisterParticipant(p);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const v1::Participant stored = device_->Get(IdOf(*r))->participant();
+  EXPECT_EQ(stored.phone(), "+441134960123");
+  EXPECT_EQ(stored.postcode(), "SW1A 1AA");
+  EXPECT_EQ(stored.email(), "a.b@example.org");
+
+  // Typing the same number another way is no change.
+  v1::Participant again = stored;
+  again.set_phone("+44 113 496 0123");
+  ASSERT_TRUE(device_->UpdateParticipant(IdOf(*r), again).ok());
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), 1u);
+
+  v1::Enquiry e;
+  e.set_given_name("Kai");
+  e.set_venue_id(venue_.raw());
+  e.set_phone("0770090012345");
+  EXPECT_REFUSED(device_->RecordEnquiry(e), E::kInvalidArgument, "phone");
+  e.set_phone("020 7946 0000");
+  Result<v1::Record> enquiry = device_->RecordEnquiry(e);
+  ASSERT_TRUE(enquiry.ok()) << enquiry.status().ToString();
+  EXPECT_EQ(enquiry->enquiry().phone(), "+442079460000");
 }
 
 TEST_F(DeviceTest, RecordsAndWithdrawsConsent) {
@@ -307,11 +356,11 @@ TEST_F(DeviceTest, WarnsBeforeSubmissionAboutMissingDocumentsAndLatePlans) {
 
   // Another participant with the same NI number is flagged as a likely duplicate.
   v1::Participant twin = p.participant();
-  twin.set_ni_number("QQ 12 34 56 C");
+  twin.set_ni_number("AB 12 34 56 C");
   ASSERT_TRUE(device_->UpdateParticipant(IdOf(p), twin).ok());
   EXPECT_TRUE(codes().empty());
   v1::Participant other = Person("Samuel", "Okafor");
-  other.set_ni_number("qq123456c");
+  other.set_ni_number("ab123456c");
   ASSERT_TRUE(device_->RegisterParticipant(other).ok());
   EXPECT_EQ(codes(), (std::set<std::string>{"possible_duplicate"}));
 }
@@ -883,7 +932,7 @@ TEST_F(DeviceTest, ResolvesAConflictByTakingTheLosingValue) {
   v1::Record p = Register("Sam", "Okafor");
   // A conflict as the server sends it: the phone field lost to another writer.
   v1::Participant loser;
-  loser.set_phone("07700 900999");
+  loser.set_phone("+441134960999");
   v1::Conflict c;
   c.set_record_id(p.id());
   c.set_record_type(v1::RECORD_TYPE_PARTICIPANT);
@@ -907,7 +956,7 @@ TEST_F(DeviceTest, ResolvesAConflictByTakingTheLosingValue) {
   Result<v1::Record> resolved = device_->ResolveConflict(conflict_id, v1::CONFLICT_STATUS_TOOK_LOSER);
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   EXPECT_EQ(resolved->conflict().status(), v1::CONFLICT_STATUS_TOOK_LOSER);
-  EXPECT_EQ(device_->Get(IdOf(p))->participant().phone(), "07700 900999");
+  EXPECT_EQ(device_->Get(IdOf(p))->participant().phone(), "+441134960999");
   EXPECT_TRUE(device_->OpenConflicts()->empty());
   EXPECT_REFUSED(device_->ResolveConflict(conflict_id, v1::CONFLICT_STATUS_KEPT_WINNER), E::kFailedPrecondition,
                  "conflict_id");

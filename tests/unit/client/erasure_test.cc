@@ -106,14 +106,14 @@ class DeviceTracesTest : public DeviceTest {
   static constexpr const char* kPFamily = "Xanthopoulou";
   static constexpr const char* kRestrictedText = "RESTRICTED-home-visit-disclosure-8841";
   static constexpr const char* kNormalText = "Normalnote-forklift-training-5512";
-  static constexpr const char* kUnsyncedPhone = "07700900777";                // P's edit not yet pushed
+  static constexpr const char* kUnsyncedPhone = "+441134960777";              // P's edit not yet pushed
   static constexpr const char* kOfflineCallText = "Offline-call-notes-3321";  // P's call not yet pushed
   static constexpr const char* kRefusedPartner = "Refusedpartner-Qorvex";     // P's referral, create refused
   static constexpr const char* kRefusedPostcode = "ZX1 9QQ";                  // P's edit, refused
-  static constexpr const char* kConflictLoser = "07700900222";                // a conflict about P quotes it
+  static constexpr const char* kConflictLoser = "+441134960222";              // a conflict about P quotes it
   static constexpr const char* kQRestrictedText = "Q-restricted-stays-5678";
   static constexpr const char* kQNormalText = "Q-note-stays-1234";
-  static constexpr const char* kQPhone = "07700900888";
+  static constexpr const char* kQPhone = "+441134960888";
 
   void SetUp() override {
     DeviceTest::SetUp();

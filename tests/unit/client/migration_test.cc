@@ -1,9 +1,11 @@
 // Opening a file made by schema version 1 (fixtures/v1.sqlite) migrates it to the current
-// version without losing records or the pending outbox.
+// version without losing records or the pending outbox; a version-4 file's values get
+// their formats' normal forms.
 #include <filesystem>
 
 #include "client/journey/device_internals.h"
 #include "client/store/schema.h"
+#include "common/field_value.h"
 #include "common/reference.h"
 #include "common/sqlite/database.h"
 #include "tests/unit/client/device_test.h"
@@ -137,3 +139,123 @@ TEST_F(MigrationTest, AVersion1FileWithAttendanceOpensAndItsRegisterIsRebuilt) {
 
 }  // namespace
 }  // namespace outreach::testing
+
+// ---------------------------------------------------------------- version 5: formats
+
+// A version-4 file holding values an older build stored without checking their format:
+// the migration puts the ones that parse in their normal form, queues the normalisation
+// of what the server already holds as an ordinary edit, rewrites what is still queued,
+// and keeps what does not parse (listed for a person to correct).
+class FormatMigrationTest : public ::testing::Test {
+ protected:
+  static v1::Participant Person(const std::string& given, const std::string& phone) {
+    v1::Participant p;
+    p.set_given_name(given);
+    p.set_family_name("Okafor");
+    p.set_date_of_birth("1990-05-01");
+    p.set_phone(phone);
+    return p;
+  }
+  // Written as an older build did: through the store, with no validation.
+  Uuid Store(Device& device, const v1::Participant& body) {
+    client::RecordEdit edit;
+    const Uuid id = Uuid::NewV7();
+    edit.record.set_id(id.raw());
+    edit.record.set_type(v1::RECORD_TYPE_PARTICIPANT);
+    *edit.record.mutable_participant() = body;
+    Result<std::vector<v1::Record>> stored = StoreOf(device).Commit({edit});
+    EXPECT_TRUE(stored.ok()) << stored.status().ToString();
+    return id;
+  }
+  std::unique_ptr<Device> Open() {
+    DeviceOptions options;
+    options.path = path_;
+    options.clock = [] { return MillisOf("2026-03-01"); };
+    options.user_name = "alex";
+    Result<std::unique_ptr<Device>> opened = Device::Open(options);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    return opened.ok() ? std::move(*opened) : nullptr;
+  }
+  static std::string PhoneIn(const v1::FieldValue& fv) {
+    v1::Participant p;
+    EXPECT_TRUE(ApplyField(&p, fv.field(), fv.value()).ok());
+    return p.phone();
+  }
+  TempDir dir_;
+  std::string path_ = dir_.path() + "/device.db";
+};
+
+TEST_F(FormatMigrationTest, NormalisesStoredPhonesAndPostcodesAndKeepsWhatDoesNotParse) {
+  Uuid messy, good, unparseable, queued;
+  uint64_t messy_created = 0;
+  {
+    std::unique_ptr<Device> old = Open();
+    ASSERT_NE(old, nullptr);
+    v1::Participant m = Person("Messy", "0113 496 0123");
+    m.set_postcode("ng1 1aa");
+    messy = Store(*old, m);
+    good = Store(*old, Person("Good", "+441134960124"));
+    unparseable = Store(*old, Person("Unparseable", "0770090012345"));
+    messy_created = StoreOf(*old).PendingChanges(10)->front().hlc();
+    // The server took those three; the fourth is still queued.
+    v1::PushAck ack;
+    for (uint64_t seq = 1; seq <= 3; ++seq) {
+      auto* r = ack.add_results();
+      r->set_device_seq(seq);
+      r->set_outcome(v1::CHANGE_OUTCOME_APPLIED);
+    }
+    ASSERT_TRUE(StoreOf(*old).AcknowledgeChanges(ack).ok());
+    queued = Store(*old, Person("Queued", "020 7946 0000"));
+  }
+  {
+    auto db = sqlite::Database::Open(path_, {});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE((*db)->Exec("PRAGMA user_version=4").ok());
+  }
+
+  std::unique_ptr<Device> opened = Open();
+  ASSERT_NE(opened, nullptr);
+  Device& device = *opened;
+  EXPECT_EQ(*StoreOf(device).SchemaVersion(), 5);
+  EXPECT_EQ(device.Get(messy)->participant().phone(), "+441134960123");
+  EXPECT_EQ(device.Get(messy)->participant().postcode(), "NG1 1AA");
+  EXPECT_EQ(device.Get(good)->participant().phone(), "+441134960124");
+  EXPECT_EQ(device.Get(unparseable)->participant().phone(), "0770090012345");  // kept as it was
+  EXPECT_EQ(device.Get(queued)->participant().phone(), "+442079460000");
+
+  Result<std::vector<v1::Change>> pending = StoreOf(device).PendingChanges(10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 2u);
+  // The queued registration now carries the normal form: the server never sees the other.
+  const v1::Change& registration = (*pending)[0];
+  EXPECT_EQ(registration.record_id(), queued.raw());
+  EXPECT_EQ(registration.device_seq(), 4u);
+  for (const v1::FieldValue& fv : registration.fields()) {
+    if (fv.field() == v1::Participant::kPhoneFieldNumber) EXPECT_EQ(PhoneIn(fv), "+442079460000");
+  }
+  // What the server holds is normalised by an ordinary edit of the two fields, based on
+  // the versions held.
+  const v1::Change& normalisation = (*pending)[1];
+  EXPECT_EQ(normalisation.record_id(), messy.raw());
+  EXPECT_EQ(normalisation.device_seq(), 5u);
+  EXPECT_GT(normalisation.hlc(), registration.hlc());
+  ASSERT_EQ(normalisation.fields_size(), 2);
+  for (const v1::FieldValue& fv : normalisation.fields()) EXPECT_EQ(fv.base_version(), messy_created);
+  v1::Participant sent;
+  for (const v1::FieldValue& fv : normalisation.fields()) ASSERT_TRUE(ApplyField(&sent, fv.field(), fv.value()).ok());
+  EXPECT_EQ(sent.phone(), "+441134960123");
+  EXPECT_EQ(sent.postcode(), "NG1 1AA");
+
+  // What does not parse is listed, and does not block an unrelated edit.
+  Result<std::vector<StoredFormatProblem>> problems = device.StoredFormatProblems();
+  ASSERT_TRUE(problems.ok());
+  ASSERT_EQ(problems->size(), 1u);
+  EXPECT_EQ(problems->front().record_id, unparseable);
+  EXPECT_EQ(problems->front().field, "phone");
+  EXPECT_EQ(problems->front().value, "0770090012345");
+  EXPECT_EQ(problems->front().problem, "'0770090012345' is not a valid UK phone number");
+  v1::Participant renamed = device.Get(unparseable)->participant();
+  renamed.set_family_name("Okafor-Reid");
+  EXPECT_TRUE(device.UpdateParticipant(unparseable, renamed).ok());
+  EXPECT_EQ(QueryOne(path_, "PRAGMA integrity_check"), "ok");
+}

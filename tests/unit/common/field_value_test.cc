@@ -10,10 +10,10 @@ namespace {
 TEST(FieldValueTest, DiffListsOnlyChangedFieldsAndApplyReproducesThem) {
   v1::Participant before;
   before.set_given_name("Amina");
-  before.set_phone("07700900001");
+  before.set_phone("+441134960001");
   before.add_benefits(v1::BENEFIT_UNIVERSAL_CREDIT);
   v1::Participant after = before;
-  after.set_phone("07700900002");
+  after.set_phone("+441134960002");
   after.add_benefits(v1::BENEFIT_PIP);
   std::vector<v1::FieldValue> diff = DiffFields(before, after);
   ASSERT_EQ(diff.size(), 2u);
@@ -38,7 +38,9 @@ TEST(FieldValueTest, UnknownFieldsSurviveApplyAndReserialisation) {
   // A newer schema's field 150 arrives at an older device.
   v1::Participant p;
   p.set_given_name("Sam");
-  std::string future_value = "\xb2\x09\x03" "new";  // field 150, length-delimited
+  std::string future_value =
+      "\xb2\x09\x03"
+      "new";  // field 150, length-delimited
   ASSERT_TRUE(ApplyField(&p, 150, future_value).ok());
   std::string bytes = p.SerializeAsString();
   v1::Participant again;
@@ -61,10 +63,10 @@ TEST(FieldValueTest, RefusesValueThatSetsAnotherField) {
 
 TEST(FieldValueTest, DescribesValuesForPeople) {
   v1::Participant p;
-  p.set_phone("07700900123");
+  p.set_phone("+441134960123");
   auto fv = AllFields(p);
   ASSERT_EQ(fv.size(), 1u);
-  EXPECT_EQ(DescribeFieldValue(v1::Participant::descriptor(), fv[0].field(), fv[0].value()), "\"07700900123\"");
+  EXPECT_EQ(DescribeFieldValue(v1::Participant::descriptor(), fv[0].field(), fv[0].value()), "\"+441134960123\"");
 }
 
 }  // namespace

@@ -66,14 +66,14 @@ class ReconcileTest : public ServerTest {
 TEST_F(ReconcileTest, SequentialEditFromTheCurrentVersionApplies) {
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"));
   v1::Participant edit;
-  edit.set_phone("07700 900123");
+  edit.set_phone("+441134960123");
   const uint32_t phone = FieldNumber(v1::Participant::descriptor(), "phone");
   EXPECT_EQ(PushOne(b_, Upsert(b_, p, v1::RECORD_TYPE_PARTICIPANT, edit, {{phone, 0}})).outcome(),
             v1::CHANGE_OUTCOME_APPLIED);
-  edit.set_phone("07700 900456");
+  edit.set_phone("+441134960456");
   EXPECT_EQ(PushOne(a_, Upsert(a_, p, v1::RECORD_TYPE_PARTICIPANT, edit, {{phone, VersionOf(p, phone)}})).outcome(),
             v1::CHANGE_OUTCOME_APPLIED);
-  EXPECT_EQ(Get(p)->record.participant().phone(), "07700 900456");
+  EXPECT_EQ(Get(p)->record.participant().phone(), "+441134960456");
   EXPECT_TRUE(Conflicts().empty());
 }
 
@@ -81,7 +81,7 @@ TEST_F(ReconcileTest, ConcurrentEditsConflictTheLaterWinsAndBothDevicesConverge)
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"));
   const uint32_t phone = FieldNumber(v1::Participant::descriptor(), "phone");
   v1::Participant with_phone;
-  with_phone.set_phone("07700 900000");
+  with_phone.set_phone("+441134960000");
   ASSERT_EQ(PushOne(a_, Upsert(a_, p, v1::RECORD_TYPE_PARTICIPANT, with_phone)).outcome(), v1::CHANGE_OUTCOME_APPLIED);
   const uint64_t base = VersionOf(p, phone);
 
@@ -482,7 +482,7 @@ TEST_F(ReconcileTest, ErasurePurgesPersonalDataEverywhereOnTheServerAndReachesDe
   const std::string name = "Zebedee";
   const std::string family = "Quarternion";
   v1::Participant person = Person(name, family, "1975-05-05");
-  person.set_phone("07700 987654");
+  person.set_phone("+441134960654");
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, person);
   v1::CaseNote note;
   note.set_participant_id(p.raw());

@@ -16,7 +16,7 @@ v1::Participant Person(const std::string& given, const std::string& family, cons
   p.set_given_name(given);
   p.set_family_name(family);
   p.set_date_of_birth(dob);
-  p.set_phone("07700 900001");
+  p.set_phone("+441134960001");
   p.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
   return p;
 }
@@ -738,7 +738,7 @@ TEST_F(SyncServiceTest, AuditTrailRecordsWhoWhenDeviceFieldAndBothValues) {
   v1::Participant old_value, new_value;
   ASSERT_TRUE(old_value.ParseFromString(change->old_value));
   ASSERT_TRUE(new_value.ParseFromString(change->new_value));
-  EXPECT_EQ(old_value.phone(), "07700 900001");
+  EXPECT_EQ(old_value.phone(), "+441134960001");
   EXPECT_EQ(new_value.phone(), "0115 496 0000");
 }
 

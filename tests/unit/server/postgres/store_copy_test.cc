@@ -102,8 +102,8 @@ class StoreCopyTest : public ServerTest {
     const uint64_t base = VersionOf(participant_, FieldNumber(v1::Participant::descriptor(), "given_name"));
     const uint32_t phone = FieldNumber(v1::Participant::descriptor(), "phone");
     v1::Participant a, b;
-    a.set_phone("07700900001");
-    b.set_phone("07700900002");
+    a.set_phone("+441134960001");
+    b.set_phone("+441134960002");
     PushOne(ann_, Upsert(ann_, participant_, v1::RECORD_TYPE_PARTICIPANT, a, {{phone, base}}));
     PushOne(bob_, Upsert(bob_, participant_, v1::RECORD_TYPE_PARTICIPANT, b, {{phone, base}}));
     v1::Change bad = Upsert(bob_, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, sam);
