@@ -189,8 +189,8 @@ Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, cons
   OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(StoreOf(device), current.type(), body));
   std::unique_ptr<Message> next(body.New());
   next->CopyFrom(body);
-  validation::NormaliseBody(current.type(), next.get());
   const Message& old = *RecordBody(current);
+  validation::NormaliseBody(current.type(), next.get(), &old);
   if (info->participant_field != nullptr && old.GetReflection()->GetString(old, info->participant_field) !=
                                                 next->GetReflection()->GetString(*next, info->participant_field)) {
     return Status::InvalidArgument(info->participant_field->name(), "cannot be changed");

@@ -126,10 +126,8 @@ Result<std::vector<Uuid>> LiveRecordsOf(sqlite::Database& db, v1::RecordType typ
 Status NormaliseStoredFormats(sqlite::Database& db, HybridClock& clock, const std::string& fallback_author) {
   const std::vector<v1::RecordType> types = TypesWithFormats();
   OUTREACH_RETURN_IF_ERROR(NormaliseQueuedChanges(db, std::set<v1::RecordType>(types.begin(), types.end())));
-  Result<Identity> identity = LoadIdentity(db, fallback_author);
-  if (!identity.ok()) return identity.status();
 
-  std::vector<RecordEdit> edits;
+  std::vector<RecordEdit> edits;  // of every record held elsewhere too, whoever may change it
   for (v1::RecordType type : types) {
     Result<std::vector<Uuid>> ids = LiveRecordsOf(db, type);
     if (!ids.ok()) return ids.status();
@@ -155,7 +153,7 @@ Status NormaliseStoredFormats(sqlite::Database& db, HybridClock& clock, const st
         queued = true;
       }
       if (queued) OUTREACH_RETURN_IF_ERROR(PutRow(db, row, row.updated_hlc));
-      if (held_elsewhere && MayChange(*identity, type)) {
+      if (held_elsewhere) {
         RecordEdit edit;
         edit.record = row.ToRecord();
         MutableRecordBody(&edit.record)->CopyFrom(*normal);
@@ -163,6 +161,10 @@ Status NormaliseStoredFormats(sqlite::Database& db, HybridClock& clock, const st
       }
     }
   }
+  if (edits.empty()) return Status::Ok();  // a new file has no identity yet, and needs none
+  Result<Identity> identity = LoadIdentity(db, fallback_author);
+  if (!identity.ok()) return identity.status();
+  std::erase_if(edits, [&](const RecordEdit& e) { return !MayChange(*identity, e.record.type()); });
   if (edits.empty()) return Status::Ok();
   // Stamped after every stamp this file holds, as LocalStore's clock would be.
   Result<int64_t> hlc = StateInt(db, "hlc");

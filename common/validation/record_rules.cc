@@ -349,19 +349,19 @@ const FieldDescriptor* FormatField(const Rule& rule, const google::protobuf::Des
   return f;
 }
 
-void NormaliseBody(const RecordRules& rules, Message* body) {
+void NormaliseBody(const RecordRules& rules, Message* body, const Message* stored) {
   for (const Rule& rule : rules.rules) {
     const FieldDescriptor* f = FormatField(rule, *body->GetDescriptor());
     if (f == nullptr) continue;
     const std::string value = body->GetReflection()->GetString(*body, f);
-    if (value.empty()) continue;
+    if (value.empty() || (stored != nullptr && value == stored->GetReflection()->GetString(*stored, f))) continue;
     Result<std::string> normal = NormaliseFormat(rule.format, f->name(), value);
     if (normal.ok()) body->GetReflection()->SetString(body, f, *normal);  // a malformed one is refused by validation
   }
 }
 
-void NormaliseBody(v1::RecordType type, Message* body) {
-  if (const RecordRules* rules = FindRecordRules(type)) NormaliseBody(*rules, body);
+void NormaliseBody(v1::RecordType type, Message* body, const Message* stored) {
+  if (const RecordRules* rules = FindRecordRules(type)) NormaliseBody(*rules, body, stored);
 }
 
 std::vector<FormatProblem> FormatProblems(v1::RecordType type, const Message& body) {

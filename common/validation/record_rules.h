@@ -158,9 +158,12 @@ const std::vector<RecordRules>& AllRecordRules();
 
 // Puts every field with a format in its normal form (a phone number in E.164, a postcode
 // upper case with one space...). A value that does not parse is left as it is, for
-// validation to refuse.
-void NormaliseBody(const RecordRules& rules, google::protobuf::Message* body);
-void NormaliseBody(v1::RecordType type, google::protobuf::Message* body);
+// validation to refuse. With `stored` (an update), a value equal to the stored version's
+// is left as it is too: an edit of one field does not rewrite another.
+void NormaliseBody(const RecordRules& rules, google::protobuf::Message* body,
+                   const google::protobuf::Message* stored = nullptr);
+void NormaliseBody(v1::RecordType type, google::protobuf::Message* body,
+                   const google::protobuf::Message* stored = nullptr);
 
 // A stored value that does not meet its field's format: it does not parse, or is not in
 // its normal form (held from before the format was checked).

@@ -98,7 +98,7 @@ class SecurityTest : public ServerTest {
     p.set_given_name("Sina");
     p.set_family_name(kSouthName);
     p.set_date_of_birth("1988-02-03");
-    p.set_ni_number("QQ123456C");
+    p.set_ni_number("AB123456C");
     const Uuid id = MustCreate(south_->RegisterParticipant(p));
     v1::Consent c;
     c.set_participant_id(id.raw());

@@ -326,7 +326,7 @@ TEST_F(SyncTest, KioskPullsOnlyItsVenueAndNamesNeeded) {
   TestDevice kiosk = NewDevice("Kiosk", "kiosk", here);
   v1::Participant booked = Person("Booked", "Here", "1990-01-01");
   booked.set_phone("+441134960111");
-  booked.set_ni_number("QQ123456C");
+  booked.set_ni_number("AB123456C");
   v1::Record p1 = MustOk(ann->RegisterParticipant(booked));
   v1::Record p2 = MustOk(ann->RegisterParticipant(Person("Elsewhere", "Only", "1991-01-01")));
   v1::CaseNote note;
@@ -438,7 +438,7 @@ TEST_F(SyncTest, ManagerMergesDuplicatesAndEveryDeviceRedirectsLinkedRecords) {
   TestDevice manager = NewDevice("Mo", "manager");
   v1::Record kept = MustOk(ann->RegisterParticipant(Person("Dan", "Okafor", "1987-07-22")));
   v1::Participant again = Person("dan", "OKAFOR", "1987-07-22");
-  again.set_ni_number("QQ123456C");
+  again.set_ni_number("AB123456C");
   v1::Record dup = MustOk(bo->RegisterParticipant(again));
   v1::ContactAttempt contact;
   contact.set_participant_id(dup.id());
@@ -570,7 +570,7 @@ TEST_F(SyncTest, ErasureLeavesNoTraceOfARestrictedNoteOnTheDeviceThatWroteIt) {
   TestDevice manager = NewDevice("Mo", "manager");
   const std::string kRestricted = "Disclosed-at-home-visit-Wrexlomir-4471";
   v1::Participant person = Person("Ysolde", "Pembertonwick", "1991-09-17");
-  person.set_ni_number("QQ918273C");
+  person.set_ni_number("AB918273C");
   v1::Record p = MustOk(ann->RegisterParticipant(person));
   v1::CaseNote note;
   note.set_participant_id(p.id());
@@ -590,7 +590,7 @@ TEST_F(SyncTest, ErasureLeavesNoTraceOfARestrictedNoteOnTheDeviceThatWroteIt) {
   MustSync(manager);
   ASSERT_FALSE(manager->Get(*Uuid::FromBytes(restricted.id())).ok());  // never left Ann's device
   const std::string before = DeviceFiles(ann.path);
-  for (const std::string& text : {kRestricted, std::string("Pembertonwick"), std::string("QQ918273C")}) {
+  for (const std::string& text : {kRestricted, std::string("Pembertonwick"), std::string("AB918273C")}) {
     ASSERT_NE(before.find(text), std::string::npos) << text;
   }
 
@@ -614,7 +614,7 @@ TEST_F(SyncTest, ErasureLeavesNoTraceOfARestrictedNoteOnTheDeviceThatWroteIt) {
   // No file of Ann's device holds the note, the names or the NI number.
   const std::string after = DeviceFiles(ann.path);
   for (const std::string& text :
-       {kRestricted, std::string("Pembertonwick"), std::string("Ysolde"), std::string("QQ918273C")}) {
+       {kRestricted, std::string("Pembertonwick"), std::string("Ysolde"), std::string("AB918273C")}) {
     EXPECT_EQ(after.find(text), std::string::npos) << text;
   }
   // The other person's records, restricted note included, are as they were.

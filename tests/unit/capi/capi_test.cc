@@ -164,7 +164,7 @@ TEST_F(CApiTest, RegisterInProtobufReturnsASerialisedRecord) {
   pb::DynamicMessageFactory factory;
   std::unique_ptr<pb::Message> body(factory.GetPrototype(participant_type)->New());
   ASSERT_TRUE(pb::TextFormat::ParseFromString(
-      "given_name: 'Robin' family_name: 'Shaw' date_of_birth: '1985-06-07' ni_number: 'qq 12 34 56 c'", body.get()));
+      "given_name: 'Robin' family_name: 'Shaw' date_of_birth: '1985-06-07' ni_number: 'ab 12 34 56 c'", body.get()));
   const std::string bytes = body->SerializeAsString();
 
   Reply reply = Call([&](char** o, size_t* s, outreach_error** e) {
@@ -177,14 +177,14 @@ TEST_F(CApiTest, RegisterInProtobufReturnsASerialisedRecord) {
   EXPECT_EQ(r->GetString(*record, record_type->FindFieldByName("id")).size(), 16u);
   const pb::Message& stored = r->GetMessage(*record, record_type->FindFieldByName("participant"));
   EXPECT_EQ(stored.GetReflection()->GetString(stored, participant_type->FindFieldByName("given_name")), "Robin");
-  EXPECT_EQ(stored.GetReflection()->GetString(stored, participant_type->FindFieldByName("ni_number")), "QQ123456C");
+  EXPECT_EQ(stored.GetReflection()->GetString(stored, participant_type->FindFieldByName("ni_number")), "AB123456C");
 
   // The same record read back in JSON.
   Json list = Ok(Call([&](char** o, size_t* s, outreach_error** e) {
     return outreach_participants_list(device_, OUTREACH_FORMAT_JSON, o, s, e);
   }));
   ASSERT_EQ(list["records"].size(), 1u);
-  EXPECT_EQ(list["records"][0]["ni_number"], "QQ123456C");
+  EXPECT_EQ(list["records"][0]["ni_number"], "AB123456C");
 }
 
 TEST_F(CApiTest, BadInputNamesTheFieldAndChangesNothing) {

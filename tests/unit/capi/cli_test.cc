@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -136,6 +137,29 @@ TEST_F(CliTest, BadInputExitsNonZeroWithOneLineNamingTheField) {
   ProcessResult no_db = Run({"participant", "list"});
   EXPECT_EQ(no_db.exit_code, 2);
   EXPECT_EQ(no_db.err, "outreach: invalid_argument: db: is required (--db FILE)\n");
+}
+
+// A file from an older build keeps a stored value that misses its format (its NI number
+// uses a prefix HMRC does not allocate); `validation check` lists it, record and rule.
+TEST_F(CliTest, ValidationCheckListsStoredValuesThatMissTheirFormat) {
+  AddParticipant("Sam", "Jones");
+  EXPECT_EQ(Ok({"validation", "check"})["problems"], Json::array());
+
+  const std::string old = dir_ / "older.db";
+  std::filesystem::copy_file(OUTREACH_V1_FIXTURE, old);
+  ProcessResult r = Run({"validation", "check", "--db", old, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json problems = Json::parse(r.out)["problems"];
+  ASSERT_EQ(problems.size(), 1u) << r.out;
+  EXPECT_EQ(problems[0]["type"], "participant");
+  EXPECT_EQ(problems[0]["field"], "ni_number");
+  EXPECT_EQ(problems[0]["value"], "QQ123456C");
+  EXPECT_EQ(problems[0]["problem"],
+            "'QQ123456C' is not a National Insurance number (two letters, six digits, A-D; e.g. AB123456C)");
+  EXPECT_EQ(problems[0]["record_id"].get<std::string>().size(), 36u);
+  ProcessResult human = Run({"validation", "check", "--db", old});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("field: ni_number"), std::string::npos) << human.out;
 }
 
 TEST_F(CliTest, SessionBookingAttendanceAndKioskSignIn) {

@@ -137,9 +137,6 @@ TEST_F(MigrationTest, AVersion1FileWithAttendanceOpensAndItsRegisterIsRebuilt) {
   EXPECT_EQ(QueryOne(path_, "SELECT seen_on FROM attendance_p"), "2026-02-20");
 }
 
-}  // namespace
-}  // namespace outreach::testing
-
 // ---------------------------------------------------------------- version 5: formats
 
 // A version-4 file holding values an older build stored without checking their format:
@@ -230,9 +227,11 @@ TEST_F(FormatMigrationTest, NormalisesStoredPhonesAndPostcodesAndKeepsWhatDoesNo
   const v1::Change& registration = (*pending)[0];
   EXPECT_EQ(registration.record_id(), queued.raw());
   EXPECT_EQ(registration.device_seq(), 4u);
+  std::string queued_phone;
   for (const v1::FieldValue& fv : registration.fields()) {
-    if (fv.field() == v1::Participant::kPhoneFieldNumber) EXPECT_EQ(PhoneIn(fv), "+442079460000");
+    if (fv.field() == v1::Participant::kPhoneFieldNumber) queued_phone = PhoneIn(fv);
   }
+  EXPECT_EQ(queued_phone, "+442079460000");
   // What the server holds is normalised by an ordinary edit of the two fields, based on
   // the versions held.
   const v1::Change& normalisation = (*pending)[1];
@@ -259,3 +258,6 @@ TEST_F(FormatMigrationTest, NormalisesStoredPhonesAndPostcodesAndKeepsWhatDoesNo
   EXPECT_TRUE(device.UpdateParticipant(unparseable, renamed).ok());
   EXPECT_EQ(QueryOne(path_, "PRAGMA integrity_check"), "ok");
 }
+
+}  // namespace
+}  // namespace outreach::testing

@@ -207,14 +207,14 @@ TEST_F(StoreTest, AppliesPulledPagesKeepingFieldsWithPendingLocalEdits) {
   // Our own participant with a pending phone edit.
   v1::Record mine = Register("Sam", "Okafor");
   v1::Participant edit = mine.participant();
-  edit.set_phone("local-phone");
+  edit.set_phone("+441134960501");
   ASSERT_TRUE(device_->UpdateParticipant(IdOf(mine), edit).ok());
   const uint64_t pending_before = *store().PendingCount();
 
   v1::ChangesPage page;
   *page.add_changes() = Pulled(remote, v1::RECORD_TYPE_PARTICIPANT, theirs, 10, Later(1000));
   v1::Participant server_side;
-  server_side.set_phone("server-phone");
+  server_side.set_phone("+441134960601");
   server_side.set_postcode("LS1 4AP");
   *page.add_changes() = Pulled(IdOf(mine), v1::RECORD_TYPE_PARTICIPANT, server_side, 11, Later(2000));
   page.set_next_cursor(11);
@@ -230,8 +230,8 @@ TEST_F(StoreTest, AppliesPulledPagesKeepingFieldsWithPendingLocalEdits) {
   EXPECT_EQ(device_->FindParticipants("remote")->size(), 1u);
   EXPECT_EQ(device_->Caseload()->size(), 2u);
   v1::Participant merged = device_->Get(IdOf(mine))->participant();
-  EXPECT_EQ(merged.phone(), "local-phone");  // local edit still pending: kept
-  EXPECT_EQ(merged.postcode(), "LS1 4AP");   // applied
+  EXPECT_EQ(merged.phone(), "+441134960501");  // local edit still pending: kept
+  EXPECT_EQ(merged.postcode(), "LS1 4AP");     // applied
 
   // The next local edit of postcode is based on the server's version of it.
   merged.set_postcode("LS2 7HY");
@@ -254,7 +254,7 @@ TEST_F(StoreTest, AppliesPulledPagesKeepingFieldsWithPendingLocalEdits) {
   *page2.add_changes() = Pulled(IdOf(mine), v1::RECORD_TYPE_PARTICIPANT, server_side, 12, Later(9000));
   page2.set_next_cursor(12);
   ASSERT_TRUE(store().ApplyPulledPage(page2).ok());
-  EXPECT_EQ(device_->Get(IdOf(mine))->participant().phone(), "server-phone");
+  EXPECT_EQ(device_->Get(IdOf(mine))->participant().phone(), "+441134960601");
 }
 
 TEST_F(StoreTest, PulledDeletesErasuresAndUnknownDataAreHonoured) {
@@ -331,7 +331,7 @@ TEST_F(StoreTest, PulledDeletesErasuresAndUnknownDataAreHonoured) {
 
   // The unknown field survives a local edit of the record and is not re-sent by it.
   v1::Participant edit = device_->Get(remote)->participant();
-  edit.set_phone("0113 000 0000");
+  edit.set_phone("+441134960002");
   ASSERT_TRUE(device_->UpdateParticipant(remote, edit).ok());
   const v1::Participant edited = device_->Get(remote)->participant();
   const auto& fields = edited.GetReflection()->GetUnknownFields(edited);
@@ -358,7 +358,7 @@ TEST_F(StoreTest, PagesAppliedInOneBatchEqualPagesAppliedOneByOne) {
   ASSERT_TRUE(store().SaveIdentity(Identity()).ok());
   v1::Record mine = Register("Sam", "Okafor");
   v1::Participant edit = mine.participant();
-  edit.set_phone("local-phone");
+  edit.set_phone("+441134960501");
   ASSERT_TRUE(device_->UpdateParticipant(IdOf(mine), edit).ok());
 
   const Uuid remote = Uuid::NewV7();
@@ -367,11 +367,11 @@ TEST_F(StoreTest, PagesAppliedInOneBatchEqualPagesAppliedOneByOne) {
   first.set_family_name("Person");
   first.set_date_of_birth("1980-01-01");
   first.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
-  first.set_phone("0113 111 1111");
+  first.set_phone("+441134960111");
   v1::Participant renamed;
   renamed.set_family_name("Renamed");
   v1::Participant theirs;
-  theirs.set_phone("server-phone");
+  theirs.set_phone("+441134960601");
   theirs.set_postcode("LS1 4AP");
   v1::Change created = Pulled(remote, v1::RECORD_TYPE_PARTICIPANT, first, 10, Later(1000));
   created.clear_hub_id();  // "the device's own hub"
@@ -396,14 +396,14 @@ TEST_F(StoreTest, PagesAppliedInOneBatchEqualPagesAppliedOneByOne) {
   EXPECT_EQ(device_->FindParticipants("renamed")->size(), 1u);
   EXPECT_TRUE(device_->FindParticipants("person")->empty());
   v1::Participant merged = device_->Get(IdOf(mine))->participant();
-  EXPECT_EQ(merged.phone(), "local-phone");  // local edit still pending: kept
+  EXPECT_EQ(merged.phone(), "+441134960501");  // local edit still pending: kept
   EXPECT_EQ(merged.postcode(), "LS1 4AP");
 
   // Field versions: the next local edit of each field is based on the stamp that set it.
   v1::Participant next = got->participant();
   next.set_given_name("Remy");
   next.set_family_name("Renamed-Again");
-  next.set_phone("0113 222 2222");
+  next.set_phone("+441134960222");
   ASSERT_TRUE(device_->UpdateParticipant(remote, next).ok());
   std::map<std::string, uint64_t> base;
   const v1::Change last = store().PendingChanges(100)->back();

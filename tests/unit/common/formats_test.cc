@@ -187,6 +187,15 @@ TEST_F(FormatRulesTest, NormaliseBodyPutsEveryFormatInItsStoredForm) {
   NormaliseBody(v1::RECORD_TYPE_PARTICIPANT, &bad);
   EXPECT_EQ(bad.phone(), "0770090012345");  // left for validation to refuse
 
+  // On an update, a value equal to the stored one is left as it is; a changed one is normalised.
+  v1::Participant stored = Sam();
+  stored.set_phone("0113 496 0123");
+  v1::Participant edit = stored;
+  edit.set_postcode("ls1 4ap");
+  NormaliseBody(v1::RECORD_TYPE_PARTICIPANT, &edit, &stored);
+  EXPECT_EQ(edit.phone(), "0113 496 0123");
+  EXPECT_EQ(edit.postcode(), "LS1 4AP");
+
   v1::Venue venue;
   venue.set_postcode("ng1 5ff");
   NormaliseBody(v1::RECORD_TYPE_VENUE, &venue);
