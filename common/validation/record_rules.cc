@@ -340,6 +340,8 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
 
 }  // namespace
 
+namespace {
+
 // The text field a format rule names; nullptr for a rule of another kind (or a table
 // mistake, which CheckRule reports).
 const FieldDescriptor* FormatField(const Rule& rule, const google::protobuf::Descriptor& body) {
@@ -348,6 +350,8 @@ const FieldDescriptor* FormatField(const Rule& rule, const google::protobuf::Des
   if (f == nullptr || f->is_repeated() || f->type() != FieldDescriptor::TYPE_STRING) return nullptr;
   return f;
 }
+
+}  // namespace
 
 void NormaliseBody(const RecordRules& rules, Message* body, const Message* stored) {
   for (const Rule& rule : rules.rules) {
