@@ -13,12 +13,10 @@ const FieldDescriptor* Field(const Descriptor* d, const char* name) {
   return name == nullptr ? nullptr : d->FindFieldByName(name);
 }
 
-template <typename Enum>
-std::vector<std::pair<int, int>> Pairs(std::initializer_list<std::pair<Enum, Enum>> list) {
-  std::vector<std::pair<int, int>> out;
-  for (auto [a, b] : list) out.emplace_back(static_cast<int>(a), static_cast<int>(b));
-  return out;
-}
+// Who takes the steps of the state machines.
+const std::vector<v1::Role> kStaff = {v1::ROLE_ADVISER, v1::ROLE_HEALTH_WORKER, v1::ROLE_COORDINATOR, v1::ROLE_MANAGER};
+const std::vector<v1::Role> kCoordinators = {v1::ROLE_COORDINATOR, v1::ROLE_MANAGER};
+const std::vector<v1::Role> kManagers = {v1::ROLE_MANAGER};
 
 // One entry per record type: everything the code on both sides knows about it, but the
 // rules its body must meet (common/validation/record_rules.cc).
@@ -55,17 +53,47 @@ std::vector<RecordTypeInfo> BuildRegistry() {
        .date = "status_changed_on",
        .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}, {"evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM}},
        .state = "status",
-       .initial_states = {v1::VALIDATION_STATUS_DRAFT, v1::VALIDATION_STATUS_SUBMITTED},
-       .transitions = Pairs<v1::ValidationStatus>({
-           {v1::VALIDATION_STATUS_DRAFT, v1::VALIDATION_STATUS_SUBMITTED},
-           {v1::VALIDATION_STATUS_SUBMITTED, v1::VALIDATION_STATUS_PRECHECK_PASSED},
-           {v1::VALIDATION_STATUS_SUBMITTED, v1::VALIDATION_STATUS_PRECHECK_RETURNED},
-           {v1::VALIDATION_STATUS_PRECHECK_RETURNED, v1::VALIDATION_STATUS_SUBMITTED},
-           {v1::VALIDATION_STATUS_PRECHECK_PASSED, v1::VALIDATION_STATUS_ACCEPTED},
-           {v1::VALIDATION_STATUS_PRECHECK_PASSED, v1::VALIDATION_STATUS_REJECTED},
-           {v1::VALIDATION_STATUS_REJECTED, v1::VALIDATION_STATUS_SUBMITTED},  // resubmission
-           {v1::VALIDATION_STATUS_ACCEPTED, v1::VALIDATION_STATUS_SUBMITTED},  // re-validation after a rules change
-       })},
+       // adviser -> hub coordinator pre-check -> manager's accept or reject; no one accepts
+       // or rejects a file they submitted or pre-checked, nor pre-checks one they submitted.
+       .steps = {{.to = v1::VALIDATION_STATUS_DRAFT, .roles = kStaff},
+                 {.to = v1::VALIDATION_STATUS_SUBMITTED, .roles = kStaff, .actor = "submitted_by"},
+                 {.from = v1::VALIDATION_STATUS_DRAFT,
+                  .to = v1::VALIDATION_STATUS_SUBMITTED,
+                  .roles = kStaff,
+                  .actor = "submitted_by"},
+                 {.from = v1::VALIDATION_STATUS_SUBMITTED,
+                  .to = v1::VALIDATION_STATUS_PRECHECK_PASSED,
+                  .roles = kCoordinators,
+                  .actor = "prechecked_by",
+                  .not_by = {"submitted_by"}},
+                 {.from = v1::VALIDATION_STATUS_SUBMITTED,
+                  .to = v1::VALIDATION_STATUS_PRECHECK_RETURNED,
+                  .roles = kCoordinators,
+                  .actor = "prechecked_by",
+                  .not_by = {"submitted_by"}},
+                 {.from = v1::VALIDATION_STATUS_PRECHECK_RETURNED,
+                  .to = v1::VALIDATION_STATUS_SUBMITTED,
+                  .roles = kStaff,
+                  .actor = "submitted_by"},
+                 {.from = v1::VALIDATION_STATUS_PRECHECK_PASSED,
+                  .to = v1::VALIDATION_STATUS_ACCEPTED,
+                  .roles = kManagers,
+                  .actor = "decided_by",
+                  .not_by = {"submitted_by", "prechecked_by"}},
+                 {.from = v1::VALIDATION_STATUS_PRECHECK_PASSED,
+                  .to = v1::VALIDATION_STATUS_REJECTED,
+                  .roles = kManagers,
+                  .actor = "decided_by",
+                  .not_by = {"submitted_by", "prechecked_by"}},
+                 {.from = v1::VALIDATION_STATUS_REJECTED,  // resubmission
+                  .to = v1::VALIDATION_STATUS_SUBMITTED,
+                  .roles = kStaff,
+                  .actor = "submitted_by"},
+                 {.from = v1::VALIDATION_STATUS_ACCEPTED,  // re-validation after a rules change
+                  .to = v1::VALIDATION_STATUS_SUBMITTED,
+                  .roles = kStaff,
+                  .actor = "submitted_by"}},
+       .history = "moves"},
       {.type = v1::RECORD_TYPE_ASSESSMENT,
        .name = "assessment",
        .policy = P::kAppendOnly,
@@ -128,7 +156,8 @@ std::vector<RecordTypeInfo> BuildRegistry() {
        .rank_field = "marked_by",
        .ranks = {{v1::MARKED_BY_ADVISER, 2}, {v1::MARKED_BY_KIOSK, 1}},  // an adviser's mark outranks a kiosk's
        .kiosk_mark = v1::MARKED_BY_KIOSK,
-       .staff_mark = v1::MARKED_BY_ADVISER},
+       .staff_mark = v1::MARKED_BY_ADVISER,
+       .history = "earlier_marks"},
       {.type = v1::RECORD_TYPE_CONTACT_ATTEMPT,
        .name = "contact_attempt",
        .policy = P::kAppendOnly,
@@ -146,16 +175,17 @@ std::vector<RecordTypeInfo> BuildRegistry() {
                  {"partner_id", v1::RECORD_TYPE_PARTNER_ORGANISATION},
                  {"consent_id", v1::RECORD_TYPE_CONSENT}},
        .state = "status",
-       .initial_states = {v1::REFERRAL_STATUS_MADE},
-       .transitions = Pairs<v1::ReferralStatus>({
-           {v1::REFERRAL_STATUS_MADE, v1::REFERRAL_STATUS_ACCEPTED},
-           {v1::REFERRAL_STATUS_MADE, v1::REFERRAL_STATUS_REJECTED},
-           {v1::REFERRAL_STATUS_MADE, v1::REFERRAL_STATUS_WITHDRAWN},
-           {v1::REFERRAL_STATUS_ACCEPTED, v1::REFERRAL_STATUS_FIRST_APPOINTMENT},
-           {v1::REFERRAL_STATUS_ACCEPTED, v1::REFERRAL_STATUS_WITHDRAWN},
-           {v1::REFERRAL_STATUS_FIRST_APPOINTMENT, v1::REFERRAL_STATUS_COMPLETED},
-           {v1::REFERRAL_STATUS_FIRST_APPOINTMENT, v1::REFERRAL_STATUS_WITHDRAWN},
-       })},
+       // Staff make and follow a referral; the partner's answer is recorded by them too.
+       .steps = {{.to = v1::REFERRAL_STATUS_MADE, .roles = kStaff},
+                 {.from = v1::REFERRAL_STATUS_MADE, .to = v1::REFERRAL_STATUS_ACCEPTED, .roles = kStaff},
+                 {.from = v1::REFERRAL_STATUS_MADE, .to = v1::REFERRAL_STATUS_REJECTED, .roles = kStaff},
+                 {.from = v1::REFERRAL_STATUS_MADE, .to = v1::REFERRAL_STATUS_WITHDRAWN, .roles = kStaff},
+                 {.from = v1::REFERRAL_STATUS_ACCEPTED, .to = v1::REFERRAL_STATUS_FIRST_APPOINTMENT, .roles = kStaff},
+                 {.from = v1::REFERRAL_STATUS_ACCEPTED, .to = v1::REFERRAL_STATUS_WITHDRAWN, .roles = kStaff},
+                 {.from = v1::REFERRAL_STATUS_FIRST_APPOINTMENT, .to = v1::REFERRAL_STATUS_COMPLETED, .roles = kStaff},
+                 {.from = v1::REFERRAL_STATUS_FIRST_APPOINTMENT,
+                  .to = v1::REFERRAL_STATUS_WITHDRAWN,
+                  .roles = kStaff}}},
       {.type = v1::RECORD_TYPE_SUPPORT_SPEND,
        .name = "support_spend",
        .policy = P::kStateMachine,
@@ -164,14 +194,24 @@ std::vector<RecordTypeInfo> BuildRegistry() {
        .date = "requested_on",
        .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT},
                  {"receipt_evidence_id", v1::RECORD_TYPE_EVIDENCE_ITEM}},
-       .actors = {"decided_by"},
        .state = "status",
-       .initial_states = {v1::SPEND_STATUS_REQUESTED},
-       .transitions = Pairs<v1::SpendStatus>({
-           {v1::SPEND_STATUS_REQUESTED, v1::SPEND_STATUS_APPROVED},
-           {v1::SPEND_STATUS_REQUESTED, v1::SPEND_STATUS_REFUSED},
-           {v1::SPEND_STATUS_APPROVED, v1::SPEND_STATUS_PAID},
-       })},
+       // Requested by staff; approved or refused by a coordinator or manager who is not the
+       // requester; paid, after approval, by a coordinator or manager.
+       .steps = {{.to = v1::SPEND_STATUS_REQUESTED, .roles = kStaff, .actor = "requested_by"},
+                 {.from = v1::SPEND_STATUS_REQUESTED,
+                  .to = v1::SPEND_STATUS_APPROVED,
+                  .roles = kCoordinators,
+                  .actor = "decided_by",
+                  .not_by = {"requested_by"}},
+                 {.from = v1::SPEND_STATUS_REQUESTED,
+                  .to = v1::SPEND_STATUS_REFUSED,
+                  .roles = kCoordinators,
+                  .actor = "decided_by",
+                  .not_by = {"requested_by"}},
+                 {.from = v1::SPEND_STATUS_APPROVED,
+                  .to = v1::SPEND_STATUS_PAID,
+                  .roles = kCoordinators,
+                  .actor = "paid_by"}}},
       {.type = v1::RECORD_TYPE_OUTCOME,
        .name = "outcome",
        .policy = P::kStateMachine,
@@ -180,14 +220,40 @@ std::vector<RecordTypeInfo> BuildRegistry() {
        .date = "achieved_on",
        .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}, {"evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM}},
        .state = "status",
-       .initial_states = {v1::OUTCOME_STATUS_REPORTED},
-       .transitions = Pairs<v1::OutcomeStatus>({
-           {v1::OUTCOME_STATUS_REPORTED, v1::OUTCOME_STATUS_EVIDENCED},
-           {v1::OUTCOME_STATUS_EVIDENCED, v1::OUTCOME_STATUS_CLAIMED},
-           {v1::OUTCOME_STATUS_CLAIMED, v1::OUTCOME_STATUS_ACCEPTED},
-           {v1::OUTCOME_STATUS_CLAIMED, v1::OUTCOME_STATUS_REJECTED},
-           {v1::OUTCOME_STATUS_REJECTED, v1::OUTCOME_STATUS_EVIDENCED},  // re-evidenced after a rejection
-       })},
+       // Reported by anyone on staff, evidenced by the participant's adviser (or a manager),
+       // verified by a coordinator who did not evidence it, claimed and its answer recorded
+       // by a manager who did not verify it.
+       .steps = {{.to = v1::OUTCOME_STATUS_REPORTED, .roles = kStaff, .actor = "reported_by"},
+                 {.from = v1::OUTCOME_STATUS_REPORTED,
+                  .to = v1::OUTCOME_STATUS_EVIDENCED,
+                  .roles = kManagers,
+                  .actor = "evidenced_by",
+                  .participant_adviser = true},
+                 {.from = v1::OUTCOME_STATUS_EVIDENCED,
+                  .to = v1::OUTCOME_STATUS_VERIFIED,
+                  .roles = {v1::ROLE_COORDINATOR},
+                  .actor = "verified_by",
+                  .not_by = {"evidenced_by"}},
+                 {.from = v1::OUTCOME_STATUS_VERIFIED,
+                  .to = v1::OUTCOME_STATUS_CLAIMED,
+                  .roles = kManagers,
+                  .actor = "claimed_by",
+                  .not_by = {"verified_by"}},
+                 {.from = v1::OUTCOME_STATUS_CLAIMED,
+                  .to = v1::OUTCOME_STATUS_ACCEPTED,
+                  .roles = kManagers,
+                  .actor = "decided_by",
+                  .not_by = {"verified_by"}},
+                 {.from = v1::OUTCOME_STATUS_CLAIMED,
+                  .to = v1::OUTCOME_STATUS_REJECTED,
+                  .roles = kManagers,
+                  .actor = "decided_by",
+                  .not_by = {"verified_by"}},
+                 {.from = v1::OUTCOME_STATUS_REJECTED,  // re-evidenced after a rejection
+                  .to = v1::OUTCOME_STATUS_EVIDENCED,
+                  .roles = kManagers,
+                  .actor = "evidenced_by",
+                  .participant_adviser = true}}},
       {.type = v1::RECORD_TYPE_CASE_NOTE,
        .name = "case_note",
        .policy = P::kAppendOnly,
@@ -226,13 +292,17 @@ std::vector<RecordTypeInfo> BuildRegistry() {
        .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT},
                  {"other_participant_id", v1::RECORD_TYPE_PARTICIPANT},
                  {"kept_participant_id", v1::RECORD_TYPE_PARTICIPANT}},
-       .actors = {"decided_by"},
        .state = "status",
-       .initial_states = {v1::DUPLICATE_REVIEW_STATUS_OPEN},
-       .transitions = Pairs<v1::DuplicateReviewStatus>({
-           {v1::DUPLICATE_REVIEW_STATUS_OPEN, v1::DUPLICATE_REVIEW_STATUS_MERGED},
-           {v1::DUPLICATE_REVIEW_STATUS_OPEN, v1::DUPLICATE_REVIEW_STATUS_NOT_DUPLICATE},
-       }),
+       // The server opens a review; a manager decides it.
+       .steps = {{.to = v1::DUPLICATE_REVIEW_STATUS_OPEN, .roles = kManagers},
+                 {.from = v1::DUPLICATE_REVIEW_STATUS_OPEN,
+                  .to = v1::DUPLICATE_REVIEW_STATUS_MERGED,
+                  .roles = kManagers,
+                  .actor = "decided_by"},
+                 {.from = v1::DUPLICATE_REVIEW_STATUS_OPEN,
+                  .to = v1::DUPLICATE_REVIEW_STATUS_NOT_DUPLICATE,
+                  .roles = kManagers,
+                  .actor = "decided_by"}},
        .follows_merge = false},  // names the two people it is about
       {.type = v1::RECORD_TYPE_PROGRAMME,
        .name = "programme",
@@ -280,10 +350,19 @@ RecordTypeInfo DeclareRecordType(const RecordTypeDeclaration& d) {
   info.reference_data = d.reference_data;
   info.participant_field = d.descriptor->FindFieldByName("participant_id");
   info.state_field = Field(d.descriptor, d.state);
-  info.initial_states = d.initial_states;
-  info.transitions = d.transitions;
   for (const auto& [field, target] : d.links) info.links.push_back(RecordLink{Field(d.descriptor, field), target});
   for (const char* actor : d.actors) info.actor_fields.push_back(Field(d.descriptor, actor));
+  for (const RecordTypeDeclaration::Step& s : d.steps) {
+    StateStep step{.from = s.from,
+                   .to = s.to,
+                   .roles = s.roles,
+                   .participant_adviser = s.participant_adviser,
+                   .actor = Field(d.descriptor, s.actor)};
+    for (const char* field : s.not_by) step.not_by.push_back(Field(d.descriptor, field));
+    if (step.actor != nullptr && !info.IsActorField(step.actor->number())) info.actor_fields.push_back(step.actor);
+    info.steps.push_back(std::move(step));
+  }
+  info.history_field = Field(d.descriptor, d.history);
   info.date_field = Field(d.descriptor, d.date);
   info.register_key_field = Field(d.descriptor, d.register_key);
   info.rank_field = Field(d.descriptor, d.rank_field);
@@ -305,12 +384,17 @@ const char* MergePolicyName(MergePolicy policy) {
 }
 
 bool RecordTypeInfo::IsLegalTransition(int from, int to) const {
-  if (from == to) return true;
-  return std::find(transitions.begin(), transitions.end(), std::make_pair(from, to)) != transitions.end();
+  return from == to || (from != 0 && FindStep(from, to) != nullptr);
+}
+
+const StateStep* RecordTypeInfo::FindStep(int from, int to) const {
+  for (const StateStep& step : steps)
+    if (step.from == from && step.to == to) return &step;
+  return nullptr;
 }
 
 bool RecordTypeInfo::IsInitialState(int state) const {
-  return std::find(initial_states.begin(), initial_states.end(), state) != initial_states.end();
+  return FindStep(0, state) != nullptr;
 }
 
 std::string RecordTypeInfo::StateName(int state) const {

@@ -54,15 +54,31 @@ struct RecordLink {
   v1::RecordType target = v1::RECORD_TYPE_UNSPECIFIED;  // UNSPECIFIED: a record of any type
 };
 
+// One step of a state machine: a move from one state to another, or the creation of a
+// record in an initial state (`from` 0), with who may take it. The step's actor field
+// records who took it (an actor field, so it names the writer's enrolled person), and
+// the persons the fields in `not_by` held before the step may not take it (four eyes).
+struct StateStep {
+  int from = 0;  // 0 (the enum's UNSPECIFIED): the record is created in `to`
+  int to = 0;
+  std::vector<v1::Role> roles;       // a device not enrolled yet captures as an adviser
+  bool participant_adviser = false;  // the participant's adviser may take it too, in any staff role
+  const google::protobuf::FieldDescriptor* actor = nullptr;  // nullptr: who took it is not recorded
+  std::vector<const google::protobuf::FieldDescriptor*> not_by = {};
+};
+
 struct RecordTypeInfo {
   v1::RecordType type;
   std::string_view name;  // "participant", "case_note", ... (the Record oneof field name)
   MergePolicy policy;
   const google::protobuf::Descriptor* descriptor = nullptr;  // the body message
-  // For kStateMachine: the state field, its initial states, and legal (from, to) pairs.
+  // For kStateMachine: the state field and its steps (the legal transitions and the
+  // creations in an initial state, each with who may take it).
   const google::protobuf::FieldDescriptor* state_field = nullptr;
-  std::vector<int> initial_states;
-  std::vector<std::pair<int, int>> transitions;
+  std::vector<StateStep> steps;
+  // A repeated field that keeps the record's history (a validation file's moves, an
+  // attendance row's earlier marks): a write keeps the stored list as its prefix.
+  const google::protobuf::FieldDescriptor* history_field = nullptr;
   // The field holding the participant this record belongs to (bytes), if any.
   const google::protobuf::FieldDescriptor* participant_field = nullptr;
   // True when the record holds personal data (purged by an erasure).
@@ -94,7 +110,9 @@ struct RecordTypeInfo {
   bool follows_merge = true;
 
   bool IsLegalTransition(int from, int to) const;
-  bool IsInitialState(int state) const;
+  bool IsInitialState(int state) const;  // a step creates records in it
+  // The step from `from` to `to` (`from` 0: creation in `to`), or nullptr when none is declared.
+  const StateStep* FindStep(int from, int to) const;
   // Human name of a state value, e.g. "accepted".
   std::string StateName(int state) const;
   // The link declared for field `number`, or nullptr when it names no record.
@@ -121,10 +139,17 @@ struct RecordTypeDeclaration {
   // named participant_id is the participant link.
   std::vector<std::pair<const char*, v1::RecordType>> links = {};
   std::vector<const char*> actors = {};
-  // kStateMachine
+  // kStateMachine: the state field and every step (StateStep), fields by name.
+  struct Step {
+    int from = 0;
+    int to = 0;
+    std::vector<v1::Role> roles;
+    const char* actor = nullptr;
+    std::vector<const char*> not_by = {};
+    bool participant_adviser = false;
+  };
   const char* state = nullptr;
-  std::vector<int> initial_states = {};
-  std::vector<std::pair<int, int>> transitions = {};
+  std::vector<Step> steps = {};
   // kKeyedRegister
   const char* register_key = nullptr;
   const char* rank_field = nullptr;
@@ -132,10 +157,12 @@ struct RecordTypeDeclaration {
   int kiosk_mark = 0;
   int staff_mark = 0;
   bool follows_merge = true;
+  const char* history = nullptr;  // RecordTypeInfo::history_field
 };
 
 // The registry entry a declaration makes. A field name the body does not have resolves
-// to nullptr (record_registry_test checks that none does).
+// to nullptr (record_registry_test checks that none does). Every step's actor field is
+// one of the type's actor fields.
 RecordTypeInfo DeclareRecordType(const RecordTypeDeclaration& declaration);
 
 // The registry entry of a type, or nullptr for an unknown type.

@@ -306,6 +306,26 @@ void CommandLine::AddJourneyVerbs() {
             return MessageResult(d.CheckBeforeSubmission(*id), capi::ToWarningList);
           })
       ->add_option("--participant", *check_participant, "the participant's id");
+  auto history_id = std::make_shared<std::string>();
+  AddVerb(validation, "history", "every move of a validation file: from, to, who, when, reasons, rules version",
+          [history_id](Device& d) -> Result<Json> {
+            auto file = GetOfType(d, *history_id, v1::RECORD_TYPE_VALIDATION);
+            if (!file.ok()) return file.status();
+            Json moves = Json::array();
+            for (const v1::ValidationMove& move : file->validation().moves()) {
+              auto json = capi::MessageToJson(move);
+              if (!json.ok()) return json.status();
+              moves.push_back(std::move(json).value());
+            }
+            Json result = Json::object();
+            result["id"] = *history_id;
+            result["status"] =
+                EnumValueShortName(v1::ValidationStatus_descriptor()->FindValueByNumber(file->validation().status()));
+            result["moves"] = std::move(moves);
+            return result;
+          })
+      ->add_option("ID", *history_id, "the validation file's id")
+      ->required();
 
   AddCreateVerb<v1::Barrier>(&app_, "barrier", "record a barrier",
                              [](Device& d, v1::Barrier b) { return d.RecordBarrier(std::move(b)); });

@@ -11,6 +11,7 @@
 #include "common/reference.h"
 #include "common/validation/forms.h"
 #include "common/validation/record_rules.h"
+#include "common/validation/transitions.h"
 
 namespace outreach {
 
@@ -40,10 +41,6 @@ std::string TypeName(int type) {
 Result<v1::Record> Linked(LocalStore& store, const std::string& raw, v1::RecordType type, const char* field) {
   journey::StoreLookup records(store);
   return validation::LinkedRecord(records, raw, type, field);
-}
-
-int StateOf(const RecordTypeInfo& info, const Message& body) {
-  return body.GetReflection()->GetEnumValue(body, info.state_field);
 }
 
 int DaysBetween(const std::string& from, const std::string& to) {
@@ -80,6 +77,42 @@ Status ValidateBody(Device& device, v1::RecordType type, const Message& body, co
   if (!role.ok()) return role.status();
   validation::ValidationContext context{records, device.Today(), [&device] { return device.user_name(); }, *role};
   return validation::ValidateRecordBody(type, body, before, context);
+}
+
+// The registry's steps and kept history (common/validation/transitions.h) for a write by
+// this device; `before` is the stored body for an update.
+Status CheckStateChange(Device& device, const RecordTypeInfo& info, const Message* before, const Message& after) {
+  Result<v1::Role> role = RoleOf(StoreOf(device));
+  if (!role.ok()) return role.status();
+  validation::StepWriter writer;
+  writer.role = *role;
+  writer.person = device.user_name();
+  writer.participant_adviser = [&]() -> Result<std::string> {
+    Result<v1::Record> person = Linked(StoreOf(device), after.GetReflection()->GetString(after, info.participant_field),
+                                       v1::RECORD_TYPE_PARTICIPANT, "participant_id");
+    if (!person.ok()) return person.status();
+    return person->participant().adviser();
+  };
+  return validation::CheckStateChange(info, before, after, writer);
+}
+
+// Sets the field that records who takes the step from `from` to `to` of `body`'s state
+// machine (the registry's StateStep::actor) to `person`.
+void RecordWhoMoves(v1::RecordType type, int from, int to, Message* body, const std::string& person) {
+  const StateStep* step = FindRecordType(type)->FindStep(from, to);
+  if (step != nullptr && step->actor != nullptr) body->GetReflection()->SetString(body, step->actor, person);
+}
+
+// Appends to a validation file's kept history the move to its current status.
+void AddMove(v1::Validation* file, v1::ValidationStatus from, const std::string& person, const std::string& at) {
+  v1::ValidationMove* move = file->add_moves();
+  move->set_from_status(from);
+  move->set_to_status(file->status());
+  move->set_moved_by(person);
+  move->set_moved_at(at);
+  move->mutable_reasons()->CopyFrom(file->rejection_reasons());
+  move->set_note(file->note());
+  move->set_rules_version(file->rules_version());
 }
 
 }  // namespace
@@ -149,13 +182,7 @@ Result<v1::Record> PrepareCreate(Device& device, v1::RecordType type, Message& b
   OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(StoreOf(device), type, body));
   validation::NormaliseBody(type, &body);  // a malformed value is refused by validation
   OUTREACH_RETURN_IF_ERROR(CheckForms(body));
-  if (info->state_field != nullptr && !info->IsInitialState(StateOf(*info, body))) {
-    std::string initial;
-    for (int s : info->initial_states) initial += (initial.empty() ? "" : " or ") + info->StateName(s);
-    return Status::FailedPrecondition(
-        "a new " + std::string(info->name) + " starts as " + initial + ", not " + info->StateName(StateOf(*info, body)),
-        "status");
-  }
+  OUTREACH_RETURN_IF_ERROR(CheckStateChange(device, *info, nullptr, body));
   OUTREACH_RETURN_IF_ERROR(ValidateBody(device, type, body, nullptr));
   return MakeRecord(id, type, body);
 }
@@ -196,14 +223,7 @@ Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, cons
     return Status::InvalidArgument(info->participant_field->name(), "cannot be changed");
   }
   OUTREACH_RETURN_IF_ERROR(CheckForms(*next));
-  if (info->state_field != nullptr) {
-    int from = StateOf(*info, old), to = StateOf(*info, *next);
-    if (!info->IsLegalTransition(from, to)) {
-      return Status::FailedPrecondition(
-          "a " + std::string(info->name) + " cannot move from " + info->StateName(from) + " to " + info->StateName(to),
-          info->state_field->name());
-    }
-  }
+  OUTREACH_RETURN_IF_ERROR(CheckStateChange(device, *info, &old, *next));
   OUTREACH_RETURN_IF_ERROR(ValidateBody(device, current.type(), *next, &current));
   v1::Record out = current;
   MutableRecordBody(&out)->CopyFrom(*next);
@@ -292,6 +312,8 @@ Result<v1::Record> Device::AddEvidence(v1::EvidenceItem evidence) {
 Result<v1::Record> Device::OpenValidation(v1::Validation validation) {
   if (validation.status() == v1::VALIDATION_STATUS_UNSPECIFIED) validation.set_status(v1::VALIDATION_STATUS_DRAFT);
   if (validation.status_changed_on().empty()) validation.set_status_changed_on(Today());
+  RecordWhoMoves(v1::RECORD_TYPE_VALIDATION, 0, validation.status(), &validation, user_name());
+  if (validation.moves().empty()) AddMove(&validation, v1::VALIDATION_STATUS_UNSPECIFIED, user_name(), Now(*this));
   return Create(*this, v1::RECORD_TYPE_VALIDATION, validation);
 }
 
@@ -300,11 +322,14 @@ Result<v1::Record> Device::MoveValidation(const Uuid& validation_id, v1::Validat
   Result<v1::Record> current = Linked(*store_, validation_id.raw(), v1::RECORD_TYPE_VALIDATION, "validation_id");
   if (!current.ok()) return current.status();
   v1::Validation v = current->validation();
+  const v1::ValidationStatus from = v.status();
   v.set_status(to);
   v.set_status_changed_on(Today());
   v.clear_rejection_reasons();
   for (auto r : reasons) v.add_rejection_reasons(r);
   if (!note.empty()) v.set_note(note);
+  RecordWhoMoves(v1::RECORD_TYPE_VALIDATION, from, to, &v, user_name());
+  if (from != to) AddMove(&v, from, user_name(), Now(*this));
   return Update(validation_id, v);
 }
 
@@ -518,6 +543,18 @@ Result<v1::Record> Device::MarkAttendance(v1::Attendance attendance) {
   Result<std::optional<v1::Record>> existing = store_->Get(id);
   if (!existing.ok()) return existing.status();
   if (existing->has_value() && !(*existing)->deleted()) {
+    // The row keeps its earlier marks; a re-mark adds the one it replaces.
+    const v1::Attendance& held = (*existing)->attendance();
+    attendance.mutable_earlier_marks()->CopyFrom(held.earlier_marks());
+    if (held.status() != attendance.status() || held.reason() != attendance.reason() ||
+        held.reason_note() != attendance.reason_note()) {
+      v1::AttendanceMark* mark = attendance.add_earlier_marks();
+      mark->set_status(held.status());
+      mark->set_reason(held.reason());
+      mark->set_reason_note(held.reason_note());
+      mark->set_marked_by(held.marked_by());
+      mark->set_marked_at(held.marked_at());
+    }
     Result<v1::Record> next = PrepareUpdate(*this, **existing, attendance);
     if (!next.ok()) return next.status();
     return CommitOne(*store_, std::move(next).value());
@@ -573,6 +610,7 @@ Result<v1::Record> Device::MoveReferral(const Uuid& referral_id, v1::ReferralSta
 Result<v1::Record> Device::RequestSpend(v1::SupportSpend spend) {
   if (spend.status() == v1::SPEND_STATUS_UNSPECIFIED) spend.set_status(v1::SPEND_STATUS_REQUESTED);
   if (spend.requested_on().empty()) spend.set_requested_on(Today());
+  if (spend.requested_by().empty()) spend.set_requested_by(user_name());
   return Create(*this, v1::RECORD_TYPE_SUPPORT_SPEND, spend);
 }
 
@@ -581,8 +619,9 @@ Result<v1::Record> Device::DecideSpend(const Uuid& spend_id, v1::SpendStatus to,
   Result<v1::Record> current = Linked(*store_, spend_id.raw(), v1::RECORD_TYPE_SUPPORT_SPEND, "spend_id");
   if (!current.ok()) return current.status();
   v1::SupportSpend s = current->support_spend();
+  const v1::SpendStatus from = s.status();
   s.set_status(to);
-  s.set_decided_by(decided_by.empty() ? user_name() : decided_by);
+  RecordWhoMoves(v1::RECORD_TYPE_SUPPORT_SPEND, from, to, &s, decided_by.empty() ? user_name() : decided_by);
   if (to == v1::SPEND_STATUS_REFUSED) s.set_refusal_reason(refusal_reason);
   return Update(spend_id, s);
 }
@@ -590,6 +629,7 @@ Result<v1::Record> Device::DecideSpend(const Uuid& spend_id, v1::SpendStatus to,
 Result<v1::Record> Device::RecordOutcome(v1::Outcome outcome) {
   if (outcome.status() == v1::OUTCOME_STATUS_UNSPECIFIED) outcome.set_status(v1::OUTCOME_STATUS_REPORTED);
   if (outcome.achieved_on().empty()) outcome.set_achieved_on(Today());
+  if (outcome.reported_by().empty()) outcome.set_reported_by(user_name());
   return Create(*this, v1::RECORD_TYPE_OUTCOME, outcome);
 }
 
@@ -597,6 +637,7 @@ Result<v1::Record> Device::MoveOutcome(const Uuid& outcome_id, v1::OutcomeStatus
   Result<v1::Record> current = Linked(*store_, outcome_id.raw(), v1::RECORD_TYPE_OUTCOME, "outcome_id");
   if (!current.ok()) return current.status();
   v1::Outcome o = current->outcome();
+  RecordWhoMoves(v1::RECORD_TYPE_OUTCOME, o.status(), to, &o, user_name());
   o.set_status(to);
   if (to == v1::OUTCOME_STATUS_REJECTED) o.set_rejection_reason(detail);
   return Update(outcome_id, o);
@@ -699,6 +740,7 @@ Result<v1::Record> Device::DecideDuplicate(const Uuid& review_id, v1::DuplicateR
   }
   r.set_status(decision);
   r.set_decided_by(user_name());
+  OUTREACH_RETURN_IF_ERROR(CheckStateChange(*this, *info, &review->duplicate_review(), r));
   Result<std::vector<v1::Record>> out =
       store_->Commit({RecordEdit{MakeRecord(review_id, v1::RECORD_TYPE_DUPLICATE_REVIEW, r)}});
   if (!out.ok()) return out.status();

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/field_value.h"
+#include "common/validation/transitions.h"
 #include "server/service/access_policy.h"
 #include "server/service/body_fields.h"
 #include "server/service/secrets.h"
@@ -40,6 +41,36 @@ std::string Readable(std::string_view name) {
   std::string out(name);
   std::replace(out.begin(), out.end(), '_', ' ');
   return out;
+}
+
+// The writer of a pushed change as the state-machine check sees it (transitions.h): the
+// device's role and person, the adviser of the record's participant as stored here, and
+// whether it had seen every stored field it sets (a concurrent mark is merged by rank).
+validation::StepWriter StepWriterOf(StoreTxn& txn, const DeviceContext& device, const RecordTypeInfo& info,
+                                    const v1::Change& change, const std::optional<StoredRecord>& existing,
+                                    const Message& proposed) {
+  validation::StepWriter writer;
+  writer.role = device.role;
+  writer.person = device.user_name;
+  writer.participant_adviser = [&txn, &info, &proposed]() -> Result<std::string> {
+    if (info.participant_field == nullptr) return std::string();
+    auto id = Uuid::FromBytes(proposed.GetReflection()->GetString(proposed, info.participant_field));
+    if (!id.ok()) return std::string();
+    auto person = txn.GetRecord(*id);
+    if (!person.ok()) return person.status();
+    if (!person->has_value() || (*person)->record.type() != v1::RECORD_TYPE_PARTICIPANT) return std::string();
+    return (*person)->record.participant().adviser();
+  };
+  if (existing) {
+    for (const auto& fv : change.fields()) {
+      auto held = existing->versions.find(fv.field());
+      if (held != existing->versions.end() && !held->second.hlc.is_zero() &&
+          held->second.hlc.value() != fv.base_version()) {
+        writer.saw_stored_mark = false;
+      }
+    }
+  }
+  return writer;
 }
 
 std::string FieldName(const RecordTypeInfo& info, uint32_t number) {
@@ -301,23 +332,13 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
   const FieldDescriptor* state_field = info.state_field;
   if (state_field != nullptr) {
     new_state = EnumField(proposed, state_field->name().c_str());
-    if (is_new) {
-      if (!info.IsInitialState(new_state)) {
-        std::string initial;
-        for (int s : info.initial_states) initial += (initial.empty() ? "" : " or ") + info.StateName(s);
-        return Rejected(
-            "a new " + Readable(info.name) + " must start as " + initial + ", not " + info.StateName(new_state),
-            state_field->name());
-      }
-    } else {
-      old_state = EnumField(*current, state_field->name().c_str());
-      if (!info.IsLegalTransition(old_state, new_state)) {
-        return Rejected(
-            Readable(info.name) + " cannot move from " + info.StateName(old_state) + " to " + info.StateName(new_state),
-            state_field->name());
-      }
-    }
+    if (!is_new) old_state = EnumField(*current, state_field->name().c_str());
   }
+  // Who may take the step, four eyes, and the kept history: the device's own check.
+  Status step = validation::CheckStateChange(info, current, proposed,
+                                             StepWriterOf(txn_, device, info, change, existing, proposed));
+  if (IsRefusal(step)) return Rejected(step.message(), step.field());
+  OUTREACH_RETURN_IF_ERROR(step);
 
   const bool merging_duplicate = info.type == v1::RECORD_TYPE_DUPLICATE_REVIEW && !is_new && old_state != new_state &&
                                  new_state == v1::DUPLICATE_REVIEW_STATUS_MERGED;

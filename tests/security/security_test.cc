@@ -134,6 +134,15 @@ class SecurityTest : public ServerTest {
   std::unique_ptr<Device> south_;
 };
 
+// Applied: the raw device sends no base versions, so a field it changes that was set
+// before is applied as a concurrent write (CONFLICT: its later stamp wins, the value it
+// replaced kept in a conflict record).
+#define EXPECT_APPLIES(result)                                                                   \
+  do {                                                                                           \
+    ASSERT_TRUE((result).ok()) << (result).status().ToString();                                  \
+    EXPECT_NE((result)->outcome(), v1::CHANGE_OUTCOME_REJECTED) << (result)->ShortDebugString(); \
+  } while (0)
+
 #define EXPECT_REJECTED(result, expected_field)                                                  \
   do {                                                                                           \
     ASSERT_TRUE((result).ok()) << (result).status().ToString();                                  \
@@ -325,6 +334,7 @@ TEST_F(SecurityTest, WhoActedAndWhoMayReadAreTheServersToCheck) {
   spend.set_category(v1::SPEND_CATEGORY_TRAVEL);
   spend.set_amount_pence(20000);
   spend.set_status(v1::SPEND_STATUS_REQUESTED);
+  spend.set_requested_by("Hal Hostile");
   const Uuid spend_id = Uuid::NewV7();
   auto requested = hal->PushOne(HostileDevice::Upsert(v1::RECORD_TYPE_SUPPORT_SPEND, spend_id, spend));
   ASSERT_TRUE(requested.ok());
@@ -361,6 +371,121 @@ TEST_F(SecurityTest, WhoActedAndWhoMayReadAreTheServersToCheck) {
   auto all = hal->PullAll();
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   for (const v1::Change& c : *all) EXPECT_NE(c.record_id(), health_note_id.raw());
+}
+
+// Who may take each step of a state machine, four eyes, and the history a file keeps,
+// against devices that skip the library: each refusal names the field and why, and
+// nothing reaches the hub's log; the right person's move applies.
+TEST_F(SecurityTest, RolesFourEyesAndKeptHistoryAreTheServersToCheck) {
+  auto mona = LibraryDevice("Mona Manager", deployment_.hub_id, "manager");
+  const Uuid person = MustCreate(mona->RegisterParticipant(NorthPerson("Nell")));
+  v1::Consent consent;
+  consent.set_participant_id(person.raw());
+  consent.set_purpose(v1::CONSENT_PURPOSE_HOLD_DATA);
+  consent.set_method(v1::CONSENT_METHOD_SIGNED);
+  consent.set_wording_version("v1");
+  MustCreate(mona->RecordConsent(consent));
+  v1::Validation opened;
+  opened.set_participant_id(person.raw());
+  opened.set_rules_version("2026-04");
+  opened.set_status(v1::VALIDATION_STATUS_SUBMITTED);
+  const Uuid file_id = MustCreate(mona->OpenValidation(opened));
+  v1::SupportSpend asked;
+  asked.set_participant_id(person.raw());
+  asked.set_category(v1::SPEND_CATEGORY_TRAVEL);
+  asked.set_amount_pence(20000);
+  const Uuid spend_id = MustCreate(mona->RequestSpend(asked));
+  MustSync(*mona);
+  auto hal = Hostile("Hal Hostile", "adviser");
+  auto cora = Hostile("Cora Coordinator", "coordinator");
+  auto mona_raw = Hostile("Mona Manager", "manager");  // Mona's second device, without the library
+  auto max = Hostile("Max Manager", "manager");
+  ASSERT_TRUE(hal && cora && mona_raw && max);
+  auto logged = [&] {
+    auto all = max->PullAll();
+    EXPECT_TRUE(all.ok()) << all.status().ToString();
+    return all.ok() ? all->size() : size_t{0};
+  };
+  // The file moved by `who` to `to`, with its move appended and the step's actor field set.
+  v1::Validation file = mona->Get(file_id)->validation();
+  auto moved = [&](v1::ValidationStatus to, const std::string& who, const char* actor) {
+    v1::Validation next = file;
+    v1::ValidationMove* move = next.add_moves();
+    move->set_from_status(file.status());
+    move->set_to_status(to);
+    move->set_moved_by(who);
+    move->set_moved_at("2026-11-23T10:00");
+    next.set_status(to);
+    next.GetReflection()->SetString(&next, next.GetDescriptor()->FindFieldByName(actor), who);
+    return HostileDevice::Edit(v1::RECORD_TYPE_VALIDATION, file_id, next, {"status", actor, "moves"});
+  };
+  const size_t before = logged();
+
+  // An adviser may not pre-check; a coordinator may.
+  auto by_adviser = hal->PushOne(moved(v1::VALIDATION_STATUS_PRECHECK_PASSED, "Hal Hostile", "prechecked_by"));
+  EXPECT_REJECTED(by_adviser, "status");
+  EXPECT_EQ(by_adviser->reason(),
+            "an adviser may not move a validation from submitted to precheck_passed: only a coordinator or "
+            "manager may");
+  EXPECT_EQ(logged(), before);
+  auto prechecked = cora->PushOne(moved(v1::VALIDATION_STATUS_PRECHECK_PASSED, "Cora Coordinator", "prechecked_by"));
+  EXPECT_APPLIES(prechecked);
+  MustSync(*mona);
+  file = mona->Get(file_id)->validation();
+  ASSERT_EQ(file.status(), v1::VALIDATION_STATUS_PRECHECK_PASSED);
+  ASSERT_EQ(file.moves_size(), 2);
+  const size_t prechecked_log = logged();
+
+  // No one accepts a file they submitted; an adviser accepts none; the history is kept.
+  auto own = mona_raw->PushOne(moved(v1::VALIDATION_STATUS_ACCEPTED, "Mona Manager", "decided_by"));
+  EXPECT_REJECTED(own, "submitted_by");
+  EXPECT_EQ(own->reason(),
+            "you (Mona Manager) submitted this validation; another person must move it from precheck_passed to "
+            "accepted");
+  auto adviser_accepts = hal->PushOne(moved(v1::VALIDATION_STATUS_ACCEPTED, "Hal Hostile", "decided_by"));
+  EXPECT_REJECTED(adviser_accepts, "status");
+  v1::Change forgetful = moved(v1::VALIDATION_STATUS_ACCEPTED, "Max Manager", "decided_by");
+  {
+    v1::Validation shortened = file;
+    shortened.mutable_moves()->DeleteSubrange(0, 1);
+    v1::ValidationMove* move = shortened.add_moves();
+    move->set_from_status(v1::VALIDATION_STATUS_PRECHECK_PASSED);
+    move->set_to_status(v1::VALIDATION_STATUS_ACCEPTED);
+    move->set_moved_by("Max Manager");
+    shortened.set_status(v1::VALIDATION_STATUS_ACCEPTED);
+    shortened.set_decided_by("Max Manager");
+    forgetful = HostileDevice::Edit(v1::RECORD_TYPE_VALIDATION, file_id, shortened, {"status", "decided_by", "moves"});
+  }
+  auto dropped = max->PushOne(forgetful);
+  EXPECT_REJECTED(dropped, "moves");
+  EXPECT_EQ(logged(), prechecked_log);
+  auto accepted = max->PushOne(moved(v1::VALIDATION_STATUS_ACCEPTED, "Max Manager", "decided_by"));
+  EXPECT_APPLIES(accepted);
+
+  // Spend: never approved by its requester, nor by an adviser; a coordinator approves.
+  v1::SupportSpend spend;
+  MustSync(*mona);
+  spend = mona->Get(spend_id)->support_spend();
+  spend.set_status(v1::SPEND_STATUS_APPROVED);
+  const size_t spend_log = logged();
+  spend.set_decided_by("Mona Manager");
+  auto self_approved =
+      mona_raw->PushOne(HostileDevice::Edit(v1::RECORD_TYPE_SUPPORT_SPEND, spend_id, spend, {"status", "decided_by"}));
+  EXPECT_REJECTED(self_approved, "requested_by");
+  spend.set_decided_by("Hal Hostile");
+  auto adviser_approved =
+      hal->PushOne(HostileDevice::Edit(v1::RECORD_TYPE_SUPPORT_SPEND, spend_id, spend, {"status", "decided_by"}));
+  EXPECT_REJECTED(adviser_approved, "status");
+  EXPECT_EQ(logged(), spend_log);
+  spend.set_decided_by("Cora Coordinator");
+  auto approved =
+      cora->PushOne(HostileDevice::Edit(v1::RECORD_TYPE_SUPPORT_SPEND, spend_id, spend, {"status", "decided_by"}));
+  EXPECT_APPLIES(approved);
+  MustSync(*mona);
+  EXPECT_EQ(mona->Get(file_id)->validation().status(), v1::VALIDATION_STATUS_ACCEPTED);
+  EXPECT_EQ(mona->Get(file_id)->validation().decided_by(), "Max Manager");
+  EXPECT_EQ(mona->Get(spend_id)->support_spend().status(), v1::SPEND_STATUS_APPROVED);
+  EXPECT_EQ(mona->Get(spend_id)->support_spend().decided_by(), "Cora Coordinator");
 }
 
 }  // namespace

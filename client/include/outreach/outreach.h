@@ -158,7 +158,9 @@ OUTREACH_API outreach_status outreach_validation_open(outreach_device* device, o
                                                       outreach_error** error);
 /* Moves a validation to status `to` ("submitted", "rejected", ...). `reasons` is a
  * comma-separated list of rejection reasons ("no_proof_of_ni,annex_form"), required for
- * "rejected" and "precheck_returned"; NULL or "" otherwise. `note` may be NULL. */
+ * "rejected" and "precheck_returned"; NULL or "" otherwise. `note` may be NULL. Staff
+ * submit; a coordinator or manager pre-checks (not the submitter); a manager accepts or
+ * rejects (not the submitter or pre-checker). Each move is appended to the file's `moves`. */
 OUTREACH_API outreach_status outreach_validation_move(outreach_device* device, outreach_format format,
                                                       const char* validation_id, const char* to, const char* reasons,
                                                       const char* note, char** out, size_t* out_size,
@@ -220,8 +222,9 @@ OUTREACH_API outreach_status outreach_referral_move(outreach_device* device, out
                                                     const char* referral_id, const char* to, const char* detail,
                                                     char** out, size_t* out_size, outreach_error** error);
 /* 11. outreach.v1.SupportSpend; decide with "approved", "paid" or "refused" (needs a
- * refusal reason). `decided_by` and `refusal_reason` may be NULL; `decided_by`, when
- * given, must be the device's user name (who acted is always the enrolled person). */
+ * refusal reason): a coordinator or manager who did not request it. `decided_by` and
+ * `refusal_reason` may be NULL; `decided_by`, when given, must be the device's user name
+ * (who acted is always the enrolled person). */
 OUTREACH_API outreach_status outreach_spend_request(outreach_device* device, outreach_format format, const char* body,
                                                     size_t body_size, char** out, size_t* out_size,
                                                     outreach_error** error);
@@ -230,7 +233,9 @@ OUTREACH_API outreach_status outreach_spend_decide(outreach_device* device, outr
                                                    const char* refusal_reason, char** out, size_t* out_size,
                                                    outreach_error** error);
 /* 12. outreach.v1.Outcome (one claim of a kind per participant); `detail` is the
- * rejection reason when moving to "rejected"; may be NULL. */
+ * rejection reason when moving to "rejected"; may be NULL. Evidenced by the participant's
+ * adviser or a manager, "verified" by a coordinator who did not evidence it, claimed and
+ * accepted or rejected by a manager who did not verify it. */
 OUTREACH_API outreach_status outreach_outcome_record(outreach_device* device, outreach_format format, const char* body,
                                                      size_t body_size, char** out, size_t* out_size,
                                                      outreach_error** error);

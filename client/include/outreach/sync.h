@@ -24,7 +24,7 @@ struct EnrolOptions {
 struct EnrolReport {
   std::string device_id;
   std::string hub_id;
-  std::string role;  // "adviser", "health_worker", "manager", "kiosk"
+  std::string role;  // "adviser", "health_worker", "coordinator", "manager", "kiosk"
   std::string user_name;
   std::string reference_prefix;
 };

@@ -366,12 +366,15 @@ TEST_F(CApiTest, TheWholeJourney) {
                                       reasons, nullptr, o, s, e);
     });
   };
-  EXPECT_EQ(Ok(move_validation("submitted", nullptr))["status"], "submitted");
-  EXPECT_REFUSED(move_validation("precheck_returned", ""), OUTREACH_INVALID_ARGUMENT, "rejection_reasons");
+  Json submitted = Ok(move_validation("submitted", nullptr));
+  EXPECT_EQ(submitted["status"], "submitted");
+  EXPECT_EQ(submitted["submitted_by"], "alex");
+  EXPECT_EQ(submitted["moves"].size(), 2u);
   EXPECT_REFUSED(move_validation("precheck_returned", "no_proof_of_ni, bogus"), OUTREACH_INVALID_ARGUMENT, "reasons");
   EXPECT_REFUSED(move_validation("nowhere", nullptr), OUTREACH_INVALID_ARGUMENT, "to");
-  Json rejected = Ok(move_validation("precheck_returned", "no_proof_of_ni, annex_form"));
-  EXPECT_EQ(rejected["rejection_reasons"], Json::array({"no_proof_of_ni", "annex_form"}));
+  // This device (not enrolled: an adviser) may not pre-check; cli_sync_test's coordinator does.
+  EXPECT_REFUSED(move_validation("precheck_returned", "no_proof_of_ni, annex_form"), OUTREACH_PERMISSION_DENIED,
+                 "status");
   Json warnings = Ok(Call([&](char** o, size_t* s, outreach_error** e) {
     return outreach_check_before_submission(device_, OUTREACH_FORMAT_JSON, pid.get<std::string>().c_str(), o, s, e);
   }));
@@ -429,11 +432,12 @@ TEST_F(CApiTest, TheWholeJourney) {
                                                 "approved", "hub manager", nullptr, o, s, e);
                  }),
                  OUTREACH_INVALID_ARGUMENT, "decided_by");
-  Json approved = Ok(Call([&](char** o, size_t* s, outreach_error** e) {
-    return outreach_spend_decide(device_, OUTREACH_FORMAT_JSON, spend["id"].get<std::string>().c_str(), "approved",
-                                 nullptr, nullptr, o, s, e);
-  }));
-  EXPECT_EQ(approved["status"], "approved");
+  // ...and an adviser may not approve (a coordinator or manager who did not ask for it does).
+  EXPECT_REFUSED(Call([&](char** o, size_t* s, outreach_error** e) {
+                   return outreach_spend_decide(device_, OUTREACH_FORMAT_JSON, spend["id"].get<std::string>().c_str(),
+                                                "approved", nullptr, nullptr, o, s, e);
+                 }),
+                 OUTREACH_PERMISSION_DENIED, "status");
 
   Json outcome =
       Ok(Body(outreach_outcome_record, {{"participant_id", pid}, {"kind", "job_start"}, {"employer", "Acme"}}));

@@ -308,19 +308,101 @@ TEST_F(DeviceTest, MovesAValidationFileThroughItsStatesWithReasons) {
   EXPECT_REFUSED(device_->OpenValidation(bad), E::kFailedPrecondition, "status");
 
   EXPECT_REFUSED(device_->MoveValidation(id, v1::VALIDATION_STATUS_ACCEPTED), E::kFailedPrecondition, "status");
-  ASSERT_TRUE(device_->MoveValidation(id, v1::VALIDATION_STATUS_SUBMITTED).ok());
-  ASSERT_TRUE(device_->MoveValidation(id, v1::VALIDATION_STATUS_PRECHECK_PASSED).ok());
+  Result<v1::Record> submitted = device_->MoveValidation(id, v1::VALIDATION_STATUS_SUBMITTED);
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  EXPECT_EQ(submitted->validation().submitted_by(), "alex");
+  // A refused move says where the file may go next and who takes it there.
+  Result<v1::Record> skipped = device_->MoveValidation(id, v1::VALIDATION_STATUS_ACCEPTED);
+  ASSERT_FALSE(skipped.ok());
+  EXPECT_EQ(skipped.status().message(),
+            "a validation cannot move from submitted to accepted: from submitted it moves to precheck_passed or "
+            "precheck_returned (coordinator, manager)");
+  // The pre-check is a coordinator's (or a manager's), never the submitter's.
+  EXPECT_REFUSED(device_->MoveValidation(id, v1::VALIDATION_STATUS_PRECHECK_PASSED), E::kPermissionDenied, "status");
+  ActAs(v1::ROLE_COORDINATOR, "alex");
+  EXPECT_REFUSED(device_->MoveValidation(id, v1::VALIDATION_STATUS_PRECHECK_PASSED), E::kPermissionDenied,
+                 "submitted_by");
+  ActAs(v1::ROLE_COORDINATOR, "casey");
+  Result<v1::Record> prechecked = device_->MoveValidation(id, v1::VALIDATION_STATUS_PRECHECK_PASSED);
+  ASSERT_TRUE(prechecked.ok()) << prechecked.status().ToString();
+  EXPECT_EQ(prechecked->validation().prechecked_by(), "casey");
+  // Accepting or rejecting is a manager's who neither submitted nor pre-checked the file.
+  EXPECT_REFUSED(device_->MoveValidation(id, v1::VALIDATION_STATUS_ACCEPTED), E::kPermissionDenied, "status");
+  ActAs(v1::ROLE_MANAGER, "alex");
+  Result<v1::Record> own = device_->MoveValidation(id, v1::VALIDATION_STATUS_ACCEPTED);
+  ASSERT_FALSE(own.ok());
+  EXPECT_EQ(own.status().field(), "submitted_by");
+  EXPECT_EQ(own.status().message(),
+            "you (alex) submitted this validation; another person must move it from precheck_passed to accepted");
+  ActAs(v1::ROLE_MANAGER, "casey");
+  EXPECT_REFUSED(device_->MoveValidation(id, v1::VALIDATION_STATUS_ACCEPTED), E::kPermissionDenied, "prechecked_by");
+  ActAs(v1::ROLE_MANAGER, "mo");
   EXPECT_REFUSED(device_->MoveValidation(id, v1::VALIDATION_STATUS_REJECTED), E::kInvalidArgument, "rejection_reasons");
   Result<v1::Record> rejected = device_->MoveValidation(
       id, v1::VALIDATION_STATUS_REJECTED,
       {v1::VALIDATION_REJECTION_REASON_NO_PROOF_OF_NI, v1::VALIDATION_REJECTION_REASON_SELF_DECLARATION}, "resubmit");
   ASSERT_TRUE(rejected.ok()) << rejected.status().ToString();
   EXPECT_EQ(rejected->validation().rejection_reasons_size(), 2);
+  EXPECT_EQ(rejected->validation().decided_by(), "mo");
+  ActAs(v1::ROLE_ADVISER, "alex");
   Result<v1::Record> again = device_->MoveValidation(id, v1::VALIDATION_STATUS_SUBMITTED);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->validation().rejection_reasons_size(), 0);
   EXPECT_REFUSED(device_->MoveValidation(IdOf(p), v1::VALIDATION_STATUS_SUBMITTED), E::kInvalidArgument,
                  "validation_id");
+
+  // Every move is kept: who, from, to, and the rejection's reasons, which resubmission
+  // cleared from the file itself.
+  const auto& moves = again->validation().moves();
+  ASSERT_EQ(moves.size(), 5);
+  std::vector<std::string> trail;
+  for (const v1::ValidationMove& m : moves) {
+    trail.push_back(std::to_string(m.from_status()) + ">" + std::to_string(m.to_status()) + " " + m.moved_by());
+  }
+  EXPECT_EQ(trail, (std::vector<std::string>{"0>1 alex", "1>2 alex", "2>3 casey", "3>6 mo", "6>2 alex"}));
+  EXPECT_EQ(moves[3].reasons_size(), 2);
+  EXPECT_EQ(moves[3].note(), "resubmit");
+  EXPECT_EQ(moves[3].rules_version(), v.rules_version());
+  EXPECT_EQ(moves[3].moved_at(), "2026-11-23T10:00");
+}
+
+TEST_F(DeviceTest, AValidationFilesHistoryIsNeverRewritten) {
+  v1::Record p = Register("Sam", "Okafor");
+  v1::Validation v;
+  v.set_participant_id(p.id());
+  v.set_rules_version("2026-04");
+  Result<v1::Record> file = device_->OpenValidation(v);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const Uuid id = IdOf(*file);
+  ASSERT_TRUE(device_->MoveValidation(id, v1::VALIDATION_STATUS_SUBMITTED).ok());
+  const v1::Validation held = device_->Get(id)->validation();
+  ASSERT_EQ(held.moves_size(), 2);
+
+  v1::Validation dropped = held;
+  dropped.mutable_moves()->RemoveLast();
+  EXPECT_REFUSED(device_->Update(id, dropped), E::kFailedPrecondition, "moves");
+  v1::Validation rewritten = held;
+  rewritten.mutable_moves(0)->set_moved_by("someone else");
+  EXPECT_REFUSED(device_->Update(id, rewritten), E::kFailedPrecondition, "moves");
+  // A state change that does not add its move, or adds another, is refused.
+  ActAs(v1::ROLE_COORDINATOR, "casey");
+  v1::Validation unrecorded = held;
+  unrecorded.set_status(v1::VALIDATION_STATUS_PRECHECK_PASSED);
+  unrecorded.set_prechecked_by("casey");
+  EXPECT_REFUSED(device_->Update(id, unrecorded), E::kFailedPrecondition, "moves");
+  v1::ValidationMove* wrong = unrecorded.add_moves();
+  wrong->set_from_status(v1::VALIDATION_STATUS_SUBMITTED);
+  wrong->set_to_status(v1::VALIDATION_STATUS_PRECHECK_RETURNED);
+  wrong->set_moved_by("casey");
+  EXPECT_REFUSED(device_->Update(id, unrecorded), E::kFailedPrecondition, "moves");
+  // Who took a step changes only with that step.
+  v1::Validation renamed = held;
+  renamed.set_submitted_by("casey");
+  EXPECT_REFUSED(device_->Update(id, renamed), E::kInvalidArgument, "submitted_by");
+  // The step's own field names the person who takes it.
+  v1::Validation unnamed = held;
+  unnamed.set_status(v1::VALIDATION_STATUS_PRECHECK_PASSED);
+  EXPECT_REFUSED(device_->Update(id, unnamed), E::kInvalidArgument, "prechecked_by");
 }
 
 TEST_F(DeviceTest, WarnsBeforeSubmissionAboutMissingDocumentsAndLatePlans) {
@@ -597,10 +679,20 @@ TEST_F(DeviceTest, MarksAttendanceOnOneKeyedRowAndShowsTodaysRegisters) {
   ASSERT_TRUE(remarked.ok()) << remarked.status().ToString();
   EXPECT_EQ(remarked->id(), marked->id());
   EXPECT_EQ(device_->ParticipantRecords(IdOf(p), v1::RECORD_TYPE_ATTENDANCE)->size(), 1u);
-  // The re-mark is a change of two fields of the same record.
+  // The re-mark is a change of the same record: its two fields, and the earlier mark kept.
   const v1::Change last = StoreOf(*device_).PendingChanges(100)->back();
   EXPECT_EQ(last.record_id(), marked->id());
-  EXPECT_EQ(last.fields_size(), 2);
+  EXPECT_EQ(last.fields_size(), 3);
+  ASSERT_EQ(remarked->attendance().earlier_marks_size(), 1);
+  EXPECT_EQ(remarked->attendance().earlier_marks(0).status(), marked->attendance().status());
+  EXPECT_EQ(remarked->attendance().earlier_marks(0).marked_at(), "2026-11-23T10:00");
+  v1::Attendance forgotten = remarked->attendance();
+  forgotten.clear_earlier_marks();
+  EXPECT_REFUSED(device_->Update(IdOf(*remarked), forgotten), E::kFailedPrecondition, "earlier_marks");
+  v1::Attendance unkept = remarked->attendance();
+  unkept.set_status(v1::ATTENDANCE_STATUS_LATE);
+  unkept.clear_reason();
+  EXPECT_REFUSED(device_->Update(IdOf(*remarked), unkept), E::kFailedPrecondition, "earlier_marks");
 
   v1::Attendance bad = a;
   bad.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
@@ -761,17 +853,31 @@ TEST_F(DeviceTest, RecordsSupportSpendAndItsApproval) {
   Result<v1::Record> spend = device_->RequestSpend(s);
   ASSERT_TRUE(spend.ok()) << spend.status().ToString();
   const Uuid id = IdOf(*spend);
+  EXPECT_EQ(spend->support_spend().requested_by(), "alex");
   EXPECT_REFUSED(device_->DecideSpend(id, v1::SPEND_STATUS_PAID), E::kFailedPrecondition, "status");
+  // Approval is a coordinator's or manager's, and never the requester's.
+  EXPECT_REFUSED(device_->DecideSpend(id, v1::SPEND_STATUS_APPROVED), E::kPermissionDenied, "status");
+  ActAs(v1::ROLE_MANAGER, "alex");
+  EXPECT_REFUSED(device_->DecideSpend(id, v1::SPEND_STATUS_APPROVED), E::kPermissionDenied, "requested_by");
+  ActAs(v1::ROLE_COORDINATOR, "casey");
   // A device decides in its own person's name only.
   EXPECT_REFUSED(device_->DecideSpend(id, v1::SPEND_STATUS_APPROVED, "manager-kim"), E::kInvalidArgument, "decided_by");
-  Result<v1::Record> approved = device_->DecideSpend(id, v1::SPEND_STATUS_APPROVED, "alex");
+  Result<v1::Record> approved = device_->DecideSpend(id, v1::SPEND_STATUS_APPROVED, "casey");
   ASSERT_TRUE(approved.ok()) << approved.status().ToString();
-  EXPECT_EQ(approved->support_spend().decided_by(), "alex");
-  ASSERT_TRUE(device_->DecideSpend(id, v1::SPEND_STATUS_PAID).ok());
+  EXPECT_EQ(approved->support_spend().decided_by(), "casey");
+  ActAs(v1::ROLE_ADVISER, "alex");
+  EXPECT_REFUSED(device_->DecideSpend(id, v1::SPEND_STATUS_PAID), E::kPermissionDenied, "status");
+  ActAs(v1::ROLE_MANAGER, "mo");
+  Result<v1::Record> paid = device_->DecideSpend(id, v1::SPEND_STATUS_PAID);
+  ASSERT_TRUE(paid.ok()) << paid.status().ToString();
+  EXPECT_EQ(paid->support_spend().paid_by(), "mo");
+  EXPECT_EQ(paid->support_spend().decided_by(), "casey");
   EXPECT_REFUSED(device_->DecideSpend(id, v1::SPEND_STATUS_REFUSED, "", "late"), E::kFailedPrecondition, "status");
 
+  ActAs(v1::ROLE_ADVISER, "alex");
   Result<v1::Record> other = device_->RequestSpend(s);
   ASSERT_TRUE(other.ok());
+  ActAs(v1::ROLE_COORDINATOR, "casey");
   EXPECT_REFUSED(device_->DecideSpend(IdOf(*other), v1::SPEND_STATUS_REFUSED), E::kInvalidArgument, "refusal_reason");
   ASSERT_TRUE(device_->DecideSpend(IdOf(*other), v1::SPEND_STATUS_REFUSED, "", "no receipt").ok());
 }
@@ -794,11 +900,40 @@ TEST_F(DeviceTest, RecordsOutcomesOneClaimOfAKind) {
   EXPECT_REFUSED(device_->RecordOutcome(bad), E::kInvalidArgument, "hours_per_week");
 
   const Uuid id = IdOf(*job);
+  EXPECT_EQ(job->outcome().reported_by(), "alex");
   EXPECT_REFUSED(device_->MoveOutcome(id, v1::OUTCOME_STATUS_CLAIMED), E::kFailedPrecondition, "status");
+  // Evidenced by the participant's adviser (alex registered Sam) or a manager.
+  ActAs(v1::ROLE_ADVISER, "bo");
+  Result<v1::Record> not_theirs = device_->MoveOutcome(id, v1::OUTCOME_STATUS_EVIDENCED);
+  ASSERT_FALSE(not_theirs.ok());
+  EXPECT_EQ(not_theirs.status().message(),
+            "an adviser may not move an outcome from reported to evidenced: only a manager or the participant's "
+            "adviser may");
+  ActAs(v1::ROLE_ADVISER, "alex");
   ASSERT_TRUE(device_->MoveOutcome(id, v1::OUTCOME_STATUS_EVIDENCED).ok());
+  // Verified by a coordinator who did not evidence it, before it is claimed.
+  Result<v1::Record> unverified = device_->MoveOutcome(id, v1::OUTCOME_STATUS_CLAIMED);
+  ASSERT_FALSE(unverified.ok());
+  EXPECT_EQ(unverified.status().message(),
+            "an outcome cannot move from evidenced to claimed: from evidenced it moves to verified (coordinator)");
+  EXPECT_REFUSED(device_->MoveOutcome(id, v1::OUTCOME_STATUS_VERIFIED), E::kPermissionDenied, "status");
+  ActAs(v1::ROLE_COORDINATOR, "alex");
+  EXPECT_REFUSED(device_->MoveOutcome(id, v1::OUTCOME_STATUS_VERIFIED), E::kPermissionDenied, "evidenced_by");
+  ActAs(v1::ROLE_COORDINATOR, "casey");
+  Result<v1::Record> verified = device_->MoveOutcome(id, v1::OUTCOME_STATUS_VERIFIED);
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->outcome().verified_by(), "casey");
+  // Claimed, and the funder's answer recorded, by a manager who did not verify it.
+  EXPECT_REFUSED(device_->MoveOutcome(id, v1::OUTCOME_STATUS_CLAIMED), E::kPermissionDenied, "status");
+  ActAs(v1::ROLE_MANAGER, "casey");
+  EXPECT_REFUSED(device_->MoveOutcome(id, v1::OUTCOME_STATUS_CLAIMED), E::kPermissionDenied, "verified_by");
+  ActAs(v1::ROLE_MANAGER, "mo");
   ASSERT_TRUE(device_->MoveOutcome(id, v1::OUTCOME_STATUS_CLAIMED).ok());
   EXPECT_REFUSED(device_->MoveOutcome(id, v1::OUTCOME_STATUS_REJECTED), E::kInvalidArgument, "rejection_reason");
-  ASSERT_TRUE(device_->MoveOutcome(id, v1::OUTCOME_STATUS_REJECTED, "payslip missing").ok());
+  Result<v1::Record> rejected = device_->MoveOutcome(id, v1::OUTCOME_STATUS_REJECTED, "payslip missing");
+  ASSERT_TRUE(rejected.ok()) << rejected.status().ToString();
+  EXPECT_EQ(rejected->outcome().decided_by(), "mo");
+  EXPECT_EQ(rejected->outcome().claimed_by(), "mo");
   // A rejected claim no longer blocks a new one of the kind.
   ASSERT_TRUE(device_->RecordOutcome(o).ok());
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "client/journey/device_internals.h"
 #include "outreach/device.h"
 #include "tests/unit/client/test_util.h"
 
@@ -31,6 +32,20 @@ class DeviceTest : public ::testing::Test {
   }
 
   Uuid IdOf(const v1::Record& r) { return *Uuid::FromBytes(r.id()); }
+
+  // Enrols the device (without a server) for `person` in `role`: who the device acts as
+  // from now on, as the state machines' steps see it.
+  void ActAs(v1::Role role, const std::string& person) {
+    client::DeviceIdentity identity;
+    identity.device_id = device_->device_id();
+    identity.server = "127.0.0.1:7443";
+    identity.ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    identity.hub_id = Uuid::Derive("hub", "north");
+    identity.role = role;
+    identity.user_name = person;
+    identity.reference_prefix = "H7QX";
+    ASSERT_TRUE(StoreOf(*device_).SaveIdentity(identity).ok());
+  }
 
   v1::Record Register(const std::string& given, const std::string& family, const std::string& registered_on = "") {
     v1::Participant p;

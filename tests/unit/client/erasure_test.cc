@@ -403,6 +403,13 @@ TEST_F(ErasureTest, DuplicateDecisionsAreCheckedOnTheDevice) {
   page.set_next_cursor(1);
   ASSERT_TRUE(StoreOf(*device_).ApplyPulledPage(page).ok());
 
+  // A manager decides a duplicate review.
+  Result<v1::Record> adviser = device_->DecideDuplicate(review_id, v1::DUPLICATE_REVIEW_STATUS_NOT_DUPLICATE);
+  ASSERT_FALSE(adviser.ok());
+  EXPECT_EQ(adviser.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(adviser.status().field(), "status");
+  ActAs(v1::ROLE_MANAGER, "alex");
+
   Result<v1::Record> stranger =
       device_->DecideDuplicate(review_id, v1::DUPLICATE_REVIEW_STATUS_MERGED, IdOf(Register("Other", "Person")));
   ASSERT_FALSE(stranger.ok());

@@ -33,7 +33,7 @@ TEST(RecordRegistryTest, StateMachinesHaveLegalAndIllegalTransitions) {
   for (const auto& info : AllRecordTypes()) {
     if (info.policy == MergePolicy::kStateMachine) {
       EXPECT_NE(info.state_field, nullptr) << info.name;
-      EXPECT_FALSE(info.transitions.empty()) << info.name;
+      EXPECT_FALSE(info.steps.empty()) << info.name;
     }
   }
 }

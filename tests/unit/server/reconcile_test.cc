@@ -279,7 +279,9 @@ TEST_F(ReconcileTest, StateMachinesAcceptOnlyLegalTransitionsFromTheServersState
   to_completed.set_status(v1::REFERRAL_STATUS_COMPLETED);
   v1::ChangeResult skip = PushOne(b_, Upsert(b_, r, v1::RECORD_TYPE_REFERRAL, to_completed));
   EXPECT_EQ(skip.outcome(), v1::CHANGE_OUTCOME_REJECTED);
-  EXPECT_EQ(skip.reason(), "referral cannot move from made to completed");
+  EXPECT_EQ(skip.reason(),
+            "a referral cannot move from made to completed: from made it moves to accepted, rejected or withdrawn "
+            "(adviser, health worker, coordinator, manager)");
   EXPECT_EQ(skip.field(), "status");
 
   // Two devices move it concurrently: the first legal move wins, the second is illegal
@@ -291,7 +293,9 @@ TEST_F(ReconcileTest, StateMachinesAcceptOnlyLegalTransitionsFromTheServersState
   EXPECT_EQ(PushOne(a_, Upsert(a_, r, v1::RECORD_TYPE_REFERRAL, accept)).outcome(), v1::CHANGE_OUTCOME_APPLIED);
   v1::ChangeResult late = PushOne(b_, Upsert(b_, r, v1::RECORD_TYPE_REFERRAL, reject));
   EXPECT_EQ(late.outcome(), v1::CHANGE_OUTCOME_REJECTED);
-  EXPECT_EQ(late.reason(), "referral cannot move from accepted to rejected");
+  EXPECT_EQ(late.reason(),
+            "a referral cannot move from accepted to rejected: from accepted it moves to first_appointment or "
+            "withdrawn (adviser, health worker, coordinator, manager)");
   EXPECT_EQ(Get(r)->record.referral().status(), v1::REFERRAL_STATUS_ACCEPTED);
   EXPECT_TRUE(Get(r)->record.referral().rejection_reason().empty()) << "a rejected change changes nothing";
 }
@@ -381,9 +385,11 @@ TEST_F(ReconcileTest, ASecondClaimOfTheSameOutcomeKindIsAConflict) {
   o.set_kind(v1::OUTCOME_KIND_JOB_START);
   o.set_status(v1::OUTCOME_STATUS_REPORTED);
   o.set_employer("Acme");
+  o.set_reported_by("Asha");
   Create(a_, v1::RECORD_TYPE_OUTCOME, o);
   const Uuid second = Uuid::NewV7();
   o.set_employer("Acme Ltd");
+  o.set_reported_by("Ben");
   EXPECT_EQ(PushOne(b_, Upsert(b_, second, v1::RECORD_TYPE_OUTCOME, o)).outcome(), v1::CHANGE_OUTCOME_CONFLICT);
   EXPECT_TRUE(Get(second).has_value()) << "the second claim is stored for review";
   ASSERT_EQ(Conflicts().size(), 1u);
