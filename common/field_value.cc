@@ -120,9 +120,9 @@ std::string DescribeFieldValue(const google::protobuf::Descriptor* type, uint32_
   std::string out;
   google::protobuf::TextFormat::Printer printer;
   printer.SetSingleLineMode(true);
-  printer.PrintFieldValueToString(*one, f, f->is_repeated() ? 0 : -1, &out);
-  if (f->is_repeated()) {
-    out.clear();
+  if (!f->is_repeated()) {
+    printer.PrintFieldValueToString(*one, f, -1, &out);
+  } else {  // an empty list (a value never set, say) has nothing to print
     const auto* r = one->GetReflection();
     for (int i = 0; i < r->FieldSize(*one, f); ++i) {
       std::string item;

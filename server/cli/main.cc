@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "common/dates.h"
 #include "common/field_value.h"
 #include "common/hlc.h"
 #include "common/record_registry.h"
@@ -297,6 +298,39 @@ Result<json> RunConflictsResolve(const GlobalOptions& global, const ConflictArgs
               {"resolved_by", args.by}};
 }
 
+struct AuditArgs {
+  std::string record;
+};
+
+// A record's whole history from the audit trail, oldest first; values as a person reads them.
+Result<json> RunAudit(const GlobalOptions& global, const AuditArgs& args) {
+  Result<Uuid> record = ParseId(args.record, "record");
+  if (!record.ok()) return record.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<std::vector<AuditRow>> rows = Administration(**store).RecordHistory(*record);
+  if (!rows.ok()) return rows.status();
+  const RecordTypeInfo* type = FindRecordType(rows->front().type);
+  json changes = json::array();
+  for (const AuditRow& row : *rows) {
+    const google::protobuf::FieldDescriptor* field =
+        type != nullptr ? type->descriptor->FindFieldByNumber(static_cast<int>(row.field)) : nullptr;
+    auto describe = [&](const std::string& value) {
+      return type != nullptr ? DescribeFieldValue(type->descriptor, row.field, value) : std::string();
+    };
+    changes.push_back(json{{"at", InstantOfMillis(row.at_ms)},
+                           {"author", row.author},
+                           {"device_id", row.device_id.is_nil() ? "server" : row.device_id.ToString()},
+                           {"server_seq", row.server_seq},
+                           {"field", field != nullptr ? field->name() : std::to_string(row.field)},
+                           {"old", describe(row.old_value)},
+                           {"new", describe(row.new_value)}});
+  }
+  return json{{"record_id", record->ToString()},
+              {"type", type != nullptr ? std::string(type->name) : std::to_string(rows->front().type)},
+              {"changes", changes}};
+}
+
 struct CopyArgs {
   std::string from;
   std::string to;
@@ -473,7 +507,7 @@ int Main(int argc, char** argv) {
   NameArgs enrol_args;
   CLI::App* enrol = app.add_subcommand("enrol", "issue a one-time enrolment code for a device");
   enrol->add_option("--hub", enrol_args.hub, "the hub id")->required();
-  enrol->add_option("--role", enrol_args.role, "adviser, health_worker, manager or kiosk")->required();
+  enrol->add_option("--role", enrol_args.role, "adviser, health_worker, coordinator, manager or kiosk")->required();
   enrol->add_option("--name", enrol_args.name, "the person the device is for")->required();
   enrol->add_option("--venue", enrol_args.venue, "a kiosk's venue id");
   enrol->callback([&] { action = run(RunEnrol, enrol_args); });
@@ -528,6 +562,11 @@ int Main(int argc, char** argv) {
   device_revoke->callback([&] { action = run(RunDeviceRevoke, device_args); });
 
   ConflictArgs conflict_args;
+  AuditArgs audit_args;
+  CLI::App* audit = app.add_subcommand("audit", "a record's whole history from the audit trail");
+  audit->add_option("--record", audit_args.record, "the record id")->required();
+  audit->callback([&] { action = run(RunAudit, audit_args); });
+
   CLI::App* conflicts = app.add_subcommand("conflicts", "conflict records of a hub")->require_subcommand(1);
   CLI::App* conflicts_list = conflicts->add_subcommand("list", "list open conflicts (all with --all)");
   conflicts_list->add_option("--hub", conflict_args.hub, "the hub id")->required();

@@ -89,7 +89,7 @@ Result<Uuid> Administration::AddVenue(const Uuid& hub_id, const std::string& nam
 Result<std::string> Administration::IssueEnrolmentCode(const Uuid& hub_id, v1::Role role, const std::string& name,
                                                        const Uuid& venue_id, int valid_hours) {
   if (role == v1::ROLE_UNSPECIFIED || !v1::Role_IsValid(role)) {
-    return Status::InvalidArgument("role", "a role is required: adviser, health_worker, manager or kiosk");
+    return Status::InvalidArgument("role", "a role is required: adviser, health_worker, coordinator, manager or kiosk");
   }
   if (Blank(name)) return Status::InvalidArgument("name", "the person (or kiosk) the device is for needs a name");
   if (role == v1::ROLE_KIOSK && venue_id.is_nil()) {
@@ -157,6 +157,19 @@ Result<std::vector<ConflictInfo>> Administration::ListConflicts(const Uuid& hub_
     return Status::Ok();
   });
   if (!st.ok()) return st;
+  return out;
+}
+
+Result<std::vector<AuditRow>> Administration::RecordHistory(const Uuid& record_id) {
+  std::vector<AuditRow> out;
+  Status st = store_.Transact([&](StoreTxn& txn) -> Status {
+    auto rows = txn.ListAudit(record_id);
+    if (!rows.ok()) return rows.status();
+    out = std::move(rows).value();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (out.empty()) return Status::NotFound("the audit trail names no record " + record_id.ToString(), "record");
   return out;
 }
 

@@ -9,10 +9,9 @@
 #include "common/uuid.h"
 #include "outreach/v1/records.pb.h"
 #include "outreach/v1/sync.pb.h"
+#include "server/store/store.h"
 
 namespace outreach::server {
-
-class Store;
 
 struct DeviceInfo {
   Uuid device_id;
@@ -46,6 +45,9 @@ class Administration {
   // Revoked devices are refused at their next hello and told to wipe.
   Status RevokeDevice(const Uuid& device_id);
   Result<std::vector<ConflictInfo>> ListConflicts(const Uuid& hub_id, bool include_resolved = false);
+  // Every audit row of a record, in the order written: its whole history (each change:
+  // when, who, which device, field, old and new value). NotFound when no row names it.
+  Result<std::vector<AuditRow>> RecordHistory(const Uuid& record_id);
   // Resolves a conflict (keep the winner, or take the loser's value); the resolution is
   // a synced change every device receives. `resolved_by` is the person.
   Status ResolveConflict(const Uuid& hub_id, const Uuid& conflict_id, v1::ConflictStatus resolution,

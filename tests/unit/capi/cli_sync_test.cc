@@ -14,7 +14,9 @@
 namespace {
 
 using Json = nlohmann::json;
+using outreach::testing::CliResult;
 using outreach::testing::ProcessResult;
+using outreach::testing::RunCli;
 using outreach::testing::RunProcess;
 using outreach::testing::ServerProcess;
 using outreach::testing::TempDir;
@@ -117,6 +119,92 @@ TEST_F(CliSyncTest, ManagerMergesADuplicateAndErasesAPersonFromTheCommandLine) {
   EXPECT_EQ(after["erased"], true);
   EXPECT_FALSE(after.contains("family_name") && after["family_name"] == "Zelenkova");
   ExpectOneLineNaming(Device(a, {"participant", "erase", "not-an-id"}), "id");
+}
+
+// Priya's eligibility file from the command line: the adviser submits it, the hub
+// coordinator returns it and passes it, the adviser may not accept it, the manager does;
+// every move is kept on the device, and the server's audit trail has every change.
+TEST_F(CliSyncTest, AFileGoesFromAdviserToCoordinatorToManagerAndItsHistoryIsKept) {
+  ASSERT_NE(server_.port(), 0);
+  const std::string address = server_.address();
+  const std::string ca = deployment_.ca_path();
+  const std::string a = dir_ / "a.db";
+  const std::string c = dir_ / "c.db";
+  const std::string m = dir_ / "m.db";
+  DeviceOk(a, {"enrol", "--server", address, "--ca", ca, "--code", deployment_.IssueCode("adviser", "alex")});
+  Json coordinator =
+      DeviceOk(c, {"enrol", "--server", address, "--ca", ca, "--code", deployment_.IssueCode("coordinator", "casey")});
+  EXPECT_EQ(coordinator["role"], "coordinator");
+  DeviceOk(m, {"enrol", "--server", address, "--ca", ca, "--code", deployment_.IssueCode("manager", "mo")});
+  auto sync = [&](std::initializer_list<std::string> dbs) {
+    for (const std::string& db : dbs) EXPECT_EQ(DeviceOk(db, {"sync"})["rejected"], 0) << db;
+  };
+
+  Json priya = DeviceOk(
+      a, {"participant", "add", "--given-name", "Priya", "--family-name", "Shah", "--date-of-birth", "1991-03-14"});
+  const std::string pid = priya["id"];
+  DeviceOk(
+      a, {"consent", "--participant", pid, "--purpose", "hold_data", "--wording-version", "v3", "--method", "signed"});
+  Json passport = DeviceOk(a, {"evidence", "--participant", pid, "--kind", "passport"});
+  Json file =
+      DeviceOk(a, {"validation", "--participant", pid, "--evidence", passport["id"], "--rules-version", "2026-04"});
+  const std::string id = file["id"];
+  DeviceOk(a, {"validation", "move", id, "--to", "submitted"});
+  sync({a, c});
+
+  ExpectOneLineNaming(Device(c, {"validation", "move", id, "--to", "precheck_returned"}), "rejection_reasons");
+  Json returned =
+      DeviceOk(c, {"validation", "move", id, "--to", "precheck_returned", "--reason", "no_proof_of_ni,annex_form"});
+  EXPECT_EQ(returned["prechecked_by"], "casey");
+  sync({c, a});
+  DeviceOk(a, {"validation", "move", id, "--to", "submitted"});
+  sync({a, c});
+  DeviceOk(c, {"validation", "move", id, "--to", "precheck_passed"});
+  sync({c, a});
+  // The adviser may not accept; the refusal says who may.
+  ProcessResult own = Device(a, {"validation", "move", id, "--to", "accepted"});
+  ExpectOneLineNaming(own, "status");
+  EXPECT_NE(own.err.find("only a manager may"), std::string::npos) << own.err;
+  sync({m});
+  Json accepted = DeviceOk(m, {"validation", "move", id, "--to", "accepted"});
+  EXPECT_EQ(accepted["decided_by"], "mo");
+  sync({m, a});
+
+  Json history = DeviceOk(a, {"validation", "history", id});
+  EXPECT_EQ(history["status"], "accepted");
+  std::vector<std::string> trail;
+  for (const Json& move : history["moves"]) {
+    trail.push_back(move.value("from_status", "") + ">" + move.value("to_status", "") + " " +
+                    move.value("moved_by", ""));
+  }
+  EXPECT_EQ(trail, (std::vector<std::string>{">draft alex", "draft>submitted alex", "submitted>precheck_returned casey",
+                                             "precheck_returned>submitted alex", "submitted>precheck_passed casey",
+                                             "precheck_passed>accepted mo"}));
+  EXPECT_EQ(history["moves"][2]["reasons"], Json::array({"no_proof_of_ni", "annex_form"}));
+
+  // Spend: refused without a reason, approved by the coordinator.
+  Json spend = DeviceOk(a, {"spend", "--participant", pid, "--category", "clothing", "--amount-pence", "2599"});
+  sync({a, c});
+  ExpectOneLineNaming(Device(c, {"spend", "decide", spend["id"], "--to", "refused"}), "refusal_reason");
+  EXPECT_EQ(DeviceOk(c, {"spend", "decide", spend["id"], "--to", "approved"})["decided_by"], "casey");
+  sync({c});
+
+  // The server's audit trail: every change of the file, who made it, from which device.
+  CliResult audit = RunCli({"audit", "--data", deployment_.data, "--record", id, "--json"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  Json trail_json = audit.json();
+  EXPECT_EQ(trail_json["type"], "validation");
+  std::vector<std::string> status_changes;
+  for (const Json& change : trail_json["changes"]) {
+    EXPECT_FALSE(change["device_id"].get<std::string>().empty());
+    if (change["field"] == "status")
+      status_changes.push_back(change["author"].get<std::string>() + ":" + change["new"].get<std::string>());
+  }
+  EXPECT_EQ(status_changes.size(), 6u) << audit.out;
+  EXPECT_EQ(status_changes.back(), "mo:VALIDATION_STATUS_ACCEPTED") << audit.out;
+  CliResult unknown = RunCli({"audit", "--data", deployment_.data, "--record", spend["id"].get<std::string>() + "x"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("record"), std::string::npos) << unknown.err;
 }
 
 }  // namespace

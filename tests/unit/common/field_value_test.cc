@@ -67,6 +67,14 @@ TEST(FieldValueTest, DescribesValuesForPeople) {
   auto fv = AllFields(p);
   ASSERT_EQ(fv.size(), 1u);
   EXPECT_EQ(DescribeFieldValue(v1::Participant::descriptor(), fv[0].field(), fv[0].value()), "\"+441134960123\"");
+  // A list: its items; an empty one (the old value of a list first set) is empty.
+  const uint32_t reasons = v1::Validation::descriptor()->FindFieldByName("rejection_reasons")->number();
+  EXPECT_EQ(DescribeFieldValue(v1::Validation::descriptor(), reasons, ""), "");
+  v1::Validation v;
+  v.add_rejection_reasons(v1::VALIDATION_REJECTION_REASON_ANNEX_FORM);
+  v.add_rejection_reasons(v1::VALIDATION_REJECTION_REASON_NO_PROOF_OF_NI);
+  EXPECT_EQ(DescribeFieldValue(v1::Validation::descriptor(), reasons, AllFields(v)[0].value()),
+            "VALIDATION_REJECTION_REASON_ANNEX_FORM, VALIDATION_REJECTION_REASON_NO_PROOF_OF_NI");
 }
 
 }  // namespace
