@@ -7,7 +7,8 @@
 # and by the adviser, assessments are recorded, and both advisers change the same
 # participant's phone number. At day's end every device syncs; the demo prints what each
 # pushed and pulled, the conflict and the duplicate found, and shows that every adviser's
-# device now holds the same records.
+# device now holds the same records. Priya's eligibility file goes from Ann to the hub
+# coordinator's pre-check to the manager's acceptance; Ann may not accept her own file.
 set -euo pipefail
 
 BUILD=${BUILD_DIR:-build}
@@ -27,6 +28,7 @@ ann() { "$CLIENT" --db "$WORK/ann.db" --json "$@"; }
 bo() { "$CLIENT" --db "$WORK/bo.db" --json "$@"; }
 kiosk() { "$CLIENT" --db "$WORK/kiosk.db" --json "$@"; }
 mo() { "$CLIENT" --db "$WORK/mo.db" --json "$@"; }
+cy() { "$CLIENT" --db "$WORK/cy.db" --json "$@"; }
 id_of() { jq -r .id; }
 
 say "The hub sets up its server (store, CA, certificate), a hub, two venues"
@@ -42,12 +44,13 @@ for _ in $(seq 100); do [ -s "$WORK/serve.out" ] && break; sleep 0.05; done
 ADDRESS=$(head -n 1 "$WORK/serve.out" | jq -r .listening)
 echo "outreach-server listening on $ADDRESS (TLS 1.3, ALPN outreach/1)"
 
-say "Morning: three devices enrol with one-time codes"
+say "Morning: the advisers' devices, a kiosk, the manager's and the coordinator's enrol with one-time codes"
 code() { "$SERVER" enrol --data "$DATA" --hub "$HUB" --json "$@" | jq -r .code; }
 ann enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role adviser --name 'Ann Adviser')" --name "Ann's tablet" | jq -c .
 bo enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role adviser --name 'Bo Adviser')" --name "Bo's laptop" | jq -c .
 kiosk enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role kiosk --name 'Centre kiosk' --venue "$CENTRE")" --name "Centre kiosk" | jq -c .
 mo enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role manager --name 'Mo Manager')" --name "Hub office PC" | jq -c .
+cy enrol --server "$ADDRESS" --ca "$DATA/ca.pem" --code "$(code --role coordinator --name 'Cy Coordinator')" --name "Coordinator's laptop" | jq -c .
 
 TODAY=$(date +%F)
 say "Morning: Ann registers two people, sets up today's job club and books them; all sync"
@@ -103,15 +106,36 @@ for who in ann bo; do
   printf '%-6s ' "$who"; $who show "$DAN2" | jq -c '{status, merged_into}'
 done
 
+say "Priya's eligibility file: Ann submits it, the coordinator pre-checks it, the manager accepts it"
+ann consent --participant "$PRIYA" --purpose hold_data --method signed --wording-version v3 >/dev/null
+PASSPORT=$(ann evidence --participant "$PRIYA" --kind passport | id_of)
+FILE=$(ann validation --participant "$PRIYA" --rules-version 2026-04 --status submitted --evidence "$PASSPORT" | id_of)
+for who in ann cy; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done
+cy validation move "$FILE" --to precheck_passed | jq -c '{id, status, submitted_by, prechecked_by}'
+for who in cy ann; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done
+echo "- Ann tries to accept the file she submitted herself:"
+if refusal=$(ann validation move "$FILE" --to accepted 2>&1); then
+  echo "NOT refused: $refusal"; exit 1
+fi
+echo "  refused: $refusal"
+mo sync | jq -c .
+mo validation move "$FILE" --to accepted | jq -c '{id, status, submitted_by, prechecked_by, decided_by}'
+for who in mo ann bo cy; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done
+echo "The file's kept history, on Ann's tablet:"
+ann validation history "$FILE" | jq -c '.moves[] | {from: (.from_status // "(opened)"), to: .to_status, by: .moved_by, at: .moved_at}'
+echo "and from the server's audit trail (who, which device, which field):"
+"$SERVER" audit --data "$DATA" --record "$FILE" --json | jq -c '.changes[] | select(.field == "status") | {at, author, old, new}'
+
 say "Every staff device holds the same records"
-for who in ann bo mo; do
+for who in ann bo mo cy; do
   $who export --format json | jq -S '.records' >"$WORK/$who.export.json"
   printf '%-6s %s records, sha256 %s\n' "$who" "$(jq length "$WORK/$who.export.json")" "$(sha256sum <"$WORK/$who.export.json" | cut -c1-16)"
 done
 printf '%-6s %s records (its venue only: the session, its register and the names needed to sign in)\n' kiosk \
   "$(kiosk export --format json | jq '.records | length')"
-if cmp -s "$WORK/ann.export.json" "$WORK/bo.export.json" && cmp -s "$WORK/ann.export.json" "$WORK/mo.export.json"; then
-  echo "converged: Ann's, Bo's and the manager's devices are identical"
+if cmp -s "$WORK/ann.export.json" "$WORK/bo.export.json" && cmp -s "$WORK/ann.export.json" "$WORK/mo.export.json" &&
+  cmp -s "$WORK/ann.export.json" "$WORK/cy.export.json"; then
+  echo "converged: Ann's, Bo's, the manager's and the coordinator's devices are identical"
 else
   echo "NOT converged:"; diff "$WORK/ann.export.json" "$WORK/bo.export.json" | head -40; exit 1
 fi
