@@ -484,8 +484,14 @@ TEST_F(SyncTest, AdviserCannotDecideADuplicateReview) {
   for (const v1::Record& r : *ann->Export())
     if (r.type() == v1::RECORD_TYPE_DUPLICATE_REVIEW) review = r;
   ASSERT_EQ(review.type(), v1::RECORD_TYPE_DUPLICATE_REVIEW);
-  MustOk(ann->DecideDuplicate(*Uuid::FromBytes(review.id()), v1::DUPLICATE_REVIEW_STATUS_NOT_DUPLICATE));
-  EXPECT_EQ(MustSync(ann).rejected, 1u);
+  // The registry's step says a manager decides: the device refuses, naming the state, and
+  // captures nothing (the server's refusal of a raw push: ReconcileTest, SecurityTest).
+  Result<v1::Record> decided =
+      ann->DecideDuplicate(*Uuid::FromBytes(review.id()), v1::DUPLICATE_REVIEW_STATUS_NOT_DUPLICATE);
+  ASSERT_FALSE(decided.ok());
+  EXPECT_EQ(decided.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(decided.status().field(), "status");
+  EXPECT_EQ(MustSync(ann).pushed, 0u);
 }
 
 // True if `needle` occurs in the bytes of `path` or of its -wal file.
