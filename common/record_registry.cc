@@ -218,7 +218,9 @@ std::vector<RecordTypeInfo> BuildRegistry() {
        .descriptor = v1::Outcome::descriptor(),
        .personal = true,
        .date = "achieved_on",
-       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT}, {"evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM}},
+       .links = {{"participant_id", v1::RECORD_TYPE_PARTICIPANT},
+                 {"evidence_ids", v1::RECORD_TYPE_EVIDENCE_ITEM},
+                 {"job_start_id", v1::RECORD_TYPE_OUTCOME}},
        .state = "status",
        // Reported by anyone on staff, evidenced by the participant's adviser (or a manager),
        // verified by a coordinator who did not evidence it, claimed and its answer recorded

@@ -81,6 +81,7 @@ struct LibrarySide {
       p.set_given_name("Bench");
       p.set_family_name("Person " + std::to_string(i));
       p.set_date_of_birth("1990-01-01");
+      p.set_registered_on("2026-11-02");  // registered before the session they are marked at
       Result<v1::Record> r = device->RegisterParticipant(p);
       if (!r.ok()) Die(r.status().ToString());
       people.push_back(r->id());

@@ -88,6 +88,12 @@ Rule NotAfterToday(const char* field) {
   return Make(Rule::Kind::kNotAfterToday, field);
 }
 
+Rule DatedInTheJourney(const char* field, JourneyBounds bounds) {
+  Rule r = Make(Rule::Kind::kInTheJourney, field);
+  r.journey = bounds;
+  return r;
+}
+
 Rule Range(const char* field, int64_t min, int64_t max, std::string message) {
   Rule r = Make(Rule::Kind::kRange, field);
   r.min = min;
@@ -178,6 +184,69 @@ Result<std::string> NormaliseFormat(Format format, std::string_view field, const
   return Status::Internal("unknown format for " + std::string(field));
 }
 
+// ---------------------------------------------------------------- consents
+
+namespace {
+
+// The day of a date or an instant (YYYY-MM-DD...).
+std::string_view DayOf(std::string_view date) {
+  return date.substr(0, 10);
+}
+
+std::string ConsentWords(v1::ConsentPurpose purpose) {
+  switch (purpose) {
+    case v1::CONSENT_PURPOSE_HOLD_DATA: return "hold their data";
+    case v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS: return "share with partners";
+    case v1::CONSENT_PURPOSE_TRACK_AFTER_EXIT: return "be tracked after exit";
+    default: return "'" + EnumValueShortName(v1::ConsentPurpose_descriptor()->FindValueByNumber(purpose)) + "'";
+  }
+}
+
+bool ActiveOn(const v1::Consent& c, std::string_view day) {
+  return !c.given_on().empty() && std::string_view(c.given_on()) <= day &&
+         (c.withdrawn_on().empty() || day < std::string_view(c.withdrawn_on()));
+}
+
+bool Covers(const v1::Consent& c, std::string_view partner_id) {
+  return partner_id.empty() || c.partner_ids().empty() ||
+         std::find(c.partner_ids().begin(), c.partner_ids().end(), partner_id) != c.partner_ids().end();
+}
+
+}  // namespace
+
+Status RequireActiveConsent(RecordLookup& records, const ConsentNeed& need) {
+  const std::string day(DayOf(need.on));
+  Result<Uuid> participant = Uuid::FromBytes(std::string(need.participant_id));
+  if (!participant.ok()) return Status::InvalidArgument("participant_id", "is not a record id (16 bytes)");
+  const RecordTypeInfo* consent_type = FindRecordType(v1::RECORD_TYPE_CONSENT);
+  Result<std::vector<v1::Record>> consents =
+      records.RecordsLinkedTo(v1::RECORD_TYPE_CONSENT, *consent_type->participant_field, *participant);
+  if (!consents.ok()) return consents.status();
+  bool active_for_others = false;
+  std::string withdrawn;  // the latest withdrawal on or before the day of a consent given before it
+  for (const v1::Record& r : *consents) {
+    if (!need.consent_id.empty() && r.id() != need.consent_id) continue;
+    const v1::Consent& c = r.consent();
+    if (c.purpose() != need.purpose) continue;
+    if (ActiveOn(c, day)) {
+      if (Covers(c, need.partner_id)) return Status::Ok();
+      active_for_others = true;
+    } else if (!c.withdrawn_on().empty() && c.given_on() <= day && c.withdrawn_on() <= day) {
+      withdrawn = std::max(withdrawn, c.withdrawn_on());
+    }
+  }
+  std::string why = "none active";
+  if (active_for_others) {
+    why = "the active consents name other partners";
+  } else if (!withdrawn.empty()) {
+    why = "withdrawn on " + withdrawn;
+  }
+  if (!need.consent_id.empty()) why = "the consent named in consent_id: " + why;
+  return Status::FailedPrecondition(std::string(need.what) + " needs the participant's consent to " +
+                                        ConsentWords(need.purpose) + " on " + day + " (" + why + ")",
+                                    std::string(need.field));
+}
+
 // ---------------------------------------------------------------- checking
 
 namespace {
@@ -253,6 +322,51 @@ Status NotALink(const RecordTypeInfo& info, const std::string& field) {
                           ", which its registry entry does not declare as a link");
 }
 
+// A participant's record dated `value` (a date or an instant) within their journey.
+Status CheckInTheJourney(const JourneyBounds& bounds, const CheckInput& in, const std::string& name,
+                         const std::string& value) {
+  if (value.empty()) return Status::Ok();
+  if (in.info.participant_field == nullptr) {
+    return Status::Internal("the rules of " + std::string(in.info.name) +
+                            " place it in a participant's journey, but it names no participant");
+  }
+  const std::string& participant_id = in.body.GetReflection()->GetString(in.body, in.info.participant_field);
+  Result<Uuid> participant = Uuid::FromBytes(participant_id);
+  if (!participant.ok()) return Status::InvalidArgument(in.info.participant_field->name(), "is not a record id");
+  const std::string_view day = DayOf(value);
+  if (bounds.from_registration) {
+    Result<v1::Record> person = LinkedRecord(in.context.records, participant_id, v1::RECORD_TYPE_PARTICIPANT,
+                                             in.info.participant_field->name());
+    if (!person.ok()) return person.status();
+    const std::string& registered = person->participant().registered_on();
+    if (!registered.empty() && day < std::string_view(registered)) {
+      return Status::InvalidArgument(name, value + " is before the participant was registered (" + registered + ")");
+    }
+  }
+  if (!bounds.until_exit) return Status::Ok();
+  const RecordTypeInfo* exit_type = FindRecordType(v1::RECORD_TYPE_EXIT);
+  Result<std::vector<v1::Record>> exits =
+      in.context.records.RecordsLinkedTo(v1::RECORD_TYPE_EXIT, *exit_type->participant_field, *participant);
+  if (!exits.ok()) return exits.status();
+  for (const v1::Record& r : *exits) {
+    const v1::Exit& exit = r.exit();
+    const bool after = std::string_view(exit.exited_on()) < day &&
+                       (exit.reopened_on().empty() || day < std::string_view(exit.reopened_on()));
+    if (!after) continue;
+    if (!bounds.tracked_after_exit) {
+      return Status::InvalidArgument(name, value + " is after the participant's exit (" + exit.exited_on() + ")");
+    }
+    return RequireActiveConsent(
+        in.context.records, ConsentNeed{.participant_id = participant_id,
+                                        .purpose = v1::CONSENT_PURPOSE_TRACK_AFTER_EXIT,
+                                        .on = day,
+                                        .what = std::string(in.info.name) + " dated after the participant's exit (" +
+                                                exit.exited_on() + ")",
+                                        .field = name});
+  }
+  return Status::Ok();
+}
+
 Status CheckRule(const Rule& rule, const CheckInput& in) {
   const Message& body = in.body;
   const auto* r = body.GetReflection();
@@ -319,9 +433,12 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
     }
     case Rule::Kind::kNotAfterToday: {
       const std::string value = text();
-      if (value > in.context.today) return Status::InvalidArgument(name, "'" + value + "' is in the future");
+      if (DayOf(value) > std::string_view(in.context.today)) {
+        return Status::InvalidArgument(name, value + " is in the future (today is " + in.context.today + ")");
+      }
       return Status::Ok();
     }
+    case Rule::Kind::kInTheJourney: return CheckInTheJourney(rule.journey, in, name, text());
     case Rule::Kind::kRange:
       if (OutOfRange(body, f, rule.min, rule.max)) return Status::InvalidArgument(name, rule.message);
       return Status::Ok();

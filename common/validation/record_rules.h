@@ -1,5 +1,5 @@
 // The rules a record body must meet, declared once per record type, and the one piece of
-// code that checks them (on the device today; on the server too, next).
+// code that checks them, wherever a record is written.
 //
 // Validating a body is, for every type:
 //   1. CheckForms (forms.h): every set field in its form, by the field's name and type
@@ -13,7 +13,8 @@
 // A type's rules are a list of small declared checks (required, link, format, range...)
 // that may hold only while an enum field has some values (When/Unless). A rule no
 // declaration expresses is a named check: a function listed in the table like any rule.
-// Rules that read other records (does the linked session exist, is it full) read them
+// Rules that read other records (does the linked session exist, is it full, is the date
+// within the participant's registration and exit, is there an active consent) read them
 // through a RecordLookup, which the device implements over its store.
 #pragma once
 
@@ -58,6 +59,43 @@ struct ValidationContext {
   v1::Role role = v1::ROLE_UNSPECIFIED;
 };
 
+// The ages the programme takes, in whole years on the registration date (today for a new
+// participant). One constant until the programme's reference data carries it.
+struct AgeRange {
+  int min = 0;
+  int max = 0;
+};
+inline constexpr AgeRange kProgrammeAges{16, 100};
+
+// Where a record's date may fall in its participant's journey (Rule::Kind::kInTheJourney).
+// A record is after an exit when dated later than the exit's exited_on and, if the exit was
+// re-opened, earlier than its reopened_on.
+struct JourneyBounds {
+  bool from_registration = true;  // not before the participant's registered_on
+  bool until_exit = true;         // not after an exit...
+  // ...unless the participant's consent to be tracked after exit is active on the date.
+  bool tracked_after_exit = false;
+};
+
+// A consent a write rests on: the participant's consent for `purpose`, active on `on`.
+// A consent is active on a day when given on or before it and not withdrawn on or before it.
+struct ConsentNeed {
+  std::string_view participant_id = {};  // raw
+  v1::ConsentPurpose purpose = v1::CONSENT_PURPOSE_UNSPECIFIED;
+  std::string_view on = {};  // YYYY-MM-DD (an instant's date part is used)
+  // For sharing: the partner named by id (raw), which a consent naming partners must name;
+  // empty: any consent to share covers it.
+  std::string_view partner_id = {};
+  // The one consent the write names (raw); empty: any of the participant's consents.
+  std::string_view consent_id = {};
+  std::string_view what = {};   // what needs it, as the refusal starts: "referral"
+  std::string_view field = {};  // the field the refusal names
+};
+// Ok when an active consent covers `need`; otherwise FailedPrecondition naming
+// `need.field`: "referral needs the participant's consent to share with partners on
+// 2026-12-07 (none active)".
+Status RequireActiveConsent(RecordLookup& records, const ConsentNeed& need);
+
 // The stored version of a record being updated.
 struct StoredVersion {
   std::string_view id;  // 16 raw bytes
@@ -98,7 +136,9 @@ struct Rule {
                              // value equal to the stored version's is not judged again (it may
                              // predate the rule, and must not block an unrelated edit)
     kNotBefore,              // if set: not before the date (or instant) in field `other`
-    kNotAfterToday,          // not later than ValidationContext::today
+    kNotAfterToday,          // not later than ValidationContext::today (an instant by its date)
+    kInTheJourney,           // if set: the date (or instant) within the participant's
+                             // registration and exit, as `journey` says
     kRange,                  // a number within [min, max]
     kAnyOf,                  // at least one of `any_of` is set (names `field`)
     kAbsent,                 // not set
@@ -110,6 +150,7 @@ struct Rule {
   const char* other = nullptr;  // kNotBefore
   std::vector<const char*> any_of;
   Format format = Format::kEmail;
+  JourneyBounds journey;     // kInTheJourney
   int64_t min = 0, max = 0;  // kRange
   bool optional = false;     // kLink: an empty link is allowed
   ErrorCode code = ErrorCode::kInvalidArgument;
@@ -136,6 +177,7 @@ Rule LinkOfSameParticipant(const char* field);
 Rule FormatOf(const char* field, Format format);
 Rule NotBefore(const char* field, const char* other, std::string message);
 Rule NotAfterToday(const char* field);
+Rule DatedInTheJourney(const char* field, JourneyBounds bounds = {});
 Rule Range(const char* field, int64_t min, int64_t max, std::string message);
 Rule AnyOf(std::vector<const char*> fields, const char* named, std::string message);
 Rule Absent(const char* field, std::string message);

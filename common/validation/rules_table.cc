@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/dates.h"
 #include "common/validation/record_rules.h"
 
 namespace outreach::validation {
@@ -122,8 +123,88 @@ Status OneOutcomeOfAKind(const CheckInput& in) {
   return Status::Ok();
 }
 
+// A date of birth gives an age within the programme's range (kProgrammeAges) on the
+// registration date, or today for a participant not yet registered.
+Status AgeWithinTheProgrammeRange(const CheckInput& in) {
+  const auto& p = static_cast<const v1::Participant&>(in.body);
+  const std::optional<Date> born = ParseDate(p.date_of_birth());
+  const std::string on = p.registered_on().empty() ? in.context.today : p.registered_on();
+  const std::optional<Date> day = ParseDate(on);
+  if (!born || !day) return Status::Ok();  // CheckForms and Required refuse these
+  const bool before_birthday = std::pair(day->month, day->day) < std::pair(born->month, born->day);
+  const int age = day->year - born->year - (before_birthday ? 1 : 0);
+  if (age >= kProgrammeAges.min && age <= kProgrammeAges.max) return Status::Ok();
+  return Status::InvalidArgument(
+      "date_of_birth", p.date_of_birth() + " gives an age of " + std::to_string(age) + " on " + on +
+                           (p.registered_on().empty() ? "" : " (registration)") + "; the programme takes people aged " +
+                           std::to_string(kProgrammeAges.min) + " to " + std::to_string(kProgrammeAges.max));
+}
+
+// A referral (or warm handover) to a partner rests on the participant's consent to share
+// with partners, active on the day it is made and covering that partner.
+Status ConsentToShareWithThePartner(const CheckInput& in) {
+  const auto& r = static_cast<const v1::Referral&>(in.body);
+  return RequireActiveConsent(in.context.records, ConsentNeed{.participant_id = r.participant_id(),
+                                                              .purpose = v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS,
+                                                              .on = r.made_on(),
+                                                              .partner_id = r.partner_id(),
+                                                              .consent_id = r.consent_id(),
+                                                              .what = "referral",
+                                                              .field = "consent_id"});
+}
+
+// A validation file is submitted (created as or moved to submitted) only while the
+// participant's consent to hold their data is active that day.
+Status ConsentToHoldDataOnSubmission(const CheckInput& in) {
+  const auto& v = static_cast<const v1::Validation&>(in.body);
+  if (v.status() != v1::VALIDATION_STATUS_SUBMITTED) return Status::Ok();
+  if (in.before != nullptr &&
+      static_cast<const v1::Validation&>(*in.before->body).status() == v1::VALIDATION_STATUS_SUBMITTED) {
+    return Status::Ok();
+  }
+  return RequireActiveConsent(
+      in.context.records,
+      ConsentNeed{.participant_id = v.participant_id(),
+                  .purpose = v1::CONSENT_PURPOSE_HOLD_DATA,
+                  .on = v.status_changed_on().empty() ? std::string_view(in.context.today) : v.status_changed_on(),
+                  .what = "submitting the validation file",
+                  .field = "status"});
+}
+
+// A sustainment names a job start of the same participant (LinkOfSameParticipant checks
+// whose) and is achieved at least 13 (26) weeks after it.
+Status SustainsAJobStart(const CheckInput& in) {
+  const auto& o = static_cast<const v1::Outcome&>(in.body);
+  Result<v1::Record> start =
+      LinkedRecord(in.context.records, o.job_start_id(), v1::RECORD_TYPE_OUTCOME, "job_start_id");
+  if (!start.ok()) return start.status();
+  const v1::Outcome& job = start->outcome();
+  if (job.kind() != v1::OUTCOME_KIND_JOB_START) {
+    return Status::InvalidArgument("job_start_id",
+                                   Uuid::FromBytes(start->id())->ToString() + " is a " +
+                                       EnumValueShortName(v1::OutcomeKind_descriptor()->FindValueByNumber(job.kind())) +
+                                       " outcome, not a job start");
+  }
+  const int weeks = o.kind() == v1::OUTCOME_KIND_SUSTAINED_26_WEEKS ? 26 : 13;
+  const std::optional<Date> started = ParseDate(job.achieved_on());
+  const std::optional<Date> achieved = ParseDate(o.achieved_on());
+  if (!started || !achieved) return Status::Ok();  // CheckForms and Required refuse these
+  const int64_t days = DaysFromCivil(*achieved) - DaysFromCivil(*started);
+  if (days >= weeks * 7) return Status::Ok();
+  const std::string gap = days < 0 ? "before" : std::to_string(days) + " days after";
+  return Status::InvalidArgument(
+      "achieved_on", o.achieved_on() + " is " + gap + " the job start (" + job.achieved_on() + "); a " +
+                         std::to_string(weeks) + "-week sustainment is at least " + std::to_string(weeks * 7) +
+                         " days after it (from " + FormatDate(CivilFromDays(DaysFromCivil(*started) + weeks * 7)) +
+                         ")");
+}
+
 std::vector<RecordRules> BuildRules() {
   constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+  const std::vector<int> sustainments = {v1::OUTCOME_KIND_SUSTAINED_13_WEEKS, v1::OUTCOME_KIND_SUSTAINED_26_WEEKS};
+  // Dated between the participant's registration and exit, the default, and the variants.
+  const JourneyBounds after_registration{.until_exit = false};
+  const JourneyBounds tracked_after_exit{.tracked_after_exit = true};
   std::vector<RecordRules> t = {
       {v1::RECORD_TYPE_PARTICIPANT,
        true,
@@ -132,6 +213,7 @@ std::vector<RecordRules> BuildRules() {
            Required("family_name"),
            Required("date_of_birth"),
            NotAfterToday("date_of_birth"),
+           Check("age_within_the_programme_range", AgeWithinTheProgrammeRange),
            FormatOf("ni_number", Format::kNiNumber),
            FormatOf("email", Format::kEmail),
            FormatOf("phone", Format::kPhone),
@@ -147,6 +229,8 @@ std::vector<RecordRules> BuildRules() {
            Required("wording_version"),
            Required("method"),
            Required("given_on"),
+           NotAfterToday("given_on"),
+           DatedInTheJourney("given_on"),
            NotBefore("withdrawn_on", "given_on", "is before the consent was given ({other})"),
        }},
       {v1::RECORD_TYPE_EVIDENCE_ITEM,
@@ -155,6 +239,9 @@ std::vector<RecordRules> BuildRules() {
            Link("participant_id"),
            Required("kind"),
            Required("captured_on"),
+           NotAfterToday("captured_on"),
+           // Evidence of an outcome achieved after exit (a payslip) is captured after it.
+           DatedInTheJourney("captured_on", tracked_after_exit),
            FormatOf("content_sha256", Format::kSha256Hex),
        }},
       {v1::RECORD_TYPE_VALIDATION,
@@ -166,6 +253,9 @@ std::vector<RecordRules> BuildRules() {
            LinkOfSameParticipant("evidence_ids"),
            Required("rejection_reasons", "a rejected or returned file needs at least one reason")
                .When("status", {v1::VALIDATION_STATUS_REJECTED, v1::VALIDATION_STATUS_PRECHECK_RETURNED}),
+           // status_changed_on is when the hub processed the file, which may follow an exit.
+           DatedInTheJourney("status_changed_on", after_registration),
+           Check("consent_to_hold_data_on_submission", ConsentToHoldDataOnSubmission),
        }},
       {v1::RECORD_TYPE_ASSESSMENT,
        true,
@@ -173,6 +263,7 @@ std::vector<RecordRules> BuildRules() {
            Link("participant_id"),
            Required("instrument_id"),
            Required("completed_on"),
+           DatedInTheJourney("completed_on"),
            Check("scores_of_the_instrument", ScoresOfTheInstrument),
        }},
       {v1::RECORD_TYPE_BARRIER,
@@ -181,6 +272,7 @@ std::vector<RecordRules> BuildRules() {
            Link("participant_id"),
            Required("kind"),
            Required("status"),
+           DatedInTheJourney("identified_on"),
            NotBefore("resolved_on", "identified_on", "is before the barrier was identified"),
        }},
       {v1::RECORD_TYPE_SEGMENT,
@@ -189,6 +281,7 @@ std::vector<RecordRules> BuildRules() {
            Link("participant_id"),
            Required("readiness"),
            Required("set_on"),
+           DatedInTheJourney("set_on"),
        }},
       {v1::RECORD_TYPE_ACTION_PLAN,
        true,
@@ -196,6 +289,7 @@ std::vector<RecordRules> BuildRules() {
            Link("participant_id"),
            Required("status"),
            Required("started_on"),
+           DatedInTheJourney("started_on"),
            Required("agreed_on").Unless("status", {v1::PLAN_STATUS_DRAFT}),
            NotBefore("agreed_on", "started_on", "is before the start").Unless("status", {v1::PLAN_STATUS_DRAFT}),
        }},
@@ -207,6 +301,8 @@ std::vector<RecordRules> BuildRules() {
            Required("description"),
            Required("status"),
            Required("completed_on").When("status", {v1::STEP_STATUS_DONE}),
+           // due_on is a plan, not an event: a step may fall due after an exit.
+           DatedInTheJourney("due_on", after_registration),
        }},
       {v1::RECORD_TYPE_SESSION,
        true,
@@ -224,6 +320,7 @@ std::vector<RecordRules> BuildRules() {
            Link("session_id"),
            Link("participant_id"),
            Required("status"),
+           DatedInTheJourney("booked_on"),
            Check("place_on_the_session", PlaceOnTheSession),
        }},
       {v1::RECORD_TYPE_ATTENDANCE,
@@ -238,6 +335,8 @@ std::vector<RecordRules> BuildRules() {
                                   v1::ATTENDANCE_STATUS_CANCELLED_BY_STAFF}),
            Required("marked_by"),
            Required("marked_at"),
+           NotAfterToday("marked_at"),
+           DatedInTheJourney("marked_at"),
        }},
       {v1::RECORD_TYPE_CONTACT_ATTEMPT,
        true,
@@ -246,6 +345,8 @@ std::vector<RecordRules> BuildRules() {
            Required("method"),
            Required("result"),
            Required("attempted_at"),
+           NotAfterToday("attempted_at"),
+           DatedInTheJourney("attempted_at", tracked_after_exit),
        }},
       {v1::RECORD_TYPE_REFERRAL,
        true,
@@ -256,6 +357,10 @@ std::vector<RecordRules> BuildRules() {
            Required("summary").When("kind", {v1::REFERRAL_KIND_WARM_HANDOVER}),
            LinkOfSameParticipant("consent_id"),
            Required("made_on"),
+           // A referral may come before the registration it leads to, never after an exit.
+           DatedInTheJourney("made_on", {.from_registration = false}),
+           Check("consent_to_share_with_the_partner", ConsentToShareWithThePartner)
+               .When("kind", {v1::REFERRAL_KIND_REFERRAL, v1::REFERRAL_KIND_WARM_HANDOVER}),
            Required("rejection_reason").When("status", {v1::REFERRAL_STATUS_REJECTED}),
        }},
       {v1::RECORD_TYPE_SUPPORT_SPEND,
@@ -266,6 +371,7 @@ std::vector<RecordRules> BuildRules() {
            Range("amount_pence", 1, kNoLimit, "must be more than zero"),
            LinkOfSameParticipant("receipt_evidence_id"),
            Required("requested_on"),
+           DatedInTheJourney("requested_on"),
            Required("refusal_reason").When("status", {v1::SPEND_STATUS_REFUSED}),
        }},
       {v1::RECORD_TYPE_OUTCOME,
@@ -274,9 +380,17 @@ std::vector<RecordRules> BuildRules() {
            Link("participant_id"),
            Required("kind"),
            Required("achieved_on"),
+           NotAfterToday("achieved_on"),
+           DatedInTheJourney("achieved_on", tracked_after_exit),
            Required("employer").When("kind", {v1::OUTCOME_KIND_JOB_START}),
            Range("hours_per_week", 0, 168, "must be between 0 and 168"),
            LinkOfSameParticipant("evidence_ids"),
+           Required("evidence_ids", "link at least one evidence item before the outcome is evidenced")
+               .Unless("status", {v1::OUTCOME_STATUS_UNSPECIFIED, v1::OUTCOME_STATUS_REPORTED}),
+           Required("job_start_id", "a sustainment names the job start it sustains").When("kind", sustainments),
+           Absent("job_start_id", "is only for a sustainment (13 or 26 weeks)").Unless("kind", sustainments),
+           LinkOfSameParticipant("job_start_id"),
+           Check("sustains_a_job_start", SustainsAJobStart).When("kind", sustainments),
            Required("rejection_reason").When("status", {v1::OUTCOME_STATUS_REJECTED}),
            Check("one_outcome_of_a_kind", OneOutcomeOfAKind),
        }},
@@ -287,6 +401,7 @@ std::vector<RecordRules> BuildRules() {
            Required("sensitivity"),
            Required("text"),
            Required("written_at"),
+           DatedInTheJourney("written_at"),
            LinkOfSameParticipant("supersedes"),
        }},
       {v1::RECORD_TYPE_EXIT,
@@ -295,6 +410,7 @@ std::vector<RecordRules> BuildRules() {
            Link("participant_id"),
            Required("exited_on"),
            Required("reason"),
+           DatedInTheJourney("exited_on", after_registration),
            NotBefore("reopened_on", "exited_on", "is before the exit"),
        }},
       {v1::RECORD_TYPE_ENQUIRY,

@@ -411,7 +411,19 @@ void RandomJourney::Step() {
       p.set_given_name(kGiven[Pick(6)]);
       p.set_family_name(kFamily[Pick(4)]);
       p.set_date_of_birth(kBirth[Pick(3)]);
-      Check(d_->RegisterParticipant(p));
+      Result<v1::Record> registered = d_->RegisterParticipant(p);
+      Check(registered);
+      if (!registered.ok()) return;
+      // The consents referrals and validation rest on, given at registration.
+      for (v1::ConsentPurpose purpose : {v1::CONSENT_PURPOSE_HOLD_DATA, v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS}) {
+        last_ = "consent";
+        v1::Consent c;
+        c.set_participant_id(registered->id());
+        c.set_purpose(purpose);
+        c.set_wording_version("2024-03");
+        c.set_method(v1::CONSENT_METHOD_SIGNED);
+        Check(d_->RecordConsent(c));
+      }
       return;
     }
     case 1:
@@ -498,7 +510,13 @@ void RandomJourney::Step() {
       v1::Outcome o;
       o.set_participant_id(pid);
       o.set_kind(static_cast<v1::OutcomeKind>(1 + Pick(3)));
-      o.set_achieved_on("2026-11-20");
+      // Achieved today, with its evidence, so that it can move on to evidenced and claimed.
+      v1::EvidenceItem e;
+      e.set_participant_id(pid);
+      e.set_kind(v1::EVIDENCE_KIND_OTHER);
+      Result<v1::Record> evidence = d_->AddEvidence(e);
+      Check(evidence);
+      if (evidence.ok()) o.add_evidence_ids(evidence->id());
       if (o.kind() == v1::OUTCOME_KIND_JOB_START) {
         o.set_employer("Boots");
         o.set_hours_per_week(16);

@@ -162,7 +162,7 @@ TEST_F(MergeRedirectTest, OfflineWorkOnAMergedParticipantLandsOnTheKeptOne) {
   v1::ActionPlan plan;
   plan.set_participant_id(dup.id());
   plan.set_status(v1::PLAN_STATUS_DRAFT);
-  plan.set_started_on("2026-11-23");
+  plan.set_started_on(dup.participant().registered_on());  // the journey starts at registration
   const v1::Record action_plan = MustOk(ann->CreateActionPlan(plan));
   v1::Referral referral;
   referral.set_participant_id(dup.id());

@@ -396,6 +396,12 @@ TEST_F(SyncTest, IllegalConcurrentTransitionIsRejectedWithAReason) {
   referral.set_participant_id(p.id());
   referral.set_kind(v1::REFERRAL_KIND_REFERRAL);
   referral.set_partner_name("Debt advice");
+  v1::Consent share;  // a referral rests on the participant's consent to share with partners
+  share.set_participant_id(p.id());
+  share.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS);
+  share.set_wording_version("2024-03");
+  share.set_method(v1::CONSENT_METHOD_SIGNED);
+  MustOk(ann->RecordConsent(share));
   v1::Record ref = MustOk(ann->MakeReferral(referral));
   MustSync(ann);
   MustSync(bob);

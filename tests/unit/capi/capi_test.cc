@@ -353,6 +353,9 @@ TEST_F(CApiTest, TheWholeJourney) {
                                      o, s, e);
   }));
   EXPECT_EQ(withdrawn["withdrawn_on"], today_);
+  // Given again: a validation file is submitted only while the consent to hold data is active.
+  Ok(Body(outreach_consent_record,
+          {{"participant_id", pid}, {"purpose", "hold_data"}, {"wording_version", "v4"}, {"method", "signed"}}));
 
   Json evidence = Ok(Body(outreach_evidence_add, {{"participant_id", pid}, {"kind", "passport"}}));
   Json validation =
@@ -439,9 +442,15 @@ TEST_F(CApiTest, TheWholeJourney) {
                  }),
                  OUTREACH_PERMISSION_DENIED, "status");
 
-  Json outcome =
-      Ok(Body(outreach_outcome_record, {{"participant_id", pid}, {"kind", "job_start"}, {"employer", "Acme"}}));
+  Json outcome = Ok(Body(outreach_outcome_record, {{"participant_id", pid},
+                                                   {"kind", "job_start"},
+                                                   {"employer", "Acme"},
+                                                   {"evidence_ids", Json::array({evidence["id"]})}}));
   EXPECT_EQ(Ok(move(outreach_outcome_move, outcome["id"], "evidenced", nullptr))["status"], "evidenced");
+  // A sustainment names its job start, and comes 13 weeks after it, not the same day.
+  EXPECT_REFUSED(Body(outreach_outcome_record,
+                      {{"participant_id", pid}, {"kind", "sustained_13_weeks"}, {"job_start_id", outcome["id"]}}),
+                 OUTREACH_INVALID_ARGUMENT, "achieved_on");
 
   Ok(Body(outreach_case_note_add, {{"participant_id", pid}, {"sensitivity", "normal"}, {"text", "Keen."}}));
 

@@ -203,6 +203,10 @@ TEST_F(CliTest, OneVerbPerRecordThroughTheJourney) {
                      "--method", "verbal"});
   EXPECT_EQ(consent["method"], "verbal");
   EXPECT_FALSE(Ok({"consent", "withdraw", consent["id"]})["withdrawn_on"].get<std::string>().empty());
+  // Consents the steps below rest on: submitting the file, and the warm handover.
+  Ok({"consent", "--participant", pid, "--purpose", "hold_data", "--wording-version", "v3", "--method", "signed"});
+  Ok({"consent", "--participant", pid, "--purpose", "share_with_partners", "--wording-version", "v3", "--method",
+      "signed"});
   Json evidence = Ok({"evidence", "--participant", pid, "--kind", "benefit_letter"});
   Json validation = Ok({"validation", "--participant", pid, "--evidence", evidence["id"], "--rules-version", "2024-1"});
   EXPECT_EQ(Ok({"validation", "move", validation["id"], "--to", "submitted"})["status"], "submitted");
@@ -255,9 +259,13 @@ TEST_F(CliTest, OneVerbPerRecordThroughTheJourney) {
   // Decided by a coordinator or manager, not the requester (cli_sync_test).
   ExpectRefused({"spend", "decide", spend["id"], "--to", "approved"}, "status");
   Json outcome = Ok({"outcome", "--participant", pid, "--kind", "job_start", "--employer", "Acme", "--hours-per-week",
-                     "16.5", "--contract", "permanent"});
+                     "16.5", "--contract", "permanent", "--evidence", evidence["id"]});
   EXPECT_EQ(outcome["hours_per_week"], 16.5);
   EXPECT_EQ(Ok({"outcome", "move", outcome["id"], "--to", "evidenced"})["status"], "evidenced");
+  // A sustainment names its job start (--job-start), and comes 13 weeks after it, not today.
+  ExpectRefused({"outcome", "--participant", pid, "--kind", "sustained_13_weeks", "--job-start", outcome["id"]},
+                "achieved_on");
+  ExpectRefused({"outcome", "--participant", pid, "--kind", "sustained_13_weeks"}, "job_start_id");
   Ok({"note", "--participant", pid, "--sensitivity", "health", "--text", "Back pain; adjust hours."});
   Ok({"exit", "--participant", pid, "--reason", "entered_work", "--destination", "employment"});
   EXPECT_EQ(Ok({"show", pid})["status"], "exited");

@@ -23,6 +23,16 @@ v1::Participant Person(const std::string& given = "Sam", const std::string& fami
   return p;
 }
 
+// The participant's consent to hold their data, given today.
+v1::Consent HoldDataConsent(const v1::Record& participant) {
+  v1::Consent c;
+  c.set_participant_id(participant.id());
+  c.set_purpose(v1::CONSENT_PURPOSE_HOLD_DATA);
+  c.set_wording_version("2024-03");
+  c.set_method(v1::CONSENT_METHOD_SIGNED);
+  return c;
+}
+
 TEST_F(DeviceTest, RegistersAParticipantWithReferenceAndOneOutboxChange) {
   v1::Participant p = Person();
   p.set_ni_number("ab 12 34 56 c");
@@ -260,8 +270,8 @@ TEST_F(DeviceTest, RecordsAndWithdrawsConsent) {
   bad.clear_participant_id();
   EXPECT_REFUSED(device_->RecordConsent(bad), E::kInvalidArgument, "participant_id");
   bad = c;
-  bad.set_given_on("2026-11-20");
-  bad.set_withdrawn_on("2026-11-19");
+  bad.set_given_on("2026-11-23");
+  bad.set_withdrawn_on("2026-11-22");
   EXPECT_REFUSED(device_->RecordConsent(bad), E::kInvalidArgument, "withdrawn_on");
   EXPECT_REFUSED(device_->WithdrawConsent(IdOf(p)), E::kInvalidArgument, "consent_id");
 }
@@ -308,6 +318,7 @@ TEST_F(DeviceTest, MovesAValidationFileThroughItsStatesWithReasons) {
   EXPECT_REFUSED(device_->OpenValidation(bad), E::kFailedPrecondition, "status");
 
   EXPECT_REFUSED(device_->MoveValidation(id, v1::VALIDATION_STATUS_ACCEPTED), E::kFailedPrecondition, "status");
+  ASSERT_TRUE(device_->RecordConsent(HoldDataConsent(p)).ok());  // a file is submitted only with it
   Result<v1::Record> submitted = device_->MoveValidation(id, v1::VALIDATION_STATUS_SUBMITTED);
   ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
   EXPECT_EQ(submitted->validation().submitted_by(), "alex");
@@ -448,7 +459,7 @@ TEST_F(DeviceTest, WarnsBeforeSubmissionAboutMissingDocumentsAndLatePlans) {
 }
 
 TEST_F(DeviceTest, RecordsAssessmentsAndComputesDistanceTravelled) {
-  v1::Record p = Register("Sam", "Okafor");
+  v1::Record p = Register("Sam", "Okafor", "2026-09-01");
   const char* domains[] = {
       "communication",      "confidence", "managing_feelings", "reliability", "setting_and_achieving_goals",
       "working_with_others"};
@@ -606,8 +617,8 @@ TEST_F(DeviceTest, ListsOverdueActionPlans) {
   bad.set_participant_id(p.id());
   EXPECT_REFUSED(device_->AddActionStep(bad), E::kInvalidArgument, "participant_id");
   v1::ActionPlan bad_plan = agreed;
-  bad_plan.set_agreed_on("2026-10-01");
-  bad_plan.set_started_on("2026-10-05");
+  bad_plan.set_agreed_on("2026-11-02");
+  bad_plan.set_started_on("2026-11-05");
   EXPECT_REFUSED(device_->CreateActionPlan(bad_plan), E::kInvalidArgument, "agreed_on");
 }
 
@@ -815,6 +826,9 @@ TEST_F(DeviceTest, MovesReferralsThroughTheirStates) {
   bad = r;
   bad.set_status(v1::REFERRAL_STATUS_ACCEPTED);
   EXPECT_REFUSED(device_->MakeReferral(bad), E::kFailedPrecondition, "status");
+  v1::Consent share = HoldDataConsent(p);
+  share.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS);  // a warm handover shares the summary
+  ASSERT_TRUE(device_->RecordConsent(share).ok());
 
   Result<v1::Record> made = device_->MakeReferral(r);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
@@ -902,6 +916,14 @@ TEST_F(DeviceTest, RecordsOutcomesOneClaimOfAKind) {
   const Uuid id = IdOf(*job);
   EXPECT_EQ(job->outcome().reported_by(), "alex");
   EXPECT_REFUSED(device_->MoveOutcome(id, v1::OUTCOME_STATUS_CLAIMED), E::kFailedPrecondition, "status");
+  v1::EvidenceItem payslip;
+  payslip.set_participant_id(p.id());
+  payslip.set_kind(v1::EVIDENCE_KIND_OTHER);
+  Result<v1::Record> evidence = device_->AddEvidence(payslip);
+  ASSERT_TRUE(evidence.ok()) << evidence.status().ToString();
+  v1::Outcome evidenced = job->outcome();
+  evidenced.add_evidence_ids(evidence->id());
+  ASSERT_TRUE(device_->Update(id, evidenced).ok());
   // Evidenced by the participant's adviser (alex registered Sam) or a manager.
   ActAs(v1::ROLE_ADVISER, "bo");
   Result<v1::Record> not_theirs = device_->MoveOutcome(id, v1::OUTCOME_STATUS_EVIDENCED);

@@ -130,7 +130,7 @@ class DeviceTracesTest : public DeviceTest {
     // value, an empty postcode, comes back with the refusal).
     v1::Referral referral;
     referral.set_participant_id(p_.id());
-    referral.set_kind(v1::REFERRAL_KIND_REFERRAL);
+    referral.set_kind(v1::REFERRAL_KIND_SIGNPOST);  // shares nothing: needs no consent
     referral.set_partner_name(kRefusedPartner);
     Result<v1::Record> ref = device_->MakeReferral(referral);
     ASSERT_TRUE(ref.ok()) << ref.status().ToString();

@@ -115,6 +115,11 @@ void ExpectRulesFitTheBody(const RecordTypeInfo& info, const RecordRules& rules)
         EXPECT_EQ(f->type(), FieldDescriptor::TYPE_STRING);
         EXPECT_FALSE(f->is_repeated());
         break;
+      case Rule::Kind::kInTheJourney:
+        EXPECT_EQ(f->type(), FieldDescriptor::TYPE_STRING);
+        EXPECT_FALSE(f->is_repeated());
+        EXPECT_NE(info.participant_field, nullptr) << "a journey date of a record that names no participant";
+        break;
       case Rule::Kind::kNotBefore: {
         EXPECT_EQ(f->type(), FieldDescriptor::TYPE_STRING);
         const FieldDescriptor* other = FieldOf(info, rule.other);
