@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "common/cli_verbs.h"
 #include "common/dates.h"
 #include "common/field_value.h"
 #include "common/hlc.h"
@@ -445,19 +446,12 @@ Status RunServe(const GlobalOptions& global, ServeArgs args) {
   return Status::Ok();
 }
 
-// One line for a command line CLI11 refused. A missing or unknown verb names "command"
-// and the verbs possible at that point; other errors are CLI11's own ("--name is required").
+// One line for a command line CLI11 refused: a missing or unknown verb names the verbs
+// possible at that point (common/cli_verbs.h); other errors are CLI11's own ("--name is
+// required").
 std::string UsageError(const CLI::App& app, const CLI::ParseError& error) {
-  const CLI::App* level = &app;
-  while (!level->get_subcommands().empty()) level = level->get_subcommands().front();
-  const auto verbs = level->get_subcommands({});
-  if (verbs.empty() || error.get_name() != "RequiredError" || !level->get_subcommands().empty()) return error.what();
-  std::string names;
-  for (const CLI::App* verb : verbs) names += (names.empty() ? "" : ", ") + verb->get_name();
-  std::vector<std::string> extra = level->remaining();
-  if (extra.empty()) extra = app.remaining();  // an unknown word after the verb falls through
-  const std::string got = extra.empty() ? "none given" : "'" + extra.front() + "' is not one";
-  return "command: " + got + "; expected one of: " + names;
+  std::string verbs = VerbError(app, error);
+  return verbs.empty() ? error.what() : verbs;
 }
 
 int Main(int argc, char** argv) {

@@ -121,7 +121,18 @@ TEST(ServerCliTest, BadInputIsOneStderrLineNamingTheField) {
   }
   ExpectFailureNaming(RunCli({"serve", "--data", data, "--listen", "127.0.0.1:0", "--max-unwelcomed", "-1"}),
                       "max_unwelcomed");
-  ExpectFailureNaming(RunCli({"frobnicate", "--data", data}), "frobnicate");
+  CliResult unknown = RunCli({"frobnicate", "--data", data});
+  ExpectFailureNaming(unknown, "frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.err.rfind("outreach-server: invalid_argument: unknown verb 'frobnicate'; verbs are: init, hub, "
+                              "venue, enrol, serve, ",
+                              0),
+            0u)
+      << unknown.err;
+  CliResult nested = RunCli({"hub", "frobnicate", "--data", data});
+  EXPECT_EQ(nested.err, "outreach-server: invalid_argument: unknown verb 'frobnicate'; verbs are: add\n");
+  CliResult none = RunCli({"device", "--data", data});
+  EXPECT_EQ(none.err, "outreach-server: invalid_argument: a verb is required; verbs are: list, revoke\n");
 
   // A directory that holds no deployment is named, and not turned into one.
   TempDir empty;
