@@ -67,6 +67,23 @@ outreach_status outreach_participant_update(outreach_device* device, outreach_fo
                                  });
 }
 
+outreach_status outreach_enquiry_record(outreach_device* device, outreach_format format, const char* body,
+                                        size_t body_size, char** out, size_t* out_size, outreach_error** error) {
+  return Create<v1::Enquiry>(device, format, body, body_size, out, out_size, error,
+                             [](Device& d, v1::Enquiry e) { return d.RecordEnquiry(std::move(e)); });
+}
+
+outreach_status outreach_participant_register_from_enquiry(outreach_device* device, outreach_format format,
+                                                           const char* enquiry_id, const char* body, size_t body_size,
+                                                           char** out, size_t* out_size, outreach_error** error) {
+  return Create<v1::Participant>(device, format, body, body_size, out, out_size, error,
+                                 [&](Device& d, v1::Participant p) -> outreach::Result<v1::Record> {
+                                   auto id = ParseId(enquiry_id, "enquiry_id");
+                                   if (!id.ok()) return id.status();
+                                   return d.RegisterFromEnquiry(*id, std::move(p));
+                                 });
+}
+
 outreach_status outreach_consent_record(outreach_device* device, outreach_format format, const char* body,
                                         size_t body_size, char** out, size_t* out_size, outreach_error** error) {
   return Create<v1::Consent>(device, format, body, body_size, out, out_size, error,

@@ -102,6 +102,17 @@ v1::capi::RejectedChangeList ToRejectedChangeList(const std::vector<RejectedChan
   return list;
 }
 
+v1::capi::EnquiryList ToEnquiryList(std::vector<EnquiryLine> lines) {
+  v1::capi::EnquiryList list;
+  for (EnquiryLine& line : lines) {
+    v1::capi::EnquiryLine* item = list.add_enquiries();
+    *item->mutable_enquiry() = std::move(line.enquiry);
+    if (line.participant) *item->mutable_participant() = std::move(*line.participant);
+    if (line.days_to_registration) item->set_days_to_registration(*line.days_to_registration);
+  }
+  return list;
+}
+
 v1::capi::EnrolReport ToMessage(const EnrolReport& report) {
   v1::capi::EnrolReport message;
   message.set_device_id(report.device_id);

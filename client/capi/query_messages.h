@@ -18,6 +18,7 @@ v1::capi::Timeline ToTimeline(std::vector<TimelineEntry> entries);
 v1::capi::NotSeenList ToNotSeenList(std::vector<NotSeen> rows);
 v1::capi::OverduePlanList ToOverduePlanList(std::vector<OverduePlan> plans);
 v1::capi::RejectedChangeList ToRejectedChangeList(const std::vector<RejectedChange>& changes);
+v1::capi::EnquiryList ToEnquiryList(std::vector<EnquiryLine> lines);
 v1::capi::EnrolReport ToMessage(const EnrolReport& report);
 
 }  // namespace outreach::capi

@@ -109,7 +109,8 @@ void FlattenRecord(Json* object) {
 }
 
 // Result messages (capi.proto) keep a fixed shape: absent scalars and lists are written
-// with their defaults ("days": 0, "records": []). Records stay sparse.
+// with their defaults ("days": 0, "records": []). Records stay sparse, and so does a field
+// whose absence says something (a message, a proto3 `optional` scalar).
 void AddDefaults(Json* object, const pb::Descriptor* type) {
   for (int i = 0; i < type->field_count(); ++i) {
     const pb::FieldDescriptor* field = type->field(i);
@@ -117,9 +118,10 @@ void AddDefaults(Json* object, const pb::Descriptor* type) {
     Json value;
     if (field->is_repeated()) {
       value = Json::array();
+    } else if (field->has_presence()) {
+      continue;  // absent stays absent
     } else {
       switch (field->cpp_type()) {
-        case pb::FieldDescriptor::CPPTYPE_MESSAGE: continue;  // absent stays absent
         case pb::FieldDescriptor::CPPTYPE_STRING: value = ""; break;
         case pb::FieldDescriptor::CPPTYPE_BOOL: value = false; break;
         case pb::FieldDescriptor::CPPTYPE_ENUM: value = EnumValueShortName(field->default_value_enum()); break;

@@ -11,6 +11,7 @@
 #include "client/capi/query_messages.h"
 #include "client/capi/record_json.h"
 #include "client/cli/output.h"
+#include "common/cli_verbs.h"
 #include "common/record_registry.h"
 #include "outreach/sync.h"
 
@@ -107,6 +108,25 @@ Status AddScore(const std::string& text, v1::Assessment* assessment) {
   return Status::Ok();
 }
 
+// An instrument as `instrument list` shows it: domains in their order, each with its
+// scale (the scores an assessment may give it).
+Json InstrumentJson(const v1::Instrument& instrument) {
+  Json domains = Json::array();
+  int order = 0;
+  for (const v1::InstrumentDomain& domain : instrument.domains()) {
+    domains.push_back({{"order", ++order},
+                       {"key", domain.key()},
+                       {"label", domain.label()},
+                       {"min", domain.min_score()},
+                       {"max", domain.max_score()}});
+  }
+  return {{"instrument_id", instrument.instrument_id()},
+          {"version", instrument.version()},
+          {"title", instrument.name()},
+          {"retired", instrument.retired()},
+          {"domains", std::move(domains)}};
+}
+
 std::string OneLine(std::string text) {
   for (char& c : text) {
     if (c == '\n' || c == '\r') c = ' ';
@@ -183,9 +203,21 @@ void CommandLine::AddParticipantVerbs() {
   participant->require_subcommand(1);
   const std::set<std::string> owned = {"reference", "status", "merged_into"};
 
-  AddCreateVerb<v1::Participant>(
-      participant, "add", "register a participant",
-      [](Device& d, v1::Participant p) { return d.RegisterParticipant(std::move(p)); }, owned);
+  CLI::App* add = participant->add_subcommand("add", "register a participant");
+  auto add_fields = std::make_shared<FieldOptions>(add, v1::Participant::descriptor(), owned);
+  auto from_enquiry = std::make_shared<std::string>();
+  add->add_option("--from-enquiry", *from_enquiry,
+                  "an open enquiry (outreach enquiry list) this registers: names, phone, email, venue and "
+                  "referral come from it unless given, and the enquiry is linked to the participant")
+      ->type_name("UUID");
+  verbs_.push_back(Verb{add, [add_fields, from_enquiry](Device& d) -> Result<Json> {
+                          v1::Participant body;
+                          OUTREACH_RETURN_IF_ERROR(add_fields->Apply(&body));
+                          if (from_enquiry->empty()) return RecordResult(d.RegisterParticipant(std::move(body)));
+                          auto id = ParseIdArgument(*from_enquiry, "enquiry_id");
+                          if (!id.ok()) return id.status();
+                          return RecordResult(d.RegisterFromEnquiry(*id, std::move(body)));
+                        }});
 
   CLI::App* update = participant->add_subcommand("update", "change a participant's details");
   auto update_id = std::make_shared<std::string>();
@@ -238,6 +270,24 @@ void CommandLine::AddParticipantVerbs() {
           })
       ->add_option("ID", *timeline_id, "the participant's id")
       ->required();
+
+  CLI::App* enquiry = AddCreateVerb<v1::Enquiry>(
+      &app_, "enquiry",
+      "record an enquiry: a person registering interest (e.g. at a kiosk); needs their consent to be contacted",
+      [](Device& d, v1::Enquiry e) { return d.RecordEnquiry(std::move(e)); }, {"participant_id"});
+  auto open_only = std::make_shared<bool>(false);
+  AddVerb(enquiry, "list",
+          "enquiries: open ones first, then those registered, with days_to_registration (referral to first "
+          "contact)",
+          [open_only](Device& d) -> Result<Json> {
+            auto lines = d.ListEnquiries();
+            if (!lines.ok()) return lines.status();
+            if (*open_only) {
+              std::erase_if(*lines, [](const EnquiryLine& line) { return line.participant.has_value(); });
+            }
+            return capi::MessageToJson(capi::ToEnquiryList(std::move(lines).value()));
+          })
+      ->add_flag("--open", *open_only, "only enquiries not yet registered");
 
   auto days = std::make_shared<int>(14);
   AddVerb(participant, "not-seen", "active participants not seen for some days", [days](Device& d) -> Result<Json> {
@@ -335,7 +385,8 @@ void CommandLine::AddJourneyVerbs() {
   CLI::App* assess = app_.add_subcommand("assess", "record an assessment against an instrument");
   auto assess_fields = std::make_shared<FieldOptions>(assess, v1::Assessment::descriptor());
   auto scores = std::make_shared<std::vector<std::string>>();
-  assess->add_option("--score", *scores, "DOMAIN=SCORE, once per domain");
+  assess->add_option("--score", *scores, "DOMAIN=SCORE, once per domain (`outreach instrument list` names them)")
+      ->type_name("DOMAIN=N");
   verbs_.push_back(Verb{assess, [assess_fields, scores](Device& d) -> Result<Json> {
                           v1::Assessment body;
                           OUTREACH_RETURN_IF_ERROR(assess_fields->Apply(&body));
@@ -353,6 +404,17 @@ void CommandLine::AddJourneyVerbs() {
                                });
   distance->add_option("--participant", *distance_participant, "the participant's id")->required();
   distance->add_option("--instrument", *distance_instrument, "the instrument (default my-journey)");
+
+  CLI::App* instrument = app_.add_subcommand("instrument", "the instruments assessments are scored against");
+  instrument->require_subcommand(1);
+  AddVerb(instrument, "list", "each instrument's id, version, title, domains (for assess --score DOMAIN=N) and scale",
+          [](Device& d) -> Result<Json> {
+            auto instruments = d.Instruments();
+            if (!instruments.ok()) return instruments.status();
+            Json list = Json::array();
+            for (const v1::Record& record : *instruments) list.push_back(InstrumentJson(record.instrument()));
+            return Json{{"instruments", std::move(list)}};
+          });
 
   CLI::App* plan =
       AddCreateVerb<v1::ActionPlan>(&app_, "plan", "create an action plan",
@@ -613,7 +675,8 @@ int CommandLine::Run(int argc, char** argv, std::ostream& out, std::ostream& err
     app_.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app_.exit(e, out, err);  // --help
-    err << "outreach: " << OneLine(e.what()) << "\n";
+    const std::string verbs = VerbError(app_, e);
+    err << "outreach: " << (verbs.empty() ? OneLine(e.what()) : verbs) << "\n";
     return 2;
   }
   const Verb* verb = nullptr;

@@ -4,9 +4,14 @@
 #include <charconv>
 #include <cstdlib>
 
+#include <map>
+
 #include "client/capi/record_json.h"
 #include "common/record_registry.h"
 #include "common/uuid.h"
+#include "common/validation/forms.h"
+#include "common/validation/record_rules.h"
+#include "outreach/device.h"
 
 namespace outreach::cli {
 namespace {
@@ -47,8 +52,69 @@ std::vector<std::string> SplitValues(const pb::FieldDescriptor* field, const std
   return values;
 }
 
-std::string Describe(const pb::FieldDescriptor* field) {
+// What a caller must give for a body of `type`: the fields its rules require without a
+// condition (a required value, a link that must be set), less those the creating
+// operation fills in; and, per field, the others that may stand in for it ("phone or
+// email").
+struct Requirements {
+  std::set<std::string> required;
+  std::map<std::string, std::vector<std::string>> any_of;
+};
+
+Requirements RequirementsOf(const pb::Descriptor* type) {
+  Requirements out;
+  const RecordTypeInfo* info = nullptr;
+  for (const RecordTypeInfo& candidate : AllRecordTypes()) {
+    if (candidate.descriptor == type) info = &candidate;
+  }
+  const validation::RecordRules* rules = info ? validation::FindRecordRules(info->type) : nullptr;
+  if (rules == nullptr || !rules->written_on_devices) return out;
+  const std::set<std::string>& filled = Device::FilledWhenEmpty(info->type);
+  for (const validation::Rule& rule : rules->rules) {
+    if (rule.when_field != nullptr) continue;
+    using Kind = validation::Rule::Kind;
+    const bool required = rule.kind == Kind::kRequired || (rule.kind == Kind::kLink && !rule.optional);
+    if (required && filled.count(rule.field) == 0) out.required.insert(rule.field);
+    if (rule.kind == Kind::kAnyOf) {
+      for (const char* field : rule.any_of) {
+        for (const char* other : rule.any_of) {
+          if (other != field) out.any_of[field].push_back(other);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// The placeholder after the option in --help: the value's form, and REQUIRED as CLI11
+// marks its own required options.
+std::string ValueForm(const pb::FieldDescriptor* field, bool required) {
+  std::string form;
+  if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_BOOL) {
+    form = "[true|false]";
+  } else if (validation::IsDateField(field->name())) {
+    form = "YYYY-MM-DD";
+  } else if (validation::IsInstantField(field->name())) {
+    form = "YYYY-MM-DDTHH:MM";
+  } else if (capi::IsIdField(field)) {
+    form = "UUID";
+  } else if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) {
+    form = "CHOICE";
+  } else if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+    form = "TEXT";
+  } else {
+    form = "NUMBER";
+  }
+  return required ? form + " REQUIRED" : form;
+}
+
+std::string Describe(const pb::FieldDescriptor* field, const Requirements& requirements) {
   std::string text = field->name();
+  if (auto others = requirements.any_of.find(field->name()); others != requirements.any_of.end()) {
+    text += " (this";
+    for (const std::string& other : others->second) text += " or " + other;
+    text += ": one is REQUIRED)";
+  }
   if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) {
     text += ": one of ";
     const pb::EnumDescriptor* type = field->enum_type();
@@ -153,10 +219,14 @@ Status SetFieldFromText(pb::Message* message, const pb::FieldDescriptor* field, 
 }
 
 FieldOptions::FieldOptions(CLI::App* app, const pb::Descriptor* type, const std::set<std::string>& skip) {
+  const Requirements requirements = RequirementsOf(type);
   for (int i = 0; i < type->field_count(); ++i) {
     const pb::FieldDescriptor* field = type->field(i);
     if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE || skip.count(field->name()) > 0) continue;
-    CLI::Option* option = app->add_option(OptionName(field))->description(Describe(field));
+    const bool required = requirements.required.count(field->name()) > 0;
+    CLI::Option* option = app->add_option(OptionName(field))
+                              ->description(Describe(field, requirements))
+                              ->type_name(ValueForm(field, required));
     if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_BOOL) {
       option->expected(0, 1);
     } else if (field->is_repeated()) {

@@ -5,6 +5,11 @@
 //   status (enum)   -> --status late             (short names, see record_registry.h)
 //   benefits (rep.) -> --benefits jsa,pip         (or the option given twice)
 //   disability      -> --disability [true|false]
+// --help shows each value's form (YYYY-MM-DD, YYYY-MM-DDTHH:MM, UUID, an enum's choices)
+// and marks REQUIRED what the type's rules (common/validation/rules_table.cc) require
+// without a condition, less what the creating operation fills in
+// (Device::FilledWhenEmpty). A missing required value is refused by the library, naming
+// the field, not by the parser: a verb's sub-verbs (`validation move`) share its parser.
 // Errors name the field as records.proto spells it ("date_of_birth").
 #pragma once
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "client/journey/dates.h"
 #include "client/journey/device_internals.h"
@@ -218,9 +219,13 @@ Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, cons
   next->CopyFrom(body);
   const Message& old = *RecordBody(current);
   validation::NormaliseBody(current.type(), next.get(), &old);
-  if (info->participant_field != nullptr && old.GetReflection()->GetString(old, info->participant_field) !=
-                                                next->GetReflection()->GetString(*next, info->participant_field)) {
-    return Status::InvalidArgument(info->participant_field->name(), "cannot be changed");
+  // A record linked to a participant stays theirs; one not linked yet (an enquiry) may be
+  // linked once.
+  if (info->participant_field != nullptr) {
+    const std::string& was = old.GetReflection()->GetString(old, info->participant_field);
+    if (!was.empty() && was != next->GetReflection()->GetString(*next, info->participant_field)) {
+      return Status::InvalidArgument(info->participant_field->name(), "cannot be changed");
+    }
   }
   OUTREACH_RETURN_IF_ERROR(CheckForms(*next));
   OUTREACH_RETURN_IF_ERROR(CheckStateChange(device, *info, &old, *next));
@@ -266,14 +271,84 @@ Result<v1::Record> Device::Delete(const Uuid& id) {
 
 // ---------------------------------------------------------------- the journey
 
-Result<v1::Record> Device::RegisterParticipant(v1::Participant participant) {
+// Kept in step with the operations below: each fills exactly these when empty.
+const std::set<std::string>& Device::FilledWhenEmpty(v1::RecordType type) {
+  static const std::map<v1::RecordType, std::set<std::string>> filled = {
+      {v1::RECORD_TYPE_PARTICIPANT, {"reference", "status", "registered_on", "adviser"}},
+      {v1::RECORD_TYPE_ENQUIRY, {"source", "received_at"}},
+      {v1::RECORD_TYPE_CONSENT, {"given_on"}},
+      {v1::RECORD_TYPE_EVIDENCE_ITEM, {"captured_on"}},
+      {v1::RECORD_TYPE_VALIDATION, {"status", "status_changed_on"}},
+      {v1::RECORD_TYPE_BARRIER, {"status", "identified_on"}},
+      {v1::RECORD_TYPE_SEGMENT, {"set_on"}},
+      {v1::RECORD_TYPE_ASSESSMENT, {"instrument_version", "completed_on", "assessor"}},
+      {v1::RECORD_TYPE_ACTION_PLAN, {"status", "started_on", "agreed_on", "agreed_by"}},
+      {v1::RECORD_TYPE_ACTION_STEP, {"status", "participant_id", "completed_on"}},
+      {v1::RECORD_TYPE_SESSION, {"duration_min", "status", "facilitator"}},
+      {v1::RECORD_TYPE_BOOKING, {"status", "booked_on"}},
+      {v1::RECORD_TYPE_ATTENDANCE, {"marked_by", "marked_at"}},
+      {v1::RECORD_TYPE_CONTACT_ATTEMPT, {"attempted_at"}},
+      {v1::RECORD_TYPE_REFERRAL, {"status", "made_on"}},
+      {v1::RECORD_TYPE_SUPPORT_SPEND, {"status", "requested_on"}},
+      {v1::RECORD_TYPE_OUTCOME, {"status", "achieved_on"}},
+      {v1::RECORD_TYPE_CASE_NOTE, {"sensitivity", "written_at", "author"}},
+      {v1::RECORD_TYPE_EXIT, {"exited_on"}},
+  };
+  static const std::set<std::string> none;
+  auto it = filled.find(type);
+  return it == filled.end() ? none : it->second;
+}
+
+namespace {
+
+// A new participant with the registration's defaults, validated.
+Result<v1::Record> PrepareRegistration(Device& device, v1::Participant& participant) {
   participant.set_reference("");  // minted in the commit's transaction
   participant.set_status(v1::PARTICIPANT_STATUS_ACTIVE);
-  if (participant.registered_on().empty()) participant.set_registered_on(Today());
-  if (participant.adviser().empty()) participant.set_adviser(user_name());
-  Result<v1::Record> record = PrepareCreate(*this, v1::RECORD_TYPE_PARTICIPANT, participant, Uuid::NewV7());
+  if (participant.registered_on().empty()) participant.set_registered_on(device.Today());
+  if (participant.adviser().empty()) participant.set_adviser(device.user_name());
+  return PrepareCreate(device, v1::RECORD_TYPE_PARTICIPANT, participant, Uuid::NewV7());
+}
+
+void FillIfEmpty(std::string* field, const std::string& from) {
+  if (field->empty()) *field = from;
+}
+
+}  // namespace
+
+Result<v1::Record> Device::RegisterParticipant(v1::Participant participant) {
+  Result<v1::Record> record = PrepareRegistration(*this, participant);
   if (!record.ok()) return record.status();
   Result<std::vector<v1::Record>> out = store_->CommitNewParticipant({RecordEdit{std::move(record).value()}});
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+Result<v1::Record> Device::RegisterFromEnquiry(const Uuid& enquiry_id, v1::Participant participant) {
+  Result<v1::Record> enquiry = Linked(*store_, enquiry_id.raw(), v1::RECORD_TYPE_ENQUIRY, "enquiry_id");
+  if (!enquiry.ok()) return enquiry.status();
+  const v1::Enquiry& e = enquiry->enquiry();
+  if (!e.participant_id().empty()) {
+    return Status::FailedPrecondition(
+        "the enquiry was already registered as participant " + Uuid::FromBytes(e.participant_id())->ToString(),
+        "enquiry_id");
+  }
+  FillIfEmpty(participant.mutable_given_name(), e.given_name());
+  FillIfEmpty(participant.mutable_family_name(), e.family_name());
+  FillIfEmpty(participant.mutable_phone(), e.phone());
+  FillIfEmpty(participant.mutable_email(), e.email());
+  FillIfEmpty(participant.mutable_venue_id(), e.venue_id());
+  FillIfEmpty(participant.mutable_referral_date(), e.received_at().substr(0, 10));
+  if (participant.referral_source() == v1::REFERRAL_SOURCE_UNSPECIFIED) participant.set_referral_source(e.source());
+  Result<v1::Record> registration = PrepareRegistration(*this, participant);
+  if (!registration.ok()) return registration.status();
+  // The enquiry is validated as it stands; its new link names the registration committed
+  // with it, which was validated above.
+  Result<v1::Record> linked = PrepareUpdate(*this, *enquiry, e);
+  if (!linked.ok()) return linked.status();
+  linked->mutable_enquiry()->set_participant_id(registration->id());
+  Result<std::vector<v1::Record>> out = store_->CommitNewParticipant(
+      {RecordEdit{std::move(registration).value()}, RecordEdit{std::move(linked).value()}});
   if (!out.ok()) return out.status();
   return std::move(out->front());
 }
@@ -760,6 +835,47 @@ Result<v1::Record> Device::EraseParticipant(const Uuid& participant_id) {
 
 Result<std::vector<v1::Record>> Device::ListParticipants() {
   return store_->RecordsOfType(v1::RECORD_TYPE_PARTICIPANT);
+}
+
+Result<std::vector<EnquiryLine>> Device::ListEnquiries() {
+  Result<v1::Role> role = RoleOf(*store_);
+  if (!role.ok()) return role.status();
+  if (*role == v1::ROLE_KIOSK) {
+    return Status(ErrorCode::kPermissionDenied, "a kiosk does not list enquiries: they are other people's data",
+                  "type");
+  }
+  Result<std::vector<v1::Record>> enquiries = store_->RecordsOfType(v1::RECORD_TYPE_ENQUIRY);
+  if (!enquiries.ok()) return enquiries.status();
+  std::vector<EnquiryLine> out;
+  for (v1::Record& r : *enquiries) {
+    EnquiryLine line;
+    if (!r.enquiry().participant_id().empty()) {
+      Result<std::optional<v1::Record>> p = store_->Get(*Uuid::FromBytes(r.enquiry().participant_id()));
+      if (!p.ok()) return p.status();
+      if (p->has_value() && !(*p)->erased()) {
+        line.days_to_registration = DaysBetween(r.enquiry().received_at(), (*p)->participant().registered_on());
+        line.participant = std::move(**p);
+      }
+    }
+    line.enquiry = std::move(r);
+    out.push_back(std::move(line));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const EnquiryLine& a, const EnquiryLine& b) {
+    const bool a_open = a.enquiry.enquiry().participant_id().empty();
+    const bool b_open = b.enquiry.enquiry().participant_id().empty();
+    return std::tie(b_open, a.enquiry.enquiry().received_at()) < std::tie(a_open, b.enquiry.enquiry().received_at());
+  });
+  return out;
+}
+
+Result<std::vector<v1::Record>> Device::Instruments() {
+  Result<std::vector<v1::Record>> all = store_->RecordsOfType(v1::RECORD_TYPE_INSTRUMENT);
+  if (!all.ok()) return all;
+  std::sort(all->begin(), all->end(), [](const v1::Record& a, const v1::Record& b) {
+    return std::make_tuple(a.instrument().instrument_id(), a.instrument().version()) <
+           std::make_tuple(b.instrument().instrument_id(), b.instrument().version());
+  });
+  return all;
 }
 
 Result<std::vector<v1::Record>> Device::Caseload(std::string adviser) {

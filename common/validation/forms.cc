@@ -13,12 +13,8 @@ using google::protobuf::FieldDescriptor;
 
 namespace {
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
+bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-bool IsDateField(const std::string& name) {
-  return EndsWith(name, "_on") || EndsWith(name, "_date") || name == "date_of_birth";
 }
 
 bool IsIdField(const std::string& name) {
@@ -41,7 +37,7 @@ Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f,
       if (IsDateField(name) && !ParseDate(v)) {
         return Status::InvalidArgument(name, "'" + v + "' is not a real date in the form YYYY-MM-DD");
       }
-      if (EndsWith(name, "_at") && !ParseInstant(v)) {
+      if (IsInstantField(name) && !ParseInstant(v)) {
         return Status::InvalidArgument(name, "'" + v + "' is not a date and time in the form YYYY-MM-DDTHH:MM");
       }
       return Status::Ok();
@@ -66,6 +62,14 @@ Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f,
 }
 
 }  // namespace
+
+bool IsDateField(std::string_view name) {
+  return EndsWith(name, "_on") || EndsWith(name, "_date") || name == "date_of_birth";
+}
+
+bool IsInstantField(std::string_view name) {
+  return EndsWith(name, "_at");
+}
 
 Status CheckForms(const google::protobuf::Message& body) {
   const auto* d = body.GetDescriptor();

@@ -11,6 +11,11 @@
 
 namespace outreach::validation {
 
+// A date field (YYYY-MM-DD): its name ends in _on or _date, or is date_of_birth.
+bool IsDateField(std::string_view name);
+// An instant field (YYYY-MM-DDTHH:MM): its name ends in _at.
+bool IsInstantField(std::string_view name);
+
 // Checks every set field of `body` by its declared form, naming the field on refusal:
 // - dates (names ending in _on or _date, and date_of_birth) are strict real YYYY-MM-DD;
 // - instants (names ending in _at) are YYYY-MM-DDTHH:MM (RFC 3339 extensions allowed);

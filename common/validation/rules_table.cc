@@ -40,7 +40,10 @@ Status ScoresOfTheInstrument(const CheckInput& in) {
     auto d = std::find_if(instrument->domains().begin(), instrument->domains().end(),
                           [&](const v1::InstrumentDomain& d) { return d.key() == s.domain(); });
     if (d == instrument->domains().end()) {
-      return Status::InvalidArgument("scores", "'" + s.domain() + "' is not a domain of " + a.instrument_id());
+      std::string keys;
+      for (const v1::InstrumentDomain& known : instrument->domains()) keys += (keys.empty() ? "" : ", ") + known.key();
+      return Status::InvalidArgument(
+          "scores", "'" + s.domain() + "' is not a domain of " + a.instrument_id() + "; its domains are: " + keys);
     }
     if (++seen[s.domain()] > 1) return Status::InvalidArgument("scores", "'" + s.domain() + "' is scored twice");
     if (s.score() < d->min_score() || s.score() > d->max_score()) {
@@ -419,6 +422,7 @@ std::vector<RecordRules> BuildRules() {
            Required("given_name"),
            AnyOf({"phone", "email"}, "phone", "give a phone or an email"),
            FormatOf("phone", Format::kPhone),
+           Required("consent_to_contact", "the person must agree to be contacted before an enquiry is recorded"),
            FormatOf("email", Format::kEmail),
            OptionalLink("participant_id"),
            Required("source"),

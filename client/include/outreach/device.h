@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,6 +121,15 @@ struct NotSeen {
   int days = 0;              // days since then
 };
 
+// An enquiry and, once an adviser has registered the person, their registration.
+struct EnquiryLine {
+  v1::Record enquiry;
+  std::optional<v1::Record> participant;  // the registration it became, when converted
+  // Referral-to-first-contact: days from the enquiry's received_at date to the
+  // participant's registered_on; set only when converted.
+  std::optional<int> days_to_registration;
+};
+
 struct OverduePlan {
   v1::Record plan;
   std::string reason;              // "not_agreed_within_one_month", "review_overdue" or "step_overdue"
@@ -130,6 +140,11 @@ struct OverduePlan {
 class Device {
  public:
   static Result<std::unique_ptr<Device>> Open(const DeviceOptions& options);
+
+  // The body fields of `type` its creating operation below fills in when the caller leaves
+  // them empty (dates, who acted, initial states, defaults such as an enquiry's source), so
+  // a caller need not give them even where the type's rules require them.
+  static const std::set<std::string>& FilledWhenEmpty(v1::RecordType type);
   ~Device();
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
@@ -155,9 +170,16 @@ class Device {
   // Status active, registered_on today, adviser = user_name() unless given.
   Result<v1::Record> RegisterParticipant(v1::Participant participant);
   Result<v1::Record> UpdateParticipant(const Uuid& id, const v1::Participant& participant);
-  // 1. An expression of interest (e.g. self-registered at a kiosk): given_name and a phone
-  // or email required; source defaults to self, received_at to now.
+  // 1. An expression of interest (e.g. self-registered at a kiosk): given_name, a phone
+  // or email, and consent_to_contact (true) required; source defaults to self,
+  // received_at to now. It reaches the hub's advisers, coordinators and managers at the
+  // next sync, never another kiosk.
   Result<v1::Record> RecordEnquiry(v1::Enquiry enquiry);
+  // 1-2. Registers the person of an open enquiry: names, phone, email, venue, referral
+  // source and date come from the enquiry where `participant` leaves them empty, and the
+  // enquiry's participant_id is set to the new participant, in the same transaction as
+  // the registration. Refused (field "enquiry_id") for an enquiry already registered.
+  Result<v1::Record> RegisterFromEnquiry(const Uuid& enquiry_id, v1::Participant participant);
   // 3. Consent: participant_id, purpose, wording_version, method required.
   Result<v1::Record> RecordConsent(v1::Consent consent);
   Result<v1::Record> WithdrawConsent(const Uuid& consent_id, std::string withdrawn_on = {});
@@ -227,6 +249,11 @@ class Device {
 
   // ------------------------------------------------------------ queries
   Result<std::vector<v1::Record>> ListParticipants();
+  // Every enquiry held (open ones first, then by received_at), with the registration of
+  // converted ones. Refused on a kiosk: enquiries are other people's data.
+  Result<std::vector<EnquiryLine>> ListEnquiries();
+  // The instruments held (assessments are scored against them), by id then version.
+  Result<std::vector<v1::Record>> Instruments();
   // Active participants held by `adviser` (default user_name()).
   Result<std::vector<v1::Record>> Caseload(std::string adviser = {});
   // Sessions at a venue on a day (default today) with their registers.

@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 /* Version of this interface; raised when functions are added, never when changed. */
-#define OUTREACH_C_API_VERSION 1
+#define OUTREACH_C_API_VERSION 2
 
 /* Mirrors outreach::ErrorCode (common/status.h); the values never change. */
 typedef enum outreach_status {
@@ -138,6 +138,28 @@ OUTREACH_API outreach_status outreach_record_delete(outreach_device* device, out
 OUTREACH_API outreach_status outreach_participant_register(outreach_device* device, outreach_format format,
                                                            const char* body, size_t body_size, char** out,
                                                            size_t* out_size, outreach_error** error);
+/* 1. An enquiry (outreach.v1.Enquiry): a person registering interest, e.g. at a kiosk.
+ * Required: given_name; phone or email; consent_to_contact = true (without it the call
+ * is refused with field "consent_to_contact"). source defaults to "self", received_at
+ * to now; interest says what they want help with; consent_wording_version names the
+ * wording they were shown. The enquiry reaches the hub's advisers, coordinators and
+ * managers at the next sync, never another kiosk. JSON example:
+ *   {"given_name": "Ann", "phone": "07700 900123", "interest": "CV help",
+ *    "consent_to_contact": true}
+ * Returns the stored enquiry record. */
+OUTREACH_API outreach_status outreach_enquiry_record(outreach_device* device, outreach_format format, const char* body,
+                                                     size_t body_size, char** out, size_t* out_size,
+                                                     outreach_error** error);
+/* 1-2. Registers the person of an open enquiry `enquiry_id`. `body` is an
+ * outreach.v1.Participant with what the enquiry lacks (at least date_of_birth, e.g.
+ * {"date_of_birth": "1990-02-03"}); names, phone, email, venue, referral source and
+ * date come from the enquiry where the body leaves them empty. In one transaction the participant is registered and the
+ * enquiry's participant_id set to them. Refused with OUTREACH_FAILED_PRECONDITION (field "enquiry_id") for an enquiry
+ * already registered. Returns the participant record. */
+OUTREACH_API outreach_status outreach_participant_register_from_enquiry(outreach_device* device, outreach_format format,
+                                                                        const char* enquiry_id, const char* body,
+                                                                        size_t body_size, char** out, size_t* out_size,
+                                                                        outreach_error** error);
 /* The participant's full new state (read it with outreach_record_get, change, send). */
 OUTREACH_API outreach_status outreach_participant_update(outreach_device* device, outreach_format format,
                                                          const char* participant_id, const char* body, size_t body_size,
@@ -275,6 +297,16 @@ OUTREACH_API outreach_status outreach_participant_erase(outreach_device* device,
 
 OUTREACH_API outreach_status outreach_participants_list(outreach_device* device, outreach_format format, char** out,
                                                         size_t* out_size, outreach_error** error);
+/* Every enquiry the device holds with the registration of converted ones
+ * (outreach.v1.capi.EnquiryList: open enquiries first, then by received_at; a converted
+ * one carries days_to_registration, the referral-to-first-contact time). Refused with
+ * OUTREACH_PERMISSION_DENIED on a kiosk: enquiries are other people's data. */
+OUTREACH_API outreach_status outreach_enquiries_list(outreach_device* device, outreach_format format, char** out,
+                                                     size_t* out_size, outreach_error** error);
+/* The instruments held (outreach.v1.capi.RecordList of outreach.v1.Instrument records, by
+ * id then version): each domain's key, label and score range, for assessments. */
+OUTREACH_API outreach_status outreach_instruments_list(outreach_device* device, outreach_format format, char** out,
+                                                       size_t* out_size, outreach_error** error);
 /* Participants whose name contains every word of `name`. */
 OUTREACH_API outreach_status outreach_participants_find(outreach_device* device, outreach_format format,
                                                         const char* name, char** out, size_t* out_size,

@@ -274,6 +274,80 @@ TEST_F(CApiTest, OversizedValuesAreRefusedAtCapture) {
   EXPECT_EQ(updated["referring_organisation"].get<std::string>().size(), 64u * 1024);
 }
 
+TEST_F(CApiTest, AnEnquiryNeedsConsentAndBecomesARegistration) {
+  const Json ann = {{"given_name", "Ann"},
+                    {"family_name", "Lee"},
+                    {"phone", "07700 900123"},
+                    {"interest", "help with a CV"},
+                    {"venue_id", venue_}};
+  const Json before = Export();
+  EXPECT_REFUSED(Body(outreach_enquiry_record, ann), OUTREACH_INVALID_ARGUMENT, "consent_to_contact");
+  Json no_contact = ann;
+  no_contact.erase("phone");
+  no_contact["consent_to_contact"] = true;
+  EXPECT_REFUSED(Body(outreach_enquiry_record, no_contact), OUTREACH_INVALID_ARGUMENT, "phone");
+  EXPECT_EQ(Export(), before) << "refusals stored nothing";
+
+  Json consenting = ann;
+  consenting["consent_to_contact"] = true;
+  consenting["consent_wording_version"] = "kiosk-2026-1";
+  Json enquiry = Ok(Body(outreach_enquiry_record, consenting));
+  EXPECT_EQ(enquiry["type"], "enquiry");
+  EXPECT_EQ(enquiry["source"], "self");
+  EXPECT_EQ(enquiry["received_at"].get<std::string>().substr(0, 10), today_);
+  EXPECT_EQ(enquiry["consent_wording_version"], "kiosk-2026-1");
+
+  auto list = [&] {
+    return Ok(Call([&](char** o, size_t* s, outreach_error** e) {
+      return outreach_enquiries_list(device_, OUTREACH_FORMAT_JSON, o, s, e);
+    }));
+  };
+  Json open = list();
+  ASSERT_EQ(open["enquiries"].size(), 1u) << open.dump();
+  EXPECT_EQ(open["enquiries"][0]["enquiry"]["id"], enquiry["id"]);
+  EXPECT_FALSE(open["enquiries"][0].contains("participant"));
+  EXPECT_FALSE(open["enquiries"][0].contains("days_to_registration"));
+
+  const std::string enquiry_id = enquiry["id"];
+  auto register_from = [&](const std::string& id, const Json& body) {
+    const std::string text = body.dump();
+    return Call([&](char** o, size_t* s, outreach_error** e) {
+      return outreach_participant_register_from_enquiry(device_, OUTREACH_FORMAT_JSON, id.c_str(), text.data(),
+                                                        text.size(), o, s, e);
+    });
+  };
+  EXPECT_REFUSED(register_from("not-an-id", {{"date_of_birth", "1990-02-03"}}), OUTREACH_INVALID_ARGUMENT,
+                 "enquiry_id");
+  EXPECT_REFUSED(register_from(enquiry_id, Json::object()), OUTREACH_INVALID_ARGUMENT, "date_of_birth");
+  Json person = Ok(register_from(enquiry_id, {{"date_of_birth", "1990-02-03"}}));
+  EXPECT_EQ(person["type"], "participant");
+  EXPECT_EQ(person["given_name"], "Ann");
+  EXPECT_EQ(person["phone"], "07700 900123");
+  EXPECT_EQ(person["venue_id"], venue_);
+  EXPECT_EQ(Get(enquiry_id)["participant_id"], person["id"]);
+  EXPECT_REFUSED(register_from(enquiry_id, {{"date_of_birth", "1990-02-03"}}), OUTREACH_FAILED_PRECONDITION,
+                 "enquiry_id");
+
+  Json converted = list();
+  ASSERT_EQ(converted["enquiries"].size(), 1u);
+  EXPECT_EQ(converted["enquiries"][0]["participant"]["id"], person["id"]);
+  EXPECT_EQ(converted["enquiries"][0]["days_to_registration"], 0);
+}
+
+TEST_F(CApiTest, InstrumentsListTheirDomainsAndScale) {
+  Json list = Ok(Call([&](char** o, size_t* s, outreach_error** e) {
+    return outreach_instruments_list(device_, OUTREACH_FORMAT_JSON, o, s, e);
+  }));
+  ASSERT_EQ(list["records"].size(), 1u) << list.dump();
+  const Json& journey = list["records"][0];
+  EXPECT_EQ(journey["instrument_id"], "my-journey");
+  EXPECT_EQ(journey["version"], 1);
+  ASSERT_EQ(journey["domains"].size(), 6u);
+  EXPECT_EQ(journey["domains"][0]["key"], "communication");
+  EXPECT_EQ(journey["domains"][0]["min_score"], 1);
+  EXPECT_EQ(journey["domains"][0]["max_score"], 6);
+}
+
 TEST_F(CApiTest, UpdateParticipantWithItsOwnJson) {
   Json sam = Register("Sam", "Jones");
   Json changed = sam;

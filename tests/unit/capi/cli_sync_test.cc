@@ -1,6 +1,7 @@
 // `outreach enrol` and `outreach sync` against a real `outreach-server` over TLS on
 // loopback: two advisers' devices enrol, one registers a participant and syncs, the other
-// syncs and has them. Refusals (bad code, unreadable CA, no enrolment) are one line.
+// syncs and has them. Refusals (bad code, unreadable CA, no enrolment) are one line. A
+// kiosk's enquiry reaches the hub's adviser and manager, never another kiosk.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -205,6 +206,83 @@ TEST_F(CliSyncTest, AFileGoesFromAdviserToCoordinatorToManagerAndItsHistoryIsKep
   CliResult unknown = RunCli({"audit", "--data", deployment_.data, "--record", spend["id"].get<std::string>() + "x"});
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_NE(unknown.err.find("record"), std::string::npos) << unknown.err;
+
+TEST_F(CliSyncTest, AKiosksEnquiryReachesAdvisersNotOtherKiosksAndIsRegistered) {
+  ASSERT_NE(server_.port(), 0);
+  const std::string address = server_.address();
+  const std::string ca = deployment_.ca_path();
+  outreach::testing::CliResult venue =
+      outreach::testing::RunCli({"venue", "add", "--data", deployment_.data, "--hub", deployment_.hub_id, "--name",
+                                 "Central Library", "--kind", "library", "--json"});
+  ASSERT_EQ(venue.exit_code, 0) << venue.err;
+  const std::string venue_id = venue.json()["venue_id"];
+  const std::string kiosk = dir_ / "kiosk.db";
+  const std::string other_kiosk = dir_ / "other-kiosk.db";  // the same venue
+  const std::string adviser = dir_ / "adviser.db";
+  const std::string manager = dir_ / "manager.db";
+  DeviceOk(kiosk, {"enrol", "--server", address, "--ca", ca, "--code",
+                   deployment_.IssueCode("kiosk", "Library kiosk", venue_id)});
+  DeviceOk(other_kiosk, {"enrol", "--server", address, "--ca", ca, "--code",
+                         deployment_.IssueCode("kiosk", "Library kiosk 2", venue_id)});
+  DeviceOk(adviser, {"enrol", "--server", address, "--ca", ca, "--code", deployment_.IssueCode("adviser", "alex")});
+  DeviceOk(manager, {"enrol", "--server", address, "--ca", ca, "--code", deployment_.IssueCode("manager", "mo")});
+
+  const std::vector<std::string> ann = {"enquiry", "--given-name", "Ann",        "--family-name",  "Lee",
+                                        "--phone", "07700 900123", "--interest", "help with a CV", "--venue",
+                                        venue_id};
+  ExpectOneLineNaming(Device(kiosk, ann), "consent_to_contact");
+  std::vector<std::string> with_consent = ann;
+  with_consent.push_back("--consent-to-contact");
+  Json enquiry = DeviceOk(kiosk, with_consent);
+  EXPECT_EQ(enquiry["consent_to_contact"], true);
+  EXPECT_EQ(enquiry["source"], "self");
+  ExpectOneLineNaming(Device(kiosk, {"enquiry", "list"}), "");  // a kiosk lists no one's enquiries
+  Json pushed = DeviceOk(kiosk, {"sync"});
+  EXPECT_EQ(pushed["pushed"], 1);
+  EXPECT_EQ(pushed["rejected"], 0);
+
+  DeviceOk(manager, {"sync"});
+  Json at_manager = DeviceOk(manager, {"enquiry", "list"});
+  ASSERT_EQ(at_manager["enquiries"].size(), 1u) << at_manager.dump();
+  EXPECT_EQ(at_manager["enquiries"][0]["enquiry"]["interest"], "help with a CV");
+
+  DeviceOk(adviser, {"sync"});
+  Json open = DeviceOk(adviser, {"enquiry", "list", "--open"});
+  ASSERT_EQ(open["enquiries"].size(), 1u) << open.dump();
+  EXPECT_EQ(open["enquiries"][0]["enquiry"]["id"], enquiry["id"]);
+  EXPECT_FALSE(open["enquiries"][0].contains("days_to_registration"));
+  Json registered = DeviceOk(adviser, {"participant", "add", "--from-enquiry", enquiry["id"], "--date-of-birth",
+                                       "1990-02-03", "--postcode", "NG1 1AA"});
+  EXPECT_EQ(registered["given_name"], "Ann");
+  EXPECT_EQ(registered["family_name"], "Lee");
+  EXPECT_EQ(registered["referral_source"], "self");
+  EXPECT_EQ(registered["adviser"], "alex");
+  ExpectOneLineNaming(
+      Device(adviser, {"participant", "add", "--from-enquiry", enquiry["id"], "--date-of-birth", "1990-02-03"}),
+      "enquiry_id");
+  Json converted = DeviceOk(adviser, {"enquiry", "list"});
+  ASSERT_EQ(converted["enquiries"].size(), 1u);
+  EXPECT_EQ(converted["enquiries"][0]["enquiry"]["participant_id"], registered["id"]);
+  EXPECT_EQ(converted["enquiries"][0]["participant"]["id"], registered["id"]);
+  EXPECT_EQ(converted["enquiries"][0]["days_to_registration"], 0) << "recorded and registered today";
+  EXPECT_TRUE(DeviceOk(adviser, {"enquiry", "list", "--open"})["enquiries"].empty());
+  Json synced = DeviceOk(adviser, {"sync"});
+  EXPECT_EQ(synced["pushed"], 2) << "the registration and the enquiry's link";
+  EXPECT_EQ(synced["rejected"], 0);
+
+  DeviceOk(manager, {"sync"});
+  Json linked = DeviceOk(manager, {"show", enquiry["id"]});
+  EXPECT_EQ(linked["participant_id"], registered["id"]);
+  EXPECT_EQ(DeviceOk(manager, {"enquiry", "list"})["enquiries"][0]["days_to_registration"], 0);
+
+  // The other kiosk, at the same venue, receives neither the enquiry nor anything it says
+  // about the person.
+  DeviceOk(other_kiosk, {"sync"});
+  Json at_other = DeviceOk(other_kiosk, {"export"});
+  for (const Json& record : at_other["records"]) EXPECT_NE(record["type"], "enquiry") << record.dump();
+  const std::string held = at_other.dump();
+  EXPECT_EQ(held.find("help with a CV"), std::string::npos) << held;
+  EXPECT_EQ(held.find("07700"), std::string::npos) << held;
 }
 
 }  // namespace

@@ -162,6 +162,140 @@ TEST_F(CliTest, ValidationCheckListsStoredValuesThatMissTheirFormat) {
   EXPECT_NE(human.out.find("field: ni_number"), std::string::npos) << human.out;
 }
 
+// One line of `outreach ARGS --help` that shows `option` (empty when none does).
+std::string HelpLine(const std::string& help, const std::string& option) {
+  size_t at = help.find("  " + option + " ");
+  if (at == std::string::npos) return "";
+  size_t end = help.find('\n', at);
+  return help.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+TEST_F(CliTest, HelpMarksRequiredOptionsAndGivesForms) {
+  ProcessResult add = Run({"participant", "add", "--help"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_NE(HelpLine(add.out, "--date-of-birth").find("YYYY-MM-DD REQUIRED"), std::string::npos) << add.out;
+  EXPECT_NE(HelpLine(add.out, "--given-name").find("TEXT REQUIRED"), std::string::npos) << add.out;
+  EXPECT_NE(HelpLine(add.out, "--family-name").find("REQUIRED"), std::string::npos) << add.out;
+  // Filled in by the library when not given: not required.
+  EXPECT_NE(HelpLine(add.out, "--registered-on").find("YYYY-MM-DD"), std::string::npos) << add.out;
+  EXPECT_EQ(HelpLine(add.out, "--registered-on").find("REQUIRED"), std::string::npos) << add.out;
+  EXPECT_EQ(HelpLine(add.out, "--postcode").find("REQUIRED"), std::string::npos) << add.out;
+  EXPECT_NE(HelpLine(add.out, "--referral-date").find("YYYY-MM-DD"), std::string::npos) << add.out;
+  EXPECT_NE(HelpLine(add.out, "--venue").find("UUID"), std::string::npos) << add.out;
+  EXPECT_NE(HelpLine(add.out, "--from-enquiry").find("UUID"), std::string::npos) << add.out;
+  EXPECT_NE(add.out.find("gender: one of female, male"), std::string::npos) << add.out;
+
+  ProcessResult session = Run({"session", "add", "--help"});
+  ASSERT_EQ(session.exit_code, 0) << session.err;
+  EXPECT_NE(HelpLine(session.out, "--starts-at").find("YYYY-MM-DDTHH:MM REQUIRED"), std::string::npos) << session.out;
+  EXPECT_NE(HelpLine(session.out, "--venue").find("UUID REQUIRED"), std::string::npos) << session.out;
+  EXPECT_NE(HelpLine(session.out, "--kind").find("CHOICE REQUIRED"), std::string::npos) << session.out;
+  EXPECT_NE(session.out.find("kind: one of one_to_one, group, drop_in"), std::string::npos) << session.out;
+
+  ProcessResult enquiry = Run({"enquiry", "--help"});
+  ASSERT_EQ(enquiry.exit_code, 0) << enquiry.err;
+  EXPECT_NE(HelpLine(enquiry.out, "--consent-to-contact").find("REQUIRED"), std::string::npos) << enquiry.out;
+  EXPECT_NE(HelpLine(enquiry.out, "--received-at").find("YYYY-MM-DDTHH:MM"), std::string::npos) << enquiry.out;
+  EXPECT_EQ(HelpLine(enquiry.out, "--received-at").find("REQUIRED"), std::string::npos) << enquiry.out;
+  EXPECT_NE(HelpLine(enquiry.out, "--phone").find("this or email: one is REQUIRED"), std::string::npos) << enquiry.out;
+  EXPECT_EQ(HelpLine(enquiry.out, "--participant"), "") << "set by registering the enquiry, not given";
+
+  // A verb's own required options do not stand in the way of its sub-verbs.
+  ProcessResult move = Run({"validation", "move", "--help"});
+  EXPECT_EQ(move.exit_code, 0) << move.err;
+}
+
+TEST_F(CliTest, AnUnknownVerbNamesTheVerbs) {
+  ProcessResult top = Run({"frobnicate", "--db", db_});
+  EXPECT_EQ(top.exit_code, 2);
+  EXPECT_EQ(top.out, "");
+  EXPECT_EQ(top.err.rfind("outreach: unknown verb 'frobnicate'; verbs are: participant, enquiry, session, ", 0), 0u)
+      << top.err;
+  EXPECT_NE(top.err.find(", instrument, "), std::string::npos) << top.err;
+  EXPECT_EQ(std::count(top.err.begin(), top.err.end(), '\n'), 1) << top.err;
+
+  ProcessResult nested = Run({"--db", db_, "participant", "frobnicate"});
+  EXPECT_EQ(nested.exit_code, 2);
+  EXPECT_EQ(nested.err.rfind("outreach: unknown verb 'frobnicate'; verbs are: add, update, show, ", 0), 0u)
+      << nested.err;
+
+  ProcessResult none = Run({"participant", "--db", db_});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(none.err.rfind("outreach: a verb is required; verbs are: add, ", 0), 0u) << none.err;
+
+  ProcessResult option = Run({"participant", "show", "--db", db_});  // not about a verb: CLI11's own words
+  EXPECT_EQ(option.exit_code, 2);
+  EXPECT_NE(option.err.find("ID"), std::string::npos) << option.err;
+  EXPECT_EQ(option.err.find("verb"), std::string::npos) << option.err;
+  EXPECT_FALSE(std::filesystem::exists(db_)) << "nothing opened";
+}
+
+TEST_F(CliTest, InstrumentListShowsDomainsAndScaleForAssess) {
+  Json list = Ok({"instrument", "list"});
+  ASSERT_EQ(list["instruments"].size(), 1u) << list.dump();
+  const Json& journey = list["instruments"][0];
+  EXPECT_EQ(journey["instrument_id"], "my-journey");
+  EXPECT_EQ(journey["version"], 1);
+  EXPECT_FALSE(journey["title"].get<std::string>().empty());
+  ASSERT_EQ(journey["domains"].size(), 6u);
+  EXPECT_EQ(journey["domains"][0]["order"], 1);
+  EXPECT_EQ(journey["domains"][0]["key"], "communication");
+  EXPECT_FALSE(journey["domains"][0]["label"].get<std::string>().empty());
+  EXPECT_EQ(journey["domains"][0]["min"], 1);
+  EXPECT_EQ(journey["domains"][0]["max"], 6);
+
+  // What the list shows is what assess takes.
+  Json p = AddParticipant("Sam", "Jones");
+  std::vector<std::string> assess = {"assess", "--participant", p["id"], "--instrument", "my-journey"};
+  for (const Json& domain : journey["domains"]) {
+    assess.push_back("--score");
+    assess.push_back(domain["key"].get<std::string>() + "=" + std::to_string(domain["max"].get<int>()));
+  }
+  EXPECT_EQ(Ok(assess)["scores"].size(), 6u);
+
+  ProcessResult unknown =
+      Run({"assess", "--participant", p["id"], "--instrument", "my-journey", "--score", "bravery=3", "--db", db_});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("scores: 'bravery' is not a domain of my-journey; its domains are: communication, "),
+            std::string::npos)
+      << unknown.err;
+
+  ProcessResult human = Run({"instrument", "list", "--db", db_});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("key: communication"), std::string::npos) << human.out;
+}
+
+TEST_F(CliTest, EnquiryNeedsConsentAndAnAdviserRegistersIt) {
+  const std::vector<std::string> kai = {"enquiry",    "--given-name", "Kai",     "--email", "kai@example.org",
+                                        "--interest", "a first job",  "--venue", kVenue};
+  ExpectRefused(kai, "consent_to_contact");
+  std::vector<std::string> consenting = kai;
+  consenting.push_back("--consent-to-contact");
+  Json enquiry = Ok(consenting);
+  EXPECT_EQ(enquiry["consent_to_contact"], true);
+  EXPECT_EQ(enquiry["interest"], "a first job");
+
+  Json open = Ok({"enquiry", "list", "--open"});
+  ASSERT_EQ(open["enquiries"].size(), 1u) << open.dump();
+  ExpectRefused({"participant", "add", "--from-enquiry", "nope", "--date-of-birth", "1990-02-03"}, "enquiry_id");
+  ExpectRefused({"participant", "add", "--from-enquiry", enquiry["id"]}, "family_name");  // the enquiry has none
+  ExpectRefused({"participant", "add", "--from-enquiry", enquiry["id"], "--family-name", "Moss"}, "date_of_birth");
+  Json person = Ok({"participant", "add", "--from-enquiry", enquiry["id"], "--date-of-birth", "2001-05-06",
+                    "--family-name", "Moss"});
+  EXPECT_EQ(person["given_name"], "Kai");
+  EXPECT_EQ(person["family_name"], "Moss");
+  EXPECT_EQ(person["email"], "kai@example.org");
+  EXPECT_EQ(person["referral_date"], enquiry["received_at"].get<std::string>().substr(0, 10));
+  ExpectRefused({"participant", "add", "--from-enquiry", enquiry["id"], "--date-of-birth", "2001-05-06"}, "enquiry_id");
+
+  EXPECT_TRUE(Ok({"enquiry", "list", "--open"})["enquiries"].empty());
+  Json all = Ok({"enquiry", "list"});
+  ASSERT_EQ(all["enquiries"].size(), 1u);
+  EXPECT_EQ(all["enquiries"][0]["participant"]["id"], person["id"]);
+  EXPECT_EQ(all["enquiries"][0]["enquiry"]["participant_id"], person["id"]);
+  EXPECT_EQ(all["enquiries"][0]["days_to_registration"], 0);
+}
+
 TEST_F(CliTest, SessionBookingAttendanceAndKioskSignIn) {
   Json sam = AddParticipant("Sam", "Jones");
   Json ann = AddParticipant("Ann", "Lee");

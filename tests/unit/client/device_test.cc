@@ -171,6 +171,7 @@ TEST_F(DeviceTest, RecordsAnEnquiry) {
   e.set_phone("0113 496 0456");
   e.set_venue_id(venue_.raw());
   e.set_interest("job club");
+  e.set_consent_to_contact(true);
   Result<v1::Record> r = device_->RecordEnquiry(e);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->enquiry().source(), v1::REFERRAL_SOURCE_SELF);
@@ -188,6 +189,56 @@ TEST_F(DeviceTest, RecordsAnEnquiry) {
   bad = e;
   bad.set_participant_id(Uuid::NewV7().raw());
   EXPECT_REFUSED(device_->RecordEnquiry(bad), E::kNotFound, "participant_id");
+  bad = e;
+  bad.clear_consent_to_contact();
+  EXPECT_REFUSED(device_->RecordEnquiry(bad), E::kInvalidArgument, "consent_to_contact");
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), 1u) << "refusals stored nothing";
+}
+
+TEST_F(DeviceTest, RegistersThePersonOfAnEnquiryAndLinksItInOneCommit) {
+  v1::Enquiry e;
+  e.set_given_name("Kai");
+  e.set_family_name("Moss");
+  e.set_email("kai@example.org");
+  e.set_venue_id(venue_.raw());
+  e.set_consent_to_contact(true);
+  e.set_received_at("2026-11-02T09:30");
+  v1::Record enquiry = device_->RecordEnquiry(e).value();
+  const Uuid enquiry_id = *Uuid::FromBytes(enquiry.id());
+  const uint64_t pending = *StoreOf(*device_).PendingCount();
+
+  v1::Participant needs_birth_date;
+  EXPECT_REFUSED(device_->RegisterFromEnquiry(enquiry_id, needs_birth_date), E::kInvalidArgument, "date_of_birth");
+  EXPECT_REFUSED(device_->RegisterFromEnquiry(Uuid::NewV7(), needs_birth_date), E::kNotFound, "enquiry_id");
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), pending) << "a refusal stores nothing";
+
+  v1::Participant p;
+  p.set_date_of_birth("1990-02-03");
+  p.set_given_name("Kaiden");  // given: kept over the enquiry's
+  Result<v1::Record> registered = device_->RegisterFromEnquiry(enquiry_id, p);
+  ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  const v1::Participant& person = registered->participant();
+  EXPECT_EQ(person.given_name(), "Kaiden");
+  EXPECT_EQ(person.family_name(), "Moss");
+  EXPECT_EQ(person.email(), "kai@example.org");
+  EXPECT_EQ(person.venue_id(), venue_.raw());
+  EXPECT_EQ(person.referral_source(), v1::REFERRAL_SOURCE_SELF);
+  EXPECT_EQ(person.referral_date(), "2026-11-02");
+  EXPECT_FALSE(person.reference().empty());
+  EXPECT_EQ(device_->Get(enquiry_id)->enquiry().participant_id(), registered->id());
+  EXPECT_EQ(*StoreOf(*device_).PendingCount(), pending + 2) << "the registration and the enquiry's link";
+
+  EXPECT_REFUSED(device_->RegisterFromEnquiry(enquiry_id, p), E::kFailedPrecondition, "enquiry_id");
+  v1::Enquiry relinked = device_->Get(enquiry_id)->enquiry();
+  relinked.set_participant_id(Uuid::NewV7().raw());
+  EXPECT_REFUSED(device_->Update(enquiry_id, relinked), E::kInvalidArgument, "participant_id");
+
+  Result<std::vector<EnquiryLine>> lines = device_->ListEnquiries();
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  ASSERT_EQ(lines->size(), 1u);
+  ASSERT_TRUE((*lines)[0].participant.has_value());
+  EXPECT_EQ((*lines)[0].participant->id(), registered->id());
+  EXPECT_EQ((*lines)[0].days_to_registration, 21) << "received 2 November, registered 23 November";
 }
 
 // Phone numbers, postcodes, e-mail addresses and NI numbers: a value outside its format

@@ -137,6 +137,7 @@ TEST_F(StoreTest, AnEnrolledKioskWritesOnlyAttendanceAndEnquiries) {
   v1::Enquiry e;
   e.set_given_name("Kai");
   e.set_email("kai@example.org");
+  e.set_consent_to_contact(true);
   EXPECT_TRUE(device_->RecordEnquiry(e).ok());
 }
 
