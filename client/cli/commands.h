@@ -3,7 +3,8 @@
 // Contract: every command prints one JSON object on stdout with --json and human text
 // otherwise; it exits 0 on success, 1 when the library refuses the operation and 2 for a
 // malformed command line, always with exactly one line on stderr naming the field and the
-// reason. Global options (--db, --json, --user) are accepted anywhere on the line.
+// reason (an unknown or missing verb: the verbs possible there, common/cli_verbs.h).
+// Global options (--db, --json, --user) are accepted anywhere on the line.
 // Record ids in JSON are UUID strings; a created or changed record is printed as its flat
 // JSON form (client/capi/record_json.h): {"id": ..., "type": ..., fields...}.
 #pragma once
