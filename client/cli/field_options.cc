@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
-
 #include <map>
 
 #include "client/capi/record_json.h"

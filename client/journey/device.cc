@@ -271,7 +271,8 @@ Result<v1::Record> Device::Delete(const Uuid& id) {
 
 // ---------------------------------------------------------------- the journey
 
-// Kept in step with the operations below: each fills exactly these when empty.
+// Kept in step with the operations below: each fills these when empty, and no others (a
+// plan's agreement and a step's completion only in the states that need them).
 const std::set<std::string>& Device::FilledWhenEmpty(v1::RecordType type) {
   static const std::map<v1::RecordType, std::set<std::string>> filled = {
       {v1::RECORD_TYPE_PARTICIPANT, {"reference", "status", "registered_on", "adviser"}},
