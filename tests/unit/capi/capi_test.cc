@@ -277,7 +277,7 @@ TEST_F(CApiTest, OversizedValuesAreRefusedAtCapture) {
 TEST_F(CApiTest, AnEnquiryNeedsConsentAndBecomesARegistration) {
   const Json ann = {{"given_name", "Ann"},
                     {"family_name", "Lee"},
-                    {"phone", "07700 900123"},
+                    {"phone", "0113 496 0789"},
                     {"interest", "help with a CV"},
                     {"venue_id", venue_}};
   const Json before = Export();
