@@ -281,6 +281,7 @@ TEST_F(DeviceTest, FormatsAreCheckedAndStoredInTheirNormalForm) {
   v1::Enquiry e;
   e.set_given_name("Kai");
   e.set_venue_id(venue_.raw());
+  e.set_consent_to_contact(true);
   e.set_phone("0770090012345");
   EXPECT_REFUSED(device_->RecordEnquiry(e), E::kInvalidArgument, "phone");
   e.set_phone("020 7946 0000");
