@@ -206,6 +206,7 @@ TEST_F(CliSyncTest, AFileGoesFromAdviserToCoordinatorToManagerAndItsHistoryIsKep
   CliResult unknown = RunCli({"audit", "--data", deployment_.data, "--record", spend["id"].get<std::string>() + "x"});
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_NE(unknown.err.find("record"), std::string::npos) << unknown.err;
+}
 
 TEST_F(CliSyncTest, AKiosksEnquiryReachesAdvisersNotOtherKiosksAndIsRegistered) {
   ASSERT_NE(server_.port(), 0);
