@@ -1,6 +1,7 @@
 #include "server/service/reconciler.h"
 
 #include <google/protobuf/unknown_field_set.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
 #include <cctype>
@@ -921,6 +922,28 @@ Result<bool> Reconciler::DeletedByServer(const StoredRecord& row) {
   return false;
 }
 
+namespace {
+
+// `kept`'s body with its history followed by each entry of `moved`'s history it lacks.
+std::unique_ptr<Message> KeptHistory(const RecordTypeInfo& info, const Message& kept, const Message& moved) {
+  std::unique_ptr<Message> out(kept.New());
+  out->MergeFrom(kept);
+  const FieldDescriptor* field = info.history_field;
+  const auto* r = out->GetReflection();
+  const int held = r->FieldSize(kept, field);
+  for (int i = 0; i < r->FieldSize(moved, field); ++i) {
+    const Message& entry = r->GetRepeatedMessage(moved, field, i);
+    bool present = false;
+    for (int j = 0; j < held && !present; ++j) {
+      present = google::protobuf::util::MessageDifferencer::Equals(entry, r->GetRepeatedMessage(kept, field, j));
+    }
+    if (!present) r->AddMessage(out.get(), field)->CopyFrom(entry);
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::optional<Reconciler::RegisterMove>> Reconciler::FindRegisterMove(
     const RecordTypeInfo& info, const Uuid& hub_id, const v1::Change& change,
     const std::optional<StoredRecord>& existing) {
@@ -968,6 +991,15 @@ Result<std::optional<Reconciler::RegisterMove>> Reconciler::FindRegisterMove(
   for (auto& fv : *move.change.mutable_fields()) {
     if (static_cast<int>(fv.field()) == link->number()) {
       fv.set_value(link_value);
+      continue;
+    }
+    if (move.to && info.history_field != nullptr && static_cast<int>(fv.field()) == info.history_field->number()) {
+      // The kept row keeps its own history; the marks the device's row held that it
+      // lacks follow after them, so no history is dropped on either side. The union
+      // holds both, so it is written as seen: no conflict over it.
+      fv.set_value(EncodeField(*KeptHistory(info, *RecordBody(move.to->record), *body), info.history_field));
+      auto held = move.to->versions.find(fv.field());
+      fv.set_base_version(held == move.to->versions.end() ? 0 : held->second.hlc.value());
       continue;
     }
     if (!move.from || !move.to) continue;

@@ -437,6 +437,7 @@ TEST_F(DeviceTest, AValidationFilesHistoryIsNeverRewritten) {
   Result<v1::Record> file = device_->OpenValidation(v);
   ASSERT_TRUE(file.ok()) << file.status().ToString();
   const Uuid id = IdOf(*file);
+  ASSERT_TRUE(device_->RecordConsent(HoldDataConsent(p)).ok());  // a file is submitted only with it
   ASSERT_TRUE(device_->MoveValidation(id, v1::VALIDATION_STATUS_SUBMITTED).ok());
   const v1::Validation held = device_->Get(id)->validation();
   ASSERT_EQ(held.moves_size(), 2);

@@ -156,10 +156,12 @@ TEST_F(ProgrammeRulesTest, AWithdrawnConsentStopsWhatItCoveredFromItsWithdrawalD
   EXPECT_REFUSED(device_->OpenValidation(submitted), E::kFailedPrecondition, "status");
   const v1::Record hold = Consent(sam, v1::CONSENT_PURPOSE_HOLD_DATA, "2026-10-01");
   ASSERT_TRUE(device_->MoveValidation(IdOf(*draft), v1::VALIDATION_STATUS_SUBMITTED).ok());
+  ActAs(v1::ROLE_COORDINATOR, "casey");  // the pre-check is a coordinator's
   ASSERT_TRUE(device_
                   ->MoveValidation(IdOf(*draft), v1::VALIDATION_STATUS_PRECHECK_RETURNED,
                                    {v1::VALIDATION_REJECTION_REASON_SELF_DECLARATION})
                   .ok());
+  ActAs(v1::ROLE_ADVISER, "alex");
   ASSERT_TRUE(device_->WithdrawConsent(IdOf(hold), "2026-11-23").ok());
   EXPECT_REFUSED_SAYING(device_->MoveValidation(IdOf(*draft), v1::VALIDATION_STATUS_SUBMITTED), E::kFailedPrecondition,
                         "status", "(withdrawn on 2026-11-23)");
@@ -273,6 +275,9 @@ TEST_F(ProgrammeRulesTest, AnOutcomeIsEvidencedOnlyWithAnEvidenceItemLinked) {
   with_payslip.add_evidence_ids(payslip.id());
   ASSERT_TRUE(device_->Update(IdOf(*job), with_payslip).ok());
   ASSERT_TRUE(device_->MoveOutcome(IdOf(*job), v1::OUTCOME_STATUS_EVIDENCED).ok());
+  ActAs(v1::ROLE_COORDINATOR, "casey");  // verified by a coordinator, claimed by a manager
+  ASSERT_TRUE(device_->MoveOutcome(IdOf(*job), v1::OUTCOME_STATUS_VERIFIED).ok());
+  ActAs(v1::ROLE_MANAGER, "mo");
   ASSERT_TRUE(device_->MoveOutcome(IdOf(*job), v1::OUTCOME_STATUS_CLAIMED).ok());
   // Nor does it keep a later status once its evidence is unlinked.
   v1::Outcome unlinked = device_->Get(IdOf(*job))->outcome();

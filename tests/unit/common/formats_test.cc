@@ -160,6 +160,7 @@ TEST_F(FormatRulesTest, EveryFieldThatHoldsOneIsChecked) {
   e.set_given_name("Jo");
   e.set_source(static_cast<v1::ReferralSource>(1));
   e.set_received_at("2026-03-01T10:00");
+  e.set_consent_to_contact(true);
   e.set_phone("0770090012345");
   EXPECT_EQ(ValidateRecordBody(v1::RECORD_TYPE_ENQUIRY, e, nullptr, context_).field(), "phone");
   e.set_phone("+441134960123");

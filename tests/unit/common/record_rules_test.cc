@@ -225,7 +225,7 @@ TEST(RecordRulesTest, BuiltInRulesRefuseWithTheFieldAndReason) {
   st = ValidateRecordBody(v1::RECORD_TYPE_ENQUIRY, e, nullptr, f.context);
   EXPECT_EQ(st.field(), "phone");
   EXPECT_EQ(st.message(), "give a phone or an email");
-  e.set_phone("07700 900123");
+  e.set_phone("+441134960123");
   st = ValidateRecordBody(v1::RECORD_TYPE_ENQUIRY, e, nullptr, f.context);
   EXPECT_EQ(st.field(), "consent_to_contact");
   EXPECT_EQ(st.message(), "the person must agree to be contacted before an enquiry is recorded");
