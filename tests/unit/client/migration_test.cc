@@ -13,6 +13,18 @@
 namespace outreach::testing {
 namespace {
 
+// The device file at `path` opened with the current library, as alex on 2026-03-01; null
+// (the test failed) when it does not open.
+std::unique_ptr<Device> OpenAsAlexOn20260301(const std::string& path) {
+  DeviceOptions options;
+  options.path = path;
+  options.clock = [] { return MillisOf("2026-03-01"); };
+  options.user_name = "alex";
+  Result<std::unique_ptr<Device>> opened = Device::Open(options);
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::move(*opened) : nullptr;
+}
+
 class MigrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -23,15 +35,10 @@ class MigrationTest : public ::testing::Test {
   // The file opened with the current library, on 2026-03-01: null (the test failed) unless
   // it opened and migrated to the current schema version.
   std::unique_ptr<Device> OpenMigrated() {
-    DeviceOptions options;
-    options.path = path_;
-    options.clock = [] { return MillisOf("2026-03-01"); };
-    options.user_name = "alex";
-    Result<std::unique_ptr<Device>> opened = Device::Open(options);
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-    if (!opened.ok()) return nullptr;
-    EXPECT_EQ(*StoreOf(**opened).SchemaVersion(), client::kSchemaVersion);
-    return std::move(*opened);
+    std::unique_ptr<Device> opened = OpenAsAlexOn20260301(path_);
+    if (opened == nullptr) return nullptr;
+    EXPECT_EQ(*StoreOf(*opened).SchemaVersion(), client::kSchemaVersion);
+    return opened;
   }
   TempDir dir_;
   std::string path_;
@@ -164,15 +171,7 @@ class FormatMigrationTest : public ::testing::Test {
     EXPECT_TRUE(stored.ok()) << stored.status().ToString();
     return id;
   }
-  std::unique_ptr<Device> Open() {
-    DeviceOptions options;
-    options.path = path_;
-    options.clock = [] { return MillisOf("2026-03-01"); };
-    options.user_name = "alex";
-    Result<std::unique_ptr<Device>> opened = Device::Open(options);
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-    return opened.ok() ? std::move(*opened) : nullptr;
-  }
+  std::unique_ptr<Device> Open() { return OpenAsAlexOn20260301(path_); }
   static std::string PhoneIn(const v1::FieldValue& fv) {
     v1::Participant p;
     EXPECT_TRUE(ApplyField(&p, fv.field(), fv.value()).ok());
