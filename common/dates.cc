@@ -1,5 +1,8 @@
 #include "common/dates.h"
 
+#include <absl/time/civil_time.h>
+#include <absl/time/time.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -116,6 +119,22 @@ std::string InstantOfMillis(int64_t unix_ms) {
   std::snprintf(buf, sizeof buf, "T%02d:%02d", static_cast<int>(minute_of_day / 60),
                 static_cast<int>(minute_of_day % 60));
   return FormatDate(CivilFromDays(days)) + buf;
+}
+
+bool IsKnownTimeZone(std::string_view time_zone) {
+  absl::TimeZone zone;
+  return absl::LoadTimeZone(std::string(time_zone.empty() ? kDefaultTimeZone : time_zone), &zone);
+}
+
+Result<std::string> LocalDateOfMillis(int64_t unix_ms, std::string_view time_zone) {
+  const std::string name(time_zone.empty() ? kDefaultTimeZone : time_zone);
+  absl::TimeZone zone;  // absl caches each zone it loads: later calls read no file
+  if (!absl::LoadTimeZone(name, &zone)) {
+    return Status::InvalidArgument("time_zone",
+                                   "'" + name + "' is not a time zone this system knows (e.g. Europe/London)");
+  }
+  const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(unix_ms), zone);
+  return FormatDate(Date{static_cast<int>(day.year()), day.month(), day.day()});
 }
 
 }  // namespace outreach

@@ -1,10 +1,13 @@
-// Calendar dates as the records carry them: "YYYY-MM-DD" (proleptic Gregorian, UTC).
+// Calendar dates as the records carry them: "YYYY-MM-DD" (proleptic Gregorian), and the
+// date "today" is in a hub's time zone.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "common/status.h"
 
 namespace outreach {
 
@@ -28,5 +31,16 @@ Date AddMonths(const Date& date, int months);
 // The UTC date and minute ("YYYY-MM-DD", "YYYY-MM-DDTHH:MM") of a Unix millisecond.
 std::string DateOfMillis(int64_t unix_ms);
 std::string InstantOfMillis(int64_t unix_ms);
+
+// The zone of a hub that names none.
+inline constexpr std::string_view kDefaultTimeZone = "Europe/London";
+// Whether `time_zone` is an IANA zone name the system's time zone database
+// (/usr/share/zoneinfo) holds ("Europe/London", "UTC"); "" stands for kDefaultTimeZone.
+bool IsKnownTimeZone(std::string_view time_zone);
+// The calendar date ("YYYY-MM-DD") at Unix millisecond `unix_ms` on a clock in
+// `time_zone` ("" = kDefaultTimeZone), daylight saving included: 23:30 UTC on a summer
+// day is the next day in London. kInvalidArgument naming field "time_zone" for a zone the
+// database does not hold.
+Result<std::string> LocalDateOfMillis(int64_t unix_ms, std::string_view time_zone);
 
 }  // namespace outreach

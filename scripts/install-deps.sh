@@ -12,6 +12,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libssl-dev
   libzstd-dev
+  libabsl-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev

@@ -146,7 +146,17 @@ std::string Device::user_name() {
 }
 
 std::string Device::Today() {
-  return journey::DateOfMillis(store_->clock().PhysicalNow());
+  // The hub's zone comes with its Hub record, pulled like any other (a device not yet
+  // enrolled, or not yet synced, holds none: Europe/London, the default).
+  std::string zone;
+  Result<std::optional<DeviceIdentity>> identity = store_->LoadIdentity();
+  if (identity.ok() && identity->has_value()) {
+    Result<std::optional<v1::Record>> hub = store_->Get((*identity)->hub_id);
+    if (hub.ok() && hub->has_value() && (*hub)->has_hub()) zone = (*hub)->hub().time_zone();
+  }
+  Result<std::string> today = LocalDateOfMillis(store_->clock().PhysicalNow(), zone);
+  // A zone this device's time zone database lacks: the default zone's date.
+  return today.ok() ? *today : *LocalDateOfMillis(store_->clock().PhysicalNow(), kDefaultTimeZone);
 }
 
 // ---------------------------------------------------------------- generic create / update

@@ -145,7 +145,9 @@ Result<v1::Record> LinkedRecord(RecordLookup& records, const std::string& raw, v
   Result<std::optional<v1::Record>> rec = records.Get(*id);
   if (!rec.ok()) return rec.status();
   if (!rec->has_value() || (*rec)->deleted() || (*rec)->erased()) {
-    return Status::NotFound("no " + TypeName(type) + " with id " + id->ToString() + " on this device", name);
+    // The same words on the device (its store) and on the server (what the writing
+    // device may read there).
+    return Status::NotFound("no " + TypeName(type) + " with id " + id->ToString() + " that this device may read", name);
   }
   if ((*rec)->type() != type) {
     return Status::InvalidArgument(name,

@@ -1,5 +1,6 @@
 // The rules a record body must meet, declared once per record type, and the one piece of
-// code that checks them, wherever a record is written.
+// code that checks them: on the device before it stores a record, and on the server for
+// every pushed upsert (server/service/reconciler.cc ValidateCapture).
 //
 // Validating a body is, for every type:
 //   1. CheckForms (forms.h): every set field in its form, by the field's name and type
@@ -15,7 +16,8 @@
 // declaration expresses is a named check: a function listed in the table like any rule.
 // Rules that read other records (does the linked session exist, is it full, is the date
 // within the participant's registration and exit, is there an active consent) read them
-// through a RecordLookup, which the device implements over its store.
+// through a RecordLookup: the device implements it over its store, the server over its
+// store as the writing device may read it (server/service/record_lookup.h).
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -52,8 +54,11 @@ class RecordLookup {
 // Who writes, and when.
 struct ValidationContext {
   RecordLookup& records;
-  std::string today;  // YYYY-MM-DD by the writer's clock: a later date is in the future
-  // The person the writing device is enrolled for; asked only when an actor field changes.
+  // YYYY-MM-DD in the writer's hub's time zone (common/dates.h LocalDateOfMillis), by the
+  // checking side's clock: a later date is in the future.
+  std::string today;
+  // The person the writing device is enrolled for (on the server, the device's user name);
+  // asked only when an actor field changes.
   std::function<std::string()> enrolled_person;
   // The writer's role (a device not yet enrolled captures as an adviser: UNSPECIFIED).
   v1::Role role = v1::ROLE_UNSPECIFIED;

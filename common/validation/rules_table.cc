@@ -29,7 +29,7 @@ Status ScoresOfTheInstrument(const CheckInput& in) {
   }
   if (instrument == nullptr) {
     return Status::NotFound("no instrument '" + a.instrument_id() + "' version " +
-                                std::to_string(a.instrument_version()) + " on this device",
+                                std::to_string(a.instrument_version()) + " in the hub's reference data",
                             "instrument_id");
   }
   if (instrument->retired() && in.before == nullptr) {

@@ -142,14 +142,22 @@ struct NameArgs {
   std::string kind;
   std::string role;
   std::string venue;
+  std::string time_zone;
 };
 
 Result<json> RunHubAdd(const GlobalOptions& global, const NameArgs& args) {
+  if (!IsKnownTimeZone(args.time_zone)) {
+    return Status::InvalidArgument("time-zone", "--time-zone '" + args.time_zone +
+                                                    "' is not a time zone this system knows (an IANA name such as "
+                                                    "Europe/London)");
+  }
   Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
   if (!store.ok()) return store.status();
-  Result<Uuid> hub = Administration(**store).AddHub(args.name);
+  Result<Uuid> hub = Administration(**store).AddHub(args.name, args.time_zone);
   if (!hub.ok()) return hub.status();
-  return json{{"hub_id", hub->ToString()}, {"name", args.name}};
+  return json{{"hub_id", hub->ToString()},
+              {"name", args.name},
+              {"time_zone", args.time_zone.empty() ? std::string(kDefaultTimeZone) : args.time_zone}};
 }
 
 Result<json> RunVenueAdd(const GlobalOptions& global, const NameArgs& args) {
@@ -488,6 +496,8 @@ int Main(int argc, char** argv) {
   CLI::App* hub = app.add_subcommand("hub", "hubs (partitions of the data)")->require_subcommand(1);
   CLI::App* hub_add = hub->add_subcommand("add", "add a hub");
   hub_add->add_option("--name", hub_args.name, "the hub's name")->required();
+  hub_add->add_option("--time-zone", hub_args.time_zone,
+                      "the hub's IANA time zone, e.g. Europe/London (the default): \"today\" for its rules");
   hub_add->callback([&] { action = run(RunHubAdd, hub_args); });
 
   NameArgs venue_args;

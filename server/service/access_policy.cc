@@ -191,10 +191,11 @@ Result<bool> MayRead(StoreTxn& txn, const DeviceContext& device, const StoredRec
   }
   if (device.role != v1::ROLE_KIOSK) return true;
 
-  // A kiosk: its venue, its venue's sessions, their bookings and attendance, and the
+  // A kiosk: its hub's record, its venue, its venue's sessions, their bookings and attendance, and the
   // participants who come to its venue.
   switch (record.record.type()) {
     case v1::RECORD_TYPE_VENUE: return record.record.id() == device.venue_id.raw();
+    case v1::RECORD_TYPE_HUB: return record.record.id() == device.hub_id.raw();  // its time zone
     case v1::RECORD_TYPE_SESSION: return IdField(*body, "venue_id") == device.venue_id;
     case v1::RECORD_TYPE_BOOKING:
     case v1::RECORD_TYPE_ATTENDANCE: {
@@ -228,6 +229,7 @@ Result<std::optional<v1::Change>> FilterForRead(StoreTxn& txn, const DeviceConte
   if (kiosk) {
     // A kiosk: its venue's sessions, their bookings and attendance, and names.
     switch (change.type()) {
+      case v1::RECORD_TYPE_HUB:
       case v1::RECORD_TYPE_SESSION:
       case v1::RECORD_TYPE_BOOKING:
       case v1::RECORD_TYPE_ATTENDANCE:

@@ -8,9 +8,10 @@
 // - reference data (programme, hub, venue, partner, instrument) only from managers;
 // - erasure and duplicate-review decisions only from managers;
 // - conflict records are created by the server; devices only resolve them.
-// Reads (FilterForRead): health notes only to health workers; a kiosk sees its venue's
-// sessions, their bookings and attendance, and of the participants booked into,
-// attending or registered at its venue only reference and names; nothing else.
+// Reads (FilterForRead): health notes only to health workers; a kiosk sees its hub's
+// record (its time zone says what "today" is there), its venue's sessions, their
+// bookings and attendance, and of the participants booked into, attending or registered
+// at its venue only reference and names; nothing else.
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -41,7 +42,7 @@ Status CheckWrite(StoreTxn& txn, const DeviceContext& device, const RecordTypeIn
 
 // Whether `device` may read `record` as it stands: a record of its hub, not erased, that
 // its role sees (not a restricted note; a health note only by a health worker; for a
-// kiosk only its venue, its venue's sessions, their bookings and attendance, and the
+// kiosk only its hub's record, its venue, its venue's sessions, their bookings and attendance, and the
 // participants who come to its venue). The one answer for reads and links.
 Result<bool> MayRead(StoreTxn& txn, const DeviceContext& device, const StoredRecord& record);
 

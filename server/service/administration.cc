@@ -1,5 +1,6 @@
 #include "server/service/administration.h"
 
+#include "common/dates.h"
 #include "server/service/reconciler.h"
 #include "server/service/secrets.h"
 #include "server/store/store.h"
@@ -43,8 +44,13 @@ DeviceInfo ToInfo(const DeviceRow& d) {
 
 }  // namespace
 
-Result<Uuid> Administration::AddHub(const std::string& name) {
+Result<Uuid> Administration::AddHub(const std::string& name, const std::string& time_zone) {
   if (Blank(name)) return Status::InvalidArgument("name", "a hub needs a name");
+  if (!IsKnownTimeZone(time_zone)) {
+    return Status::InvalidArgument("time_zone", "'" + time_zone +
+                                                    "' is not a time zone this system knows (an IANA name such as "
+                                                    "Europe/London)");
+  }
   const Uuid hub_id = Uuid::NewV7();
   HybridClock clock;
   Status st = store_.Transact([&](StoreTxn& txn) -> Status {
@@ -57,6 +63,7 @@ Result<Uuid> Administration::AddHub(const std::string& name) {
     // The hub is also a record in its own log, so devices learn its name.
     v1::Hub body;
     body.set_name(name);
+    body.set_time_zone(time_zone);
     Reconciler reconciler(txn, clock, 0);
     auto seq = reconciler.CreateServerRecord(hub_id, hub_id, v1::RECORD_TYPE_HUB, body);
     return seq.ok() ? Status::Ok() : seq.status();

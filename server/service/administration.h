@@ -35,7 +35,9 @@ class Administration {
  public:
   explicit Administration(Store& store) : store_(store) {}
 
-  Result<Uuid> AddHub(const std::string& name);
+  // `time_zone` is an IANA name (empty: Europe/London, common/dates.h); an unknown one is
+  // refused naming field "time_zone".
+  Result<Uuid> AddHub(const std::string& name, const std::string& time_zone = {});
   Result<Uuid> AddVenue(const Uuid& hub_id, const std::string& name, v1::VenueKind kind);
   // A one-time code for a device of `role` in `hub_id`, enrolled for person `name`.
   // A kiosk needs `venue_id`. The code expires after `valid_hours`.

@@ -7,10 +7,14 @@
 #include <cctype>
 #include <set>
 
+#include "common/dates.h"
 #include "common/field_value.h"
+#include "common/validation/forms.h"
+#include "common/validation/record_rules.h"
 #include "common/validation/transitions.h"
 #include "server/service/access_policy.h"
 #include "server/service/body_fields.h"
+#include "server/service/record_lookup.h"
 #include "server/service/secrets.h"
 
 namespace outreach::server {
@@ -19,13 +23,17 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-// Statuses that mean "this change is refused", as opposed to "the store failed".
+// Statuses that mean "this change is refused", as opposed to "the store failed" (the
+// validation rules refuse a second booking or claim as kAlreadyExists, a full session
+// as kResourceExhausted).
 bool IsRefusal(const Status& s) {
   switch (s.code()) {
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kPermissionDenied:
     case ErrorCode::kFailedPrecondition:
-    case ErrorCode::kNotFound: return true;
+    case ErrorCode::kNotFound:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kResourceExhausted: return true;
     default: return false;
   }
 }
@@ -382,6 +390,12 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
     }
   }
 
+  Status valid = ValidateCapture(device, info, existing ? &existing->record : nullptr, proposed);
+  if (!valid.ok()) {
+    if (IsRefusal(valid)) return Rejected(valid.message(), valid.field());
+    return valid;
+  }
+
   // Field by field.
   const Writer writer{device.device_id, device.user_name};
   const int writer_rank = info.RankOfWriter(device.role);  // register rows: who marks outranks whom
@@ -666,6 +680,35 @@ Result<std::string> Reconciler::AuthorOf(const Uuid& device) {
   return row->has_value() ? (*row)->user_name : device.ToString();
 }
 
+Status Reconciler::ValidateCapture(const DeviceContext& device, const RecordTypeInfo& info, const v1::Record* before,
+                                   const Message& proposed) {
+  OUTREACH_RETURN_IF_ERROR(validation::CheckForms(proposed));
+  const validation::RecordRules* rules = validation::FindRecordRules(info.type);
+  // Records devices do not capture (reference data, a manager's decision on a review the
+  // server opened) are checked by access_policy.h and their own paths, not as captures.
+  if (rules == nullptr || !rules->written_on_devices) return Status::Ok();
+  Result<std::string> today = HubToday(device.hub_id);
+  if (!today.ok()) return today.status();
+  StoreRecordLookup records(txn_, device);
+  validation::ValidationContext context{records, *today, [&device] { return device.user_name; }, device.role};
+  return validation::ValidateRecordBody(info.type, proposed, before, context);
+}
+
+Result<std::string> Reconciler::HubToday(const Uuid& hub_id) {
+  if (!hub_time_zone_ || hub_time_zone_->first != hub_id) {
+    auto hub = txn_.GetRecord(hub_id);
+    if (!hub.ok()) return hub.status();
+    std::string zone;
+    if (hub->has_value() && (*hub)->record.has_hub()) zone = (*hub)->record.hub().time_zone();
+    hub_time_zone_.emplace(hub_id, std::move(zone));
+  }
+  Result<std::string> today = LocalDateOfMillis(clock_.PhysicalNow(), hub_time_zone_->second);
+  // A zone this system does not know (set in a store copied from another machine, say)
+  // is the server's fault, not the device's.
+  if (!today.ok()) return Status::Internal("hub " + hub_id.ToString() + ": " + today.status().message());
+  return today;
+}
+
 Result<std::vector<std::string>> Reconciler::ComputeKeys(const StoredRecord& rec) {
   std::vector<std::string> keys;
   const Message* body = RecordBody(rec.record);
@@ -690,7 +733,12 @@ Result<std::vector<std::string>> Reconciler::ComputeKeys(const StoredRecord& rec
     case v1::RECORD_TYPE_BOOKING:
     case v1::RECORD_TYPE_ATTENDANCE: {
       const Uuid participant = IdField(*body, "participant_id");
-      auto session = txn_.GetRecord(IdField(*body, "session_id"));
+      const Uuid session_id = IdField(*body, "session_id");
+      if (!session_id.is_nil()) {
+        const std::string linked = ListedLinkKey(rec.record.type(), *BodyField(*body, "session_id"), session_id);
+        if (!linked.empty()) keys.push_back(linked);
+      }
+      auto session = txn_.GetRecord(session_id);
       if (!session.ok()) return session.status();
       if (participant.is_nil() || !session->has_value()) break;
       const Message* session_body = RecordBody((*session)->record);

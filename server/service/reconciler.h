@@ -24,6 +24,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/hlc.h"
@@ -144,6 +145,16 @@ class Reconciler {
   // Links `rec` to `participant` as a server change (the merge's redirect).
   Result<uint64_t> Relink(StoredRecord& rec, const Uuid& participant);
 
+  // The checks the device ran before it stored the record (common/validation: CheckForms,
+  // then the type's rules over the records `device` may read, "today" in its hub's time
+  // zone), on `proposed`; `before` is the stored record of an update. A refusal names the
+  // field; other errors are the store's.
+  Status ValidateCapture(const DeviceContext& device, const RecordTypeInfo& info, const v1::Record* before,
+                         const google::protobuf::Message& proposed);
+  // The date on the server's clock in `hub_id`'s time zone (its Hub record's; read once
+  // per Reconciler).
+  Result<std::string> HubToday(const Uuid& hub_id);
+
   Result<std::vector<std::string>> ComputeKeys(const StoredRecord& rec);
   Result<std::string> AuthorOf(const Uuid& device);
 
@@ -153,6 +164,8 @@ class Reconciler {
   // MaybeMerged's memory: the MERGED participants of merged_hub_, once read.
   std::optional<std::set<Uuid>> merged_;
   Uuid merged_hub_;
+  // HubToday's memory: a hub and its time zone.
+  std::optional<std::pair<Uuid, std::string>> hub_time_zone_;
 };
 
 }  // namespace outreach::server

@@ -151,7 +151,7 @@ class Device {
 
   Uuid device_id();
   std::string user_name();  // enrolled user, else DeviceOptions::user_name
-  std::string Today();      // YYYY-MM-DD from the device clock
+  std::string Today();      // YYYY-MM-DD from the device clock, in the hub's time zone
 
   // ------------------------------------------------------------ any record
   Result<v1::Record> Get(const Uuid& id);

@@ -389,7 +389,7 @@ TEST_F(TestOnlyRecordTypeTest, TheSameTableDrivenCodeValidatesIt) {
   refused([&](Message& m) { Set(m, "participant_id", ""); }, "participant_id", "is required");
   const Uuid nobody = Uuid::NewV7();
   refused([&](Message& m) { Set(m, "participant_id", nobody.raw()); }, "participant_id",
-          "no participant with id " + nobody.ToString() + " on this device", ErrorCode::kNotFound);
+          "no participant with id " + nobody.ToString() + " that this device may read", ErrorCode::kNotFound);
   refused([&](Message& m) { Set(m, "venue_id", participant_.raw()); }, "venue_id",
           participant_.ToString() + " is a participant, not a venue");
   // Required, cross-field, range, format, conditional and named rules.

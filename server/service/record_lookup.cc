@@ -1,0 +1,63 @@
+#include "server/service/record_lookup.h"
+
+#include "server/service/access_policy.h"
+
+namespace outreach::server {
+
+std::string ListedLinkKey(v1::RecordType type, const google::protobuf::FieldDescriptor& field, const Uuid& target) {
+  // The links the rules list by, besides the participant link (rules_table.cc
+  // PlaceOnTheSession). Keyed by type and field number, so no two links share a key.
+  if (type != v1::RECORD_TYPE_BOOKING || field.containing_type() != v1::Booking::descriptor() ||
+      field.name() != "session_id") {
+    return {};
+  }
+  return "linked:" + std::to_string(type) + ":" + std::to_string(field.number()) + ":" + target.ToString();
+}
+
+Result<std::optional<v1::Record>> StoreRecordLookup::Get(const Uuid& id) {
+  Result<std::optional<StoredRecord>> stored = txn_.GetRecord(id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value() || (*stored)->record.erased()) return std::optional<v1::Record>();
+  Result<bool> readable = MayRead(txn_, device_, **stored);
+  if (!readable.ok()) return readable.status();
+  if (!*readable) return std::optional<v1::Record>();
+  return std::optional<v1::Record>(std::move((*stored)->record));
+}
+
+Result<std::vector<v1::Record>> StoreRecordLookup::Readable(std::vector<StoredRecord> found, v1::RecordType type) {
+  std::vector<v1::Record> out;
+  for (StoredRecord& r : found) {
+    if (r.record.type() != type || r.record.deleted() || r.record.erased()) continue;
+    Result<bool> readable = MayRead(txn_, device_, r);
+    if (!readable.ok()) return readable.status();
+    if (*readable) out.push_back(std::move(r.record));
+  }
+  return out;
+}
+
+Result<std::vector<v1::Record>> StoreRecordLookup::RecordsOfType(v1::RecordType type) {
+  Result<std::vector<StoredRecord>> found = txn_.ListRecordsByType(device_.hub_id, type);
+  if (!found.ok()) return found.status();
+  return Readable(std::move(*found), type);
+}
+
+Result<std::vector<v1::Record>> StoreRecordLookup::RecordsLinkedTo(v1::RecordType type,
+                                                                   const google::protobuf::FieldDescriptor& field,
+                                                                   const Uuid& id) {
+  const RecordTypeInfo* info = FindRecordType(type);
+  if (info != nullptr && info->participant_field == &field) {
+    Result<std::vector<StoredRecord>> found = txn_.FindRecordsByParticipant(device_.hub_id, id);
+    if (!found.ok()) return found.status();
+    return Readable(std::move(*found), type);
+  }
+  const std::string key = ListedLinkKey(type, field, id);
+  if (key.empty()) {
+    return Status::Internal("the server cannot list " + std::string(info ? info->name : "records") + " by " +
+                            field.name());
+  }
+  Result<std::vector<StoredRecord>> found = txn_.FindRecordsByKey(device_.hub_id, key);
+  if (!found.ok()) return found.status();
+  return Readable(std::move(*found), type);
+}
+
+}  // namespace outreach::server

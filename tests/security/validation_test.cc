@@ -1,0 +1,269 @@
+// The server runs the device's validation (common/validation) on every pushed upsert:
+// a device whose app skips the library's checks (HostileDevice speaks the protocol
+// itself) has each invalid change REJECTED alone, naming the field and the reason,
+// nothing of it in the hub log, and the rest of its batch applied. Against the real
+// outreach-server over TLS on loopback. Built twice: on SQLite and on PostgreSQL.
+//
+// Adding a rule's case: build a valid body with the helpers (Person, Note, ...), break
+// it, and ExpectRefused(type, body, "field", "words of the reason").
+#include <gtest/gtest.h>
+
+#include "common/dates.h"
+#include "common/hlc.h"
+#include "outreach/device.h"
+#include "outreach/sync.h"
+#include "tests/security/hostile_device.h"
+#include "tests/support/server_harness.h"
+
+namespace outreach::testing {
+namespace {
+
+class ServerValidationTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    StartServer();
+    adviser_ = Hostile(deployment_.hub_id, "adviser", "Ann Adviser");
+    ASSERT_NE(adviser_, nullptr);
+  }
+
+  std::string Code(const std::string& hub, const std::string& role, const std::string& name) {
+    CliResult r = RunCli({"enrol", "--data", deployment_.data, "--hub", hub, "--role", role, "--name", name, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.json().value("code", "");
+  }
+  std::unique_ptr<HostileDevice> Hostile(const std::string& hub, const std::string& role, const std::string& name) {
+    auto device = HostileDevice::Enrol(port(), deployment_.ca_pem, Code(hub, role, name));
+    EXPECT_TRUE(device.ok()) << device.status().ToString();
+    return device.ok() ? std::move(device).value() : nullptr;
+  }
+  // A hub added with `outreach-server hub add --time-zone zone`.
+  std::string AddHub(const std::string& name, const std::string& zone) {
+    CliResult r = RunCli({"hub", "add", "--data", deployment_.data, "--name", name, "--time-zone", zone, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.json().value("hub_id", "");
+  }
+  std::string AddVenue() {
+    CliResult r = RunCli({"venue", "add", "--data", deployment_.data, "--hub", deployment_.hub_id, "--name",
+                          "Oak Children's Centre", "--kind", "childrens_centre", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.json().value("venue_id", "");
+  }
+
+  // Today in London, as the deployment's hub (no zone given) reckons it.
+  static std::string Today() { return *LocalDateOfMillis(HybridClock::SystemMillis(), ""); }
+  static std::string Now() { return Today() + "T09:30"; }
+
+  // Valid bodies, to break one field of.
+  static v1::Participant Person(const std::string& given = "Priya") {
+    v1::Participant p;
+    p.set_given_name(given);
+    p.set_family_name("Patel");
+    p.set_date_of_birth("1990-04-01");
+    p.set_registered_on(Today());
+    return p;
+  }
+  static v1::CaseNote Note(const Uuid& participant) {
+    v1::CaseNote n;
+    n.set_participant_id(participant.raw());
+    n.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
+    n.set_text("called about the CV workshop");
+    n.set_written_at(Now());
+    return n;
+  }
+
+  // Pushes `body` as a new record of `type` by `device` (the adviser's by default); it must
+  // be applied. Returns its id.
+  Uuid Create(v1::RecordType type, const google::protobuf::Message& body, HostileDevice* device = nullptr) {
+    const Uuid id = Uuid::NewV7();
+    Result<v1::ChangeResult> r = (device ? device : adviser_.get())->PushOne(HostileDevice::Upsert(type, id, body));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (r.ok()) {
+      EXPECT_EQ(r->outcome(), v1::CHANGE_OUTCOME_APPLIED) << r->ShortDebugString();
+    }
+    return id;
+  }
+  Uuid Participant(const std::string& given = "Priya") { return Create(v1::RECORD_TYPE_PARTICIPANT, Person(given)); }
+
+  // Pushes `body` as a new record of `type` in one batch with a valid new participant:
+  // `body` must come back REJECTED naming `field` with a reason holding `reason`, and be
+  // absent from the hub log, while the participant is applied and logged.
+  void ExpectRefused(v1::RecordType type, const google::protobuf::Message& body, const std::string& field,
+                     const std::string& reason) {
+    const Uuid bad = Uuid::NewV7(), good = Uuid::NewV7();
+    Result<v1::PushAck> ack =
+        adviser_->Push({HostileDevice::Upsert(type, bad, body),
+                        HostileDevice::Upsert(v1::RECORD_TYPE_PARTICIPANT, good, Person("Gita"))});
+    ASSERT_TRUE(ack.ok()) << ack.status().ToString();
+    ASSERT_EQ(ack->results_size(), 2);
+    const v1::ChangeResult& refused = ack->results(0);
+    EXPECT_EQ(refused.outcome(), v1::CHANGE_OUTCOME_REJECTED) << refused.ShortDebugString();
+    EXPECT_EQ(refused.field(), field) << refused.ShortDebugString();
+    EXPECT_NE(refused.reason().find(reason), std::string::npos) << refused.ShortDebugString();
+    EXPECT_EQ(ack->results(1).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack->results(1).ShortDebugString();
+    EXPECT_FALSE(Logged(bad)) << "a refused change reached the hub log";
+    EXPECT_TRUE(Logged(good)) << "the valid change of the same batch was not logged";
+  }
+
+  // Whether the hub log holds any change of record `id`.
+  bool Logged(const Uuid& id) {
+    Result<std::vector<v1::Change>> log = adviser_->PullAll();
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    if (!log.ok()) return false;
+    for (const v1::Change& c : *log)
+      if (c.record_id() == id.raw()) return true;
+    return false;
+  }
+
+  std::unique_ptr<HostileDevice> adviser_;
+};
+
+TEST_F(ServerValidationTest, AMissingRequiredFieldIsRefused) {
+  v1::Participant p = Person();
+  p.clear_family_name();
+  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "family_name", "is required");
+}
+
+TEST_F(ServerValidationTest, AMalformedDateIsRefused) {
+  v1::Participant p = Person();
+  p.set_date_of_birth("1990-13-01");
+  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "date_of_birth", "YYYY-MM-DD");
+}
+
+TEST_F(ServerValidationTest, ABadNiNumberIsRefused) {
+  v1::Participant p = Person();
+  p.set_ni_number("QQ12345");
+  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "ni_number", "QQ123456C");
+}
+
+TEST_F(ServerValidationTest, ALinkToAnotherParticipantsRecordIsRefused) {
+  const Uuid priya = Participant("Priya"), sam = Participant("Sam");
+  const Uuid sams_note = Create(v1::RECORD_TYPE_CASE_NOTE, Note(sam));
+  v1::CaseNote n = Note(priya);
+  n.set_supersedes(sams_note.raw());
+  ExpectRefused(v1::RECORD_TYPE_CASE_NOTE, n, "supersedes", "belongs to another participant");
+}
+
+TEST_F(ServerValidationTest, ANewStateMachineRecordNotInAnInitialStateIsRefused) {
+  v1::Outcome o;
+  o.set_participant_id(Participant().raw());
+  o.set_kind(v1::OUTCOME_KIND_EDUCATION_ENTRY);
+  o.set_achieved_on(Today());
+  o.set_status(v1::OUTCOME_STATUS_ACCEPTED);
+  ExpectRefused(v1::RECORD_TYPE_OUTCOME, o, "status", "must start as");
+}
+
+TEST_F(ServerValidationTest, AnAssessmentScoringADomainTheInstrumentLacksIsRefused) {
+  std::unique_ptr<HostileDevice> manager = Hostile(deployment_.hub_id, "manager", "Meg Manager");
+  ASSERT_NE(manager, nullptr);
+  v1::Instrument instrument;
+  instrument.set_instrument_id("steps");
+  instrument.set_version(1);
+  instrument.set_name("Steps to work");
+  v1::InstrumentDomain* confidence = instrument.add_domains();
+  confidence->set_key("confidence");
+  confidence->set_min_score(1);
+  confidence->set_max_score(5);
+  Create(v1::RECORD_TYPE_INSTRUMENT, instrument, manager.get());
+
+  v1::Assessment a;
+  a.set_participant_id(Participant().raw());
+  a.set_instrument_id("steps");
+  a.set_instrument_version(1);
+  a.set_completed_on(Today());
+  v1::DomainScore* score = a.add_scores();
+  score->set_domain("confidence");
+  score->set_score(3);
+  Create(v1::RECORD_TYPE_ASSESSMENT, a);  // the instrument's own domain: applied
+
+  score->set_domain("housing");
+  ExpectRefused(v1::RECORD_TYPE_ASSESSMENT, a, "scores", "'housing' is not a domain of steps");
+}
+
+TEST_F(ServerValidationTest, ABookingOnAFullSessionIsRefused) {
+  v1::Session s;
+  s.set_venue_id(Uuid::Parse(AddVenue())->raw());
+  s.set_kind(v1::SESSION_KIND_GROUP);
+  s.set_title("CV workshop");
+  s.set_starts_at(Today() + "T10:00");
+  s.set_duration_min(90);
+  s.set_capacity(1);
+  s.set_status(v1::SESSION_STATUS_SCHEDULED);
+  const Uuid session = Create(v1::RECORD_TYPE_SESSION, s);
+  v1::Booking b;
+  b.set_session_id(session.raw());
+  b.set_participant_id(Participant("Priya").raw());
+  b.set_status(v1::BOOKING_STATUS_BOOKED);
+  b.set_booked_on(Today());
+  Create(v1::RECORD_TYPE_BOOKING, b);  // the one place
+
+  b.set_participant_id(Participant("Sam").raw());
+  ExpectRefused(v1::RECORD_TYPE_BOOKING, b, "capacity", "the session is full (1 of 1 places booked)");
+}
+
+TEST_F(ServerValidationTest, AnUpdateIsCheckedAsTheBodyItWouldMake) {
+  const Uuid priya = Participant();
+  v1::Participant p;
+  p.set_ni_number("not an NI number");
+  Result<v1::ChangeResult> r =
+      adviser_->PushOne(HostileDevice::Edit(v1::RECORD_TYPE_PARTICIPANT, priya, p, {"ni_number"}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->outcome(), v1::CHANGE_OUTCOME_REJECTED) << r->ShortDebugString();
+  EXPECT_EQ(r->field(), "ni_number");
+}
+
+// "Today" is the writer's hub's date: Kiritimati (UTC+14) is always a day or more ahead
+// of Pago Pago (UTC-11), so Kiritimati's today is in Pago Pago's future.
+TEST_F(ServerValidationTest, TodayIsTheDateInTheWritersHubsTimeZone) {
+  const std::string kiritimati_today = *LocalDateOfMillis(HybridClock::SystemMillis(), "Pacific/Kiritimati");
+  std::unique_ptr<HostileDevice> east = Hostile(AddHub("Line Islands", "Pacific/Kiritimati"), "adviser", "Kim East");
+  std::unique_ptr<HostileDevice> west = Hostile(AddHub("Samoa", "Pacific/Pago_Pago"), "adviser", "Wes West");
+  ASSERT_NE(east, nullptr);
+  ASSERT_NE(west, nullptr);
+  v1::Participant born_today = Person("Newborn");
+  born_today.set_date_of_birth(kiritimati_today);
+  born_today.clear_registered_on();
+
+  Result<v1::ChangeResult> in_east =
+      east->PushOne(HostileDevice::Upsert(v1::RECORD_TYPE_PARTICIPANT, Uuid::NewV7(), born_today));
+  ASSERT_TRUE(in_east.ok()) << in_east.status().ToString();
+  EXPECT_EQ(in_east->outcome(), v1::CHANGE_OUTCOME_APPLIED) << in_east->ShortDebugString();
+
+  Result<v1::ChangeResult> in_west =
+      west->PushOne(HostileDevice::Upsert(v1::RECORD_TYPE_PARTICIPANT, Uuid::NewV7(), born_today));
+  ASSERT_TRUE(in_west.ok()) << in_west.status().ToString();
+  EXPECT_EQ(in_west->outcome(), v1::CHANGE_OUTCOME_REJECTED) << in_west->ShortDebugString();
+  EXPECT_EQ(in_west->field(), "date_of_birth");
+  EXPECT_NE(in_west->reason().find("is in the future"), std::string::npos) << in_west->ShortDebugString();
+}
+
+TEST_F(ServerValidationTest, AnUnknownTimeZoneIsRefusedNamingTheOption) {
+  CliResult r = RunCli({"hub", "add", "--data", deployment_.data, "--name", "Nowhere", "--time-zone", "Mars/Base"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--time-zone"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Mars/Base"), std::string::npos) << r.err;
+}
+
+// A device learns its hub's zone with the Hub record it pulls; before that it reckons in
+// London.
+TEST_F(ServerValidationTest, ADeviceReckonsTodayInItsHubsTimeZoneOnceItHasSynced) {
+  const std::string hub = AddHub("Line Islands", "Pacific/Kiritimati");
+  DeviceOptions options;
+  options.path = deployment_.dir / "kim.db";
+  options.user_name = "Kim East";
+  Result<std::unique_ptr<Device>> device = Device::Open(options);
+  ASSERT_TRUE(device.ok()) << device.status().ToString();
+  EXPECT_EQ((*device)->Today(), *LocalDateOfMillis(HybridClock::SystemMillis(), "Europe/London"));
+  EnrolOptions enrol;
+  enrol.server = "127.0.0.1:" + std::to_string(port());
+  enrol.ca_pem = deployment_.ca_pem;
+  enrol.code = Code(hub, "adviser", "Kim East");
+  enrol.device_name = "Kim's tablet";
+  Result<EnrolReport> enrolled = Enrol(**device, enrol);
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+  Result<SyncReport> synced = Sync(**device);
+  ASSERT_TRUE(synced.ok()) << synced.status().ToString();
+  EXPECT_EQ((*device)->Today(), *LocalDateOfMillis(HybridClock::SystemMillis(), "Pacific/Kiritimati"));
+}
+
+}  // namespace
+}  // namespace outreach::testing
