@@ -695,17 +695,16 @@ Status Reconciler::ValidateCapture(const DeviceContext& device, const RecordType
 }
 
 Result<std::string> Reconciler::HubToday(const Uuid& hub_id) {
-  if (!hub_time_zone_ || hub_time_zone_->first != hub_id) {
-    auto hub = txn_.GetRecord(hub_id);
-    if (!hub.ok()) return hub.status();
-    std::string zone;
-    if (hub->has_value() && (*hub)->record.has_hub()) zone = (*hub)->record.hub().time_zone();
-    hub_time_zone_.emplace(hub_id, std::move(zone));
-  }
-  Result<std::string> today = LocalDateOfMillis(clock_.PhysicalNow(), hub_time_zone_->second);
+  if (hub_today_ && hub_today_->first == hub_id) return hub_today_->second;
+  auto hub = txn_.GetRecord(hub_id);
+  if (!hub.ok()) return hub.status();
+  std::string zone;
+  if (hub->has_value() && (*hub)->record.has_hub()) zone = (*hub)->record.hub().time_zone();
+  Result<std::string> today = LocalDateOfMillis(clock_.PhysicalNow(), zone);
   // A zone this system does not know (set in a store copied from another machine, say)
   // is the server's fault, not the device's.
   if (!today.ok()) return Status::Internal("hub " + hub_id.ToString() + ": " + today.status().message());
+  hub_today_.emplace(hub_id, *today);
   return today;
 }
 

@@ -151,8 +151,9 @@ class Reconciler {
   // field; other errors are the store's.
   Status ValidateCapture(const DeviceContext& device, const RecordTypeInfo& info, const v1::Record* before,
                          const google::protobuf::Message& proposed);
-  // The date on the server's clock in `hub_id`'s time zone (its Hub record's; read once
-  // per Reconciler).
+  // The date on the server's clock in `hub_id`'s time zone (its Hub record's), reckoned
+  // once per Reconciler: a push's transaction lasts milliseconds, so a batch straddling
+  // midnight is checked against the day it began.
   Result<std::string> HubToday(const Uuid& hub_id);
 
   Result<std::vector<std::string>> ComputeKeys(const StoredRecord& rec);
@@ -164,8 +165,8 @@ class Reconciler {
   // MaybeMerged's memory: the MERGED participants of merged_hub_, once read.
   std::optional<std::set<Uuid>> merged_;
   Uuid merged_hub_;
-  // HubToday's memory: a hub and its time zone.
-  std::optional<std::pair<Uuid, std::string>> hub_time_zone_;
+  // HubToday's memory: a hub and its date.
+  std::optional<std::pair<Uuid, std::string>> hub_today_;
 };
 
 }  // namespace outreach::server

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <limits>
 
+#include "common/dates.h"
+#include "common/hlc.h"
 #include "common/record_registry.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
@@ -311,6 +313,8 @@ TEST_F(SecurityTest, WhoActedAndWhoMayReadAreTheServersToCheck) {
   v1::CaseNote note;
   note.set_participant_id(person.raw());
   note.set_text("odd note");
+  const std::string today = *LocalDateOfMillis(HybridClock::SystemMillis(), "");  // the hub's (London)
+  note.set_written_at(today + "T00:00");
   note.set_author("Hal Hostile");
   note.set_sensitivity(static_cast<v1::NoteSensitivity>(9));
   auto undefined = hal->PushOne(HostileDevice::Upsert(v1::RECORD_TYPE_CASE_NOTE, Uuid::NewV7(), note));
@@ -335,6 +339,7 @@ TEST_F(SecurityTest, WhoActedAndWhoMayReadAreTheServersToCheck) {
   spend.set_amount_pence(20000);
   spend.set_status(v1::SPEND_STATUS_REQUESTED);
   spend.set_requested_by("Hal Hostile");
+  spend.set_requested_on(today);
   const Uuid spend_id = Uuid::NewV7();
   auto requested = hal->PushOne(HostileDevice::Upsert(v1::RECORD_TYPE_SUPPORT_SPEND, spend_id, spend));
   ASSERT_TRUE(requested.ok());
