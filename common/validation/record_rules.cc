@@ -31,6 +31,12 @@ Rule Rule::Unless(const char* enum_field, std::vector<int> values) const {
   return r;
 }
 
+Rule Rule::OnDeviceOnly() const {
+  Rule r = *this;
+  r.device_only = true;
+  return r;
+}
+
 bool Rule::Applies(const Message& body) const {
   if (when_field == nullptr) return true;
   const FieldDescriptor* f = body.GetDescriptor()->FindFieldByName(when_field);
@@ -534,7 +540,9 @@ Status ValidateRecordBody(const RecordTypeInfo& info, const RecordRules& rules, 
     return Status::FailedPrecondition(std::string(info.name) + " records are not written on a device", "type");
   }
   const CheckInput input{info, body, before, context};
-  for (const Rule& rule : rules.rules) OUTREACH_RETURN_IF_ERROR(CheckRule(rule, input));
+  for (const Rule& rule : rules.rules) {
+    if (rule.RunsOn(context.side)) OUTREACH_RETURN_IF_ERROR(CheckRule(rule, input));
+  }
   return Status::Ok();
 }
 

@@ -51,7 +51,14 @@ class RecordLookup {
                                                           const Uuid& id) = 0;
 };
 
-// Who writes, and when.
+// Which side runs the checks: the device before it stores a record, or the server on a
+// pushed upsert. The same rules run on both, except the few declared OnDeviceOnly.
+enum class Side {
+  kDevice,
+  kServer,
+};
+
+// Who writes, and when, and where the checks run.
 struct ValidationContext {
   RecordLookup& records;
   // YYYY-MM-DD in the writer's hub's time zone (common/dates.h LocalDateOfMillis), by the
@@ -62,6 +69,8 @@ struct ValidationContext {
   std::function<std::string()> enrolled_person;
   // The writer's role (a device not yet enrolled captures as an adviser: UNSPECIFIED).
   v1::Role role = v1::ROLE_UNSPECIFIED;
+  // Where the checks run: the server skips the rules declared OnDeviceOnly.
+  Side side = Side::kDevice;
 };
 
 // The ages the programme takes, in whole years on the registration date (today for a new
@@ -169,9 +178,17 @@ struct Rule {
   const char* when_field = nullptr;
   std::vector<int> when_values;
   bool when_negated = false;
+  // Checked only on the device (ValidationContext::side): an early refusal of what the
+  // server answers otherwise once every device's work has met there (a second claim
+  // becomes a conflict for a person to resolve, not a refusal after the fact). Say why
+  // beside each use.
+  bool device_only = false;
 
   Rule When(const char* enum_field, std::vector<int> values) const;
   Rule Unless(const char* enum_field, std::vector<int> values) const;
+  Rule OnDeviceOnly() const;
+  // Whether the rule runs on `side`.
+  bool RunsOn(Side side) const { return !device_only || side == Side::kDevice; }
   bool Applies(const google::protobuf::Message& body) const;
 };
 

@@ -106,7 +106,7 @@ Status PlaceOnTheSession(const CheckInput& in) {
 }
 
 // One claim of a kind per participant: a new outcome of a kind the person already has
-// (not rejected) is refused.
+// (not rejected) is refused. On the device only (see the table).
 Status OneOutcomeOfAKind(const CheckInput& in) {
   if (in.before != nullptr) return Status::Ok();
   const auto& o = static_cast<const v1::Outcome&>(in.body);
@@ -395,7 +395,11 @@ std::vector<RecordRules> BuildRules() {
            LinkOfSameParticipant("job_start_id"),
            Check("sustains_a_job_start", SustainsAJobStart).When("kind", sustainments),
            Required("rejection_reason").When("status", {v1::OUTCOME_STATUS_REJECTED}),
-           Check("one_outcome_of_a_kind", OneOutcomeOfAKind),
+           // On the device only: two advisers may each capture the same kind for one person
+           // offline, and neither device can know of the other's. The server keeps the
+           // second as a conflict for a person to resolve (reconciler.cc
+           // CheckSecondClaim) rather than refuse an adviser's work after the fact.
+           Check("one_outcome_of_a_kind", OneOutcomeOfAKind).OnDeviceOnly(),
        }},
       {v1::RECORD_TYPE_CASE_NOTE,
        true,

@@ -690,7 +690,8 @@ Status Reconciler::ValidateCapture(const DeviceContext& device, const RecordType
   Result<std::string> today = HubToday(device.hub_id);
   if (!today.ok()) return today.status();
   StoreRecordLookup records(txn_, device);
-  validation::ValidationContext context{records, *today, [&device] { return device.user_name; }, device.role};
+  validation::ValidationContext context{records, *today, [&device] { return device.user_name; }, device.role,
+                                        validation::Side::kServer};
   return validation::ValidateRecordBody(info.type, proposed, before, context);
 }
 

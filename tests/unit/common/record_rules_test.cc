@@ -8,6 +8,7 @@
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "common/validation/forms.h"
@@ -239,6 +240,33 @@ TEST(RecordRulesTest, BuiltInRulesRefuseWithTheFieldAndReason) {
   p.set_ni_number("ab 12 34 56 c");
   NormaliseBody(v1::RECORD_TYPE_PARTICIPANT, &p);
   EXPECT_EQ(p.ni_number(), "AB123456C");
+}
+
+// A rule declared OnDeviceOnly refuses on the device and is skipped on the server: a
+// second outcome of a kind is a device's early refusal, and a conflict on the server.
+TEST(RecordRulesTest, ARuleOnTheDeviceOnlyIsNotCheckedOnTheServer) {
+  Fixture f;
+  v1::Outcome o;
+  o.set_participant_id(f.participant.raw());
+  o.set_kind(v1::OUTCOME_KIND_JOB_START);
+  o.set_status(v1::OUTCOME_STATUS_REPORTED);
+  o.set_achieved_on("2024-04-30");
+  o.set_employer("Acme");
+  f.records.Add(v1::RECORD_TYPE_OUTCOME, o);
+  ASSERT_EQ(f.context.side, Side::kDevice);
+  Status on_device = ValidateRecordBody(v1::RECORD_TYPE_OUTCOME, o, nullptr, f.context);
+  EXPECT_EQ(on_device.code(), ErrorCode::kAlreadyExists) << on_device.message();
+  EXPECT_EQ(on_device.field(), "kind");
+  f.context.side = Side::kServer;
+  Status on_server = ValidateRecordBody(v1::RECORD_TYPE_OUTCOME, o, nullptr, f.context);
+  EXPECT_TRUE(on_server.ok()) << on_server.message();
+  // Every other rule still runs there.
+  o.clear_employer();
+  EXPECT_EQ(ValidateRecordBody(v1::RECORD_TYPE_OUTCOME, o, nullptr, f.context).field(), "employer");
+
+  const RecordRules& rules = *FindRecordRules(v1::RECORD_TYPE_OUTCOME);
+  EXPECT_EQ(
+      std::count_if(rules.rules.begin(), rules.rules.end(), [](const Rule& r) { return !r.RunsOn(Side::kServer); }), 1);
 }
 
 // ---------------------------------------------------------------- a type declared here
