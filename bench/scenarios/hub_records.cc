@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/instruments.h"
+
 namespace outreach::bench {
 namespace {
 
@@ -33,6 +35,7 @@ void ForEachHubRecord(const HubShape& shape, const std::string& prefix, const Uu
     people.push_back(Uuid::NewV7());
     add(v1::RECORD_TYPE_PARTICIPANT, people.back(), Person(prefix, i));
   }
+  const v1::Instrument journey = MyJourneyInstrument();  // what the hub's devices assess against
   uint64_t made = 0;
   uint64_t session_number = 0;
   while (made < shape.records && !people.empty()) {
@@ -53,14 +56,16 @@ void ForEachHubRecord(const HubShape& shape, const std::string& prefix, const Uu
       if (made % 3 == 2) {
         v1::Assessment a;
         a.set_participant_id(person.raw());
-        a.set_instrument_id("my-journey");
-        a.set_instrument_version(1);
+        a.set_instrument_id(journey.instrument_id());
+        a.set_instrument_version(journey.version());
         a.set_completed_on("2026-11-" + std::to_string(10 + session_number % 18));
         a.set_assessor("Seeding Adviser");
-        for (const char* domain : {"confidence", "skills", "wellbeing", "housing", "money"}) {
+        // Every domain of the instrument, once, within its range.
+        for (const v1::InstrumentDomain& domain : journey.domains()) {
           v1::DomainScore* d = a.add_scores();
-          d->set_domain(domain);
-          d->set_score(static_cast<int32_t>(1 + (made + session_number) % 10));
+          d->set_domain(domain.key());
+          d->set_score(static_cast<int32_t>(domain.min_score() +
+                                            (made + session_number) % (domain.max_score() - domain.min_score() + 1)));
         }
         add(v1::RECORD_TYPE_ASSESSMENT, Uuid::NewV7(), a);
       } else {

@@ -24,7 +24,10 @@ struct HubShape {
 
 using RecordSink = std::function<void(v1::RecordType type, const Uuid& id, const google::protobuf::Message& body)>;
 
-// Calls `add` for every record of a hub of `shape`, in the order a hub logs them.
+// Calls `add` for every record of a hub of `shape`, in the order a hub logs them. The
+// records are what devices capture (they pass the device's validation, which the server
+// runs too); the assessments score the "my-journey" instrument every device and the
+// server hold built in (common/instruments.h).
 // `prefix` is the reference prefix of the participants; `venue` the sessions' venue.
 void ForEachHubRecord(const HubShape& shape, const std::string& prefix, const Uuid& venue, const RecordSink& add);
 

@@ -7,6 +7,7 @@
 #include "client/store/record_row.h"
 #include "client/store/stored_formats.h"
 #include "client/store/sync_state.h"
+#include "common/instruments.h"
 #include "common/reference.h"
 
 namespace outreach::client {
@@ -300,28 +301,9 @@ Status PackFieldVersions(sqlite::Database& db) {
 // outbox entry and with no field versions, so any server copy of it wins.
 Status SeedReferenceData(sqlite::Database& db) {
   Row row;
-  row.id = Uuid::Derive("instrument", "my-journey/1");
+  row.id = MyJourneyInstrumentId();
   row.type = v1::RECORD_TYPE_INSTRUMENT;
-  auto instrument = std::make_unique<v1::Instrument>();
-  instrument->set_instrument_id("my-journey");
-  instrument->set_version(1);
-  instrument->set_name("My Journey");
-  const std::pair<const char*, const char*> domains[] = {
-      {"communication", "Communication"},
-      {"confidence", "Confidence"},
-      {"managing_feelings", "Managing feelings"},
-      {"reliability", "Reliability"},
-      {"setting_and_achieving_goals", "Setting and achieving goals"},
-      {"working_with_others", "Working with others"},
-  };
-  for (const auto& [key, label] : domains) {
-    v1::InstrumentDomain* d = instrument->add_domains();
-    d->set_key(key);
-    d->set_label(label);
-    d->set_min_score(1);
-    d->set_max_score(6);
-  }
-  row.body = std::move(instrument);
+  row.body = std::make_unique<v1::Instrument>(MyJourneyInstrument());
   return PutRow(db, row, 0);
 }
 

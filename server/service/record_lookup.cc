@@ -1,5 +1,8 @@
 #include "server/service/record_lookup.h"
 
+#include <algorithm>
+
+#include "common/instruments.h"
 #include "server/service/access_policy.h"
 
 namespace outreach::server {
@@ -38,7 +41,20 @@ Result<std::vector<v1::Record>> StoreRecordLookup::Readable(std::vector<StoredRe
 Result<std::vector<v1::Record>> StoreRecordLookup::RecordsOfType(v1::RecordType type) {
   Result<std::vector<StoredRecord>> found = txn_.ListRecordsByType(device_.hub_id, type);
   if (!found.ok()) return found.status();
-  return Readable(std::move(*found), type);
+  Result<std::vector<v1::Record>> readable = Readable(std::move(*found), type);
+  if (!readable.ok() || type != v1::RECORD_TYPE_INSTRUMENT) return readable;
+  // The instrument every device holds from its first start (client/store/schema.cc), held
+  // here too unless the hub publishes its own copy: the device and the server check an
+  // assessment against the same instrument.
+  const std::string builtin = MyJourneyInstrumentId().raw();
+  if (std::none_of(readable->begin(), readable->end(), [&](const v1::Record& r) { return r.id() == builtin; })) {
+    v1::Record journey;
+    journey.set_id(builtin);
+    journey.set_type(v1::RECORD_TYPE_INSTRUMENT);
+    *journey.mutable_instrument() = MyJourneyInstrument();
+    readable->push_back(std::move(journey));
+  }
+  return readable;
 }
 
 Result<std::vector<v1::Record>> StoreRecordLookup::RecordsLinkedTo(v1::RecordType type,

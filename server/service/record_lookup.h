@@ -26,6 +26,8 @@ class StoreRecordLookup : public validation::RecordLookup {
   StoreRecordLookup(StoreTxn& txn, const DeviceContext& device) : txn_(txn), device_(device) {}
 
   Result<std::optional<v1::Record>> Get(const Uuid& id) override;
+  // Instruments include "my-journey" v1, which every device holds built in
+  // (common/instruments.h), unless the hub holds its own record of it.
   Result<std::vector<v1::Record>> RecordsOfType(v1::RecordType type) override;
   // The type's participant link, or a link with a ListedLinkKey; kInternal otherwise.
   Result<std::vector<v1::Record>> RecordsLinkedTo(v1::RecordType type, const google::protobuf::FieldDescriptor& field,

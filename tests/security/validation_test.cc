@@ -179,6 +179,26 @@ TEST_F(ServerValidationTest, AnAssessmentScoringADomainTheInstrumentLacksIsRefus
   ExpectRefused(v1::RECORD_TYPE_ASSESSMENT, a, "scores", "'housing' is not a domain of steps");
 }
 
+// The instrument every device holds built in ("my-journey" v1) is the server's too: an
+// assessment a device accepts against it is applied, one it refuses is refused.
+TEST_F(ServerValidationTest, AnAssessmentOfTheBuiltInInstrumentIsCheckedAgainstIt) {
+  v1::Assessment a;
+  a.set_participant_id(Participant().raw());
+  a.set_instrument_id("my-journey");
+  a.set_instrument_version(1);
+  a.set_completed_on(Today());
+  for (const char* domain : {"communication", "confidence", "managing_feelings", "reliability",
+                             "setting_and_achieving_goals", "working_with_others"}) {
+    v1::DomainScore* score = a.add_scores();
+    score->set_domain(domain);
+    score->set_score(4);
+  }
+  Create(v1::RECORD_TYPE_ASSESSMENT, a);
+
+  a.mutable_scores(0)->set_score(7);
+  ExpectRefused(v1::RECORD_TYPE_ASSESSMENT, a, "scores", "communication score 7 is outside 1-6");
+}
+
 TEST_F(ServerValidationTest, ABookingOnAFullSessionIsRefused) {
   v1::Session s;
   s.set_venue_id(Uuid::Parse(AddVenue())->raw());
