@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/field_value.h"
 #include "common/frame.h"
 #include "common/hlc.h"
 
@@ -195,6 +196,15 @@ v1::Envelope PullEnvelope(uint64_t cursor, uint32_t page_size) {
   envelope.mutable_pull()->set_cursor(cursor);
   envelope.mutable_pull()->set_page_size(page_size);
   return envelope;
+}
+
+std::vector<v1::FieldValue> NewParticipantFields(const std::string& given, const std::string& family,
+                                                 const std::string& date_of_birth) {
+  v1::Participant body;
+  body.set_given_name(given);
+  body.set_family_name(family);
+  body.set_date_of_birth(date_of_birth);
+  return AllFields(body);
 }
 
 v1::Envelope PushEnvelope(uint64_t batch_id) {

@@ -74,6 +74,13 @@ v1::Envelope HelloEnvelope(const std::string& device_id, const std::string& cred
 v1::Envelope PullEnvelope(uint64_t cursor, uint32_t page_size = 100);
 v1::Envelope PushEnvelope(uint64_t batch_id);
 
+// The fields of a new participant as a device pushes them, encoded as the wire carries
+// them: given and family name and a date of birth, what the device's validation requires
+// (the server runs the same checks on every pushed upsert). A test appends the fields it
+// is about.
+std::vector<v1::FieldValue> NewParticipantFields(const std::string& given, const std::string& family,
+                                                 const std::string& date_of_birth = "1990-01-02");
+
 // Connects `peer` and says hello as `device`: Ok on a Welcome, an error (the refusal
 // among it) otherwise.
 Status SayHello(TestPeer& peer, const v1::Enrolled& device);

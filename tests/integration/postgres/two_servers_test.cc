@@ -9,7 +9,6 @@
 #include <atomic>
 #include <thread>
 
-#include "common/field_value.h"
 #include "common/hlc.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
@@ -55,16 +54,6 @@ struct PostgresDeployment {
     return r.json().value("code", "");
   }
 };
-
-v1::FieldValue ParticipantField(const std::string& name, const std::string& value) {
-  v1::Participant body;
-  const auto* field = v1::Participant::descriptor()->FindFieldByName(name);
-  body.GetReflection()->SetString(&body, field, value);
-  v1::FieldValue fv;
-  fv.set_field(static_cast<uint32_t>(field->number()));
-  fv.set_value(EncodeField(body, field));
-  return fv;
-}
 
 class TwoServersTest : public ::testing::Test {
  protected:
@@ -238,8 +227,10 @@ TEST_F(TwoServersTest, ARePushThroughTheOtherProcessIsADuplicate) {
     change->set_hlc(Hlc::FromParts(HybridClock::SystemMillis(), 0).value());
     change->set_device_seq(device_seq);
     change->set_op(v1::CHANGE_OP_UPSERT);
-    *change->add_fields() = ParticipantField("given_name", "Amina");
-    *change->add_fields() = ParticipantField("family_name", "Khan");
+    // Each record a person of her own (a date of birth per record), not a likely duplicate.
+    for (v1::FieldValue& fv : NewParticipantFields("Amina", "Khan", "1990-01-0" + std::to_string(device_seq))) {
+      *change->add_fields() = std::move(fv);
+    }
     EXPECT_TRUE(peer.Send(envelope).ok());
     Result<v1::Envelope> ack = peer.Receive();
     EXPECT_TRUE(ack.ok() && ack->has_push_ack() && ack->push_ack().results_size() == 1)

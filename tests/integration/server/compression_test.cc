@@ -44,8 +44,9 @@ v1::Envelope RegistrationPush(int count) {
     change->set_hlc(Hlc::FromParts(now, static_cast<uint32_t>(i)).value());
     change->set_device_seq(static_cast<uint64_t>(i + 1));
     change->set_op(v1::CHANGE_OP_UPSERT);
-    *change->add_fields() = ParticipantField("given_name", "Robin");
-    *change->add_fields() = ParticipantField("family_name", "Example " + std::to_string(i));
+    for (v1::FieldValue& fv : NewParticipantFields("Robin", "Example " + std::to_string(i))) {
+      *change->add_fields() = std::move(fv);
+    }
     *change->add_fields() = ParticipantField("phone", DramaPhoneNumberE164(static_cast<uint64_t>(i)));
   }
   return envelope;

@@ -26,20 +26,15 @@ v1::Envelope NewParticipantsPush(int device, int count) {
   v1::Envelope envelope = PushEnvelope(static_cast<uint64_t>(device) + 1);
   const int64_t now = HybridClock::SystemMillis();
   for (int i = 0; i < count; ++i) {
-    v1::Participant body;
-    body.set_given_name("Burst");
-    body.set_family_name("Device" + std::to_string(device) + " Person" + std::to_string(i));
     v1::Change* change = envelope.mutable_push()->add_changes();
     change->set_record_id(Uuid::NewV7().raw());
     change->set_type(v1::RECORD_TYPE_PARTICIPANT);
     change->set_hlc(Hlc::FromParts(now, static_cast<uint32_t>(i)).value());
     change->set_device_seq(static_cast<uint64_t>(i) + 1);
     change->set_op(v1::CHANGE_OP_UPSERT);
-    for (const char* name : {"given_name", "family_name"}) {
-      const auto* field = v1::Participant::descriptor()->FindFieldByName(name);
-      v1::FieldValue* fv = change->add_fields();
-      fv->set_field(static_cast<uint32_t>(field->number()));
-      fv->set_value(EncodeField(body, field));
+    for (v1::FieldValue& fv :
+         NewParticipantFields("Burst", "Device" + std::to_string(device) + " Person" + std::to_string(i))) {
+      *change->add_fields() = std::move(fv);
     }
   }
   return envelope;

@@ -203,12 +203,9 @@ TEST_F(ConversationTest, ConflictIsListedResolvedThroughTheCliAndReachesAThirdDe
   TestPeer peer_a(port(), PeerOptions());
   Result<v1::Envelope> welcome = Hello(peer_a, a.device_id(), a.credential());
   ASSERT_TRUE(welcome.ok() && welcome->has_welcome());
-  ASSERT_TRUE(peer_a
-                  .Send(ParticipantPush(
-                      participant, 1, created,
-                      {ParticipantField("given_name", "Sam", Hlc()), ParticipantField("family_name", "Okafor", Hlc()),
-                       ParticipantField("phone", "01632 960001", Hlc())}))
-                  .ok());
+  std::vector<v1::FieldValue> registration = NewParticipantFields("Sam", "Okafor");
+  registration.push_back(ParticipantField("phone", "01632 960001", Hlc()));
+  ASSERT_TRUE(peer_a.Send(ParticipantPush(participant, 1, created, std::move(registration))).ok());
   Result<v1::Envelope> ack = peer_a.Receive();
   ASSERT_TRUE(ack.ok() && ack->has_push_ack()) << (ack.ok() ? ack->ShortDebugString() : ack.status().ToString());
   ASSERT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack->ShortDebugString();

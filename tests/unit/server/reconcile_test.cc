@@ -237,10 +237,7 @@ TEST_F(ReconcileTest, AdministrationResolvesConflicts) {
 
 TEST_F(ReconcileTest, AppendOnlyRecordsAreImmutable) {
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"));
-  v1::CaseNote note;
-  note.set_participant_id(p.raw());
-  note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
-  note.set_text("Met at the library");
+  v1::CaseNote note = NoteOn(p, v1::NOTE_SENSITIVITY_NORMAL, "Met at the library");
   const Uuid n = Uuid::NewV7();
   v1::Change create = Upsert(a_, n, v1::RECORD_TYPE_CASE_NOTE, note);
   EXPECT_EQ(PushOne(a_, create).outcome(), v1::CHANGE_OUTCOME_APPLIED);
@@ -263,8 +260,7 @@ TEST_F(ReconcileTest, AppendOnlyRecordsAreImmutable) {
 
 TEST_F(ReconcileTest, StateMachinesAcceptOnlyLegalTransitionsFromTheServersState) {
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"));
-  v1::Referral referral;
-  referral.set_participant_id(p.raw());
+  v1::Referral referral = SignpostOf(p);
   referral.set_summary("Debt advice");
   referral.set_status(v1::REFERRAL_STATUS_ACCEPTED);
   const Uuid r = Uuid::NewV7();
@@ -304,20 +300,10 @@ TEST_F(ReconcileTest, StateMachinesAcceptOnlyLegalTransitionsFromTheServersState
 
 TEST_F(ReconcileTest, AttendanceIsKeyedAndAnAdvisersMarkOutranksAKiosks) {
   TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
-  v1::Session s;
-  s.set_venue_id(centre_.raw());
-  s.set_title("Job club");
-  const Uuid session = Create(a_, v1::RECORD_TYPE_SESSION, s);
+  const Uuid session = Create(a_, v1::RECORD_TYPE_SESSION, SessionAt(centre_));
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"));
   const Uuid row = Uuid::DeriveRegisterRow("attendance", session.raw(), p.raw());
-  auto mark = [&](v1::AttendanceStatus status, v1::MarkedBy by) {
-    v1::Attendance a;
-    a.set_session_id(session.raw());
-    a.set_participant_id(p.raw());
-    a.set_status(status);
-    a.set_marked_by(by);
-    return a;
-  };
+  auto mark = [&](v1::AttendanceStatus status, v1::MarkedBy by) { return MarkOf(session, p, status, by); };
 
   v1::ChangeResult wrong_id = PushOne(a_, Upsert(a_, Uuid::NewV7(), v1::RECORD_TYPE_ATTENDANCE,
                                                  mark(v1::ATTENDANCE_STATUS_ATTENDED, v1::MARKED_BY_ADVISER)));
@@ -352,21 +338,13 @@ TEST_F(ReconcileTest, AttendanceIsKeyedAndAnAdvisersMarkOutranksAKiosks) {
 
 TEST_F(ReconcileTest, AnAdvisersConcurrentMarkBeatsAnEarlierKioskMarkRegardlessOfTime) {
   TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
-  v1::Session s;
-  s.set_venue_id(centre_.raw());
-  const Uuid session = Create(a_, v1::RECORD_TYPE_SESSION, s);
+  const Uuid session = Create(a_, v1::RECORD_TYPE_SESSION, SessionAt(centre_));
   v1::Participant sam = Person("Sam", "Jones");
   sam.set_venue_id(centre_.raw());  // registered at the centre: its kiosk may sign Sam in
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, sam);
   const Uuid row = Uuid::DeriveRegisterRow("attendance", session.raw(), p.raw());
-  v1::Attendance adviser_mark;
-  adviser_mark.set_session_id(session.raw());
-  adviser_mark.set_participant_id(p.raw());
-  adviser_mark.set_status(v1::ATTENDANCE_STATUS_DID_NOT_ATTEND);
-  adviser_mark.set_marked_by(v1::MARKED_BY_ADVISER);
-  v1::Attendance kiosk_mark = adviser_mark;
-  kiosk_mark.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
-  kiosk_mark.set_marked_by(v1::MARKED_BY_KIOSK);
+  const v1::Attendance adviser_mark = MarkOf(session, p, v1::ATTENDANCE_STATUS_DID_NOT_ATTEND, v1::MARKED_BY_ADVISER);
+  const v1::Attendance kiosk_mark = MarkOf(session, p, v1::ATTENDANCE_STATUS_ATTENDED, v1::MARKED_BY_KIOSK);
   // The adviser's mark is stamped first (offline), the kiosk's later, and the kiosk syncs first.
   v1::Change adviser_change = Upsert(a_, row, v1::RECORD_TYPE_ATTENDANCE, adviser_mark);
   v1::Change kiosk_change = Upsert(kiosk, row, v1::RECORD_TYPE_ATTENDANCE, kiosk_mark);
@@ -380,11 +358,7 @@ TEST_F(ReconcileTest, AnAdvisersConcurrentMarkBeatsAnEarlierKioskMarkRegardlessO
 
 TEST_F(ReconcileTest, ASecondClaimOfTheSameOutcomeKindIsAConflict) {
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"));
-  v1::Outcome o;
-  o.set_participant_id(p.raw());
-  o.set_kind(v1::OUTCOME_KIND_JOB_START);
-  o.set_status(v1::OUTCOME_STATUS_REPORTED);
-  o.set_employer("Acme");
+  v1::Outcome o = OutcomeOf(p, v1::OUTCOME_KIND_JOB_START, "Acme");
   o.set_reported_by("Asha");
   Create(a_, v1::RECORD_TYPE_OUTCOME, o);
   const Uuid second = Uuid::NewV7();
@@ -424,18 +398,10 @@ TEST_F(ReconcileTest, LikelyDuplicatesBecomeOneReviewAndAMergeRedirectsEverythin
   EXPECT_EQ(OfType(v1::RECORD_TYPE_DUPLICATE_REVIEW).size(), 1u);
 
   // Linked records of the second registration.
-  v1::Session s;
-  s.set_venue_id(centre_.raw());
-  const Uuid session = Create(b_, v1::RECORD_TYPE_SESSION, s);
-  v1::Booking booking;
-  booking.set_session_id(session.raw());
-  booking.set_participant_id(second.raw());
-  const Uuid booking_id = Create(b_, v1::RECORD_TYPE_BOOKING, booking);
-  v1::CaseNote note;
-  note.set_participant_id(second.raw());
-  note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
-  note.set_text("first meeting");
-  const Uuid note_id = Create(b_, v1::RECORD_TYPE_CASE_NOTE, note);
+  const Uuid session = Create(b_, v1::RECORD_TYPE_SESSION, SessionAt(centre_));
+  const Uuid booking_id = Create(b_, v1::RECORD_TYPE_BOOKING, BookingOf(session, second));
+  const Uuid note_id =
+      Create(b_, v1::RECORD_TYPE_CASE_NOTE, NoteOn(second, v1::NOTE_SENSITIVITY_NORMAL, "first meeting"));
 
   const Uuid review_id = Uuid::FromBytes(reviews[0].record.id()).value();
   v1::DuplicateReview decision;
@@ -490,11 +456,8 @@ TEST_F(ReconcileTest, ErasurePurgesPersonalDataEverywhereOnTheServerAndReachesDe
   v1::Participant person = Person(name, family, "1975-05-05");
   person.set_phone("+441134960654");
   const Uuid p = Create(a_, v1::RECORD_TYPE_PARTICIPANT, person);
-  v1::CaseNote note;
-  note.set_participant_id(p.raw());
-  note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
-  note.set_text("Zebedee wants warehouse work");
-  const Uuid note_id = Create(a_, v1::RECORD_TYPE_CASE_NOTE, note);
+  const Uuid note_id =
+      Create(a_, v1::RECORD_TYPE_CASE_NOTE, NoteOn(p, v1::NOTE_SENSITIVITY_NORMAL, "Zebedee wants warehouse work"));
   // A conflict about the participant's phone keeps both values.
   v1::Participant x, y;
   x.set_phone("Zebedee-phone-1");

@@ -1,7 +1,7 @@
 // A real SQLite store in a fresh temporary directory (or, when built with
 // OUTREACH_TEST_ON_POSTGRES, a fresh database on the test PostgreSQL: the same suites run
 // against both stores), a SyncService and Administration over it, a hub with two venues,
-// and helpers to enrol devices and build changes.
+// and helpers to enrol devices, build valid record bodies and build changes.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/dates.h"
 #include "common/field_value.h"
 #include "common/hlc.h"
 #include "common/record_registry.h"
@@ -27,6 +28,99 @@
 #endif
 
 namespace outreach::server::testing {
+
+// ---------------------------------------------------------------- valid bodies
+// Bodies as a device captures them: the server runs the device's validation on every
+// pushed upsert (common/validation, server/service/reconciler.cc ValidateCapture), so a
+// test pushes what a device would, then changes only what it is about. Dates are today's
+// in the hub's time zone (the default, Europe/London), instants now.
+
+inline std::string TodayInTheHub() {
+  return LocalDateOfMillis(HybridClock::SystemMillis(), kDefaultTimeZone).value();
+}
+inline std::string NowInstant() {
+  return InstantOfMillis(HybridClock::SystemMillis());
+}
+
+// A scheduled group session at `venue`, today at 10:00 for 90 minutes.
+inline v1::Session SessionAt(const Uuid& venue, const std::string& title = "Job club") {
+  v1::Session s;
+  s.set_venue_id(venue.raw());
+  s.set_kind(v1::SESSION_KIND_GROUP);
+  s.set_title(title);
+  s.set_starts_at(TodayInTheHub() + "T10:00");
+  s.set_duration_min(90);
+  s.set_status(v1::SESSION_STATUS_SCHEDULED);
+  return s;
+}
+
+// A place booked today for `participant` on `session`.
+inline v1::Booking BookingOf(const Uuid& session, const Uuid& participant) {
+  v1::Booking b;
+  b.set_session_id(session.raw());
+  b.set_participant_id(participant.raw());
+  b.set_status(v1::BOOKING_STATUS_BOOKED);
+  b.set_booked_on(TodayInTheHub());
+  return b;
+}
+
+// An attendance mark made now (a did-not-attend mark with its reason). Its record id is
+// Uuid::DeriveRegisterRow("attendance", session, participant).
+inline v1::Attendance MarkOf(const Uuid& session, const Uuid& participant, v1::AttendanceStatus status,
+                             v1::MarkedBy by) {
+  v1::Attendance a;
+  a.set_session_id(session.raw());
+  a.set_participant_id(participant.raw());
+  a.set_status(status);
+  if (status == v1::ATTENDANCE_STATUS_DID_NOT_ATTEND) a.set_reason(v1::NON_ATTENDANCE_REASON_CARING);
+  a.set_marked_by(by);
+  a.set_marked_at(NowInstant());
+  return a;
+}
+
+// A case note written now about `participant`.
+inline v1::CaseNote NoteOn(const Uuid& participant, v1::NoteSensitivity sensitivity, const std::string& text) {
+  v1::CaseNote n;
+  n.set_participant_id(participant.raw());
+  n.set_sensitivity(sensitivity);
+  n.set_text(text);
+  n.set_written_at(NowInstant());
+  return n;
+}
+
+// A signpost to a named partner made today (a signpost needs no consent to share).
+inline v1::Referral SignpostOf(const Uuid& participant, const std::string& partner = "Citizens Advice") {
+  v1::Referral r;
+  r.set_participant_id(participant.raw());
+  r.set_kind(v1::REFERRAL_KIND_SIGNPOST);
+  r.set_partner_name(partner);
+  r.set_status(v1::REFERRAL_STATUS_MADE);
+  r.set_made_on(TodayInTheHub());
+  return r;
+}
+
+// An outcome of `kind` reported today (a job start with its employer).
+inline v1::Outcome OutcomeOf(const Uuid& participant, v1::OutcomeKind kind, const std::string& employer = "Acme") {
+  v1::Outcome o;
+  o.set_participant_id(participant.raw());
+  o.set_kind(kind);
+  o.set_status(v1::OUTCOME_STATUS_REPORTED);
+  o.set_achieved_on(TodayInTheHub());
+  if (kind == v1::OUTCOME_KIND_JOB_START) o.set_employer(employer);
+  return o;
+}
+
+// An enquiry received now at `venue`, from someone who gave a phone number.
+inline v1::Enquiry EnquiryAt(const Uuid& venue, const std::string& given, const std::string& family) {
+  v1::Enquiry e;
+  e.set_given_name(given);
+  e.set_family_name(family);
+  e.set_phone("07700 900789");
+  e.set_venue_id(venue.raw());
+  e.set_source(v1::REFERRAL_SOURCE_SELF);
+  e.set_received_at(NowInstant());
+  return e;
+}
 
 struct TestDevice {
   DeviceContext ctx;

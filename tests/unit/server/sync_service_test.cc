@@ -256,13 +256,7 @@ TEST_F(SyncServiceTest, NotesAreCheckedBySensitivityPerChange) {
   const Uuid person = Uuid::NewV7();
   ASSERT_EQ(PushOne(adviser, Upsert(adviser, person, v1::RECORD_TYPE_PARTICIPANT, Person("A", "B"))).outcome(),
             v1::CHANGE_OUTCOME_APPLIED);
-  auto note = [&](v1::NoteSensitivity s, const std::string& text) {
-    v1::CaseNote n;
-    n.set_participant_id(person.raw());
-    n.set_sensitivity(s);
-    n.set_text(text);
-    return n;
-  };
+  auto note = [&](v1::NoteSensitivity s, const std::string& text) { return NoteOn(person, s, text); };
   v1::PushAck ack =
       Push(adviser,
            {Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE, note(v1::NOTE_SENSITIVITY_RESTRICTED, "private")),
@@ -328,30 +322,18 @@ TEST_F(SyncServiceTest, KioskWritesOnlyItsVenuesAttendanceAndNewEnquiries) {
   TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
   ASSERT_EQ(kiosk.ctx.venue_id, centre_);
   const Uuid here = Uuid::NewV7(), there = Uuid::NewV7(), person = Uuid::NewV7();
-  v1::Session s;
-  s.set_venue_id(centre_.raw());
-  s.set_title("Job club");
-  v1::Session t;
-  t.set_venue_id(office_.raw());
-  t.set_title("CV clinic");
+  const v1::Session s = SessionAt(centre_, "Job club");
+  const v1::Session t = SessionAt(office_, "CV clinic");
   v1::Participant sam = Person("Sam", "Jones");
   sam.set_venue_id(centre_.raw());  // registered at the centre: its kiosk may sign Sam in
   Push(adviser, {Upsert(adviser, here, v1::RECORD_TYPE_SESSION, s), Upsert(adviser, there, v1::RECORD_TYPE_SESSION, t),
                  Upsert(adviser, person, v1::RECORD_TYPE_PARTICIPANT, sam)});
 
   auto mark = [&](const Uuid& session) {
-    v1::Attendance a;
-    a.set_session_id(session.raw());
-    a.set_participant_id(person.raw());
-    a.set_status(v1::ATTENDANCE_STATUS_ATTENDED);
-    a.set_marked_by(v1::MARKED_BY_KIOSK);
     return Upsert(kiosk, Uuid::DeriveRegisterRow("attendance", session.raw(), person.raw()), v1::RECORD_TYPE_ATTENDANCE,
-                  a);
+                  MarkOf(session, person, v1::ATTENDANCE_STATUS_ATTENDED, v1::MARKED_BY_KIOSK));
   };
-  v1::Enquiry enquiry;
-  enquiry.set_given_name("Walk");
-  enquiry.set_family_name("In");
-  enquiry.set_venue_id(centre_.raw());
+  const v1::Enquiry enquiry = EnquiryAt(centre_, "Walk", "In");
   const Uuid enquiry_id = Uuid::NewV7();
   v1::Participant rename = Person("Hacked", "Name");
   v1::PushAck ack = Push(kiosk, {mark(there), mark(here), Upsert(kiosk, enquiry_id, v1::RECORD_TYPE_ENQUIRY, enquiry),
@@ -372,10 +354,7 @@ TEST_F(SyncServiceTest, KioskWritesOnlyItsVenuesAttendanceAndNewEnquiries) {
   EXPECT_EQ(Get(person)->record.participant().given_name(), "Sam");
 
   // Marking as an adviser from a kiosk is refused.
-  v1::Attendance lie;
-  lie.set_session_id(here.raw());
-  lie.set_participant_id(person.raw());
-  lie.set_marked_by(v1::MARKED_BY_ADVISER);
+  const v1::Attendance lie = MarkOf(here, person, v1::ATTENDANCE_STATUS_ATTENDED, v1::MARKED_BY_ADVISER);
   v1::ChangeResult r = PushOne(kiosk, Upsert(kiosk, Uuid::DeriveRegisterRow("attendance", here.raw(), person.raw()),
                                              v1::RECORD_TYPE_ATTENDANCE, lie));
   EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_REJECTED);
@@ -446,11 +425,9 @@ TEST_F(SyncServiceTest, PullPagesAreCutBeforeTheyOutgrowTheFrame) {
   const Uuid person = Uuid::NewV7();
   std::vector<v1::Change> batch{Upsert(d, person, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones"))};
   for (int i = 0; i < 10; ++i) {
-    v1::CaseNote note;
-    note.set_participant_id(person.raw());
-    note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
-    note.set_text(std::string(20'000, static_cast<char>('a' + i)));
-    batch.push_back(Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE, note));
+    batch.push_back(
+        Upsert(d, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE,
+               NoteOn(person, v1::NOTE_SENSITIVITY_NORMAL, std::string(20'000, static_cast<char>('a' + i)))));
   }
   Push(d, batch);
   const size_t total = Log(hub_).size();
@@ -500,36 +477,35 @@ TEST_F(SyncServiceTest, KioskPullsOnlyItsVenueAndNamesItNeeds) {
   TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
   const Uuid here = Uuid::NewV7(), there = Uuid::NewV7();
   const Uuid booked = Uuid::NewV7(), stranger = Uuid::NewV7(), elsewhere = Uuid::NewV7();
-  v1::Session s;
-  s.set_venue_id(centre_.raw());
-  s.set_title("Job club");
-  v1::Session t;
-  t.set_venue_id(office_.raw());
-  t.set_title("Housing surgery");
-  v1::Booking b;
-  b.set_session_id(here.raw());
-  b.set_participant_id(booked.raw());
-  v1::Booking b2;
-  b2.set_session_id(there.raw());
-  b2.set_participant_id(elsewhere.raw());
-  v1::CaseNote note;
-  note.set_participant_id(booked.raw());
-  note.set_sensitivity(v1::NOTE_SENSITIVITY_NORMAL);
-  note.set_text("note text");
-  Push(adviser, {Upsert(adviser, here, v1::RECORD_TYPE_SESSION, s), Upsert(adviser, there, v1::RECORD_TYPE_SESSION, t),
-                 Upsert(adviser, booked, v1::RECORD_TYPE_PARTICIPANT, Person("Booked", "Person")),
-                 Upsert(adviser, stranger, v1::RECORD_TYPE_PARTICIPANT, Person("Not", "Here")),
-                 Upsert(adviser, elsewhere, v1::RECORD_TYPE_PARTICIPANT, Person("Other", "Venue")),
-                 Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, b),
-                 Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, b2),
-                 Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE, note)});
+  const v1::Session s = SessionAt(centre_, "Job club");
+  const v1::Session t = SessionAt(office_, "Housing surgery");
+  const v1::Booking b = BookingOf(here, booked);
+  const v1::Booking b2 = BookingOf(there, elsewhere);
+  const v1::CaseNote note = NoteOn(booked, v1::NOTE_SENSITIVITY_NORMAL, "note text");
+  v1::PushAck pushed = Push(
+      adviser, {Upsert(adviser, here, v1::RECORD_TYPE_SESSION, s), Upsert(adviser, there, v1::RECORD_TYPE_SESSION, t),
+                Upsert(adviser, booked, v1::RECORD_TYPE_PARTICIPANT, Person("Booked", "Person")),
+                Upsert(adviser, stranger, v1::RECORD_TYPE_PARTICIPANT, Person("Not", "Here")),
+                Upsert(adviser, elsewhere, v1::RECORD_TYPE_PARTICIPANT, Person("Other", "Venue")),
+                Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, b),
+                Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, b2),
+                Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_CASE_NOTE, note)});
+  for (const v1::ChangeResult& r : pushed.results()) ASSERT_EQ(r.outcome(), v1::CHANGE_OUTCOME_APPLIED) << r.reason();
+  // Another hub, with a kiosk of its own: nothing of it reaches this hub's kiosk.
+  auto south = admin_->AddHub("South Hub");
+  ASSERT_TRUE(south.ok()) << south.status().ToString();
+  const std::string own_hub = hub_.raw();
   const auto seen = PullAll(kiosk, 0, 3);
   std::set<std::string> ids;
   for (const auto& c : seen) {
     ids.insert(c.record_id());
+    // Its own hub's record (its time zone is what "today" is at the kiosk): its name and
+    // zone, no one's personal data.
     EXPECT_TRUE(c.type() == v1::RECORD_TYPE_SESSION || c.type() == v1::RECORD_TYPE_BOOKING ||
-                c.type() == v1::RECORD_TYPE_PARTICIPANT)
+                c.type() == v1::RECORD_TYPE_PARTICIPANT ||
+                (c.type() == v1::RECORD_TYPE_HUB && c.record_id() == own_hub))
         << c.type();
+    EXPECT_EQ(c.hub_id(), own_hub);
     if (c.type() == v1::RECORD_TYPE_PARTICIPANT) {
       for (const auto& f : c.fields()) {
         EXPECT_TRUE(f.field() == 1 || f.field() == 2 || f.field() == 3) << "kiosk saw participant field " << f.field();
@@ -541,7 +517,9 @@ TEST_F(SyncServiceTest, KioskPullsOnlyItsVenueAndNamesItNeeds) {
   EXPECT_TRUE(ids.count(booked.raw()));
   EXPECT_FALSE(ids.count(stranger.raw()));
   EXPECT_FALSE(ids.count(elsewhere.raw()));
-  EXPECT_FALSE(ids.count(centre_.raw())) << "kiosks get no reference data";
+  EXPECT_TRUE(ids.count(own_hub)) << "the kiosk learns its hub's time zone";
+  EXPECT_FALSE(ids.count(south->raw()));
+  EXPECT_FALSE(ids.count(centre_.raw())) << "kiosks get no reference data but their hub's record";
 }
 
 // The page the server sends (PullEncoded: changes as stored, not parsed again) is the
@@ -554,21 +532,11 @@ TEST_F(SyncServiceTest, AnEncodedPullPageIsThePulledPageWithoutTheOwnHub) {
   TestDevice health = Enrol(v1::ROLE_HEALTH_WORKER, "Hana");
   TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
   const Uuid here = Uuid::NewV7(), there = Uuid::NewV7(), booked = Uuid::NewV7(), stranger = Uuid::NewV7();
-  v1::Session s;
-  s.set_venue_id(centre_.raw());
-  s.set_title("Job club");
-  v1::Session t;
-  t.set_venue_id(office_.raw());
-  t.set_title("Housing surgery");
-  v1::Booking b;
-  b.set_session_id(here.raw());
-  b.set_participant_id(booked.raw());
+  const v1::Session s = SessionAt(centre_, "Job club");
+  const v1::Session t = SessionAt(office_, "Housing surgery");
+  const v1::Booking b = BookingOf(here, booked);
   auto note = [&](v1::NoteSensitivity sensitivity, const std::string& text) {
-    v1::CaseNote n;
-    n.set_participant_id(booked.raw());
-    n.set_sensitivity(sensitivity);
-    n.set_text(text);
-    return n;
+    return NoteOn(booked, sensitivity, text);
   };
   Push(adviser, {Upsert(adviser, here, v1::RECORD_TYPE_SESSION, s), Upsert(adviser, there, v1::RECORD_TYPE_SESSION, t),
                  Upsert(adviser, booked, v1::RECORD_TYPE_PARTICIPANT, Person("Booked", "Person")),
@@ -622,22 +590,19 @@ TEST_F(SyncServiceTest, AnEncodedPullPageIsThePulledPageWithoutTheOwnHub) {
 TEST_F(SyncServiceTest, KioskReceivesNamesOfSomeoneBookedAfterItsLastPull) {
   TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
   TestDevice kiosk = Enrol(v1::ROLE_KIOSK, "Centre kiosk", centre_);
-  const Uuid session = Uuid::NewV7(), person = Uuid::NewV7();
-  v1::Session s;
-  s.set_venue_id(centre_.raw());
+  const Uuid session = Uuid::NewV7(), next_week = Uuid::NewV7(), person = Uuid::NewV7();
   v1::Participant p = Person("Latecomer", "Booked");
   p.set_reference("K7QX-0001-X");
-  Push(adviser,
-       {Upsert(adviser, session, v1::RECORD_TYPE_SESSION, s), Upsert(adviser, person, v1::RECORD_TYPE_PARTICIPANT, p)});
+  Push(adviser, {Upsert(adviser, session, v1::RECORD_TYPE_SESSION, SessionAt(centre_)),
+                 Upsert(adviser, next_week, v1::RECORD_TYPE_SESSION, SessionAt(centre_, "Job club, next week")),
+                 Upsert(adviser, person, v1::RECORD_TYPE_PARTICIPANT, p)});
   const auto first = PullAll(kiosk);
   for (const auto& c : first) EXPECT_NE(c.record_id(), person.raw());
   const uint64_t cursor = Log(hub_).back().server_seq();
 
-  v1::Booking b;
-  b.set_session_id(session.raw());
-  b.set_participant_id(person.raw());
-  ASSERT_EQ(PushOne(adviser, Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, b)).outcome(),
-            v1::CHANGE_OUTCOME_APPLIED);
+  ASSERT_EQ(
+      PushOne(adviser, Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, BookingOf(session, person))).outcome(),
+      v1::CHANGE_OUTCOME_APPLIED);
   std::map<uint32_t, std::string> names;
   std::map<uint32_t, uint64_t> stamps;
   for (const auto& c : PullAll(kiosk, cursor)) {
@@ -656,9 +621,9 @@ TEST_F(SyncServiceTest, KioskReceivesNamesOfSomeoneBookedAfterItsLastPull) {
   EXPECT_EQ(stamps[2], VersionOf(person, 2));
   // A second booking at the same venue restates nothing more.
   const size_t log_size = Log(hub_).size();
-  v1::Booking again = b;
-  again.set_booked_on("2026-11-24");
-  PushOne(adviser, Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, again));
+  ASSERT_EQ(
+      PushOne(adviser, Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_BOOKING, BookingOf(next_week, person))).outcome(),
+      v1::CHANGE_OUTCOME_APPLIED);
   EXPECT_EQ(Log(hub_).size(), log_size + 1);
 }
 
