@@ -132,7 +132,7 @@ TEST_F(ServerValidationTest, AMalformedDateIsRefused) {
 TEST_F(ServerValidationTest, ABadNiNumberIsRefused) {
   v1::Participant p = Person();
   p.set_ni_number("QQ12345");
-  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "ni_number", "QQ123456C");
+  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "ni_number", "is not a National Insurance number");
 }
 
 TEST_F(ServerValidationTest, ALinkToAnotherParticipantsRecordIsRefused) {

@@ -204,14 +204,14 @@ TEST_F(ConversationTest, ConflictIsListedResolvedThroughTheCliAndReachesAThirdDe
   Result<v1::Envelope> welcome = Hello(peer_a, a.device_id(), a.credential());
   ASSERT_TRUE(welcome.ok() && welcome->has_welcome());
   std::vector<v1::FieldValue> registration = NewParticipantFields("Sam", "Okafor");
-  registration.push_back(ParticipantField("phone", "01632 960001", Hlc()));
+  registration.push_back(ParticipantField("phone", "+441134960001", Hlc()));
   ASSERT_TRUE(peer_a.Send(ParticipantPush(participant, 1, created, std::move(registration))).ok());
   Result<v1::Envelope> ack = peer_a.Receive();
   ASSERT_TRUE(ack.ok() && ack->has_push_ack()) << (ack.ok() ? ack->ShortDebugString() : ack.status().ToString());
   ASSERT_EQ(ack->push_ack().results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack->ShortDebugString();
   ASSERT_TRUE(peer_a
                   .Send(ParticipantPush(participant, 2, Hlc::FromParts(now + 1, 0),
-                                        {ParticipantField("phone", "01632 960002", created)}))
+                                        {ParticipantField("phone", "+441134960002", created)}))
                   .ok());
   ack = peer_a.Receive();
   ASSERT_TRUE(ack.ok() && ack->has_push_ack());
@@ -222,7 +222,7 @@ TEST_F(ConversationTest, ConflictIsListedResolvedThroughTheCliAndReachesAThirdDe
   ASSERT_TRUE(welcome.ok() && welcome->has_welcome());
   ASSERT_TRUE(peer_b
                   .Send(ParticipantPush(participant, 1, Hlc::FromParts(now + 2, 0),
-                                        {ParticipantField("phone", "01632 960003", created)}))
+                                        {ParticipantField("phone", "+441134960003", created)}))
                   .ok());
   ack = peer_b.Receive();
   ASSERT_TRUE(ack.ok() && ack->has_push_ack());
@@ -267,8 +267,8 @@ TEST_F(ConversationTest, ConflictIsListedResolvedThroughTheCliAndReachesAThirdDe
   bool more = true;
   bool saw_conflict = false;
   std::string last_phone;
-  const std::string phone_960002 = ParticipantField("phone", "01632 960002", Hlc()).value();
-  const std::string phone_960003 = ParticipantField("phone", "01632 960003", Hlc()).value();
+  const std::string phone_960002 = ParticipantField("phone", "+441134960002", Hlc()).value();
+  const std::string phone_960003 = ParticipantField("phone", "+441134960003", Hlc()).value();
   const uint32_t phone_field = static_cast<uint32_t>(v1::Participant::kPhoneFieldNumber);
   Hlc last_phone_hlc;
   while (more) {

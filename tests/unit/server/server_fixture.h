@@ -23,6 +23,7 @@
 #include "server/service/administration.h"
 #include "server/service/sync_service.h"
 #include "server/store/store.h"
+#include "tests/support/drama_numbers.h"
 #ifdef OUTREACH_TEST_ON_POSTGRES
 #include "tests/unit/server/postgres/test_database.h"
 #endif
@@ -115,7 +116,7 @@ inline v1::Enquiry EnquiryAt(const Uuid& venue, const std::string& given, const 
   v1::Enquiry e;
   e.set_given_name(given);
   e.set_family_name(family);
-  e.set_phone("07700 900789");
+  e.set_phone(::outreach::testing::DramaPhoneNumberE164(789));  // as the library stores it
   e.set_venue_id(venue.raw());
   e.set_source(v1::REFERRAL_SOURCE_SELF);
   e.set_received_at(NowInstant());

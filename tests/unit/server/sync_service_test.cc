@@ -677,7 +677,7 @@ TEST_F(SyncServiceTest, AuditTrailRecordsWhoWhenDeviceFieldAndBothValues) {
   PushOne(a, Upsert(a, person, v1::RECORD_TYPE_PARTICIPANT, Person("Sam", "Jones")));
   const uint32_t phone = FieldNumber(v1::Participant::descriptor(), "phone");
   v1::Participant edit;
-  edit.set_phone("0115 496 0000");
+  edit.set_phone("+441164960000");
   v1::ChangeResult r =
       PushOne(b, Upsert(b, person, v1::RECORD_TYPE_PARTICIPANT, edit, {{phone, VersionOf(person, phone)}}));
   ASSERT_EQ(r.outcome(), v1::CHANGE_OUTCOME_APPLIED);
@@ -704,7 +704,7 @@ TEST_F(SyncServiceTest, AuditTrailRecordsWhoWhenDeviceFieldAndBothValues) {
   ASSERT_TRUE(old_value.ParseFromString(change->old_value));
   ASSERT_TRUE(new_value.ParseFromString(change->new_value));
   EXPECT_EQ(old_value.phone(), "+441134960001");
-  EXPECT_EQ(new_value.phone(), "0115 496 0000");
+  EXPECT_EQ(new_value.phone(), "+441164960000");
 }
 
 TEST_F(SyncServiceTest, ConcurrentPushesKeepTheHubLogGapFree) {
