@@ -13,6 +13,7 @@
 #include "outreach/device.h"
 #include "outreach/sync.h"
 #include "tests/security/hostile_device.h"
+#include "tests/support/drama_numbers.h"
 #include "tests/support/server_harness.h"
 
 namespace outreach::testing {
@@ -61,6 +62,17 @@ class ServerValidationTest : public ServerTest {
     p.set_date_of_birth("1990-04-01");
     p.set_registered_on(Today());
     return p;
+  }
+  // `days` before today, in the deployment hub's reckoning.
+  static std::string DaysAgo(int days) { return FormatDate(CivilFromDays(DaysFromCivil(*ParseDate(Today())) - days)); }
+  static v1::Consent ConsentOf(const Uuid& participant, v1::ConsentPurpose purpose, const std::string& given_on) {
+    v1::Consent c;
+    c.set_participant_id(participant.raw());
+    c.set_purpose(purpose);
+    c.set_method(v1::CONSENT_METHOD_SIGNED);
+    c.set_wording_version("v1");
+    c.set_given_on(given_on);
+    return c;
   }
   static v1::CaseNote Note(const Uuid& participant) {
     v1::CaseNote n;
@@ -149,7 +161,7 @@ TEST_F(ServerValidationTest, ANewStateMachineRecordNotInAnInitialStateIsRefused)
   o.set_kind(v1::OUTCOME_KIND_EDUCATION_ENTRY);
   o.set_achieved_on(Today());
   o.set_status(v1::OUTCOME_STATUS_ACCEPTED);
-  ExpectRefused(v1::RECORD_TYPE_OUTCOME, o, "status", "must start as");
+  ExpectRefused(v1::RECORD_TYPE_OUTCOME, o, "status", "a new outcome starts as reported");
 }
 
 TEST_F(ServerValidationTest, AnAssessmentScoringADomainTheInstrumentLacksIsRefused) {
@@ -239,21 +251,30 @@ TEST_F(ServerValidationTest, TodayIsTheDateInTheWritersHubsTimeZone) {
   std::unique_ptr<HostileDevice> west = Hostile(AddHub("Samoa", "Pacific/Pago_Pago"), "adviser", "Wes West");
   ASSERT_NE(east, nullptr);
   ASSERT_NE(west, nullptr);
-  v1::Participant born_today = Person("Newborn");
-  born_today.set_date_of_birth(kiritimati_today);
-  born_today.clear_registered_on();
+  // Each registers a person (registered a year ago, so the consent is within the journey),
+  // then records that person's consent as given on Kiritimati's today.
+  auto consent_given_on_kiritimati_today = [&](HostileDevice& device) {
+    v1::Participant p = Person("Tui");
+    p.set_registered_on(DaysAgo(365));
+    const Uuid id = Uuid::NewV7();
+    Result<v1::PushAck> ack =
+        device.Push({HostileDevice::Upsert(v1::RECORD_TYPE_PARTICIPANT, id, p),
+                     HostileDevice::Upsert(v1::RECORD_TYPE_CONSENT, Uuid::NewV7(),
+                                           ConsentOf(id, v1::CONSENT_PURPOSE_HOLD_DATA, kiritimati_today))});
+    EXPECT_TRUE(ack.ok()) << ack.status().ToString();
+    EXPECT_EQ(ack.ok() ? ack->results_size() : 0, 2);
+    if (!ack.ok() || ack->results_size() != 2) return v1::ChangeResult();
+    EXPECT_EQ(ack->results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack->results(0).ShortDebugString();
+    return ack->results(1);
+  };
 
-  Result<v1::ChangeResult> in_east =
-      east->PushOne(HostileDevice::Upsert(v1::RECORD_TYPE_PARTICIPANT, Uuid::NewV7(), born_today));
-  ASSERT_TRUE(in_east.ok()) << in_east.status().ToString();
-  EXPECT_EQ(in_east->outcome(), v1::CHANGE_OUTCOME_APPLIED) << in_east->ShortDebugString();
+  const v1::ChangeResult in_east = consent_given_on_kiritimati_today(*east);
+  EXPECT_EQ(in_east.outcome(), v1::CHANGE_OUTCOME_APPLIED) << in_east.ShortDebugString();
 
-  Result<v1::ChangeResult> in_west =
-      west->PushOne(HostileDevice::Upsert(v1::RECORD_TYPE_PARTICIPANT, Uuid::NewV7(), born_today));
-  ASSERT_TRUE(in_west.ok()) << in_west.status().ToString();
-  EXPECT_EQ(in_west->outcome(), v1::CHANGE_OUTCOME_REJECTED) << in_west->ShortDebugString();
-  EXPECT_EQ(in_west->field(), "date_of_birth");
-  EXPECT_NE(in_west->reason().find("is in the future"), std::string::npos) << in_west->ShortDebugString();
+  const v1::ChangeResult in_west = consent_given_on_kiritimati_today(*west);
+  EXPECT_EQ(in_west.outcome(), v1::CHANGE_OUTCOME_REJECTED) << in_west.ShortDebugString();
+  EXPECT_EQ(in_west.field(), "given_on");
+  EXPECT_NE(in_west.reason().find("is in the future"), std::string::npos) << in_west.ShortDebugString();
 }
 
 TEST_F(ServerValidationTest, AnUnknownTimeZoneIsRefusedNamingTheOption) {
@@ -283,6 +304,76 @@ TEST_F(ServerValidationTest, ADeviceReckonsTodayInItsHubsTimeZoneOnceItHasSynced
   Result<SyncReport> synced = Sync(**device);
   ASSERT_TRUE(synced.ok()) << synced.status().ToString();
   EXPECT_EQ((*device)->Today(), *LocalDateOfMillis(HybridClock::SystemMillis(), "Pacific/Kiritimati"));
+}
+
+// The programme's own rules, as a device that skips the library would break them.
+
+TEST_F(ServerValidationTest, APhoneNumberThatIsNotOneIsRefused) {
+  v1::Participant p = Person();
+  p.set_phone("0113 496");
+  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "phone", "is not a valid UK phone number");
+}
+
+TEST_F(ServerValidationTest, APhoneNumberNotInItsStoredFormIsRefused) {
+  v1::Participant p = Person();
+  p.set_phone(DramaPhoneNumber(42));
+  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "phone",
+                "is not in the form it is stored in ('" + DramaPhoneNumberE164(42) + "')");
+  p.set_phone(DramaPhoneNumberE164(42));
+  Create(v1::RECORD_TYPE_PARTICIPANT, p);
+}
+
+TEST_F(ServerValidationTest, AWarmHandoverWithoutConsentToShareIsRefused) {
+  const Uuid priya = Participant();
+  v1::Referral r;
+  r.set_participant_id(priya.raw());
+  r.set_kind(v1::REFERRAL_KIND_WARM_HANDOVER);
+  r.set_partner_name("Leeds Credit Union");
+  r.set_summary("debt advice before the job starts");
+  r.set_made_on(Today());
+  r.set_status(v1::REFERRAL_STATUS_MADE);
+  // Consent to hold data is not consent to share.
+  Create(v1::RECORD_TYPE_CONSENT, ConsentOf(priya, v1::CONSENT_PURPOSE_HOLD_DATA, Today()));
+  ExpectRefused(v1::RECORD_TYPE_REFERRAL, r, "consent_id", "needs the participant's consent to");
+
+  Create(v1::RECORD_TYPE_CONSENT, ConsentOf(priya, v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS, Today()));
+  Create(v1::RECORD_TYPE_REFERRAL, r);
+}
+
+TEST_F(ServerValidationTest, ASustainmentSixDaysAfterItsJobStartIsRefused) {
+  v1::Participant p = Person();
+  p.set_registered_on(DaysAgo(30));
+  const Uuid priya = Create(v1::RECORD_TYPE_PARTICIPANT, p);
+  v1::Outcome start;
+  start.set_participant_id(priya.raw());
+  start.set_kind(v1::OUTCOME_KIND_JOB_START);
+  start.set_employer("Leeds Teaching Hospitals");
+  start.set_achieved_on(DaysAgo(6));
+  start.set_status(v1::OUTCOME_STATUS_REPORTED);
+  start.set_reported_by("Ann Adviser");
+  const Uuid job = Create(v1::RECORD_TYPE_OUTCOME, start);
+
+  v1::Outcome sustained;
+  sustained.set_participant_id(priya.raw());
+  sustained.set_kind(v1::OUTCOME_KIND_SUSTAINED_13_WEEKS);
+  sustained.set_job_start_id(job.raw());
+  sustained.set_achieved_on(Today());
+  sustained.set_status(v1::OUTCOME_STATUS_REPORTED);
+  sustained.set_reported_by("Ann Adviser");
+  ExpectRefused(v1::RECORD_TYPE_OUTCOME, sustained, "achieved_on",
+                "is 6 days after the job start (" + DaysAgo(6) + "); a 13-week sustainment is at least 91");
+}
+
+TEST_F(ServerValidationTest, ANoteDatedBeforeTheRegistrationIsRefused) {
+  v1::CaseNote n = Note(Participant());
+  n.set_written_at(DaysAgo(1) + "T16:00");
+  ExpectRefused(v1::RECORD_TYPE_CASE_NOTE, n, "written_at", "is before the participant was registered");
+}
+
+TEST_F(ServerValidationTest, AConsentDatedTomorrowIsRefused) {
+  const std::string tomorrow = FormatDate(CivilFromDays(DaysFromCivil(*ParseDate(Today())) + 1));
+  ExpectRefused(v1::RECORD_TYPE_CONSENT, ConsentOf(Participant(), v1::CONSENT_PURPOSE_HOLD_DATA, tomorrow), "given_on",
+                tomorrow + " is in the future");
 }
 
 }  // namespace

@@ -120,6 +120,8 @@ inline v1::Enquiry EnquiryAt(const Uuid& venue, const std::string& given, const 
   e.set_venue_id(venue.raw());
   e.set_source(v1::REFERRAL_SOURCE_SELF);
   e.set_received_at(NowInstant());
+  e.set_consent_to_contact(true);
+  e.set_consent_wording_version("kiosk-enquiry-v1");
   return e;
 }
 
