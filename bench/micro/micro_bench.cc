@@ -18,6 +18,7 @@
 #include "common/frame.h"
 #include "common/hlc.h"
 #include "common/uuid.h"
+#include "common/validation/formats.h"
 #include "server/service/administration.h"
 #include "server/service/sync_service.h"
 #include "server/store/store.h"
@@ -113,6 +114,21 @@ void BM_AllFields(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(AllFields(p));
 }
 BENCHMARK(BM_AllFields);
+
+// A phone number checked and put in its stored form (E.164), as every capture and every
+// pushed change of a phone is: typed as a person types it (0) or already stored (1).
+void BM_NormalisePhone(benchmark::State& state) {
+  std::vector<std::string> numbers;
+  for (uint64_t i = 0; i < 1000; ++i)
+    numbers.push_back(state.range(0) == 0 ? testing::DramaPhoneNumber(i) : testing::DramaPhoneNumberE164(i));
+  size_t i = 0;
+  for (auto _ : state) {
+    Result<std::string> stored = validation::NormalisePhone(numbers[i++ % numbers.size()], "phone");
+    if (!stored.ok()) state.SkipWithError(stored.status().ToString().c_str());
+    benchmark::DoNotOptimize(stored);
+  }
+}
+BENCHMARK(BM_NormalisePhone)->Arg(0)->Arg(1);
 
 void BM_HlcNow(benchmark::State& state) {
   HybridClock clock;

@@ -71,12 +71,15 @@ Result<v1::Role> RoleOf(LocalStore& store) {
 
 // The record type's rules (common/validation/rules_table.cc), reading the device's
 // records; `before` is the stored record for an update. Runs after CheckForms, so every
-// present date, instant, id and enum is well formed.
-Status ValidateBody(Device& device, v1::RecordType type, const Message& body, const v1::Record* before) {
+// present date, instant, id and enum is well formed. `formats` holds the verdicts
+// NormaliseBody reached.
+Status ValidateBody(Device& device, v1::RecordType type, const Message& body, const v1::Record* before,
+                    validation::FormatVerdicts& formats) {
   journey::StoreLookup records(StoreOf(device));
   Result<v1::Role> role = RoleOf(StoreOf(device));
   if (!role.ok()) return role.status();
   validation::ValidationContext context{records, device.Today(), [&device] { return device.user_name(); }, *role};
+  context.formats = &formats;
   return validation::ValidateRecordBody(type, body, before, context);
 }
 
@@ -148,15 +151,10 @@ std::string Device::user_name() {
 std::string Device::Today() {
   // The hub's zone comes with its Hub record, pulled like any other (a device not yet
   // enrolled, or not yet synced, holds none: Europe/London, the default).
-  std::string zone;
-  Result<std::optional<DeviceIdentity>> identity = store_->LoadIdentity();
-  if (identity.ok() && identity->has_value()) {
-    Result<std::optional<v1::Record>> hub = store_->Get((*identity)->hub_id);
-    if (hub.ok() && hub->has_value() && (*hub)->has_hub()) zone = (*hub)->hub().time_zone();
-  }
-  Result<std::string> today = LocalDateOfMillis(store_->clock().PhysicalNow(), zone);
+  const int64_t now = store_->clock().PhysicalNow();
+  Result<std::string> today = LocalDateOfMillis(now, store_->hub_time_zone());
   // A zone this device's time zone database lacks: the default zone's date.
-  return today.ok() ? *today : *LocalDateOfMillis(store_->clock().PhysicalNow(), kDefaultTimeZone);
+  return today.ok() ? *today : *LocalDateOfMillis(now, kDefaultTimeZone);
 }
 
 // ---------------------------------------------------------------- generic create / update
@@ -191,10 +189,11 @@ Result<v1::Record> CommitOne(LocalStore& store, v1::Record record) {
 Result<v1::Record> PrepareCreate(Device& device, v1::RecordType type, Message& body, const Uuid& id) {
   const RecordTypeInfo* info = FindRecordType(type);
   OUTREACH_RETURN_IF_ERROR(CheckRoleMayWrite(StoreOf(device), type, body));
-  validation::NormaliseBody(type, &body);  // a malformed value is refused by validation
+  validation::FormatVerdicts formats;
+  validation::NormaliseBody(type, &body, nullptr, &formats);  // a malformed value is refused by validation
   OUTREACH_RETURN_IF_ERROR(CheckForms(body));
   OUTREACH_RETURN_IF_ERROR(CheckStateChange(device, *info, nullptr, body));
-  OUTREACH_RETURN_IF_ERROR(ValidateBody(device, type, body, nullptr));
+  OUTREACH_RETURN_IF_ERROR(ValidateBody(device, type, body, nullptr, formats));
   return MakeRecord(id, type, body);
 }
 
@@ -228,7 +227,8 @@ Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, cons
   std::unique_ptr<Message> next(body.New());
   next->CopyFrom(body);
   const Message& old = *RecordBody(current);
-  validation::NormaliseBody(current.type(), next.get(), &old);
+  validation::FormatVerdicts formats;
+  validation::NormaliseBody(current.type(), next.get(), &old, &formats);
   // A record linked to a participant stays theirs; one not linked yet (an enquiry) may be
   // linked once.
   if (info->participant_field != nullptr) {
@@ -239,7 +239,7 @@ Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, cons
   }
   OUTREACH_RETURN_IF_ERROR(CheckForms(*next));
   OUTREACH_RETURN_IF_ERROR(CheckStateChange(device, *info, &old, *next));
-  OUTREACH_RETURN_IF_ERROR(ValidateBody(device, current.type(), *next, &current));
+  OUTREACH_RETURN_IF_ERROR(ValidateBody(device, current.type(), *next, &current, formats));
   v1::Record out = current;
   MutableRecordBody(&out)->CopyFrom(*next);
   return out;

@@ -5,6 +5,7 @@
 #include "client/store/local_store.h"
 
 #include "client/store/projections.h"
+#include "client/store/record_row.h"
 #include "client/store/schema.h"
 #include "client/store/sync_state.h"
 #include "common/reference.h"
@@ -93,12 +94,30 @@ Status LocalStore::LoadCachedState() {
   Result<int64_t> offset = store::StateInt(*db_, "clock_offset_ms");
   if (!offset.ok()) return offset.status();
   clock_.SetOffsetMs(*offset);
+  return LoadHubTimeZone();
+}
+
+Status LocalStore::LoadHubTimeZone() {
+  hub_time_zone_.clear();
+  Result<Uuid> hub = Uuid::FromBytes(hub_id_);
+  if (hub_id_.empty() || !hub.ok()) return Status::Ok();
+  Result<store::Row> row = store::LoadRow(*db_, *hub);
+  if (!row.ok()) return row.status();
+  if (row->exists) {
+    const v1::Record record = row->ToRecord();
+    if (record.has_hub()) hub_time_zone_ = record.hub().time_zone();
+  }
   return Status::Ok();
 }
 
 Uuid LocalStore::device_id() {
   std::lock_guard<std::mutex> lock(mu_);
   return device_id_;
+}
+
+std::string LocalStore::hub_time_zone() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hub_time_zone_;
 }
 
 // ---------------------------------------------------------------- identity

@@ -184,6 +184,10 @@ class LocalStore {
   // ------------------------------------------------------------ used by outreach::Device
   // The local device id: the enrolled one, else the one minted when the file was made.
   Uuid device_id();
+  // The enrolled hub's time zone as the Hub record pulled for it gives it; empty before
+  // enrolment or before that record arrives (common/dates.h then reckons in London).
+  // Cached: read when the file opens, the identity changes and pulled pages are applied.
+  std::string hub_time_zone();
   HybridClock& clock() { return clock_; }
   // Stamps and writes the edits in one transaction; returns the records as stored.
   // An edit that changes nothing is skipped (no change is logged for it).
@@ -230,6 +234,7 @@ class LocalStore {
   // Caller holds mu_.
   Status Init();
   Status LoadCachedState();
+  Status LoadHubTimeZone();
 
   std::unique_ptr<sqlite::Database> db_;
   const std::string path_;
@@ -240,6 +245,7 @@ class LocalStore {
   Uuid device_id_;
   std::string hub_id_;  // raw bytes; empty before enrolment
   std::string author_;
+  std::string hub_time_zone_;
 };
 
 }  // namespace outreach::client

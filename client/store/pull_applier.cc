@@ -23,12 +23,15 @@ PreparedPage::~PreparedPage() = default;
 Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
   std::lock_guard<std::mutex> lock(mu_);
   const v1::ChangesPage* one = &page;
-  return store::PulledBatch(*db_, clock_, hub_id_).Apply(&one, nullptr, 1, nullptr);
+  OUTREACH_RETURN_IF_ERROR(store::PulledBatch(*db_, clock_, hub_id_).Apply(&one, nullptr, 1, nullptr));
+  return LoadHubTimeZone();
 }
 
 Status LocalStore::ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages) {
   std::lock_guard<std::mutex> lock(mu_);
-  return store::PulledBatch(*db_, clock_, hub_id_).Apply(pages.data(), nullptr, pages.size(), nullptr);
+  OUTREACH_RETURN_IF_ERROR(
+      store::PulledBatch(*db_, clock_, hub_id_).Apply(pages.data(), nullptr, pages.size(), nullptr));
+  return LoadHubTimeZone();
 }
 
 Status LocalStore::ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages,
@@ -38,7 +41,9 @@ Status LocalStore::ApplyPulledPages(const std::vector<const v1::ChangesPage*>& p
   std::vector<const store::PreparedRecords*> records(prepared.size());
   for (size_t i = 0; i < prepared.size(); ++i) records[i] = static_cast<const store::PreparedRecords*>(prepared[i]);
   std::lock_guard<std::mutex> lock(mu_);
-  return store::PulledBatch(*db_, clock_, hub_id_).Apply(pages.data(), records.data(), pages.size(), stats);
+  OUTREACH_RETURN_IF_ERROR(
+      store::PulledBatch(*db_, clock_, hub_id_).Apply(pages.data(), records.data(), pages.size(), stats));
+  return LoadHubTimeZone();
 }
 
 std::unique_ptr<PreparedPage> LocalStore::PreparePulledPage(const v1::ChangesPage& page) {

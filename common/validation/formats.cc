@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <regex>
 
 namespace outreach::validation {
@@ -48,16 +49,55 @@ bool IsDomainLabel(std::string_view label) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-'; });
 }
 
+// Whether `number` is valid by libphonenumber. A number of the default region's country
+// code is tried against that region first: for +44 that is IsValidNumber's own first
+// try (GB has no leading-digits pattern and comes first among the regions of +44), done
+// without IsValidNumber's search for the region, which matches the same patterns again.
+bool IsValidPhone(const PhoneNumberUtil& util, const PhoneNumber& number) {
+  if (number.country_code() == util.GetCountryCodeForRegion(kDefaultPhoneRegion) &&
+      util.IsValidNumberForRegion(number, kDefaultPhoneRegion)) {
+    return true;
+  }
+  return util.IsValidNumber(number);
+}
+
+// `text` when it is a valid number already in its stored form (E.164), as every value a
+// device pushes is: read digit by digit instead of by libphonenumber's parse, which costs
+// twice the validity check. The country code is the shortest prefix (1-3 digits) that is
+// one, as the parse reads it; anything unusual (a national number with a leading zero, a
+// number that does not format back to `text`) is left to the parse.
+std::optional<std::string> AlreadyStoredPhone(const PhoneNumberUtil& util, std::string_view text) {
+  if (text.size() < 4 || text.size() > 16 || text[0] != '+' || text[1] == '0') return std::nullopt;
+  if (!std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  for (size_t length = 1; length <= 3 && length + 2 <= text.size(); ++length) {
+    const int code = std::stoi(std::string(text.substr(1, length)));
+    std::string region;
+    util.GetRegionCodeForCountryCode(code, &region);
+    if (region == "ZZ") continue;
+    const std::string_view national = text.substr(1 + length);
+    if (national.front() == '0') return std::nullopt;
+    PhoneNumber number;
+    number.set_country_code(code);
+    number.set_national_number(std::stoull(std::string(national)));
+    std::string e164;
+    util.Format(number, PhoneNumberUtil::E164, &e164);
+    if (e164 != text || !IsValidPhone(util, number)) return std::nullopt;
+    return e164;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<std::string> NormalisePhone(std::string_view text, std::string_view field) {
   // The library's one instance: its metadata and compiled patterns are built once.
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  if (std::optional<std::string> stored = AlreadyStoredPhone(util, text)) return *std::move(stored);
   PhoneNumber number;
   const bool international = Trimmed(text).starts_with('+');
   const std::string what = international ? "phone number" : "UK phone number";
   if (util.Parse(std::string(text), kDefaultPhoneRegion, &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
-      !util.IsValidNumber(number)) {
+      !IsValidPhone(util, number)) {
     return Status::InvalidArgument(std::string(field), Quoted(text) + " is not a valid " + what);
   }
   if (number.has_extension()) {

@@ -2,8 +2,11 @@
 // the built-in types are in rules_table.cc.
 #include "common/validation/record_rules.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <set>
 
 #include "common/field_value.h"
@@ -192,6 +195,15 @@ Result<std::string> NormaliseFormat(Format format, std::string_view field, const
   return Status::Internal("unknown format for " + std::string(field));
 }
 
+Result<std::string> FormatVerdicts::Normalise(Format format, std::string_view field, const std::string& value) {
+  Key key{format, std::string(field), value};
+  if (auto it = verdicts_.find(key); it != verdicts_.end()) return it->second;
+  Result<std::string> verdict = NormaliseFormat(format, field, value);
+  if (verdict.ok() && *verdict != value) verdicts_.emplace(Key{format, key.field, *verdict}, *verdict);
+  verdicts_.emplace(std::move(key), verdict);
+  return verdict;
+}
+
 // ---------------------------------------------------------------- consents
 
 namespace {
@@ -301,9 +313,11 @@ bool OutOfRange(const Message& body, const FieldDescriptor* f, int64_t min, int6
   }
 }
 
-Status CheckFormat(Format format, const std::string& field, const std::string& value) {
+Status CheckFormat(Format format, const std::string& field, const std::string& value,
+                   FormatVerdicts* verdicts = nullptr) {
   if (value.empty()) return Status::Ok();
-  Result<std::string> normal = NormaliseFormat(format, field, value);
+  Result<std::string> normal =
+      verdicts != nullptr ? verdicts->Normalise(format, field, value) : NormaliseFormat(format, field, value);
   if (!normal.ok()) return normal.status();
   if (*normal != value) {
     return Status::InvalidArgument(field, "'" + value + "' is not in the form it is stored in ('" + *normal + "')");
@@ -429,7 +443,7 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
       const std::string value = text();
       const Message* old = in.before != nullptr ? in.before->body : nullptr;
       if (old != nullptr && value == old->GetReflection()->GetString(*old, f)) return Status::Ok();
-      return CheckFormat(rule.format, name, value);
+      return CheckFormat(rule.format, name, value, in.context.formats);
     }
     case Rule::Kind::kNotBefore: {
       const FieldDescriptor* other = body.GetDescriptor()->FindFieldByName(rule.other);
@@ -453,10 +467,13 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
     case Rule::Kind::kAbsent:
       if (IsSet(body, f)) return Status::InvalidArgument(name, rule.message);
       return Status::Ok();
-    case Rule::Kind::kUnchanged:
+    case Rule::Kind::kUnchanged: {
       if (in.before == nullptr || in.before->body == nullptr) return Status::Ok();
-      if (EncodeField(body, f) != EncodeField(*in.before->body, f)) return Status(rule.code, rule.message, name);
+      google::protobuf::util::MessageDifferencer differencer;
+      if (!differencer.CompareWithFields(body, *in.before->body, {f}, {f}))
+        return Status(rule.code, rule.message, name);
       return Status::Ok();
+    }
     case Rule::Kind::kAnyOf:
     case Rule::Kind::kCheck: break;  // handled above
   }
@@ -478,19 +495,40 @@ const FieldDescriptor* FormatField(const Rule& rule, const google::protobuf::Des
 
 }  // namespace
 
-void NormaliseBody(const RecordRules& rules, Message* body, const Message* stored) {
+void FormatVerdicts::JudgeChange(const v1::Change& change) {
+  if (change.op() != v1::CHANGE_OP_UPSERT) return;
+  const RecordRules* rules = FindRecordRules(change.type());
+  const RecordTypeInfo* info = FindRecordType(change.type());
+  if (rules == nullptr || info == nullptr) return;
+  std::unique_ptr<Message> scratch;
+  for (const Rule& rule : rules->rules) {
+    const FieldDescriptor* f = FormatField(rule, *info->descriptor);
+    if (f == nullptr) continue;
+    for (const v1::FieldValue& fv : change.fields()) {
+      if (fv.field() != static_cast<uint32_t>(f->number())) continue;
+      if (scratch == nullptr) scratch = NewRecordBody(change.type());
+      // A value that does not decode is refused later, by CheckForms.
+      if (!ApplyField(scratch.get(), fv.field(), fv.value()).ok()) continue;
+      const std::string value = scratch->GetReflection()->GetString(*scratch, f);
+      if (!value.empty()) (void)Normalise(rule.format, f->name(), value);
+    }
+  }
+}
+
+void NormaliseBody(const RecordRules& rules, Message* body, const Message* stored, FormatVerdicts* verdicts) {
   for (const Rule& rule : rules.rules) {
     const FieldDescriptor* f = FormatField(rule, *body->GetDescriptor());
     if (f == nullptr) continue;
     const std::string value = body->GetReflection()->GetString(*body, f);
     if (value.empty() || (stored != nullptr && value == stored->GetReflection()->GetString(*stored, f))) continue;
-    Result<std::string> normal = NormaliseFormat(rule.format, f->name(), value);
+    Result<std::string> normal = verdicts != nullptr ? verdicts->Normalise(rule.format, f->name(), value)
+                                                     : NormaliseFormat(rule.format, f->name(), value);
     if (normal.ok()) body->GetReflection()->SetString(body, f, *normal);  // a malformed one is refused by validation
   }
 }
 
-void NormaliseBody(v1::RecordType type, Message* body, const Message* stored) {
-  if (const RecordRules* rules = FindRecordRules(type)) NormaliseBody(*rules, body, stored);
+void NormaliseBody(v1::RecordType type, Message* body, const Message* stored, FormatVerdicts* verdicts) {
+  if (const RecordRules* rules = FindRecordRules(type)) NormaliseBody(*rules, body, stored, verdicts);
 }
 
 std::vector<FormatProblem> FormatProblems(v1::RecordType type, const Message& body) {

@@ -168,8 +168,9 @@ Uuid KeyOf(const Message& body, const FieldDescriptor* field) {
 
 }  // namespace
 
-Reconciler::Reconciler(StoreTxn& txn, HybridClock& clock, int64_t max_clock_skew_ms)
-    : txn_(txn), clock_(clock), max_clock_skew_ms_(max_clock_skew_ms) {}
+Reconciler::Reconciler(StoreTxn& txn, HybridClock& clock, int64_t max_clock_skew_ms,
+                       validation::FormatVerdicts* formats)
+    : txn_(txn), clock_(clock), max_clock_skew_ms_(max_clock_skew_ms), formats_(formats) {}
 
 // ---------------------------------------------------------------- device changes
 
@@ -690,8 +691,8 @@ Status Reconciler::ValidateCapture(const DeviceContext& device, const RecordType
   Result<std::string> today = HubToday(device.hub_id);
   if (!today.ok()) return today.status();
   StoreRecordLookup records(txn_, device);
-  validation::ValidationContext context{records, *today, [&device] { return device.user_name; }, device.role,
-                                        validation::Side::kServer};
+  validation::ValidationContext context{
+      records, *today, [&device] { return device.user_name; }, device.role, validation::Side::kServer, formats_};
   return validation::ValidateRecordBody(info.type, proposed, before, context);
 }
 

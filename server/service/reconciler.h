@@ -29,6 +29,7 @@
 
 #include "common/hlc.h"
 #include "common/record_registry.h"
+#include "common/validation/record_rules.h"
 #include "server/service/sync_service.h"
 #include "server/store/store.h"
 
@@ -45,8 +46,11 @@ struct ChangeVerdict {
 class Reconciler {
  public:
   // `clock` must outlive the Reconciler; a device stamp more than `max_clock_skew_ms`
-  // ahead of it is re-stamped.
-  Reconciler(StoreTxn& txn, HybridClock& clock, int64_t max_clock_skew_ms);
+  // ahead of it is re-stamped. `formats`, when given, holds the format verdicts reached
+  // for the push before its transaction (SyncService::Push), and keeps those reached as
+  // the changes are checked; it must outlive the Reconciler.
+  Reconciler(StoreTxn& txn, HybridClock& clock, int64_t max_clock_skew_ms,
+             validation::FormatVerdicts* formats = nullptr);
 
   // Checks and merges one change from `device`. Refusals come back as REJECTED
   // verdicts; an error Status means the store failed and the transaction must abort.
@@ -165,6 +169,7 @@ class Reconciler {
   // MaybeMerged's memory: the MERGED participants of merged_hub_, once read.
   std::optional<std::set<Uuid>> merged_;
   Uuid merged_hub_;
+  validation::FormatVerdicts* formats_;  // may be null
   // HubToday's memory: a hub and its date.
   std::optional<std::pair<Uuid, std::string>> hub_today_;
 };

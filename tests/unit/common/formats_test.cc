@@ -32,6 +32,22 @@ TEST(PhoneTest, OtherCountriesNeedTheirCode) {
   EXPECT_EQ(Refusal(NormalisePhone("+33 12")), "phone: '+33 12' is not a valid phone number");
 }
 
+// A value already in its stored form is read without libphonenumber's parse: it must
+// answer as the parse does, for numbers of the UK, of the Crown dependencies that share
+// +44, and of other countries.
+TEST(PhoneTest, AStoredNumberIsJudgedAsTheParseJudgesIt) {
+  for (const char* typed : {"0113 496 0123", "07400 123456", "07797 712345" /* Jersey */, "01624 756789" /* Man */,
+                            "+33 1 42 68 53 00", "+1 212 555 2368", "+49 30 901820", "+353 1 234 5678"}) {
+    Result<std::string> stored = NormalisePhone(typed);
+    ASSERT_TRUE(stored.ok()) << typed << ": " << stored.status().ToString();
+    EXPECT_EQ(*NormalisePhone(*stored), *stored) << typed;
+  }
+  for (const char* stored :
+       {"+441134960", "+4411349601234", "+447700900123", "+3312", "+999123456789", "+0441134960123", "+44011349601"}) {
+    EXPECT_EQ(Refusal(NormalisePhone(stored)), "phone: '" + std::string(stored) + "' is not a valid phone number");
+  }
+}
+
 TEST(PhoneTest, NumbersThatAreNotValidAreRefusedNamingTheField) {
   EXPECT_EQ(Refusal(NormalisePhone("0770090012345")), "phone: '0770090012345' is not a valid UK phone number");
   EXPECT_EQ(Refusal(NormalisePhone("07700 9001")), "phone: '07700 9001' is not a valid UK phone number");
