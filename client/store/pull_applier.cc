@@ -18,20 +18,33 @@ using google::protobuf::Message;
 
 // ---------------------------------------------------------------- LocalStore
 
+namespace {
+
+// Whether `pages` change a Hub record (the enrolled hub's time zone may have changed).
+bool ChangesAHub(const v1::ChangesPage* const* pages, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    for (const v1::Change& c : pages[i]->changes())
+      if (c.type() == v1::RECORD_TYPE_HUB) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 PreparedPage::~PreparedPage() = default;
 
 Status LocalStore::ApplyPulledPage(const v1::ChangesPage& page) {
   std::lock_guard<std::mutex> lock(mu_);
   const v1::ChangesPage* one = &page;
   OUTREACH_RETURN_IF_ERROR(store::PulledBatch(*db_, clock_, hub_id_).Apply(&one, nullptr, 1, nullptr));
-  return LoadHubTimeZone();
+  return ChangesAHub(&one, 1) ? LoadHubTimeZone() : Status::Ok();
 }
 
 Status LocalStore::ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages) {
   std::lock_guard<std::mutex> lock(mu_);
   OUTREACH_RETURN_IF_ERROR(
       store::PulledBatch(*db_, clock_, hub_id_).Apply(pages.data(), nullptr, pages.size(), nullptr));
-  return LoadHubTimeZone();
+  return ChangesAHub(pages.data(), pages.size()) ? LoadHubTimeZone() : Status::Ok();
 }
 
 Status LocalStore::ApplyPulledPages(const std::vector<const v1::ChangesPage*>& pages,
@@ -43,7 +56,7 @@ Status LocalStore::ApplyPulledPages(const std::vector<const v1::ChangesPage*>& p
   std::lock_guard<std::mutex> lock(mu_);
   OUTREACH_RETURN_IF_ERROR(
       store::PulledBatch(*db_, clock_, hub_id_).Apply(pages.data(), records.data(), pages.size(), stats));
-  return LoadHubTimeZone();
+  return ChangesAHub(pages.data(), pages.size()) ? LoadHubTimeZone() : Status::Ok();
 }
 
 std::unique_ptr<PreparedPage> LocalStore::PreparePulledPage(const v1::ChangesPage& page) {
