@@ -376,5 +376,106 @@ TEST_F(ServerValidationTest, AConsentDatedTomorrowIsRefused) {
                 tomorrow + " is in the future");
 }
 
+TEST_F(ServerValidationTest, AnAgeOutsideTheProgrammesRangeIsRefused) {
+  v1::Participant p = Person();
+  p.set_date_of_birth(DaysAgo(6));
+  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "date_of_birth", "gives an age of 0");
+}
+
+TEST_F(ServerValidationTest, APostcodeAndAnEmailThatAreNotOnesAreRefused) {
+  v1::Participant p = Person();
+  p.set_postcode("hello world");
+  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "postcode", "'hello world' is not a UK postcode");
+  p.set_postcode("LS1 4AP");
+  p.set_email("a@");
+  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "email", "'a@' is not an e-mail address");
+}
+
+TEST_F(ServerValidationTest, AnExitDatedBeforeTheRegistrationIsRefused) {
+  v1::Exit e;
+  e.set_participant_id(Participant().raw());
+  e.set_exited_on("2020-01-01");
+  e.set_reason(v1::EXIT_REASON_ENTERED_WORK);
+  ExpectRefused(v1::RECORD_TYPE_EXIT, e, "exited_on", "2020-01-01 is before the participant was registered");
+}
+
+// After an exit, a contact needs the person's consent to be tracked after exit.
+TEST_F(ServerValidationTest, AContactAfterExitWithoutConsentToBeTrackedIsRefused) {
+  v1::Participant p = Person();
+  p.set_registered_on(DaysAgo(30));
+  const Uuid priya = Create(v1::RECORD_TYPE_PARTICIPANT, p);
+  v1::Exit e;
+  e.set_participant_id(priya.raw());
+  e.set_exited_on(DaysAgo(10));
+  e.set_reason(v1::EXIT_REASON_ENTERED_WORK);
+  Create(v1::RECORD_TYPE_EXIT, e);
+
+  v1::ContactAttempt c;
+  c.set_participant_id(priya.raw());
+  c.set_method(v1::CONTACT_METHOD_PHONE);
+  c.set_result(v1::CONTACT_RESULT_REACHED);
+  c.set_attempted_at(Now());
+  ExpectRefused(v1::RECORD_TYPE_CONTACT_ATTEMPT, c, "attempted_at",
+                "dated after the participant's exit (" + DaysAgo(10) +
+                    ") needs the participant's consent to be tracked after exit");
+
+  Create(v1::RECORD_TYPE_CONSENT, ConsentOf(priya, v1::CONSENT_PURPOSE_TRACK_AFTER_EXIT, DaysAgo(20)));
+  Create(v1::RECORD_TYPE_CONTACT_ATTEMPT, c);
+}
+
+// A withdrawn consent stops what it covered from the day it was withdrawn.
+TEST_F(ServerValidationTest, AReferralAfterTheConsentToShareWasWithdrawnIsRefused) {
+  v1::Participant p = Person();
+  p.set_registered_on(DaysAgo(30));
+  const Uuid priya = Create(v1::RECORD_TYPE_PARTICIPANT, p);
+  v1::Consent share = ConsentOf(priya, v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS, DaysAgo(20));
+  share.set_withdrawn_on(DaysAgo(2));
+  Create(v1::RECORD_TYPE_CONSENT, share);
+
+  v1::Referral r;
+  r.set_participant_id(priya.raw());
+  r.set_kind(v1::REFERRAL_KIND_REFERRAL);
+  r.set_partner_name("Leeds Credit Union");
+  r.set_status(v1::REFERRAL_STATUS_MADE);
+  r.set_made_on(DaysAgo(3));
+  Create(v1::RECORD_TYPE_REFERRAL, r);  // while the consent stood
+
+  r.set_made_on(Today());
+  ExpectRefused(v1::RECORD_TYPE_REFERRAL, r, "consent_id", "(withdrawn on " + DaysAgo(2) + ")");
+}
+
+TEST_F(ServerValidationTest, AValidationFileSubmittedWithoutConsentToHoldDataIsRefused) {
+  v1::Validation v;
+  v.set_participant_id(Participant().raw());
+  v.set_status(v1::VALIDATION_STATUS_SUBMITTED);
+  v.set_rules_version("2026-04");
+  v.set_status_changed_on(Today());
+  v.set_submitted_by("Ann Adviser");
+  ExpectRefused(v1::RECORD_TYPE_VALIDATION, v, "status", "needs the participant's consent to");
+}
+
+TEST_F(ServerValidationTest, AnOutcomeEvidencedWithoutEvidenceIsRefused) {
+  v1::Participant p = Person();
+  p.set_adviser("Ann Adviser");
+  const Uuid priya = Create(v1::RECORD_TYPE_PARTICIPANT, p);
+  v1::Outcome o;
+  o.set_participant_id(priya.raw());
+  o.set_kind(v1::OUTCOME_KIND_EDUCATION_ENTRY);
+  o.set_achieved_on(Today());
+  o.set_status(v1::OUTCOME_STATUS_REPORTED);
+  o.set_reported_by("Ann Adviser");
+  const Uuid outcome = Create(v1::RECORD_TYPE_OUTCOME, o);
+
+  v1::Outcome evidenced;
+  evidenced.set_status(v1::OUTCOME_STATUS_EVIDENCED);
+  evidenced.set_evidenced_by("Ann Adviser");
+  Result<v1::ChangeResult> r =
+      adviser_->PushOne(HostileDevice::Edit(v1::RECORD_TYPE_OUTCOME, outcome, evidenced, {"status", "evidenced_by"}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->outcome(), v1::CHANGE_OUTCOME_REJECTED) << r->ShortDebugString();
+  EXPECT_EQ(r->field(), "evidence_ids") << r->ShortDebugString();
+  EXPECT_NE(r->reason().find("link at least one evidence item"), std::string::npos) << r->ShortDebugString();
+}
+
 }  // namespace
 }  // namespace outreach::testing
