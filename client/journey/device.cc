@@ -773,10 +773,12 @@ Result<v1::Record> Device::ReopenParticipant(const Uuid& participant_id, std::st
   if (!exit_edit.ok()) return exit_edit.status();
   v1::Record active = *person;
   active.mutable_participant()->set_status(v1::PARTICIPANT_STATUS_ACTIVE);
+  // The exit is re-opened before the status changes: the server checks the pushed status
+  // against the exits it holds by then (rules_table.cc StatusFollowsTheExits).
   Result<std::vector<v1::Record>> out =
-      store_->Commit({RecordEdit{std::move(active)}, RecordEdit{std::move(exit_edit).value()}});
+      store_->Commit({RecordEdit{std::move(exit_edit).value()}, RecordEdit{std::move(active)}});
   if (!out.ok()) return out.status();
-  return std::move(out->front());
+  return std::move(out->back());
 }
 
 Result<v1::Record> Device::ResolveConflict(const Uuid& conflict_id, v1::ConflictStatus resolution) {

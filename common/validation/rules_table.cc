@@ -143,6 +143,33 @@ Status AgeWithinTheProgrammeRange(const CheckInput& in) {
                            std::to_string(kProgrammeAges.min) + " to " + std::to_string(kProgrammeAges.max));
 }
 
+// A participant's status moves only by an exit: to exited while an exit of theirs is
+// open, back to active once every exit is re-opened. Merged is the server's to set. The
+// device's ExitParticipant and ReopenParticipant write the exit before the status, so the
+// server, checking each pushed change in order, finds the exit in place.
+Status StatusFollowsTheExits(const CheckInput& in) {
+  const auto& p = static_cast<const v1::Participant&>(in.body);
+  const v1::ParticipantStatus before = in.before != nullptr
+                                           ? static_cast<const v1::Participant&>(*in.before->body).status()
+                                           : v1::PARTICIPANT_STATUS_UNSPECIFIED;
+  if (p.status() == before) return Status::Ok();
+  const std::string refused = "status changes by exit and re-open, not by update";
+  const bool exiting = before == v1::PARTICIPANT_STATUS_ACTIVE && p.status() == v1::PARTICIPANT_STATUS_EXITED;
+  const bool reopening = before == v1::PARTICIPANT_STATUS_EXITED && p.status() == v1::PARTICIPANT_STATUS_ACTIVE;
+  if (in.before == nullptr && p.status() == v1::PARTICIPANT_STATUS_ACTIVE) return Status::Ok();  // registered
+  if (!exiting && !reopening) return Status::FailedPrecondition(refused, "status");
+  Result<Uuid> id = Uuid::FromBytes(std::string(in.before->id));
+  if (!id.ok()) return id.status();
+  Result<std::vector<v1::Record>> exits = in.context.records.RecordsLinkedTo(
+      v1::RECORD_TYPE_EXIT, *FindRecordType(v1::RECORD_TYPE_EXIT)->participant_field, *id);
+  if (!exits.ok()) return exits.status();
+  const bool open = std::any_of(exits->begin(), exits->end(),
+                                [](const v1::Record& r) { return BodyAs<v1::Exit>(r).reopened_on().empty(); });
+  if (exiting && !open) return Status::FailedPrecondition(refused + " (no exit of theirs is recorded)", "status");
+  if (reopening && open) return Status::FailedPrecondition(refused + " (their exit is not re-opened)", "status");
+  return Status::Ok();
+}
+
 // A referral (or warm handover) to a partner rests on the participant's consent to share
 // with partners, active on the day it is made and covering that partner.
 Status ConsentToShareWithThePartner(const CheckInput& in) {
@@ -222,7 +249,7 @@ std::vector<RecordRules> BuildRules() {
            FormatOf("phone", Format::kPhone),
            FormatOf("postcode", Format::kPostcode),
            Unchanged("reference", ErrorCode::kInvalidArgument, "is minted by the device and cannot be changed"),
-           Unchanged("status", ErrorCode::kFailedPrecondition, "status changes by exit and re-open, not by update"),
+           Check("status_follows_the_exits", StatusFollowsTheExits),
        }},
       {v1::RECORD_TYPE_CONSENT,
        true,

@@ -477,5 +477,48 @@ TEST_F(ServerValidationTest, AnOutcomeEvidencedWithoutEvidenceIsRefused) {
   EXPECT_NE(r->reason().find("link at least one evidence item"), std::string::npos) << r->ShortDebugString();
 }
 
+// Exit and re-open write the participant's status beside the exit; the server takes both
+// from a device that syncs between them, and refuses a status moved without an exit.
+TEST_F(ServerValidationTest, AnExitAndItsReopeningSyncAndAStatusMovedWithoutOneIsRefused) {
+  DeviceOptions options;
+  options.path = deployment_.dir / "ann.db";
+  options.user_name = "Ann Adviser";
+  Result<std::unique_ptr<Device>> device = Device::Open(options);
+  ASSERT_TRUE(device.ok()) << device.status().ToString();
+  EnrolOptions enrol;
+  enrol.server = "127.0.0.1:" + std::to_string(port());
+  enrol.ca_pem = deployment_.ca_pem;
+  enrol.code = Code(deployment_.hub_id, "adviser", "Ann Adviser");
+  enrol.device_name = "Ann's tablet";
+  ASSERT_TRUE(Enrol(**device, enrol).ok());
+  Result<v1::Record> priya = (*device)->RegisterParticipant(Person());
+  ASSERT_TRUE(priya.ok()) << priya.status().ToString();
+  const Uuid id = *Uuid::FromBytes(priya->id());
+  auto sync_refusing_nothing = [&] {
+    Result<SyncReport> synced = Sync(**device);
+    ASSERT_TRUE(synced.ok()) << synced.status().ToString();
+    EXPECT_EQ(synced->rejected, 0u);
+  };
+  sync_refusing_nothing();
+
+  v1::Exit exit;
+  exit.set_participant_id(id.raw());
+  exit.set_reason(v1::EXIT_REASON_ENTERED_WORK);
+  ASSERT_TRUE((*device)->ExitParticipant(exit).ok());
+  sync_refusing_nothing();
+  ASSERT_TRUE((*device)->ReopenParticipant(id).ok());
+  sync_refusing_nothing();
+
+  // A raw push of the status alone: exited with no exit open.
+  v1::Participant exited;
+  exited.set_status(v1::PARTICIPANT_STATUS_EXITED);
+  Result<v1::ChangeResult> r =
+      adviser_->PushOne(HostileDevice::Edit(v1::RECORD_TYPE_PARTICIPANT, id, exited, {"status"}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->outcome(), v1::CHANGE_OUTCOME_REJECTED) << r->ShortDebugString();
+  EXPECT_EQ(r->field(), "status");
+  EXPECT_NE(r->reason().find("no exit of theirs is recorded"), std::string::npos) << r->ShortDebugString();
+}
+
 }  // namespace
 }  // namespace outreach::testing
