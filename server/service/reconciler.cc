@@ -293,6 +293,8 @@ Result<ChangeVerdict> Reconciler::ApplyDeviceChange(const DeviceContext& device,
       return Erase(writer, std::move(*existing), hlc, change.device_seq());
     case v1::CHANGE_OP_DELETE: {
       if (info->policy == MergePolicy::kAppendOnly) return Rejected(AppendOnlyReason(*info), "op");
+      // As on the device: a participant leaves by an exit (or is erased), never by a delete.
+      if (info->type == v1::RECORD_TYPE_PARTICIPANT) return Rejected("a participant is exited, not deleted", "op");
       if (!existing) return Rejected("there is no record " + id->ToString() + " to delete", "record_id");
       ChangeVerdict v;
       v.outcome = v1::CHANGE_OUTCOME_APPLIED;
@@ -388,6 +390,15 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
         return Rejected("a conflict is resolved by keeping the winner or taking the loser", "status");
       }
       taking_loser = after == v1::CONFLICT_STATUS_TOOK_LOSER;
+    }
+  }
+
+  // A record linked to a participant stays theirs (a merge moves it, as the server); one
+  // not linked yet (an enquiry) may be linked once: the device's PrepareUpdate says the same.
+  if (!is_new && info.participant_field != nullptr) {
+    const std::string& was = current->GetReflection()->GetString(*current, info.participant_field);
+    if (!was.empty() && was != proposed.GetReflection()->GetString(proposed, info.participant_field)) {
+      return Rejected("cannot be changed", info.participant_field->name());
     }
   }
 

@@ -520,5 +520,28 @@ TEST_F(ServerValidationTest, AnExitAndItsReopeningSyncAndAStatusMovedWithoutOneI
   EXPECT_NE(r->reason().find("no exit of theirs is recorded"), std::string::npos) << r->ShortDebugString();
 }
 
+// What the device's own paths refuse before any rule: a participant is never deleted, and a
+// record linked to a participant stays theirs.
+TEST_F(ServerValidationTest, AParticipantIsNotDeletedAndARecordKeepsItsParticipant) {
+  const Uuid priya = Participant("Priya"), sam = Participant("Sam");
+  v1::Change deletion = HostileDevice::Edit(v1::RECORD_TYPE_PARTICIPANT, priya, v1::Participant(), {});
+  deletion.set_op(v1::CHANGE_OP_DELETE);
+  Result<v1::ChangeResult> deleted = adviser_->PushOne(deletion);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->outcome(), v1::CHANGE_OUTCOME_REJECTED) << deleted->ShortDebugString();
+  EXPECT_EQ(deleted->field(), "op");
+  EXPECT_EQ(deleted->reason(), "a participant is exited, not deleted");
+
+  const Uuid consent = Create(v1::RECORD_TYPE_CONSENT, ConsentOf(priya, v1::CONSENT_PURPOSE_HOLD_DATA, Today()));
+  v1::Consent moved;
+  moved.set_participant_id(sam.raw());
+  Result<v1::ChangeResult> r =
+      adviser_->PushOne(HostileDevice::Edit(v1::RECORD_TYPE_CONSENT, consent, moved, {"participant_id"}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->outcome(), v1::CHANGE_OUTCOME_REJECTED) << r->ShortDebugString();
+  EXPECT_EQ(r->field(), "participant_id");
+  EXPECT_EQ(r->reason(), "cannot be changed");
+}
+
 }  // namespace
 }  // namespace outreach::testing
