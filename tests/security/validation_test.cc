@@ -8,6 +8,10 @@
 // it, and ExpectRefused(type, body, "field", "words of the reason").
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "common/dates.h"
 #include "common/hlc.h"
 #include "outreach/device.h"
@@ -129,22 +133,27 @@ class ServerValidationTest : public ServerTest {
   std::unique_ptr<HostileDevice> adviser_;
 };
 
-TEST_F(ServerValidationTest, AMissingRequiredFieldIsRefused) {
-  v1::Participant p = Person();
-  p.clear_family_name();
-  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "family_name", "is required");
-}
-
-TEST_F(ServerValidationTest, AMalformedDateIsRefused) {
-  v1::Participant p = Person();
-  p.set_date_of_birth("1990-13-01");
-  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "date_of_birth", "YYYY-MM-DD");
-}
-
-TEST_F(ServerValidationTest, ABadNiNumberIsRefused) {
-  v1::Participant p = Person();
-  p.set_ni_number("QQ12345");
-  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "ni_number", "is not a National Insurance number");
+// One field of a participant broken at a time, as a device that skips the library sends it.
+TEST_F(ServerValidationTest, AParticipantWithAFieldOutOfItsFormIsRefused) {
+  struct Case {
+    std::function<void(v1::Participant&)> breaks;
+    std::string field, reason;
+  };
+  const std::vector<Case> cases = {
+      {[](v1::Participant& p) { p.clear_family_name(); }, "family_name", "is required"},
+      {[](v1::Participant& p) { p.set_date_of_birth("1990-13-01"); }, "date_of_birth", "YYYY-MM-DD"},
+      {[](v1::Participant& p) { p.set_date_of_birth(DaysAgo(6)); }, "date_of_birth", "gives an age of 0"},
+      {[](v1::Participant& p) { p.set_ni_number("QQ12345"); }, "ni_number", "is not a National Insurance number"},
+      {[](v1::Participant& p) { p.set_phone("0113 496"); }, "phone", "is not a valid UK phone number"},
+      {[](v1::Participant& p) { p.set_postcode("hello world"); }, "postcode", "'hello world' is not a UK postcode"},
+      {[](v1::Participant& p) { p.set_email("a@"); }, "email", "'a@' is not an e-mail address"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.field + ": " + c.reason);
+    v1::Participant p = Person();
+    c.breaks(p);
+    ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, c.field, c.reason);
+  }
 }
 
 TEST_F(ServerValidationTest, ALinkToAnotherParticipantsRecordIsRefused) {
@@ -308,12 +317,6 @@ TEST_F(ServerValidationTest, ADeviceReckonsTodayInItsHubsTimeZoneOnceItHasSynced
 
 // The programme's own rules, as a device that skips the library would break them.
 
-TEST_F(ServerValidationTest, APhoneNumberThatIsNotOneIsRefused) {
-  v1::Participant p = Person();
-  p.set_phone("0113 496");
-  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "phone", "is not a valid UK phone number");
-}
-
 TEST_F(ServerValidationTest, APhoneNumberNotInItsStoredFormIsRefused) {
   v1::Participant p = Person();
   p.set_phone(DramaPhoneNumber(42));
@@ -374,21 +377,6 @@ TEST_F(ServerValidationTest, AConsentDatedTomorrowIsRefused) {
   const std::string tomorrow = FormatDate(CivilFromDays(DaysFromCivil(*ParseDate(Today())) + 1));
   ExpectRefused(v1::RECORD_TYPE_CONSENT, ConsentOf(Participant(), v1::CONSENT_PURPOSE_HOLD_DATA, tomorrow), "given_on",
                 tomorrow + " is in the future");
-}
-
-TEST_F(ServerValidationTest, AnAgeOutsideTheProgrammesRangeIsRefused) {
-  v1::Participant p = Person();
-  p.set_date_of_birth(DaysAgo(6));
-  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "date_of_birth", "gives an age of 0");
-}
-
-TEST_F(ServerValidationTest, APostcodeAndAnEmailThatAreNotOnesAreRefused) {
-  v1::Participant p = Person();
-  p.set_postcode("hello world");
-  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "postcode", "'hello world' is not a UK postcode");
-  p.set_postcode("LS1 4AP");
-  p.set_email("a@");
-  ExpectRefused(v1::RECORD_TYPE_PARTICIPANT, p, "email", "'a@' is not an e-mail address");
 }
 
 TEST_F(ServerValidationTest, AnExitDatedBeforeTheRegistrationIsRefused) {
