@@ -99,6 +99,19 @@ class ServerValidationTest : public ServerTest {
     return id;
   }
   Uuid Participant(const std::string& given = "Priya") { return Create(v1::RECORD_TYPE_PARTICIPANT, Person(given)); }
+  // A participant registered `days` ago, so records may be dated in the days since.
+  Uuid RegisteredDaysAgo(int days) {
+    v1::Participant p = Person();
+    p.set_registered_on(DaysAgo(days));
+    return Create(v1::RECORD_TYPE_PARTICIPANT, p);
+  }
+  static v1::Exit ExitOf(const Uuid& participant, const std::string& exited_on) {
+    v1::Exit e;
+    e.set_participant_id(participant.raw());
+    e.set_exited_on(exited_on);
+    e.set_reason(v1::EXIT_REASON_ENTERED_WORK);
+    return e;
+  }
 
   // Pushes `body` as a new record of `type` in one batch with a valid new participant:
   // `body` must come back REJECTED naming `field` with a reason holding `reason`, and be
@@ -344,9 +357,7 @@ TEST_F(ServerValidationTest, AWarmHandoverWithoutConsentToShareIsRefused) {
 }
 
 TEST_F(ServerValidationTest, ASustainmentSixDaysAfterItsJobStartIsRefused) {
-  v1::Participant p = Person();
-  p.set_registered_on(DaysAgo(30));
-  const Uuid priya = Create(v1::RECORD_TYPE_PARTICIPANT, p);
+  const Uuid priya = RegisteredDaysAgo(30);
   v1::Outcome start;
   start.set_participant_id(priya.raw());
   start.set_kind(v1::OUTCOME_KIND_JOB_START);
@@ -380,23 +391,14 @@ TEST_F(ServerValidationTest, AConsentDatedTomorrowIsRefused) {
 }
 
 TEST_F(ServerValidationTest, AnExitDatedBeforeTheRegistrationIsRefused) {
-  v1::Exit e;
-  e.set_participant_id(Participant().raw());
-  e.set_exited_on("2020-01-01");
-  e.set_reason(v1::EXIT_REASON_ENTERED_WORK);
-  ExpectRefused(v1::RECORD_TYPE_EXIT, e, "exited_on", "2020-01-01 is before the participant was registered");
+  ExpectRefused(v1::RECORD_TYPE_EXIT, ExitOf(Participant(), "2020-01-01"), "exited_on",
+                "2020-01-01 is before the participant was registered");
 }
 
 // After an exit, a contact needs the person's consent to be tracked after exit.
 TEST_F(ServerValidationTest, AContactAfterExitWithoutConsentToBeTrackedIsRefused) {
-  v1::Participant p = Person();
-  p.set_registered_on(DaysAgo(30));
-  const Uuid priya = Create(v1::RECORD_TYPE_PARTICIPANT, p);
-  v1::Exit e;
-  e.set_participant_id(priya.raw());
-  e.set_exited_on(DaysAgo(10));
-  e.set_reason(v1::EXIT_REASON_ENTERED_WORK);
-  Create(v1::RECORD_TYPE_EXIT, e);
+  const Uuid priya = RegisteredDaysAgo(30);
+  Create(v1::RECORD_TYPE_EXIT, ExitOf(priya, DaysAgo(10)));
 
   v1::ContactAttempt c;
   c.set_participant_id(priya.raw());
@@ -413,9 +415,7 @@ TEST_F(ServerValidationTest, AContactAfterExitWithoutConsentToBeTrackedIsRefused
 
 // A withdrawn consent stops what it covered from the day it was withdrawn.
 TEST_F(ServerValidationTest, AReferralAfterTheConsentToShareWasWithdrawnIsRefused) {
-  v1::Participant p = Person();
-  p.set_registered_on(DaysAgo(30));
-  const Uuid priya = Create(v1::RECORD_TYPE_PARTICIPANT, p);
+  const Uuid priya = RegisteredDaysAgo(30);
   v1::Consent share = ConsentOf(priya, v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS, DaysAgo(20));
   share.set_withdrawn_on(DaysAgo(2));
   Create(v1::RECORD_TYPE_CONSENT, share);
@@ -489,10 +489,7 @@ TEST_F(ServerValidationTest, AnExitAndItsReopeningSyncAndAStatusMovedWithoutOneI
   };
   sync_refusing_nothing();
 
-  v1::Exit exit;
-  exit.set_participant_id(id.raw());
-  exit.set_reason(v1::EXIT_REASON_ENTERED_WORK);
-  ASSERT_TRUE((*device)->ExitParticipant(exit).ok());
+  ASSERT_TRUE((*device)->ExitParticipant(ExitOf(id, Today())).ok());
   sync_refusing_nothing();
   ASSERT_TRUE((*device)->ReopenParticipant(id).ok());
   sync_refusing_nothing();
