@@ -229,14 +229,7 @@ Result<v1::Record> PrepareUpdate(Device& device, const v1::Record& current, cons
   const Message& old = *RecordBody(current);
   validation::FormatVerdicts formats;
   validation::NormaliseBody(current.type(), next.get(), &old, &formats);
-  // A record linked to a participant stays theirs; one not linked yet (an enquiry) may be
-  // linked once.
-  if (info->participant_field != nullptr) {
-    const std::string& was = old.GetReflection()->GetString(old, info->participant_field);
-    if (!was.empty() && was != next->GetReflection()->GetString(*next, info->participant_field)) {
-      return Status::InvalidArgument(info->participant_field->name(), "cannot be changed");
-    }
-  }
+  OUTREACH_RETURN_IF_ERROR(validation::KeepsItsParticipant(*info, old, *next));
   OUTREACH_RETURN_IF_ERROR(CheckForms(*next));
   OUTREACH_RETURN_IF_ERROR(CheckStateChange(device, *info, &old, *next));
   OUTREACH_RETURN_IF_ERROR(ValidateBody(device, current.type(), *next, &current, formats));

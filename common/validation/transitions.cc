@@ -283,4 +283,12 @@ Status CheckStateChange(const RecordTypeInfo& info, const Message* before, const
   return CheckEarlierMarks(info, before, after, writer);
 }
 
+Status KeepsItsParticipant(const RecordTypeInfo& info, const Message& before, const Message& after) {
+  const FieldDescriptor* field = info.participant_field;
+  if (field == nullptr) return Status::Ok();
+  const std::string& was = before.GetReflection()->GetString(before, field);
+  if (was.empty() || was == after.GetReflection()->GetString(after, field)) return Status::Ok();
+  return Status::InvalidArgument(field->name(), "cannot be changed");
+}
+
 }  // namespace outreach::validation

@@ -41,6 +41,12 @@ struct StepWriter {
 Status CheckStateChange(const RecordTypeInfo& info, const google::protobuf::Message* before,
                         const google::protobuf::Message& after, const StepWriter& writer);
 
+// An update keeps the record's participant: a record linked to one stays theirs (a merge
+// moves records, as the server); one not linked yet (an enquiry) may be linked once.
+// Refused naming the participant field: "participant_id: cannot be changed".
+Status KeepsItsParticipant(const RecordTypeInfo& info, const google::protobuf::Message& before,
+                           const google::protobuf::Message& after);
+
 // "adviser", "health worker", "coordinator", "manager", "kiosk".
 std::string RoleWord(v1::Role role);
 

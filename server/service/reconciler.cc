@@ -393,13 +393,9 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
     }
   }
 
-  // A record linked to a participant stays theirs (a merge moves it, as the server); one
-  // not linked yet (an enquiry) may be linked once: the device's PrepareUpdate says the same.
-  if (!is_new && info.participant_field != nullptr) {
-    const std::string& was = current->GetReflection()->GetString(*current, info.participant_field);
-    if (!was.empty() && was != proposed.GetReflection()->GetString(proposed, info.participant_field)) {
-      return Rejected("cannot be changed", info.participant_field->name());
-    }
+  if (!is_new) {
+    Status kept = validation::KeepsItsParticipant(info, *current, proposed);
+    if (!kept.ok()) return Rejected(kept.message(), kept.field());
   }
 
   Status valid = ValidateCapture(device, info, existing ? &existing->record : nullptr, proposed);
