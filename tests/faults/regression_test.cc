@@ -9,6 +9,7 @@
 
 #include "client/journey/device_internals.h"
 #include "tests/faults/fault_suite.h"
+#include "tests/support/consents.h"
 
 namespace outreach::testing {
 namespace {
@@ -86,12 +87,8 @@ TEST_F(RegressionTest, RejectedMoveLeavesNothingBehindOnTheDevice) {
   referral.set_participant_id(p.id());
   referral.set_kind(v1::REFERRAL_KIND_REFERRAL);
   referral.set_partner_name("Debt advice");
-  v1::Consent share;  // a referral rests on the participant's consent to share with partners
-  share.set_participant_id(p.id());
-  share.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS);
-  share.set_wording_version("2024-03");
-  share.set_method(v1::CONSENT_METHOD_SIGNED);
-  MustOk(ann->RecordConsent(share));
+  // A referral rests on the participant's consent to share with partners.
+  MustOk(ann->RecordConsent(SignedConsent(p.id(), v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS)));
   const v1::Record ref = MustOk(ann->MakeReferral(referral));
   SyncUntilDone(ann);
   SyncUntilDone(bob);

@@ -17,6 +17,7 @@
 #include "outreach/device.h"
 #include "outreach/sync.h"
 #include "tests/security/hostile_device.h"
+#include "tests/support/consents.h"
 #include "tests/support/drama_numbers.h"
 #include "tests/support/server_harness.h"
 
@@ -70,13 +71,7 @@ class ServerValidationTest : public ServerTest {
   // `days` before today, in the deployment hub's reckoning.
   static std::string DaysAgo(int days) { return FormatDate(CivilFromDays(DaysFromCivil(*ParseDate(Today())) - days)); }
   static v1::Consent ConsentOf(const Uuid& participant, v1::ConsentPurpose purpose, const std::string& given_on) {
-    v1::Consent c;
-    c.set_participant_id(participant.raw());
-    c.set_purpose(purpose);
-    c.set_method(v1::CONSENT_METHOD_SIGNED);
-    c.set_wording_version("v1");
-    c.set_given_on(given_on);
-    return c;
+    return SignedConsent(participant.raw(), purpose, given_on);
   }
   static v1::CaseNote Note(const Uuid& participant) {
     v1::CaseNote n;

@@ -13,6 +13,7 @@
 #include "common/record_registry.h"
 #include "outreach/device.h"
 #include "outreach/sync.h"
+#include "tests/support/consents.h"
 #include "tests/support/server_harness.h"
 
 namespace outreach::testing {
@@ -396,12 +397,8 @@ TEST_F(SyncTest, IllegalConcurrentTransitionIsRejectedWithAReason) {
   referral.set_participant_id(p.id());
   referral.set_kind(v1::REFERRAL_KIND_REFERRAL);
   referral.set_partner_name("Debt advice");
-  v1::Consent share;  // a referral rests on the participant's consent to share with partners
-  share.set_participant_id(p.id());
-  share.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS);
-  share.set_wording_version("2024-03");
-  share.set_method(v1::CONSENT_METHOD_SIGNED);
-  MustOk(ann->RecordConsent(share));
+  // A referral rests on the participant's consent to share with partners.
+  MustOk(ann->RecordConsent(SignedConsent(p.id(), v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS)));
   v1::Record ref = MustOk(ann->MakeReferral(referral));
   MustSync(ann);
   MustSync(bob);

@@ -5,6 +5,7 @@
 
 #include "client/journey/device_internals.h"
 #include "common/validation/record_rules.h"
+#include "tests/support/consents.h"
 #include "tests/unit/client/device_test.h"
 
 namespace outreach::testing {
@@ -22,16 +23,16 @@ using ::testing::HasSubstr;
 
 class ProgrammeRulesTest : public DeviceTest {
  protected:
+  // A signed consent's body, to record or to break.
+  static v1::Consent ConsentBody(const v1::Record& person, v1::ConsentPurpose purpose, const std::string& given_on,
+                                 const std::vector<Uuid>& partners = {}) {
+    v1::Consent c = SignedConsent(person.id(), purpose, given_on);
+    for (const Uuid& partner : partners) c.add_partner_ids(partner.raw());
+    return c;
+  }
   v1::Record Consent(const v1::Record& person, v1::ConsentPurpose purpose, const std::string& given_on,
                      std::vector<Uuid> partners = {}) {
-    v1::Consent c;
-    c.set_participant_id(person.id());
-    c.set_purpose(purpose);
-    c.set_wording_version("2024-03");
-    c.set_method(v1::CONSENT_METHOD_SIGNED);
-    c.set_given_on(given_on);
-    for (const Uuid& partner : partners) c.add_partner_ids(partner.raw());
-    Result<v1::Record> r = device_->RecordConsent(c);
+    Result<v1::Record> r = device_->RecordConsent(ConsentBody(person, purpose, given_on, partners));
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : v1::Record();
   }
@@ -298,12 +299,7 @@ TEST_F(ProgrammeRulesTest, NothingIsDatedBeforeRegistrationButTheReferral) {
   EXPECT_REFUSED(device_->LogContact(Contact(sam, "2026-10-31T17:00")), E::kInvalidArgument, "attempted_at");
   EXPECT_REFUSED(device_->RecordOutcome(Outcome(sam, v1::OUTCOME_KIND_JOB_START, "2026-10-15")), E::kInvalidArgument,
                  "achieved_on");
-  v1::Consent consent;
-  consent.set_participant_id(sam.id());
-  consent.set_purpose(v1::CONSENT_PURPOSE_HOLD_DATA);
-  consent.set_wording_version("2024-03");
-  consent.set_method(v1::CONSENT_METHOD_SIGNED);
-  consent.set_given_on("2026-10-30");
+  const v1::Consent consent = ConsentBody(sam, v1::CONSENT_PURPOSE_HOLD_DATA, "2026-10-30");
   EXPECT_REFUSED_SAYING(device_->RecordConsent(consent), E::kInvalidArgument, "given_on",
                         "2026-10-30 is before the participant was registered (2026-11-01)");
   v1::CaseNote note;
@@ -331,12 +327,7 @@ TEST_F(ProgrammeRulesTest, NothingIsDatedBeforeRegistrationButTheReferral) {
 
 TEST_F(ProgrammeRulesTest, ConsentsEvidenceContactsAttendanceAndOutcomesAreNotDatedAfterToday) {
   v1::Record sam = Register("Sam", "Okafor", "2026-11-01");
-  v1::Consent consent;
-  consent.set_participant_id(sam.id());
-  consent.set_purpose(v1::CONSENT_PURPOSE_HOLD_DATA);
-  consent.set_wording_version("2024-03");
-  consent.set_method(v1::CONSENT_METHOD_SIGNED);
-  consent.set_given_on("2026-11-24");
+  v1::Consent consent = ConsentBody(sam, v1::CONSENT_PURPOSE_HOLD_DATA, "2026-11-24");
   EXPECT_REFUSED_SAYING(device_->RecordConsent(consent), E::kInvalidArgument, "given_on",
                         "2026-11-24 is in the future (today is 2026-11-23)");
   v1::EvidenceItem evidence;
