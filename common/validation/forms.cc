@@ -31,7 +31,9 @@ Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f,
   const std::string& name = f->name();
   switch (f->type()) {
     case FieldDescriptor::TYPE_STRING: {
-      std::string v = index < 0 ? r->GetString(body, f) : r->GetRepeatedString(body, f, index);
+      std::string scratch;
+      const std::string& v = index < 0 ? r->GetStringReference(body, f, &scratch)
+                                       : r->GetRepeatedStringReference(body, f, index, &scratch);
       if (v.empty()) return Status::Ok();
       if (v.size() > kMaxFieldBytes) return TooLarge(name, v.size(), kMaxFieldBytes, "a field");
       if (IsDateField(name) && !ParseDate(v)) {
@@ -43,7 +45,9 @@ Status CheckOne(const google::protobuf::Message& body, const FieldDescriptor* f,
       return Status::Ok();
     }
     case FieldDescriptor::TYPE_BYTES: {
-      std::string v = index < 0 ? r->GetString(body, f) : r->GetRepeatedString(body, f, index);
+      std::string scratch;
+      const std::string& v = index < 0 ? r->GetStringReference(body, f, &scratch)
+                                       : r->GetRepeatedStringReference(body, f, index, &scratch);
       if (v.size() > kMaxFieldBytes) return TooLarge(name, v.size(), kMaxFieldBytes, "a field");
       if (!v.empty() && IsIdField(name) && v.size() != Uuid::kSize) {
         return Status::InvalidArgument(name, "is not a record id (16 bytes)");

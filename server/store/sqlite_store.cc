@@ -11,6 +11,10 @@
 namespace outreach::server {
 namespace {
 
+// The most log entries ReadLogEncoded makes room for before reading (a server may be run
+// with pages far larger than any hub's log; the vector grows past this as it must).
+constexpr uint32_t kLogEntriesReserved = 4096;
+
 // Migration i (1-based) takes the schema from user_version i-1 to i. Append only.
 const char* const kMigrations[] = {
     R"sql(
@@ -387,6 +391,9 @@ class SqliteStore::Txn final : public StoreTxn {
     sqlite::Statement st = std::move(*s);
     st.Id(1, hub_id).Int(2, static_cast<int64_t>(after_seq)).Int(3, limit);
     std::vector<LoggedChange> out;
+    // A page is usually full (a device pulls after a day's work): grown one entry at a
+    // time, the vector moved every entry's string ten times over.
+    out.reserve(std::min<uint32_t>(limit, kLogEntriesReserved));
     int rc;
     while ((rc = st.Step()) == SQLITE_ROW) {
       LoggedChange& entry = out.emplace_back();
