@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <memory>
+#include <string>
 
 namespace outreach {
 namespace {
@@ -24,6 +25,7 @@ struct ZstdContexts {
   };
   std::unique_ptr<ZSTD_CCtx, FreeC> compress;
   std::unique_ptr<ZSTD_DCtx, FreeD> decompress;
+  std::string compressed;  // Compress's output buffer
 };
 
 ZstdContexts& ThreadContexts() {
@@ -66,12 +68,16 @@ Result<std::string> Compress(v1::Compression codec, std::string_view input) {
       return Status::Internal("cannot set up a Zstandard context");
     }
   }
-  std::string out(ZSTD_compressBound(input.size()), '\0');
+  // Compressed into the thread's buffer, kept from frame to frame (at most the bound of
+  // the largest frame it compressed), then copied out at its size: a new buffer of the
+  // bound per frame cost its zero fill and its pages' first touch, and was returned with
+  // ten times the capacity it used.
+  std::string& buffer = contexts.compressed;
+  if (buffer.size() < ZSTD_compressBound(input.size())) buffer.resize(ZSTD_compressBound(input.size()));
   // One-shot: the frame header carries the content size (the decoder checks it).
-  const size_t n = ZSTD_compress2(contexts.compress.get(), out.data(), out.size(), input.data(), input.size());
+  const size_t n = ZSTD_compress2(contexts.compress.get(), buffer.data(), buffer.size(), input.data(), input.size());
   if (ZSTD_isError(n)) return Status::Internal(std::string("Zstandard compression failed: ") + ZSTD_getErrorName(n));
-  out.resize(n);
-  return out;
+  return std::string(buffer.data(), n);
 }
 
 Result<std::string> Decompress(v1::Compression codec, std::string_view data, uint32_t size, uint32_t max_size) {

@@ -34,6 +34,17 @@ inline constexpr size_t kCompressMinBytes = 256;
 Result<std::string> EncodeFrame(const v1::Envelope& envelope, uint32_t max_frame_bytes = kDefaultMaxFrameBytes,
                                 v1::Compression compression = v1::COMPRESSION_NONE);
 
+// Appends to `out` protobuf's wire form of length-delimited field `field_number` (a
+// message or bytes field) whose bytes are `head` followed by `tail`.
+void AppendLengthDelimited(std::string* out, int field_number, std::string_view head, std::string_view tail = {});
+
+// The frame EncodeFrame makes of an Envelope holding the ChangesPage whose serialised
+// bytes are `changes_page`, made without parsing them (a pull page's changes go out as
+// the store holds them: SyncService::PullEncoded).
+Result<std::string> EncodeChangesPageFrame(std::string_view changes_page,
+                                           uint32_t max_frame_bytes = kDefaultMaxFrameBytes,
+                                           v1::Compression compression = v1::COMPRESSION_NONE);
+
 // Reads the body length from a 4-byte header; refuses lengths above the limit.
 Result<uint32_t> DecodeFrameLength(const uint8_t header[kFrameHeaderBytes],
                                    uint32_t max_frame_bytes = kDefaultMaxFrameBytes);

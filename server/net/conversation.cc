@@ -118,6 +118,13 @@ Conversation::Reply Conversation::HandleFirst(const v1::Envelope& request) {
   }
 }
 
+v1::Envelope Conversation::Reply::Sent() const {
+  v1::Envelope sent = envelope;
+  // A page that does not parse is sent all the same; the peer refuses it.
+  if (changes_page) (void)sent.mutable_changes_page()->ParseFromString(*changes_page);
+  return sent;
+}
+
 Conversation::Reply Conversation::HandleWelcomed(const v1::Envelope& request) {
   Reply reply;
   switch (request.message_case()) {
@@ -131,10 +138,10 @@ Conversation::Reply Conversation::HandleWelcomed(const v1::Envelope& request) {
       // Cut to fit the frame it goes out in (a page over the limit could not be sent).
       // The changes are the stored bytes, without hub_id for the device's own hub (18
       // bytes saved per change), not parsed and serialised again (PullEncoded).
-      Result<v1::ChangesPage> page =
+      Result<std::string> page =
           service_.PullEncoded(device_, request.pull(), SyncService::MaxPageBytes(max_frame_bytes_));
       if (!page.ok()) return RefuseFailedRequest("pull", page.status());
-      *reply.envelope.mutable_changes_page() = std::move(page).value();
+      reply.changes_page = std::move(page).value();
       return reply;
     }
     default:

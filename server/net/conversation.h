@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "outreach/v1/sync.pb.h"
@@ -24,8 +25,15 @@ class Conversation {
   // What to send back, and whether to close the connection after sending it.
   struct Reply {
     v1::Envelope envelope;
+    // A pull's page, serialised (SyncService::PullEncoded): sent as an Envelope holding
+    // it (EncodeChangesPageFrame), its changes as stored, never parsed. `envelope` is
+    // then empty.
+    std::optional<std::string> changes_page;
     bool close = false;
     std::string close_reason;  // for the log line when `close`
+
+    // The Envelope as the peer reads it (for tests and the fuzzer: parses the page).
+    v1::Envelope Sent() const;
   };
 
   // `service` outlives the conversation. `max_frame_bytes` is told to the device.

@@ -278,12 +278,20 @@ void Session::on_service_done(Conversation::Reply reply) {
     session_end_ = std::chrono::steady_clock::now() + options_.max_session;
     shared_->sessions.Welcome(id_, conversation_.device()->device_id);
   }
+  if (reply.changes_page) {
+    return send(EncodeChangesPageFrame(*reply.changes_page, options_.max_frame_bytes, conversation_.compression()),
+                reply.close, std::move(reply.close_reason));
+  }
   write(reply.envelope, reply.close, std::move(reply.close_reason));
 }
 
 void Session::write(const v1::Envelope& envelope, bool close_after, std::string close_reason) {
   // Compressed with the codec agreed at hello (the Welcome itself always goes plain).
-  Result<std::string> frame = EncodeFrame(envelope, options_.max_frame_bytes, conversation_.compression());
+  send(EncodeFrame(envelope, options_.max_frame_bytes, conversation_.compression()), close_after,
+       std::move(close_reason));
+}
+
+void Session::send(Result<std::string> frame, bool close_after, std::string close_reason) {
   if (!frame.ok()) {
     // A reply over the limit is the server's fault; the device is told, not left waiting.
     spdlog::error("peer {}: reply not sent: {}", peer_, frame.status().ToString());

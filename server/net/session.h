@@ -97,6 +97,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read_body(boost::system::error_code ec, size_t bytes);
   void on_service_done(Conversation::Reply reply);
   void write(const v1::Envelope& envelope, bool close_after, std::string close_reason);
+  // Writes an encoded frame (a refusal instead when encoding failed).
+  void send(Result<std::string> frame, bool close_after, std::string close_reason);
   void on_write(boost::system::error_code ec, size_t bytes);
   void shutdown();
   void on_shutdown(boost::system::error_code ec);

@@ -1,7 +1,6 @@
 #include "server/service/sync_service.h"
 
 #include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/wire_format_lite.h>
 
 #include <algorithm>
@@ -386,16 +385,20 @@ Result<v1::PushAck> SyncService::Push(const DeviceContext& device, const v1::Pus
 }
 
 Result<v1::ChangesPage> SyncService::Pull(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes) {
-  return PullPage(device, pull, max_page_bytes, /*encoded=*/false);
+  return PullPage(device, pull, max_page_bytes, /*encoded=*/nullptr);
 }
 
-Result<v1::ChangesPage> SyncService::PullEncoded(const DeviceContext& device, const v1::Pull& pull,
-                                                 size_t max_page_bytes) {
-  return PullPage(device, pull, max_page_bytes, /*encoded=*/true);
+Result<std::string> SyncService::PullEncoded(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes) {
+  std::string encoded;
+  Result<v1::ChangesPage> page = PullPage(device, pull, max_page_bytes, &encoded);
+  if (!page.ok()) return page.status();
+  // The page's other fields after its changes: a parser takes fields in any order.
+  page->AppendToString(&encoded);
+  return encoded;
 }
 
 Result<v1::ChangesPage> SyncService::PullPage(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes,
-                                              bool encoded) {
+                                              std::string* encoded) {
   const uint32_t limit =
       pull.page_size() == 0 ? options_.max_page_changes : std::min(pull.page_size(), options_.max_page_changes);
   const std::string own_hub = device.hub_id.raw();
@@ -405,6 +408,7 @@ Result<v1::ChangesPage> SyncService::PullPage(const DeviceContext& device, const
   // next_cursor never passes a change that commits later.
   Status st = store_->Read([&](StoreTxn& txn) -> Status {
     page.Clear();
+    if (encoded != nullptr) encoded->clear();
     // Every request re-checks the device's standing: a device revoked since its hello
     // reads nothing more (the server also ends its open sessions, server/net).
     OUTREACH_RETURN_IF_ERROR(CheckStanding(txn, device));
@@ -453,7 +457,7 @@ Result<v1::ChangesPage> SyncService::PullPage(const DeviceContext& device, const
       page_bytes += encoded_size;
       ++in_page;
       next = seq;
-      if (!encoded) {
+      if (encoded == nullptr) {
         if (!parsed) {
           parsed.emplace();
           if (!parsed->ParseFromString(entry.change)) {
@@ -463,18 +467,17 @@ Result<v1::ChangesPage> SyncService::PullPage(const DeviceContext& device, const
         *page.add_changes() = std::move(*parsed);
         continue;
       }
-      std::string* out =
-          page.GetReflection()->MutableUnknownFields(&page)->AddLengthDelimited(v1::ChangesPage::kChangesFieldNumber);
+      if (encoded->empty()) encoded->reserve(std::min(max_page_bytes, entries->size() * encoded_size));
       if (parsed) {
         // Every change a device pulls is of its own hub, which an empty hub_id means.
         if (parsed->hub_id() == own_hub) parsed->clear_hub_id();
-        if (!parsed->SerializeToString(out)) return Status::Internal("a change does not serialise");
+        AppendLengthDelimited(encoded, v1::ChangesPage::kChangesFieldNumber, parsed->SerializeAsString());
       } else if (shape.hub_end > shape.hub_begin && shape.hub_id == own_hub) {
-        out->reserve(entry.change.size() - (shape.hub_end - shape.hub_begin));
-        out->append(entry.change, 0, shape.hub_begin);
-        out->append(entry.change, shape.hub_end, std::string::npos);
+        const std::string_view stored = entry.change;
+        AppendLengthDelimited(encoded, v1::ChangesPage::kChangesFieldNumber, stored.substr(0, shape.hub_begin),
+                              stored.substr(shape.hub_end));
       } else {
-        *out = std::move(entry.change);
+        AppendLengthDelimited(encoded, v1::ChangesPage::kChangesFieldNumber, entry.change);
       }
     }
     page.set_next_cursor(next);

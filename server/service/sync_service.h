@@ -73,13 +73,13 @@ class SyncService {
   Result<v1::ChangesPage> Pull(const DeviceContext& device, const v1::Pull& pull) {
     return Pull(device, pull, MaxPageBytes(kDefaultMaxFrameBytes));
   }
-  // The page Pull returns, as it goes on the wire: the same entries, cut, next_cursor and
-  // more, but each change left as the store holds it, serialised, in the page's unknown
-  // fields (as field 1, `changes`), with hub_id left out of each change of the device's
-  // own hub. Serialised, it is Pull's page with those hub ids cleared. Only the changes
-  // the device's role filters (notes, conflicts, a kiosk's reads) are parsed and
-  // serialised again; the server's conversations send these pages.
-  Result<v1::ChangesPage> PullEncoded(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes);
+  // The page Pull returns, serialised as it goes on the wire: the same entries, cut,
+  // next_cursor and more, but each change written as the store holds it (with hub_id left
+  // out of each change of the device's own hub), straight into the one buffer returned.
+  // Parsed, it is Pull's page with those hub ids cleared. Only the changes the device's
+  // role filters (notes, conflicts, a kiosk's reads) are parsed and serialised again; the
+  // server's conversations send these pages.
+  Result<std::string> PullEncoded(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes);
 
   // The largest page (encoded ChangesPage) that fits, with its Envelope, in a frame of
   // `max_frame_bytes`.
@@ -96,9 +96,11 @@ class SyncService {
   Store& store() { return *store_; }
 
  private:
-  // Pull (encoded = false) and PullEncoded (encoded = true).
+  // Pull (`encoded` null) and PullEncoded: with `encoded`, the page's changes are written
+  // there, serialised as field 1 of a ChangesPage, and the page returned holds only
+  // next_cursor and more.
   Result<v1::ChangesPage> PullPage(const DeviceContext& device, const v1::Pull& pull, size_t max_page_bytes,
-                                   bool encoded);
+                                   std::string* encoded);
 
   std::unique_ptr<Store> store_;
   std::string ca_pem_;

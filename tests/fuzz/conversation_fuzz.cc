@@ -99,18 +99,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       request.mutable_hello()->set_device_id(f.device.device_id());
       request.mutable_hello()->set_credential(f.device.credential());
     }
-    server::Conversation::Reply reply = conversation.Handle(request);
-    if (!IsServerMessage(reply.envelope)) {
-      std::fprintf(stderr, "reply is not a server message: %s\n", reply.envelope.ShortDebugString().c_str());
+    const server::Conversation::Reply reply = conversation.Handle(request);
+    const v1::Envelope sent = reply.Sent();  // a pull page parsed, as the device reads it
+    if (!IsServerMessage(sent)) {
+      std::fprintf(stderr, "reply is not a server message: %s\n", sent.ShortDebugString().c_str());
       std::abort();
     }
-    if (reply.envelope.has_refusal() && !reply.close) {
-      std::fprintf(stderr, "a refusal that keeps the conversation open: %s\n",
-                   reply.envelope.ShortDebugString().c_str());
+    if (sent.has_refusal() && !reply.close) {
+      std::fprintf(stderr, "a refusal that keeps the conversation open: %s\n", sent.ShortDebugString().c_str());
       std::abort();
     }
-    if (reply.envelope.has_refusal() && reply.envelope.refusal().reason() == v1::REFUSAL_REASON_INTERNAL_ERROR) {
-      std::fprintf(stderr, "internal error on fuzzed input: %s\n", reply.envelope.ShortDebugString().c_str());
+    if (sent.has_refusal() && sent.refusal().reason() == v1::REFUSAL_REASON_INTERNAL_ERROR) {
+      std::fprintf(stderr, "internal error on fuzzed input: %s\n", sent.ShortDebugString().c_str());
       std::abort();
     }
     if (reply.close) break;

@@ -221,6 +221,33 @@ TEST(FrameCompressionTest, SmallFramesNegotiationAndIncompressibleDataTravelPlai
   EXPECT_EQ(EncodeFrame(push, kDefaultMaxFrameBytes, v1::COMPRESSION_ZSTD).value(), EncodeFrame(push).value());
 }
 
+// A pull page sent from its serialised bytes (the server's pull) is the frame of the
+// Envelope holding it: plain, compressed, empty, and refused over the limit.
+TEST(FrameTest, ChangesPageFrameIsTheFrameOfTheEnvelopeHoldingThePage) {
+  v1::Envelope env;
+  v1::ChangesPage* page = env.mutable_changes_page();
+  *page->mutable_changes() = SamplePush(300).push().changes();
+  page->set_next_cursor(1234567);
+  page->set_more(true);
+  const std::string bytes = page->SerializeAsString();
+  for (v1::Compression codec : {v1::COMPRESSION_NONE, v1::COMPRESSION_ZSTD}) {
+    Result<std::string> frame = EncodeChangesPageFrame(bytes, kDefaultMaxFrameBytes, codec);
+    ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+    EXPECT_EQ(frame->size(), EncodeFrame(env, kDefaultMaxFrameBytes, codec)->size()) << codec;
+    v1::Envelope out;
+    Status st = DecodeFrameBody(Body(*frame), &out, kDefaultMaxFrameBytes, codec);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(out.SerializeAsString(), env.SerializeAsString()) << codec;
+  }
+  // An empty page (nothing new, cursor 0) is still a page.
+  v1::Envelope empty;
+  empty.mutable_changes_page();
+  EXPECT_EQ(EncodeChangesPageFrame("", kDefaultMaxFrameBytes, v1::COMPRESSION_ZSTD).value(),
+            EncodeFrame(empty).value());
+  Result<std::string> over = EncodeChangesPageFrame(bytes, static_cast<uint32_t>(bytes.size()));
+  EXPECT_EQ(over.status().code(), ErrorCode::kResourceExhausted);
+}
+
 TEST(FrameCompressionTest, CompressedFrameIsRefusedUnlessThatCodecWasAgreed) {
   const std::string frame = EncodeFrame(SamplePush(100), kDefaultMaxFrameBytes, v1::COMPRESSION_ZSTD).value();
   v1::Envelope out;

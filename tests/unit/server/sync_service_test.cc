@@ -569,13 +569,12 @@ TEST_F(SyncServiceTest, AnEncodedPullPageIsThePulledPageWithoutTheOwnHub) {
         auto encoded = service_->PullEncoded(d->ctx, pull, max_bytes);
         ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
         ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
-        EXPECT_EQ(encoded->changes_size(), 0) << "changes travel as stored bytes";
         for (v1::Change& c : *parsed->mutable_changes()) {
           EXPECT_EQ(c.hub_id(), own_hub);
           c.clear_hub_id();
         }
         v1::ChangesPage sent;
-        ASSERT_TRUE(sent.ParseFromString(encoded->SerializeAsString()));
+        ASSERT_TRUE(sent.ParseFromString(*encoded));
         EXPECT_EQ(sent.SerializeAsString(), parsed->SerializeAsString())
             << d->ctx.user_name << " page " << pages << " from " << cursor;
         pulled += static_cast<size_t>(parsed->changes_size());
