@@ -312,9 +312,6 @@ void BM_ServiceEdit(benchmark::State& state) {
 }
 BENCHMARK(BM_ServiceEdit)->Arg(500)->Unit(benchmark::kMillisecond);
 
-// A pull page of up to 1,000 entries for an adviser from a hub log of 20,000 (the day's
-// end pulls 20 of them per device), as the server serves it: read the stored change
-// bytes (SyncService::PullEncoded), and encode the page as the zstd frame it is sent in.
 // A serialised page's next_cursor and more, read past its changes without parsing them.
 std::pair<uint64_t, bool> CursorOfPage(const std::string& page) {
   using google::protobuf::internal::WireFormatLite;
@@ -335,6 +332,9 @@ std::pair<uint64_t, bool> CursorOfPage(const std::string& page) {
   return {next, more};
 }
 
+// A pull page of up to 1,000 entries for an adviser from a hub log of 20,000 (the day's
+// end pulls 20 of them per device), as the server serves it: read the stored change
+// bytes (SyncService::PullEncoded), and encode the page as the zstd frame it is sent in.
 void BM_ServicePull(benchmark::State& state) {
   ServiceFixture f;
   f.Register(20000);
