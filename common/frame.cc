@@ -13,6 +13,10 @@ namespace outreach {
 
 namespace {
 
+// The most bytes a length-delimited field's tag and length take: two varints of at most
+// 32 bits, five bytes each.
+constexpr size_t kFieldPrefixBytes = 10;
+
 // The 4-byte big-endian length of a frame body of `size` bytes, at `out`.
 void WriteFrameHeader(size_t size, char* out) {
   out[0] = static_cast<char>((size >> 24) & 0xFF);
@@ -88,7 +92,7 @@ Result<std::string> EncodeFrame(const v1::Envelope& envelope, uint32_t max_frame
 void AppendLengthDelimited(std::string* out, int field_number, std::string_view head, std::string_view tail) {
   using google::protobuf::internal::WireFormatLite;
   using google::protobuf::io::CodedOutputStream;
-  uint8_t prefix[10];  // two varints of at most 32 bits: 5 bytes each
+  uint8_t prefix[kFieldPrefixBytes];
   uint8_t* end = CodedOutputStream::WriteTagToArray(
       WireFormatLite::MakeTag(field_number, WireFormatLite::WIRETYPE_LENGTH_DELIMITED), prefix);
   end = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(head.size() + tail.size()), end);
@@ -101,7 +105,7 @@ Result<std::string> EncodeChangesPageFrame(std::string_view changes_page, uint32
                                            v1::Compression compression) {
   // The Envelope: its one field, changes_page, tag and length, then the page as it is.
   std::string frame(kFrameHeaderBytes, '\0');
-  frame.reserve(kFrameHeaderBytes + 10 + changes_page.size());
+  frame.reserve(kFrameHeaderBytes + kFieldPrefixBytes + changes_page.size());
   AppendLengthDelimited(&frame, v1::Envelope::kChangesPageFieldNumber, changes_page);
   const size_t size = frame.size() - kFrameHeaderBytes;
   OUTREACH_RETURN_IF_ERROR(CheckFrameSize(size, max_frame_bytes));
