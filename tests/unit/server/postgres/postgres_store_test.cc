@@ -226,7 +226,10 @@ TEST_F(PostgresStoreTest, ADeadlockIsRetriedAndBothTransactionsCommit) {
   t2.join();
   EXPECT_TRUE(s1.ok()) << s1.ToString();
   EXPECT_TRUE(s2.ok()) << s2.ToString();
-  EXPECT_EQ(runs.load(), 3);  // one of the two ran again
+  // One of the two ran again, at least. A row lock is not granted in queue order: the
+  // re-run may take its first hub's row back before the survivor wakes, deadlock a second
+  // time, and run once more (seen on a loaded 2-core machine: 4 runs, both committed).
+  EXPECT_GE(runs.load(), 3);
   EXPECT_EQ(Query("SELECT string_agg(last_seq::text, ',') FROM hubs"), "1,1");
 }
 
