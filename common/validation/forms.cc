@@ -75,36 +75,51 @@ bool IsInstantField(std::string_view name) {
   return EndsWith(name, "_at");
 }
 
-Status CheckForms(const google::protobuf::Message& body) {
+namespace {
+
+Status CheckField(const google::protobuf::Message& body, const FieldDescriptor* f) {
+  if (!f->is_repeated()) return CheckOne(body, f, -1);
+  const int size = body.GetReflection()->FieldSize(body, f);
+  for (int j = 0; j < size; ++j) OUTREACH_RETURN_IF_ERROR(CheckOne(body, f, j));
+  return Status::Ok();
+}
+
+Status CheckSize(const google::protobuf::Message& body) {
+  const size_t size = body.ByteSizeLong();
+  if (size <= kMaxRecordBodyBytes) return Status::Ok();
+  // Every field is within its own bound, so many values add up: name the field that
+  // adds the most (a repeated field counts all its values). Only on refusal.
   const auto* d = body.GetDescriptor();
-  const auto* r = body.GetReflection();
+  const FieldDescriptor* largest = nullptr;
+  size_t largest_size = 0;
+  std::unique_ptr<google::protobuf::Message> without(body.New());
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
-    if (f->is_repeated()) {
-      for (int j = 0; j < r->FieldSize(body, f); ++j) OUTREACH_RETURN_IF_ERROR(CheckOne(body, f, j));
-    } else {
-      OUTREACH_RETURN_IF_ERROR(CheckOne(body, f, -1));
-    }
+    without->CopyFrom(body);
+    without->GetReflection()->ClearField(without.get(), f);
+    const size_t field_size = size - without->ByteSizeLong();
+    if (field_size > largest_size) largest = f, largest_size = field_size;
   }
-  const size_t size = body.ByteSizeLong();
-  if (size > kMaxRecordBodyBytes) {
-    // Every field is within its own bound, so many values add up: name the field that
-    // adds the most (a repeated field counts all its values). Only on refusal.
-    const FieldDescriptor* largest = nullptr;
-    size_t largest_size = 0;
-    std::unique_ptr<google::protobuf::Message> without(body.New());
-    for (int i = 0; i < d->field_count(); ++i) {
-      const FieldDescriptor* f = d->field(i);
-      without->CopyFrom(body);
-      without->GetReflection()->ClearField(without.get(), f);
-      const size_t field_size = size - without->ByteSizeLong();
-      if (field_size > largest_size) largest = f, largest_size = field_size;
-    }
-    return Status::InvalidArgument(largest != nullptr ? largest->name() : "body",
-                                   "makes the record " + std::to_string(size) + " bytes; a record holds at most " +
-                                       std::to_string(kMaxRecordBodyBytes));
+  return Status::InvalidArgument(largest != nullptr ? largest->name() : "body",
+                                 "makes the record " + std::to_string(size) + " bytes; a record holds at most " +
+                                     std::to_string(kMaxRecordBodyBytes));
+}
+
+}  // namespace
+
+Status CheckForms(const google::protobuf::Message& body) {
+  const auto* d = body.GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) OUTREACH_RETURN_IF_ERROR(CheckField(body, d->field(i)));
+  return CheckSize(body);
+}
+
+Status CheckFormsOf(const google::protobuf::Message& body, std::span<const uint32_t> fields) {
+  const auto* d = body.GetDescriptor();
+  for (uint32_t number : fields) {
+    const FieldDescriptor* f = d->FindFieldByNumber(static_cast<int>(number));
+    if (f != nullptr) OUTREACH_RETURN_IF_ERROR(CheckField(body, f));
   }
-  return Status::Ok();
+  return CheckSize(body);
 }
 
 Status Required(const std::string& value, std::string_view field) {

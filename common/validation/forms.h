@@ -4,6 +4,8 @@
 
 #include <google/protobuf/message.h>
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,10 @@ bool IsInstantField(std::string_view name);
 // - record ids (bytes named *_id, *_ids, supersedes, merged_into) are 16 bytes;
 // - enum values are ones the schema declares.
 Status CheckForms(const google::protobuf::Message& body);
+// The same for the fields numbered in `fields` only (a number the body does not have is
+// skipped), and the size of the whole body: the server's check of a pushed change, whose
+// other fields are the stored record's, checked when they were written.
+Status CheckFormsOf(const google::protobuf::Message& body, std::span<const uint32_t> fields);
 
 // `value` is not blank.
 Status Required(const std::string& value, std::string_view field);

@@ -40,9 +40,21 @@ Rule Rule::OnDeviceOnly() const {
   return r;
 }
 
+namespace {
+
+// The field `name` of `body`: `resolved` when it is a field of the body's type, otherwise
+// found by name (nullptr: the body has none). Rules of the built-in tables come resolved.
+const FieldDescriptor* FieldNamed(const google::protobuf::Descriptor& body, const FieldDescriptor* resolved,
+                                  const char* name) {
+  if (resolved != nullptr && resolved->containing_type() == &body) return resolved;
+  return name != nullptr ? body.FindFieldByName(name) : nullptr;
+}
+
+}  // namespace
+
 bool Rule::Applies(const Message& body) const {
   if (when_field == nullptr) return true;
-  const FieldDescriptor* f = body.GetDescriptor()->FindFieldByName(when_field);
+  const FieldDescriptor* f = FieldNamed(*body.GetDescriptor(), when_descriptor, when_field);
   if (f == nullptr || f->is_repeated() || f->type() != FieldDescriptor::TYPE_ENUM) return false;
   const int value = body.GetReflection()->GetEnumValue(body, f);
   const bool listed = std::find(when_values.begin(), when_values.end(), value) != when_values.end();
@@ -294,6 +306,18 @@ bool IsSet(const Message& body, const FieldDescriptor* f) {
   return false;
 }
 
+// Whether `a` and `b` (of one type) hold the same value of `f`. A text field, the usual
+// case, is compared in place; any other by MessageDifferencer.
+bool SameValue(const Message& a, const Message& b, const FieldDescriptor* f) {
+  if (!f->is_repeated() && f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+    std::string a_scratch, b_scratch;
+    return a.GetReflection()->GetStringReference(a, f, &a_scratch) ==
+           b.GetReflection()->GetStringReference(b, f, &b_scratch);
+  }
+  google::protobuf::util::MessageDifferencer differencer;
+  return differencer.CompareWithFields(a, b, {f}, {f});
+}
+
 // A number outside [min, max]; NaN is never outside.
 bool OutOfRange(const Message& body, const FieldDescriptor* f, int64_t min, int64_t max) {
   const auto* r = body.GetReflection();
@@ -392,7 +416,8 @@ Status CheckInTheJourney(const JourneyBounds& bounds, const CheckInput& in, cons
 Status CheckRule(const Rule& rule, const CheckInput& in) {
   const Message& body = in.body;
   const auto* r = body.GetReflection();
-  if (rule.when_field != nullptr && body.GetDescriptor()->FindFieldByName(rule.when_field) == nullptr) {
+  if (rule.when_field != nullptr &&
+      FieldNamed(*body.GetDescriptor(), rule.when_descriptor, rule.when_field) == nullptr) {
     return NoSuchField(in.info, rule.when_field);
   }
   if (!rule.Applies(body)) return Status::Ok();
@@ -405,21 +430,26 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
     }
     return Status::InvalidArgument(rule.field, rule.message);
   }
-  const FieldDescriptor* f = rule.field != nullptr ? body.GetDescriptor()->FindFieldByName(rule.field) : nullptr;
+  const FieldDescriptor* f = FieldNamed(*body.GetDescriptor(), rule.field_descriptor, rule.field);
   if (f == nullptr) return NoSuchField(in.info, rule.field);
   const std::string& name = f->name();
-  auto text = [&]() { return f->is_repeated() ? std::string() : r->GetString(body, f); };
+  // The field's text (empty for a repeated field), by reference where the body holds it.
+  std::string scratch;
+  auto text = [&]() -> const std::string& {
+    if (f->is_repeated()) scratch.clear();
+    return f->is_repeated() ? scratch : r->GetStringReference(body, f, &scratch);
+  };
   switch (rule.kind) {
     case Rule::Kind::kRequired: {
       bool missing = !IsSet(body, f);
-      if (!f->is_repeated() && f->type() == FieldDescriptor::TYPE_STRING) missing = IsBlank(r->GetString(body, f));
+      if (!f->is_repeated() && f->type() == FieldDescriptor::TYPE_STRING) missing = IsBlank(text());
       if (!missing) return Status::Ok();
       return Status::InvalidArgument(name, rule.message.empty() ? "is required" : rule.message);
     }
     case Rule::Kind::kLink: {
       const RecordLink* link = in.info.LinkOf(f->number());
       if (link == nullptr || f->is_repeated()) return NotALink(in.info, name);
-      const std::string raw = text();
+      const std::string& raw = text();
       if (rule.optional && raw.empty()) return Status::Ok();
       return LinkedRecord(in.context.records, raw, link->target, name).status();
     }
@@ -429,7 +459,7 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
       const std::string participant =
           in.info.participant_field != nullptr ? r->GetString(body, in.info.participant_field) : std::string();
       if (!f->is_repeated()) {
-        const std::string raw = text();
+        const std::string& raw = text();
         if (raw.empty()) return Status::Ok();
         return LinkedToParticipant(in.context.records, raw, link->target, name, participant);
       }
@@ -440,21 +470,25 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
       return Status::Ok();
     }
     case Rule::Kind::kFormat: {
-      const std::string value = text();
+      const std::string& value = text();
       const Message* old = in.before != nullptr ? in.before->body : nullptr;
-      if (old != nullptr && value == old->GetReflection()->GetString(*old, f)) return Status::Ok();
+      std::string old_scratch;
+      if (old != nullptr && value == old->GetReflection()->GetStringReference(*old, f, &old_scratch)) {
+        return Status::Ok();
+      }
       return CheckFormat(rule.format, name, value, in.context.formats);
     }
     case Rule::Kind::kNotBefore: {
-      const FieldDescriptor* other = body.GetDescriptor()->FindFieldByName(rule.other);
+      const FieldDescriptor* other = FieldNamed(*body.GetDescriptor(), rule.other_descriptor, rule.other);
       if (other == nullptr) return NoSuchField(in.info, rule.other);
-      const std::string value = text();
-      const std::string earlier = r->GetString(body, other);
+      const std::string& value = text();
+      std::string other_scratch;
+      const std::string& earlier = r->GetStringReference(body, other, &other_scratch);
       if (!value.empty() && value < earlier) return Status::InvalidArgument(name, WithOther(rule.message, earlier));
       return Status::Ok();
     }
     case Rule::Kind::kNotAfterToday: {
-      const std::string value = text();
+      const std::string& value = text();
       if (DayOf(value) > std::string_view(in.context.today)) {
         return Status::InvalidArgument(name, value + " is in the future (today is " + in.context.today + ")");
       }
@@ -469,9 +503,7 @@ Status CheckRule(const Rule& rule, const CheckInput& in) {
       return Status::Ok();
     case Rule::Kind::kUnchanged: {
       if (in.before == nullptr || in.before->body == nullptr) return Status::Ok();
-      google::protobuf::util::MessageDifferencer differencer;
-      if (!differencer.CompareWithFields(body, *in.before->body, {f}, {f}))
-        return Status(rule.code, rule.message, name);
+      if (!SameValue(body, *in.before->body, f)) return Status(rule.code, rule.message, name);
       return Status::Ok();
     }
     case Rule::Kind::kAnyOf:
@@ -488,7 +520,7 @@ namespace {
 // mistake, which CheckRule reports).
 const FieldDescriptor* FormatField(const Rule& rule, const google::protobuf::Descriptor& body) {
   if (rule.kind != Rule::Kind::kFormat) return nullptr;
-  const FieldDescriptor* f = body.FindFieldByName(rule.field);
+  const FieldDescriptor* f = FieldNamed(body, rule.field_descriptor, rule.field);
   if (f == nullptr || f->is_repeated() || f->type() != FieldDescriptor::TYPE_STRING) return nullptr;
   return f;
 }
@@ -543,6 +575,17 @@ std::vector<FormatProblem> FormatProblems(v1::RecordType type, const Message& bo
     if (!status.ok()) problems.push_back(FormatProblem{f->name(), value, status.message()});
   }
   return problems;
+}
+
+void ResolveFields(RecordRules& rules) {
+  const RecordTypeInfo* info = FindRecordType(rules.type);
+  if (info == nullptr) return;
+  auto resolve = [&](const char* name) { return name != nullptr ? info->descriptor->FindFieldByName(name) : nullptr; };
+  for (Rule& rule : rules.rules) {
+    rule.field_descriptor = resolve(rule.field);
+    rule.other_descriptor = resolve(rule.other);
+    rule.when_descriptor = resolve(rule.when_field);
+  }
 }
 
 bool IsPhoneField(const FieldDescriptor& field) {

@@ -212,6 +212,12 @@ struct Rule {
   // becomes a conflict for a person to resolve, not a refusal after the fact). Say why
   // beside each use.
   bool device_only = false;
+  // `field`, `other` and `when_field` as fields of the type's body, resolved once when the
+  // built-in tables are built (FindRecordRules); null in a rule built elsewhere, which
+  // finds them by name as it is checked (FieldNamed).
+  const google::protobuf::FieldDescriptor* field_descriptor = nullptr;
+  const google::protobuf::FieldDescriptor* other_descriptor = nullptr;
+  const google::protobuf::FieldDescriptor* when_descriptor = nullptr;
 
   Rule When(const char* enum_field, std::vector<int> values) const;
   Rule Unless(const char* enum_field, std::vector<int> values) const;
@@ -243,6 +249,10 @@ struct RecordRules {
   bool written_on_devices = true;
   std::vector<Rule> rules;
 };
+
+// Fills each rule's field, other and when descriptors from the body of `rules.type` (a
+// name the body does not have stays unresolved, for CheckRule to report).
+void ResolveFields(RecordRules& rules);
 
 // The rules of a built-in type; nullptr for an unknown type.
 const RecordRules* FindRecordRules(v1::RecordType type);

@@ -471,6 +471,7 @@ std::vector<RecordRules> BuildRules() {
       {v1::RECORD_TYPE_PARTNER_ORGANISATION, false, {}},
       {v1::RECORD_TYPE_INSTRUMENT, false, {}},
   };
+  for (RecordRules& rules : t) ResolveFields(rules);
   std::sort(t.begin(), t.end(), [](const RecordRules& a, const RecordRules& b) { return a.type < b.type; });
   return t;
 }

@@ -398,7 +398,7 @@ Result<ChangeVerdict> Reconciler::Upsert(const DeviceContext& device, const Reco
     if (!kept.ok()) return Rejected(kept.message(), kept.field());
   }
 
-  Status valid = ValidateCapture(device, info, existing ? &existing->record : nullptr, proposed);
+  Status valid = ValidateCapture(device, info, change, existing ? &existing->record : nullptr, proposed);
   if (!valid.ok()) {
     if (IsRefusal(valid)) return Rejected(valid.message(), valid.field());
     return valid;
@@ -688,9 +688,12 @@ Result<std::string> Reconciler::AuthorOf(const Uuid& device) {
   return row->has_value() ? (*row)->user_name : device.ToString();
 }
 
-Status Reconciler::ValidateCapture(const DeviceContext& device, const RecordTypeInfo& info, const v1::Record* before,
-                                   const Message& proposed) {
-  OUTREACH_RETURN_IF_ERROR(validation::CheckForms(proposed));
+Status Reconciler::ValidateCapture(const DeviceContext& device, const RecordTypeInfo& info, const v1::Change& change,
+                                   const v1::Record* before, const Message& proposed) {
+  std::vector<uint32_t> changed;
+  changed.reserve(static_cast<size_t>(change.fields_size()));
+  for (const v1::FieldValue& fv : change.fields()) changed.push_back(fv.field());
+  OUTREACH_RETURN_IF_ERROR(validation::CheckFormsOf(proposed, changed));
   const validation::RecordRules* rules = validation::FindRecordRules(info.type);
   // Records devices do not capture (reference data, a manager's decision on a review the
   // server opened) are checked by access_policy.h and their own paths, not as captures.

@@ -149,12 +149,12 @@ class Reconciler {
   // Links `rec` to `participant` as a server change (the merge's redirect).
   Result<uint64_t> Relink(StoredRecord& rec, const Uuid& participant);
 
-  // The checks the device ran before it stored the record (common/validation: CheckForms,
-  // then the type's rules over the records `device` may read, "today" in its hub's time
-  // zone), on `proposed`; `before` is the stored record of an update. A refusal names the
-  // field; other errors are the store's.
-  Status ValidateCapture(const DeviceContext& device, const RecordTypeInfo& info, const v1::Record* before,
-                         const google::protobuf::Message& proposed);
+  // The checks the device ran before it stored the record (common/validation: the forms
+  // of the fields `change` sets, then the type's rules over the records `device` may read,
+  // "today" in its hub's time zone), on `proposed`; `before` is the stored record of an
+  // update. A refusal names the field; other errors are the store's.
+  Status ValidateCapture(const DeviceContext& device, const RecordTypeInfo& info, const v1::Change& change,
+                         const v1::Record* before, const google::protobuf::Message& proposed);
   // The date on the server's clock in `hub_id`'s time zone (its Hub record's), reckoned
   // once per Reconciler: a push's transaction lasts milliseconds, so a batch straddling
   // midnight is checked against the day it began.

@@ -151,6 +151,12 @@ TEST(RecordRulesTest, EveryRecordTypeHasOneRulesEntryThatFitsItsBody) {
       for (const Rule& rule : rules->rules) EXPECT_EQ(rule.kind, Rule::Kind::kFormat) << info.name;
     }
     ExpectRulesFitTheBody(info, *rules);
+    // The built-in tables come with their fields resolved (ResolveFields).
+    for (const Rule& rule : rules->rules) {
+      EXPECT_EQ(rule.field_descriptor, rule.field ? FieldOf(info, rule.field) : nullptr) << info.name;
+      EXPECT_EQ(rule.other_descriptor, rule.other ? FieldOf(info, rule.other) : nullptr) << info.name;
+      EXPECT_EQ(rule.when_descriptor, rule.when_field ? FieldOf(info, rule.when_field) : nullptr) << info.name;
+    }
   }
   // Every type a device captures names at least what makes it a record of its kind.
   for (const RecordRules& rules : AllRecordRules()) {
