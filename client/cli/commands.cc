@@ -416,6 +416,11 @@ void CommandLine::AddJourneyVerbs() {
             return Json{{"instruments", std::move(list)}};
           });
 
+  CLI::App* partner = app_.add_subcommand("partner", "the programme's partner organisations in this device's hub");
+  partner->require_subcommand(1);
+  AddVerb(partner, "list", "each partner's id (for refer --partner-id, consent --partner-ids), name, kind and contract",
+          [](Device& d) { return ListResult("partners", d.Partners()); });
+
   CLI::App* plan =
       AddCreateVerb<v1::ActionPlan>(&app_, "plan", "create an action plan",
                                     [](Device& d, v1::ActionPlan p) { return d.CreateActionPlan(std::move(p)); });

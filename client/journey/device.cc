@@ -884,6 +884,20 @@ Result<std::vector<v1::Record>> Device::Instruments() {
   return all;
 }
 
+Result<std::vector<v1::Record>> Device::Partners() {
+  Result<v1::Role> role = RoleOf(*store_);
+  if (!role.ok()) return role.status();
+  if (*role == v1::ROLE_KIOSK) {
+    return Status(ErrorCode::kPermissionDenied, "a kiosk holds no partners: referrals are made by staff", "type");
+  }
+  Result<std::vector<v1::Record>> all = store_->RecordsOfType(v1::RECORD_TYPE_PARTNER_ORGANISATION);
+  if (!all.ok()) return all;
+  std::sort(all->begin(), all->end(), [](const v1::Record& a, const v1::Record& b) {
+    return std::tie(a.partner_organisation().name(), a.id()) < std::tie(b.partner_organisation().name(), b.id());
+  });
+  return all;
+}
+
 Result<std::vector<v1::Record>> Device::Caseload(std::string adviser) {
   return store_->ParticipantsHeldBy(adviser.empty() ? user_name() : adviser);
 }

@@ -183,6 +183,28 @@ Status ConsentToShareWithThePartner(const CheckInput& in) {
                                                               .field = "consent_id"});
 }
 
+// A referral names a partner whose contract covers the day it is made: one that has
+// not started yet, or has ended (a partner that left), takes no new referrals.
+Status PartnerActiveOnTheDay(const CheckInput& in) {
+  const auto& r = static_cast<const v1::Referral&>(in.body);
+  if (r.partner_id().empty()) return Status::Ok();
+  Result<v1::Record> partner =
+      LinkedRecord(in.context.records, r.partner_id(), v1::RECORD_TYPE_PARTNER_ORGANISATION, "partner_id");
+  if (!partner.ok()) return partner.status();
+  const v1::PartnerOrganisation& p = BodyAs<v1::PartnerOrganisation>(*partner);
+  const std::string_view day = std::string_view(r.made_on()).substr(0, 10);
+  if (!p.starts_on().empty() && day < std::string_view(p.starts_on())) {
+    return Status::FailedPrecondition(
+        p.name() + "'s contract starts on " + p.starts_on() + ", after the referral (" + r.made_on() + ")",
+        "partner_id");
+  }
+  if (!p.ends_on().empty() && day > std::string_view(p.ends_on())) {
+    return Status::FailedPrecondition(
+        p.name() + "'s contract ended on " + p.ends_on() + ", before the referral (" + r.made_on() + ")", "partner_id");
+  }
+  return Status::Ok();
+}
+
 // A validation file is submitted (created as or moved to submitted) only while the
 // participant's consent to hold their data is active that day.
 Status ConsentToHoldDataOnSubmission(const CheckInput& in) {
@@ -254,14 +276,10 @@ std::vector<RecordRules> BuildRules() {
       {v1::RECORD_TYPE_CONSENT,
        true,
        {
-           Link("participant_id"),
-           Required("purpose"),
-           Required("wording_version"),
-           Required("method"),
-           Required("given_on"),
-           NotAfterToday("given_on"),
-           DatedInTheJourney("given_on"),
+           Link("participant_id"), Required("purpose"), Required("wording_version"), Required("method"),
+           Required("given_on"), NotAfterToday("given_on"), DatedInTheJourney("given_on"),
            NotBefore("withdrawn_on", "given_on", "is before the consent was given ({other})"),
+           LinkOfSameParticipant("partner_ids"),  // partners have no participant: each names a partner held
        }},
       {v1::RECORD_TYPE_EVIDENCE_ITEM,
        true,
@@ -384,11 +402,13 @@ std::vector<RecordRules> BuildRules() {
            Link("participant_id"),
            Required("kind"),
            AnyOf({"partner_id", "partner_name"}, "partner_name", "name the partner (or give partner_id)"),
+           OptionalLink("partner_id"),
            Required("summary").When("kind", {v1::REFERRAL_KIND_WARM_HANDOVER}),
            LinkOfSameParticipant("consent_id"),
            Required("made_on"),
            // A referral may come before the registration it leads to, never after an exit.
            DatedInTheJourney("made_on", {.from_registration = false}),
+           Check("partner_active_on_the_day", PartnerActiveOnTheDay),
            Check("consent_to_share_with_the_partner", ConsentToShareWithThePartner)
                .When("kind", {v1::REFERRAL_KIND_REFERRAL, v1::REFERRAL_KIND_WARM_HANDOVER}),
            Required("rejection_reason").When("status", {v1::REFERRAL_STATUS_REJECTED}),

@@ -194,6 +194,94 @@ Result<json> RunEnrol(const GlobalOptions& global, const NameArgs& args) {
               {"venue_id", IdText(*venue)}};
 }
 
+struct PartnerArgs {
+  std::string partner;
+  std::string name;
+  std::string kind;
+  std::vector<std::string> hubs;
+  std::string contact;
+  std::string starts_on;
+  std::string ends_on;
+};
+
+json PartnerJson(const Uuid& id, const v1::PartnerOrganisation& p) {
+  json hubs = json::array();
+  for (const std::string& raw : p.hub_ids()) {
+    Result<Uuid> hub = Uuid::FromBytes(raw);
+    hubs.push_back(hub.ok() ? hub->ToString() : std::string());
+  }
+  return json{{"partner_id", id.ToString()},
+              {"name", p.name()},
+              {"kind", EnumValueShortName(v1::PartnerKind_descriptor()->FindValueByNumber(p.kind()))},
+              {"hub_ids", hubs},
+              {"contact", p.contact()},
+              {"starts_on", p.starts_on()},
+              {"ends_on", p.ends_on()}};
+}
+
+// What `partner add` and `partner update` give, parsed.
+Result<PartnerFields> ParsePartnerFields(const PartnerArgs& args) {
+  PartnerFields fields;
+  fields.name = args.name;
+  fields.contact = args.contact;
+  fields.starts_on = args.starts_on;
+  fields.ends_on = args.ends_on;
+  if (!args.kind.empty()) {
+    Result<int> kind = ParseEnumShortName(v1::PartnerKind_descriptor(), args.kind, "kind");
+    if (!kind.ok()) return kind.status();
+    fields.kind = static_cast<v1::PartnerKind>(*kind);
+  }
+  for (const std::string& text : args.hubs) {
+    Result<Uuid> hub = ParseId(text, "hub");
+    if (!hub.ok()) return hub.status();
+    fields.hubs.push_back(*hub);
+  }
+  return fields;
+}
+
+// The partner as stored after a command, read back.
+Result<json> PartnerShown(Store& store, const Uuid& partner_id) {
+  Result<std::vector<PartnerInfo>> all = Administration(store).ListPartners();
+  if (!all.ok()) return all.status();
+  for (const PartnerInfo& p : *all) {
+    if (p.partner_id == partner_id) return PartnerJson(p.partner_id, p.partner);
+  }
+  return Status::NotFound("no partner " + partner_id.ToString(), "partner");
+}
+
+Result<json> RunPartnerAdd(const GlobalOptions& global, const PartnerArgs& args) {
+  Result<PartnerFields> fields = ParsePartnerFields(args);
+  if (!fields.ok()) return fields.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<Uuid> partner = Administration(**store).AddPartner(*fields);
+  if (!partner.ok()) return partner.status();
+  return PartnerShown(**store, *partner);
+}
+
+Result<json> RunPartnerUpdate(const GlobalOptions& global, const PartnerArgs& args) {
+  Result<Uuid> partner = ParseId(args.partner, "partner");
+  if (!partner.ok()) return partner.status();
+  Result<PartnerFields> fields = ParsePartnerFields(args);
+  if (!fields.ok()) return fields.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  OUTREACH_RETURN_IF_ERROR(Administration(**store).UpdatePartner(*partner, *fields));
+  return PartnerShown(**store, *partner);
+}
+
+Result<json> RunPartnerList(const GlobalOptions& global, const PartnerArgs& args) {
+  Result<Uuid> hub = args.hubs.empty() ? Result<Uuid>(Uuid()) : ParseId(args.hubs.front(), "hub");
+  if (!hub.ok()) return hub.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<std::vector<PartnerInfo>> partners = Administration(**store).ListPartners(*hub);
+  if (!partners.ok()) return partners.status();
+  json list = json::array();
+  for (const PartnerInfo& p : *partners) list.push_back(PartnerJson(p.partner_id, p.partner));
+  return json{{"partners", list}};
+}
+
 struct DeviceArgs {
   std::string hub;
   std::string device;
@@ -507,6 +595,37 @@ int Main(int argc, char** argv) {
   venue_add->add_option("--name", venue_args.name, "the venue's name")->required();
   venue_add->add_option("--kind", venue_args.kind, "childrens_centre, housing_office, library, ...")->required();
   venue_add->callback([&] { action = run(RunVenueAdd, venue_args); });
+
+  PartnerArgs partner_args;
+  CLI::App* partner =
+      app.add_subcommand("partner", "partner organisations of the programme, shared by the hubs they work in")
+          ->require_subcommand(1);
+  auto partner_options = [&partner_args](CLI::App* verb, bool adding) {
+    CLI::Option* name = verb->add_option("--name", partner_args.name, "the organisation's name");
+    CLI::Option* kind = verb->add_option("--kind", partner_args.kind, "delivery_partner, referral_partner or employer");
+    CLI::Option* hubs =
+        verb->add_option("--hub", partner_args.hubs,
+                         adding ? "a hub it holds a contract in (repeat for each; the first is its home)"
+                                : "a hub it now holds a contract in too (repeat for each)");
+    if (adding) {
+      name->required();
+      kind->required();
+      hubs->required();
+    }
+    verb->add_option("--contact", partner_args.contact, "who to contact there, and how");
+    verb->add_option("--starts-on", partner_args.starts_on, "YYYY-MM-DD: the contract's first day");
+    verb->add_option("--ends-on", partner_args.ends_on, "YYYY-MM-DD: the contract's last day (a partner that leaves)");
+  };
+  CLI::App* partner_add = partner->add_subcommand("add", "add a partner; every device of its hubs receives it");
+  partner_options(partner_add, true);
+  partner_add->callback([&] { action = run(RunPartnerAdd, partner_args); });
+  CLI::App* partner_update = partner->add_subcommand("update", "change a partner; the options given are set");
+  partner_update->add_option("--id", partner_args.partner, "the partner id")->required();
+  partner_options(partner_update, false);
+  partner_update->callback([&] { action = run(RunPartnerUpdate, partner_args); });
+  CLI::App* partner_list = partner->add_subcommand("list", "list partners, by name");
+  partner_list->add_option("--hub", partner_args.hubs, "only those holding a contract in this hub")->expected(1);
+  partner_list->callback([&] { action = run(RunPartnerList, partner_args); });
 
   NameArgs enrol_args;
   CLI::App* enrol = app.add_subcommand("enrol", "issue a one-time enrolment code for a device");

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "server/service/body_fields.h"
+#include "server/service/shared_reference.h"
 
 namespace outreach::server {
 namespace {
@@ -72,6 +73,12 @@ Status CheckRoleRules(StoreTxn& txn, const DeviceContext& device, const RecordTy
   }
   if (info.reference_data && device.role != v1::ROLE_MANAGER) {
     return Deny("only a hub manager may change " + Readable(info.name) + " reference data", "type");
+  }
+  if (IsSharedReference(info.type)) {
+    return Deny(Readable(info.name) +
+                    " records are shared by several hubs and managed on the server (outreach-server " +
+                    "partner add|update)",
+                "type");
   }
   if (change.op() == v1::CHANGE_OP_ERASE && device.role != v1::ROLE_MANAGER) {
     return Deny("only a hub manager may erase a participant's data", "op");
@@ -175,7 +182,10 @@ Status CheckWrite(StoreTxn& txn, const DeviceContext& device, const RecordTypeIn
 }
 
 Result<bool> MayRead(StoreTxn& txn, const DeviceContext& device, const StoredRecord& record) {
-  if (record.record.hub_id() != device.hub_id.raw()) return false;
+  if (record.record.hub_id() != device.hub_id.raw()) {
+    // Reference data its hub shares with others (a partner), for anyone but a kiosk.
+    return device.role != v1::ROLE_KIOSK && !record.record.erased() && SharedWith(record.record, device.hub_id);
+  }
   const google::protobuf::Message* body = RecordBody(record.record);
   if (body == nullptr) return false;
   if (record.record.type() == v1::RECORD_TYPE_CASE_NOTE && !NoteVisible(device, *body)) return false;

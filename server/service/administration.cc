@@ -1,5 +1,9 @@
 #include "server/service/administration.h"
 
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
 #include "common/dates.h"
 #include "server/service/reconciler.h"
 #include "server/service/secrets.h"
@@ -42,7 +46,124 @@ DeviceInfo ToInfo(const DeviceRow& d) {
   return info;
 }
 
+// The partner `fields` describe, checked: what AddPartner stores, or (with `held`) what
+// UpdatePartner makes of the held partner.
+Result<v1::PartnerOrganisation> PartnerBody(const PartnerFields& fields, const v1::PartnerOrganisation* held) {
+  v1::PartnerOrganisation body;
+  if (held != nullptr) body = *held;
+  if (!Blank(fields.name)) body.set_name(fields.name);
+  if (held == nullptr && Blank(fields.name)) return Status::InvalidArgument("name", "a partner needs a name");
+  if (fields.kind != v1::PARTNER_KIND_UNSPECIFIED) {
+    if (!v1::PartnerKind_IsValid(fields.kind)) {
+      return Status::InvalidArgument("kind", std::to_string(fields.kind) + " is not a partner kind");
+    }
+    body.set_kind(fields.kind);
+  }
+  if (body.kind() == v1::PARTNER_KIND_UNSPECIFIED) {
+    return Status::InvalidArgument("kind", "a partner needs a kind: delivery_partner, referral_partner or employer");
+  }
+  if (!Blank(fields.contact)) body.set_contact(fields.contact);
+  for (const auto& [field, value] :
+       {std::pair{"starts_on", &fields.starts_on}, std::pair{"ends_on", &fields.ends_on}}) {
+    if (!value->empty() && !ParseDate(*value)) {
+      return Status::InvalidArgument(field, "'" + *value + "' is not a real date in the form YYYY-MM-DD");
+    }
+  }
+  if (!fields.starts_on.empty()) body.set_starts_on(fields.starts_on);
+  if (!fields.ends_on.empty()) body.set_ends_on(fields.ends_on);
+  if (!body.starts_on().empty() && !body.ends_on().empty() && body.ends_on() < body.starts_on()) {
+    return Status::InvalidArgument("ends_on",
+                                   body.ends_on() + " is before the contract starts (" + body.starts_on() + ")");
+  }
+  for (const Uuid& hub : fields.hubs) {
+    if (std::find(body.hub_ids().begin(), body.hub_ids().end(), hub.raw()) == body.hub_ids().end()) {
+      body.add_hub_ids(hub.raw());
+    }
+  }
+  if (body.hub_ids().empty())
+    return Status::InvalidArgument("hub_ids", "a partner holds a contract in at least one hub");
+  return body;
+}
+
+// Locks every hub `partner` names, in id order (so two administrators' commands cannot
+// wait on each other), refusing one that does not exist.
+Status LockPartnerHubs(StoreTxn& txn, const v1::PartnerOrganisation& partner) {
+  std::vector<Uuid> hubs;
+  for (const std::string& raw : partner.hub_ids()) {
+    Result<Uuid> hub = Uuid::FromBytes(raw);
+    if (!hub.ok()) return Status::InvalidArgument("hub_ids", "is not a record id (16 bytes)");
+    hubs.push_back(*hub);
+  }
+  std::sort(hubs.begin(), hubs.end());
+  for (const Uuid& hub : hubs) OUTREACH_RETURN_IF_ERROR(RequireHub(txn, hub));
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<Uuid> Administration::AddPartner(const PartnerFields& partner) {
+  Result<v1::PartnerOrganisation> body = PartnerBody(partner, nullptr);
+  if (!body.ok()) return body.status();
+  const Uuid partner_id = Uuid::NewV7();
+  const Uuid home = partner.hubs.front();  // PartnerBody refuses an empty list
+  HybridClock clock;
+  Status st = store_.Transact([&](StoreTxn& txn) -> Status {
+    OUTREACH_RETURN_IF_ERROR(LockPartnerHubs(txn, *body));
+    OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
+    Reconciler reconciler(txn, clock, 0);
+    auto seq = reconciler.CreateServerRecord(home, partner_id, v1::RECORD_TYPE_PARTNER_ORGANISATION, *body);
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+  if (!st.ok()) return st;
+  return partner_id;
+}
+
+Status Administration::UpdatePartner(const Uuid& partner_id, const PartnerFields& changes) {
+  HybridClock clock;
+  return store_.Transact([&](StoreTxn& txn) -> Status {
+    auto held = txn.GetRecord(partner_id);
+    if (!held.ok()) return held.status();
+    if (!held->has_value() || (*held)->record.type() != v1::RECORD_TYPE_PARTNER_ORGANISATION) {
+      return Status::NotFound("no partner " + partner_id.ToString(), "partner_id");
+    }
+    Result<v1::PartnerOrganisation> body = PartnerBody(changes, &(*held)->record.partner_organisation());
+    if (!body.ok()) return body.status();
+    OUTREACH_RETURN_IF_ERROR(LockPartnerHubs(txn, *body));
+    OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
+    Reconciler reconciler(txn, clock, 0);
+    auto seq = reconciler.UpdateServerRecord(std::move(**held), *body);
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+}
+
+Result<std::vector<PartnerInfo>> Administration::ListPartners(const Uuid& hub_id) {
+  std::vector<PartnerInfo> out;
+  Status st = store_.Read([&](StoreTxn& txn) -> Status {
+    out.clear();
+    auto hubs = txn.ListHubs();
+    if (!hubs.ok()) return hubs.status();
+    // Each partner is held in its home hub (shared_reference.h): every hub's, once.
+    for (const HubRow& hub : *hubs) {
+      auto held = txn.ListRecordsByType(hub.hub_id, v1::RECORD_TYPE_PARTNER_ORGANISATION);
+      if (!held.ok()) return held.status();
+      for (const StoredRecord& r : *held) {
+        if (r.record.deleted() || r.record.erased()) continue;
+        const v1::PartnerOrganisation& partner = r.record.partner_organisation();
+        if (!hub_id.is_nil() &&
+            std::find(partner.hub_ids().begin(), partner.hub_ids().end(), hub_id.raw()) == partner.hub_ids().end()) {
+          continue;
+        }
+        out.push_back(PartnerInfo{Uuid::FromBytes(r.record.id()).value(), partner});
+      }
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  std::sort(out.begin(), out.end(), [](const PartnerInfo& a, const PartnerInfo& b) {
+    return std::tie(a.partner.name(), a.partner_id) < std::tie(b.partner.name(), b.partner_id);
+  });
+  return out;
+}
 
 Result<Uuid> Administration::AddHub(const std::string& name, const std::string& time_zone) {
   if (Blank(name)) return Status::InvalidArgument("name", "a hub needs a name");

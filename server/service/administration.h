@@ -31,6 +31,22 @@ struct ConflictInfo {
   v1::Conflict conflict;
 };
 
+// A partner organisation of the programme, shared by the hubs it holds contracts in
+// (shared_reference.h), as `partner add` and `partner update` give it.
+struct PartnerFields {
+  std::string name;
+  v1::PartnerKind kind = v1::PARTNER_KIND_UNSPECIFIED;
+  std::vector<Uuid> hubs;  // add: every hub; update: the hubs it now holds contracts in too
+  std::string contact;
+  std::string starts_on;  // YYYY-MM-DD
+  std::string ends_on;    // YYYY-MM-DD, the contract's last day
+};
+
+struct PartnerInfo {
+  Uuid partner_id;
+  v1::PartnerOrganisation partner;
+};
+
 class Administration {
  public:
   explicit Administration(Store& store) : store_(store) {}
@@ -50,6 +66,14 @@ class Administration {
   // Every audit row of a record, in the order written: its whole history (each change:
   // when, who, which device, field, old and new value). NotFound when no row names it.
   Result<std::vector<AuditRow>> RecordHistory(const Uuid& record_id);
+  // A partner of the hubs `partner.hubs` (at least one, each existing): a name and a kind
+  // are required, dates are YYYY-MM-DD and the contract does not end before it starts.
+  Result<Uuid> AddPartner(const PartnerFields& partner);
+  // Sets what `changes` gives (empty text and an UNSPECIFIED kind leave a field as it is;
+  // its hubs are added). The hubs named for the first time receive the whole record.
+  Status UpdatePartner(const Uuid& partner_id, const PartnerFields& changes);
+  // The partners holding contracts in `hub_id` (nil: every partner), by name.
+  Result<std::vector<PartnerInfo>> ListPartners(const Uuid& hub_id = Uuid());
   // Resolves a conflict (keep the winner, or take the loser's value); the resolution is
   // a synced change every device receives. `resolved_by` is the person.
   Status ResolveConflict(const Uuid& hub_id, const Uuid& conflict_id, v1::ConflictStatus resolution,

@@ -16,6 +16,7 @@
 #include "server/service/body_fields.h"
 #include "server/service/record_lookup.h"
 #include "server/service/secrets.h"
+#include "server/service/shared_reference.h"
 
 namespace outreach::server {
 namespace {
@@ -546,6 +547,7 @@ Result<uint64_t> Reconciler::Commit(StoredRecord& rec, bool is_new, v1::ChangeOp
   const RecordTypeInfo* info = FindRecordType(rec.record.type());
   if (info == nullptr) return Status::Internal("record of unknown type");
   Message* body = MutableRecordBody(&rec.record);
+  const std::vector<Uuid> shared_before = is_new ? std::vector<Uuid>() : SharingHubs(rec.record);
   std::vector<std::string> old_values;
   if (held_values != nullptr && held_values->size() == fields.size()) {
     old_values = *held_values;
@@ -595,6 +597,8 @@ Result<uint64_t> Reconciler::Commit(StoredRecord& rec, bool is_new, v1::ChangeOp
   logged.set_hub_id(rec.record.hub_id());
   logged.set_origin_device(writer.device.raw());
   logged.set_author(writer.author);
+  if (IsSharedReference(rec.record.type()))
+    OUTREACH_RETURN_IF_ERROR(LogInSharingHubs(rec, *hub, shared_before, logged));
   auto seq = txn_.AppendChange(*hub, std::move(logged));
   if (!seq.ok()) return seq.status();
   if (!new_venue_pairs.empty()) OUTREACH_RETURN_IF_ERROR(RestateNamesForKiosks(*hub, *body));
@@ -669,6 +673,26 @@ Result<uint64_t> Reconciler::ServerEdit(StoredRecord rec, const std::function<vo
   edit(after.get());
   std::vector<v1::FieldValue> fields = DiffFields(*before, *after);
   return Commit(rec, false, v1::CHANGE_OP_UPSERT, fields, clock_.Now(), Server(), 0);
+}
+
+Status Reconciler::LogInSharingHubs(const StoredRecord& rec, const Uuid& home, const std::vector<Uuid>& shared_before,
+                                    const v1::Change& logged) {
+  for (const Uuid& hub : SharingHubs(rec.record)) {
+    if (hub == home) continue;
+    v1::Change copy = logged;
+    if (std::find(shared_before.begin(), shared_before.end(), hub) == shared_before.end()) {
+      // Named from now on: the hub's devices have none of it yet.
+      copy.clear_fields();
+      for (v1::FieldValue& fv : AllFields(*RecordBody(rec.record))) *copy.add_fields() = std::move(fv);
+    }
+    auto seq = txn_.AppendChange(hub, std::move(copy));
+    if (!seq.ok()) return seq.status();
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> Reconciler::UpdateServerRecord(StoredRecord rec, const Message& body) {
+  return ServerEdit(std::move(rec), [&body](Message* edited) { edited->CopyFrom(body); });
 }
 
 Result<uint64_t> Reconciler::CreateServerRecord(const Uuid& hub_id, const Uuid& id, v1::RecordType type,

@@ -61,6 +61,10 @@ class Reconciler {
   Result<uint64_t> CreateServerRecord(const Uuid& hub_id, const Uuid& id, v1::RecordType type,
                                       const google::protobuf::Message& body);
 
+  // Gives server-managed record `rec` the body `body`, committing the fields that differ
+  // as a server change. Returns its server_seq (0: nothing differed).
+  Result<uint64_t> UpdateServerRecord(StoredRecord rec, const google::protobuf::Message& body);
+
   // Resolves open conflict `conflict_id` of `hub_id` as the server: kNotFound or
   // kFailedPrecondition (field "conflict_id") when there is no such open conflict.
   Status ResolveConflict(const Uuid& hub_id, const Uuid& conflict_id, v1::ConflictStatus resolution,
@@ -146,6 +150,11 @@ class Reconciler {
   // After a moved change was applied: the row the device addressed ends deleted with the
   // values every device holds for it (see reconciler.cc).
   Status SettleMovedFrom(RegisterMove& move, const v1::Change& original);
+  // Logs `logged` (a change to `rec`, shared reference data, logged in its `home` hub) in
+  // each other hub `rec` now names; a hub not in `shared_before` gets the whole record
+  // (shared_reference.h). The caller holds the lock of every hub it names.
+  Status LogInSharingHubs(const StoredRecord& rec, const Uuid& home, const std::vector<Uuid>& shared_before,
+                          const v1::Change& logged);
   // Links `rec` to `participant` as a server change (the merge's redirect).
   Result<uint64_t> Relink(StoredRecord& rec, const Uuid& participant);
 

@@ -81,8 +81,10 @@ TestDeployment::TestDeployment() : data(dir / "data") {
   ca_pem = ReadFileOrEmpty(data + "/ca.pem");
 }
 
-std::string TestDeployment::IssueCode(const std::string& role, const std::string& name, const std::string& venue) {
-  std::vector<std::string> args{"enrol", "--data", data, "--hub", hub_id, "--role", role, "--name", name, "--json"};
+std::string TestDeployment::IssueCode(const std::string& role, const std::string& name, const std::string& venue,
+                                      const std::string& hub) {
+  std::vector<std::string> args{"enrol",  "--data", data,     "--hub", hub.empty() ? hub_id : hub,
+                                "--role", role,     "--name", name,    "--json"};
   if (!venue.empty()) {
     args.push_back("--venue");
     args.push_back(venue);
@@ -90,6 +92,12 @@ std::string TestDeployment::IssueCode(const std::string& role, const std::string
   CliResult enrol = RunCli(args);
   EXPECT_EQ(enrol.exit_code, 0) << enrol.err;
   return enrol.json().value("code", "");
+}
+
+std::string TestDeployment::AddHub(const std::string& name) {
+  CliResult hub = RunCli({"hub", "add", "--data", data, "--name", name, "--json"});
+  EXPECT_EQ(hub.exit_code, 0) << hub.err;
+  return hub.json().value("hub_id", "");
 }
 
 ServerProcess::ServerProcess(const std::string& data, const std::vector<std::string>& extra_args,

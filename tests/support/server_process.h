@@ -54,9 +54,11 @@ struct TestDeployment {
   std::string ca_path() const {
     return data + "/ca.pem";
   }
-  // `outreach-server enrol`; returns the one-time code.
+  // `outreach-server enrol` (for `hub`, default hub_id); returns the one-time code.
   std::string IssueCode(const std::string& role = "adviser", const std::string& name = "Alex Adviser",
-                        const std::string& venue = "");
+                        const std::string& venue = "", const std::string& hub = "");
+  // `outreach-server hub add`; returns the new hub's id.
+  std::string AddHub(const std::string& name);
 };
 
 // `outreach-server serve --data DATA --listen 127.0.0.1:0 --json EXTRA...` as a child

@@ -254,6 +254,9 @@ class Device {
   Result<std::vector<EnquiryLine>> ListEnquiries();
   // The instruments held (assessments are scored against them), by id then version.
   Result<std::vector<v1::Record>> Instruments();
+  // The partner organisations held (those holding a contract in this device's hub, from
+  // the programme's reference data), by name. Refused on a kiosk, which holds none.
+  Result<std::vector<v1::Record>> Partners();
   // Active participants held by `adviser` (default user_name()).
   Result<std::vector<v1::Record>> Caseload(std::string adviser = {});
   // Sessions at a venue on a day (default today) with their registers.

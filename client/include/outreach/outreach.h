@@ -307,6 +307,12 @@ OUTREACH_API outreach_status outreach_enquiries_list(outreach_device* device, ou
  * id then version): each domain's key, label and score range, for assessments. */
 OUTREACH_API outreach_status outreach_instruments_list(outreach_device* device, outreach_format format, char** out,
                                                        size_t* out_size, outreach_error** error);
+/* The partner organisations held (outreach.v1.capi.RecordList of
+ * outreach.v1.PartnerOrganisation records, by name): those holding a contract in the
+ * device's hub, for referrals and consents that name one. OUTREACH_PERMISSION_DENIED on
+ * a kiosk. */
+OUTREACH_API outreach_status outreach_partners_list(outreach_device* device, outreach_format format, char** out,
+                                                    size_t* out_size, outreach_error** error);
 /* Participants whose name contains every word of `name`. */
 OUTREACH_API outreach_status outreach_participants_find(outreach_device* device, outreach_format format,
                                                         const char* name, char** out, size_t* out_size,

@@ -103,6 +103,16 @@ TEST(ServerCliTest, BadInputIsOneStderrLineNamingTheField) {
       RunCli({"enrol", "--data", data, "--hub", hub, "--role", "adviser", "--name", "N", "--venue", "nowhere"}),
       "venue");
   ExpectFailureNaming(RunCli({"hub", "add", "--data", data}), "--name");
+  ExpectFailureNaming(RunCli({"partner", "add", "--data", data, "--hub", hub, "--name", "P", "--kind", "charity"}),
+                      "kind");
+  ExpectFailureNaming(RunCli({"partner", "add", "--data", data, "--hub", hub, "--name", "P", "--kind", "employer",
+                              "--starts-on", "2026-05-01", "--ends-on", "2026-04-30"}),
+                      "ends_on");
+  ExpectFailureNaming(RunCli({"partner", "add", "--data", data, "--hub", hub, "--name", "P", "--kind", "employer",
+                              "--starts-on", "2026-02-30"}),
+                      "starts_on");
+  ExpectFailureNaming(RunCli({"partner", "add", "--data", data, "--name", "P", "--kind", "employer"}), "--hub");
+  ExpectFailureNaming(RunCli({"partner", "update", "--data", data, "--id", hub, "--name", "Q"}), "partner_id");
   ExpectFailureNaming(RunCli({"device", "revoke", "--data", data, "--device", "12"}), "device");
   ExpectFailureNaming(RunCli({"conflicts", "resolve", "--data", data, "--hub", hub, "--conflict",
                               "0190f0c4-7b1e-7cc3-9a2e-1f0e3c5d6b7a", "--keep", "both", "--by", "Sam"}),
@@ -125,7 +135,7 @@ TEST(ServerCliTest, BadInputIsOneStderrLineNamingTheField) {
   ExpectFailureNaming(unknown, "frobnicate");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.err.rfind("outreach-server: invalid_argument: unknown verb 'frobnicate'; verbs are: init, hub, "
-                              "venue, enrol, serve, ",
+                              "venue, partner, enrol, serve, ",
                               0),
             0u)
       << unknown.err;

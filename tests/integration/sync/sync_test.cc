@@ -40,7 +40,7 @@ class SyncTest : public ServerTest {
   }
 
   TestDevice NewDevice(const std::string& name, const std::string& role = "adviser", const std::string& venue = "",
-                       TestDeployment* deployment = nullptr, uint16_t port = 0) {
+                       TestDeployment* deployment = nullptr, uint16_t port = 0, const std::string& hub = "") {
     if (deployment == nullptr) deployment = &deployment_;
     TestDevice d;
     d.path = deployment->dir / (name + ".db");
@@ -53,7 +53,7 @@ class SyncTest : public ServerTest {
     EnrolOptions enrol;
     enrol.server = "127.0.0.1:" + std::to_string(port ? port : this->port());
     enrol.ca_pem = deployment->ca_pem;
-    enrol.code = deployment->IssueCode(role, name, venue);
+    enrol.code = deployment->IssueCode(role, name, venue, hub);
     enrol.device_name = name + "'s tablet";
     Result<EnrolReport> report = Enrol(*d.device, enrol);
     EXPECT_TRUE(report.ok()) << report.status().ToString();
@@ -741,6 +741,130 @@ TEST_F(SyncTest, ARejectionIsRepeatedWhenTheFirstAckWasLost) {
   // The device's own sync (its outbox still holds the change) also records the refusal.
   EXPECT_EQ(MustSync(ann).rejected, 1u);
   EXPECT_EQ(ann->RejectedChanges()->size(), 1u);
+}
+
+// Issue 16: a partner organisation is programme reference data shared by the hubs it
+// holds contracts in. Created on the server, it reaches every device of those hubs (not
+// kiosks, not other hubs), is named by referrals and consents there, and a hub added to
+// it later receives the whole record.
+TEST_F(SyncTest, APartnerReachesEveryDeviceOfItsHubsAndIsNamedByReferralsAndConsents) {
+  const std::string north = deployment_.hub_id;
+  const std::string south = deployment_.AddHub("South");
+  const std::string east = deployment_.AddHub("East");
+  CliResult added = RunCli({"partner", "add", "--data", deployment_.data, "--name", "Citizens Advice", "--kind",
+                            "referral_partner", "--hub", north, "--hub", south, "--starts-on", "2026-01-01", "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string partner_text = added.json()["partner_id"].get<std::string>();
+  const Uuid partner = *Uuid::Parse(partner_text);
+
+  TestDevice ann = NewDevice("Ann");
+  TestDevice sid = NewDevice("Sid", "adviser", "", nullptr, 0, south);
+  TestDevice eve = NewDevice("Eve", "adviser", "", nullptr, 0, east);
+  TestDevice kiosk = NewDevice("Library kiosk", "kiosk", AddVenue("Library", "library"));
+  for (TestDevice* d : {&ann, &sid, &eve, &kiosk}) MustSync(*d);
+  auto partners_of = [](TestDevice& d) {
+    Result<std::vector<v1::Record>> held = StoreOf(*d).RecordsOfType(v1::RECORD_TYPE_PARTNER_ORGANISATION);
+    EXPECT_TRUE(held.ok());
+    return held.ok() ? *held : std::vector<v1::Record>{};
+  };
+  for (TestDevice* d : {&ann, &sid}) {
+    Result<std::vector<v1::Record>> listed = (*d)->Partners();
+    ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ(listed->front().id(), partner.raw());
+    EXPECT_EQ(listed->front().partner_organisation().name(), "Citizens Advice");
+    EXPECT_EQ(listed->front().partner_organisation().starts_on(), "2026-01-01");
+  }
+  EXPECT_TRUE(partners_of(eve).empty());
+  EXPECT_TRUE(partners_of(kiosk).empty());
+
+  // In South: a consent naming the partner and a referral to it are accepted.
+  v1::Record sam = MustOk(sid->RegisterParticipant(Person("Sam", "Okafor", "1990-03-04")));
+  v1::Consent share = SignedConsent(sam.id(), v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS);
+  share.add_partner_ids(partner.raw());
+  MustOk(sid->RecordConsent(share));
+  v1::Referral referral;
+  referral.set_participant_id(sam.id());
+  referral.set_kind(v1::REFERRAL_KIND_WARM_HANDOVER);
+  referral.set_partner_id(partner.raw());
+  referral.set_summary("Debt advice; mornings.");
+  const v1::Record made = MustOk(sid->MakeReferral(referral));
+  SyncReport sent = MustSync(sid);
+  EXPECT_EQ(sent.pushed, 3u);  // the registration, the consent, the referral
+  EXPECT_EQ(sent.rejected, 0u);
+  EXPECT_EQ(sent.conflicts, 0u);
+  CliResult audit =
+      RunCli({"audit", "--data", deployment_.data, "--record", Uuid::FromBytes(made.id())->ToString(), "--json"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.err;
+
+  // In East the partner is not there: the device refuses to name it, and so does the
+  // server when a device pushes it anyway.
+  v1::Record tom = MustOk(eve->RegisterParticipant(Person("Tom", "Reyes", "1985-07-08")));
+  v1::Referral elsewhere = referral;
+  elsewhere.set_participant_id(tom.id());
+  Result<v1::Record> refused = eve->MakeReferral(elsewhere);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "partner_id");
+  MustSync(eve);
+  v1::Change raw;
+  raw.set_record_id(Uuid::NewV7().raw());
+  raw.set_type(v1::RECORD_TYPE_REFERRAL);
+  raw.set_op(v1::CHANGE_OP_UPSERT);
+  raw.set_hlc(StoreOf(*eve).clock().Now().value());
+  raw.set_device_seq(1000);
+  elsewhere.set_made_on(eve->Today());
+  elsewhere.set_status(v1::REFERRAL_STATUS_MADE);
+  for (v1::FieldValue& fv : AllFields(elsewhere)) *raw.add_fields() = std::move(fv);
+  v1::PushAck ack = PushRaw(eve, {raw});
+  ASSERT_EQ(ack.results_size(), 1);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(0).field(), "partner_id") << ack.results(0).reason();
+
+  // A manager's device does not edit shared reference data: the server manages it.
+  TestDevice meg = NewDevice("Meg", "manager");
+  MustSync(meg);
+  v1::Change rename;
+  rename.set_record_id(partner.raw());
+  rename.set_type(v1::RECORD_TYPE_PARTNER_ORGANISATION);
+  rename.set_op(v1::CHANGE_OP_UPSERT);
+  rename.set_hlc(StoreOf(*meg).clock().Now().value());
+  rename.set_device_seq(1000);
+  v1::PartnerOrganisation renamed;
+  renamed.set_name("CAB");
+  *rename.add_fields() = AllFields(renamed).front();
+  ack = PushRaw(meg, {rename});
+  ASSERT_EQ(ack.results_size(), 1);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_NE(ack.results(0).reason().find("managed on the server"), std::string::npos) << ack.results(0).reason();
+
+  // East joins and the contract gets an end: East's device receives the whole record,
+  // the others the change.
+  CliResult updated = RunCli({"partner", "update", "--data", deployment_.data, "--id", partner_text, "--hub", east,
+                              "--ends-on", "2027-03-31", "--json"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_EQ(updated.json()["hub_ids"].size(), 3u);
+  for (TestDevice* d : {&ann, &sid, &eve, &kiosk}) MustSync(*d);
+  for (TestDevice* d : {&ann, &sid, &eve}) {
+    std::vector<v1::Record> held = partners_of(*d);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_EQ(held.front().partner_organisation().name(), "Citizens Advice");
+    EXPECT_EQ(held.front().partner_organisation().kind(), v1::PARTNER_KIND_REFERRAL_PARTNER);
+    EXPECT_EQ(held.front().partner_organisation().starts_on(), "2026-01-01");
+    EXPECT_EQ(held.front().partner_organisation().ends_on(), "2027-03-31");
+    EXPECT_EQ(held.front().partner_organisation().hub_ids_size(), 3);
+  }
+  EXPECT_TRUE(partners_of(kiosk).empty());
+  v1::Consent toms = SignedConsent(tom.id(), v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS);
+  toms.add_partner_ids(partner.raw());
+  MustOk(eve->RecordConsent(toms));
+  MustOk(eve->MakeReferral(elsewhere));
+  EXPECT_EQ(MustSync(eve).rejected, 0u);
+
+  // The server lists it for each of its hubs.
+  CliResult listed = RunCli({"partner", "list", "--data", deployment_.data, "--hub", east, "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  ASSERT_EQ(listed.json()["partners"].size(), 1u);
+  EXPECT_EQ(listed.json()["partners"][0]["ends_on"], "2027-03-31");
 }
 
 TEST_F(SyncTest, CrossHubChangeIsRejectedAlone) {

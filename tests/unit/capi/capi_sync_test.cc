@@ -61,6 +61,12 @@ TEST(CApiSyncTest, EnrolThenSyncReportsProgressAndTheServerAcknowledges) {
   EXPECT_EQ(enrolled["user_name"], "alex");
   EXPECT_EQ(enrolled["hub_id"], deployment.hub_id);
 
+  // The hub's partner (programme reference data) arrives with the first sync.
+  outreach::testing::CliResult partner =
+      outreach::testing::RunCli({"partner", "add", "--data", deployment.data, "--name", "Citizens Advice", "--kind",
+                                 "referral_partner", "--hub", deployment.hub_id, "--json"});
+  ASSERT_EQ(partner.exit_code, 0) << partner.err;
+
   const std::string body = R"({"given_name":"Sam","family_name":"Jones","date_of_birth":"1990-02-03"})";
   ASSERT_EQ(
       outreach_participant_register(device, OUTREACH_FORMAT_JSON, body.data(), body.size(), nullptr, nullptr, nullptr),
@@ -75,6 +81,14 @@ TEST(CApiSyncTest, EnrolThenSyncReportsProgressAndTheServerAcknowledges) {
   EXPECT_EQ(seen.back().phase, OUTREACH_SYNC_DONE);
   EXPECT_EQ(seen.back().pushed, report.pushed);
   EXPECT_GE(seen.back().to_push, 1u);
+
+  ASSERT_EQ(outreach_partners_list(device, OUTREACH_FORMAT_JSON, &out, nullptr, &error), OUTREACH_OK);
+  Json partners = Json::parse(out);
+  outreach_free(out);
+  ASSERT_EQ(partners["records"].size(), 1u) << partners.dump();
+  EXPECT_EQ(partners["records"][0]["id"], partner.json()["partner_id"]);
+  EXPECT_EQ(partners["records"][0]["name"], "Citizens Advice");
+  EXPECT_EQ(partners["records"][0]["kind"], "referral_partner");
 
   // Nothing left to push; a report pointer is optional.
   ASSERT_EQ(outreach_sync(device, nullptr, nullptr, &report, nullptr), OUTREACH_OK);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "client/journey/device_internals.h"
+#include "common/field_value.h"
 #include "outreach/device.h"
 #include "tests/unit/client/test_util.h"
 
@@ -70,7 +71,30 @@ class DeviceTest : public ::testing::Test {
     return r.ok() ? *r : v1::Record();
   }
 
+  // Puts partner `id` in the device's store as the server sends it (programme reference
+  // data, pulled): what a referral or a consent may name.
+  void HoldPartner(const Uuid& id, const std::string& name, const std::string& starts_on = "",
+                   const std::string& ends_on = "") {
+    v1::PartnerOrganisation partner;
+    partner.set_name(name);
+    partner.set_kind(v1::PARTNER_KIND_REFERRAL_PARTNER);
+    partner.add_hub_ids(Uuid::Derive("hub", "north").raw());
+    partner.set_starts_on(starts_on);
+    partner.set_ends_on(ends_on);
+    v1::ChangesPage page;
+    v1::Change* c = page.add_changes();
+    c->set_record_id(id.raw());
+    c->set_type(v1::RECORD_TYPE_PARTNER_ORGANISATION);
+    c->set_op(v1::CHANGE_OP_UPSERT);
+    c->set_hlc(StoreOf(*device_).clock().Now().value());
+    c->set_server_seq(++pulled_seq_);
+    for (v1::FieldValue& fv : AllFields(partner)) *c->add_fields() = std::move(fv);
+    page.set_next_cursor(pulled_seq_);
+    ASSERT_TRUE(StoreOf(*device_).ApplyPulledPage(page).ok());
+  }
+
   TempDir dir_;
+  uint64_t pulled_seq_ = 0;
   std::string path_;
   int64_t now_ms_ = MillisOf("2026-11-23", 10, 0);
   Uuid venue_ = Uuid::Derive("venue", "library");

@@ -96,6 +96,8 @@ class ProgrammeRulesTest : public DeviceTest {
 // ------------------------------------------------------------------ consent gates
 
 TEST_F(ProgrammeRulesTest, AReferralNeedsAnActiveConsentToShareWithThatPartner) {
+  HoldPartner(advice_, "Citizens Advice");
+  HoldPartner(foodbank_, "Trussell foodbank");
   v1::Record sam = Register("Sam", "Okafor", "2026-10-01");
   EXPECT_REFUSED_SAYING(device_->MakeReferral(Referral(sam, "2026-11-23")), E::kFailedPrecondition, "consent_id",
                         "referral needs the participant's consent to share with partners on 2026-11-23 (none active)");
@@ -132,6 +134,45 @@ TEST_F(ProgrammeRulesTest, AReferralNeedsAnActiveConsentToShareWithThatPartner) 
   // A consent naming no partner covers every partner.
   Consent(sam, v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS, "2026-11-20");
   ASSERT_TRUE(device_->MakeReferral(to_foodbank).ok());
+}
+
+// Partners are the programme's reference data (issue 16): a referral or a consent names
+// one the device holds, and a referral falls within the partner's contract.
+TEST_F(ProgrammeRulesTest, AReferralOrConsentNamesAPartnerHeldWhoseContractCoversTheDay) {
+  HoldPartner(advice_, "Citizens Advice", "2026-11-01", "2026-11-20");
+  v1::Record sam = Register("Sam", "Okafor", "2026-10-01");
+  const Uuid unknown = Uuid::Derive("partner", "of-another-hub");
+  EXPECT_REFUSED(device_->RecordConsent(
+                     ConsentBody(sam, v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS, "2026-11-02", {advice_, unknown})),
+                 E::kNotFound, "partner_ids");
+  Consent(sam, v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS, "2026-11-02", {advice_});
+
+  v1::Referral to_unknown = Referral(sam, "2026-11-10");
+  to_unknown.set_partner_id(unknown.raw());
+  EXPECT_REFUSED(device_->MakeReferral(to_unknown), E::kNotFound, "partner_id");
+
+  v1::Referral to_advice = Referral(sam, "2026-11-23");
+  to_advice.set_partner_id(advice_.raw());
+  EXPECT_REFUSED_SAYING(device_->MakeReferral(to_advice), E::kFailedPrecondition, "partner_id",
+                        "Citizens Advice's contract ended on 2026-11-20, before the referral (2026-11-23)");
+  to_advice.set_made_on("2026-10-31");
+  EXPECT_REFUSED_SAYING(device_->MakeReferral(to_advice), E::kFailedPrecondition, "partner_id",
+                        "Citizens Advice's contract starts on 2026-11-01, after the referral (2026-10-31)");
+  to_advice.set_made_on("2026-11-20");  // its last day
+  Result<v1::Record> made = device_->MakeReferral(to_advice);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+}
+
+TEST_F(ProgrammeRulesTest, PartnersAreListedByNameButNotOnAKiosk) {
+  HoldPartner(foodbank_, "Trussell foodbank");
+  HoldPartner(advice_, "Citizens Advice");
+  Result<std::vector<v1::Record>> partners = device_->Partners();
+  ASSERT_TRUE(partners.ok()) << partners.status().ToString();
+  ASSERT_EQ(partners->size(), 2u);
+  EXPECT_EQ((*partners)[0].partner_organisation().name(), "Citizens Advice");
+  EXPECT_EQ((*partners)[1].partner_organisation().name(), "Trussell foodbank");
+  ActAs(v1::ROLE_KIOSK, "Library kiosk");
+  EXPECT_EQ(device_->Partners().status().code(), E::kPermissionDenied);
 }
 
 TEST_F(ProgrammeRulesTest, AWithdrawnConsentStopsWhatItCoveredFromItsWithdrawalDate) {
