@@ -75,6 +75,12 @@ outreach_status outreach_instruments_list(outreach_device* device, outreach_form
              [&](Device& d) { return EmitList(format, d.Instruments(), out, out_size); });
 }
 
+outreach_status outreach_programme_show(outreach_device* device, outreach_format format, char** out, size_t* out_size,
+                                        outreach_error** error) {
+  return Run(device, format, out, out_size, error,
+             [&](Device& d) { return outreach::capi::EmitRecord(format, d.Programme(), out, out_size); });
+}
+
 outreach_status outreach_partners_list(outreach_device* device, outreach_format format, char** out, size_t* out_size,
                                        outreach_error** error) {
   return Run(device, format, out, out_size, error,

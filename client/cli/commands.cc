@@ -416,6 +416,11 @@ void CommandLine::AddJourneyVerbs() {
             return Json{{"instruments", std::move(list)}};
           });
 
+  CLI::App* programme = app_.add_subcommand("programme", "the programme this device's hub delivers");
+  programme->require_subcommand(1);
+  AddVerb(programme, "show", "its name, funder, strands, the ages it takes and the eligibility rules in force",
+          [](Device& d) { return RecordResult(d.Programme()); });
+
   CLI::App* partner = app_.add_subcommand("partner", "the programme's partner organisations in this device's hub");
   partner->require_subcommand(1);
   AddVerb(partner, "list", "each partner's id (for refer --partner-id, consent --partner-ids), name, kind and contract",

@@ -389,6 +389,11 @@ Result<v1::Record> Device::AddEvidence(v1::EvidenceItem evidence) {
 }
 
 Result<v1::Record> Device::OpenValidation(v1::Validation validation) {
+  if (validation.rules_version().empty()) {
+    // The eligibility rules the hub's programme has in force, if it says.
+    Result<v1::Record> programme = Programme();
+    if (programme.ok()) validation.set_rules_version(programme->programme().rules_version());
+  }
   if (validation.status() == v1::VALIDATION_STATUS_UNSPECIFIED) validation.set_status(v1::VALIDATION_STATUS_DRAFT);
   if (validation.status_changed_on().empty()) validation.set_status_changed_on(Today());
   RecordWhoMoves(v1::RECORD_TYPE_VALIDATION, 0, validation.status(), &validation, user_name());
@@ -882,6 +887,16 @@ Result<std::vector<v1::Record>> Device::Instruments() {
            std::make_tuple(b.instrument().instrument_id(), b.instrument().version());
   });
   return all;
+}
+
+Result<v1::Record> Device::Programme() {
+  Result<std::vector<v1::Record>> held = store_->RecordsOfType(v1::RECORD_TYPE_PROGRAMME);
+  if (!held.ok()) return held.status();
+  if (held->empty()) {
+    return Status::NotFound("this device holds no programme: its hub has none yet, or it has not synced since",
+                            "programme_id");
+  }
+  return std::move(held->front());
 }
 
 Result<std::vector<v1::Record>> Device::Partners() {

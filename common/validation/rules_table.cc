@@ -126,21 +126,71 @@ Status OneOutcomeOfAKind(const CheckInput& in) {
   return Status::Ok();
 }
 
-// A date of birth gives an age within the programme's range (kProgrammeAges) on the
-// registration date, or today for a participant not yet registered.
+// The programme the writer's hub delivers (the one programme held: a device holds only
+// its hub's, the server reads the one shared with the writer's hub); nullopt if none.
+Result<std::optional<v1::Programme>> HubProgramme(RecordLookup& records) {
+  Result<std::vector<v1::Record>> programmes = records.RecordsOfType(v1::RECORD_TYPE_PROGRAMME);
+  if (!programmes.ok()) return programmes.status();
+  if (programmes->empty()) return std::optional<v1::Programme>();
+  return std::optional<v1::Programme>(BodyAs<v1::Programme>(programmes->front()));
+}
+
+// Whether an update leaves every one of `fields` (text) as the stored version holds it:
+// a rule about them is not judged again (a programme's rules may change, and must not
+// block an unrelated edit of a person registered before).
+bool KeptAsStored(const CheckInput& in, std::initializer_list<const char*> fields) {
+  if (in.before == nullptr) return false;
+  const auto* d = in.body.GetDescriptor();
+  for (const char* name : fields) {
+    const google::protobuf::FieldDescriptor* f = d->FindFieldByName(name);
+    if (in.body.GetReflection()->GetString(in.body, f) !=
+        in.before->body->GetReflection()->GetString(*in.before->body, f)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A participant's age on the registration date (today for a new one) is within the
+// range of the programme their hub delivers (kProgrammeAges when it sets none).
 Status AgeWithinTheProgrammeRange(const CheckInput& in) {
   const auto& p = static_cast<const v1::Participant&>(in.body);
+  if (KeptAsStored(in, {"date_of_birth", "registered_on"})) return Status::Ok();
   const std::optional<Date> born = ParseDate(p.date_of_birth());
   const std::string on = p.registered_on().empty() ? in.context.today : p.registered_on();
   const std::optional<Date> day = ParseDate(on);
   if (!born || !day) return Status::Ok();  // CheckForms and Required refuse these
+  Result<std::optional<v1::Programme>> programme = HubProgramme(in.context.records);
+  if (!programme.ok()) return programme.status();
+  AgeRange range = kProgrammeAges;
+  std::string whose = "the programme";
+  if (programme->has_value() && (*programme)->max_age() != 0) {
+    range = AgeRange{static_cast<int>((*programme)->min_age()), static_cast<int>((*programme)->max_age())};
+    whose = (*programme)->name();
+  }
   const bool before_birthday = std::pair(day->month, day->day) < std::pair(born->month, born->day);
   const int age = day->year - born->year - (before_birthday ? 1 : 0);
-  if (age >= kProgrammeAges.min && age <= kProgrammeAges.max) return Status::Ok();
+  if (age >= range.min && age <= range.max) return Status::Ok();
   return Status::InvalidArgument(
       "date_of_birth", p.date_of_birth() + " gives an age of " + std::to_string(age) + " on " + on +
-                           (p.registered_on().empty() ? "" : " (registration)") + "; the programme takes people aged " +
-                           std::to_string(kProgrammeAges.min) + " to " + std::to_string(kProgrammeAges.max));
+                           (p.registered_on().empty() ? "" : " (registration)") + "; " + whose + " takes people aged " +
+                           std::to_string(range.min) + " to " + std::to_string(range.max));
+}
+
+// A participant is claimed by a strand of the programme their hub delivers, when it
+// names its strands.
+Status StrandOfTheProgramme(const CheckInput& in) {
+  const auto& p = static_cast<const v1::Participant&>(in.body);
+  if (p.programme_strand().empty() || KeptAsStored(in, {"programme_strand"})) return Status::Ok();
+  Result<std::optional<v1::Programme>> programme = HubProgramme(in.context.records);
+  if (!programme.ok()) return programme.status();
+  if (!programme->has_value() || (*programme)->strands().empty()) return Status::Ok();
+  const auto& strands = (*programme)->strands();
+  if (std::find(strands.begin(), strands.end(), p.programme_strand()) != strands.end()) return Status::Ok();
+  std::string listed;
+  for (const std::string& s : strands) listed += (listed.empty() ? "" : ", ") + s;
+  return Status::InvalidArgument("programme_strand", "'" + p.programme_strand() + "' is not a strand of " +
+                                                         (*programme)->name() + " (its strands: " + listed + ")");
 }
 
 // A participant's status moves only by an exit: to exited while an exit of theirs is
@@ -266,6 +316,7 @@ std::vector<RecordRules> BuildRules() {
            Required("date_of_birth"),
            NotAfterToday("date_of_birth"),
            Check("age_within_the_programme_range", AgeWithinTheProgrammeRange),
+           Check("strand_of_the_programme", StrandOfTheProgramme),
            FormatOf("ni_number", Format::kNiNumber),
            FormatOf("email", Format::kEmail),
            FormatOf("phone", Format::kPhone),

@@ -204,16 +204,13 @@ struct PartnerArgs {
   std::string ends_on;
 };
 
+json IdList(const google::protobuf::RepeatedPtrField<std::string>& raw_ids);
+
 json PartnerJson(const Uuid& id, const v1::PartnerOrganisation& p) {
-  json hubs = json::array();
-  for (const std::string& raw : p.hub_ids()) {
-    Result<Uuid> hub = Uuid::FromBytes(raw);
-    hubs.push_back(hub.ok() ? hub->ToString() : std::string());
-  }
   return json{{"partner_id", id.ToString()},
               {"name", p.name()},
               {"kind", EnumValueShortName(v1::PartnerKind_descriptor()->FindValueByNumber(p.kind()))},
-              {"hub_ids", hubs},
+              {"hub_ids", IdList(p.hub_ids())},
               {"contact", p.contact()},
               {"starts_on", p.starts_on()},
               {"ends_on", p.ends_on()}};
@@ -280,6 +277,99 @@ Result<json> RunPartnerList(const GlobalOptions& global, const PartnerArgs& args
   json list = json::array();
   for (const PartnerInfo& p : *partners) list.push_back(PartnerJson(p.partner_id, p.partner));
   return json{{"partners", list}};
+}
+
+struct ProgrammeArgs {
+  std::string programme;
+  std::string name;
+  std::string funder;
+  std::vector<std::string> strands;
+  uint32_t min_age = 0;
+  uint32_t max_age = 0;
+  std::string rules_version;
+  std::string starts_on;
+  std::string ends_on;
+  std::vector<std::string> hubs;
+};
+
+json IdList(const google::protobuf::RepeatedPtrField<std::string>& raw_ids) {
+  json ids = json::array();
+  for (const std::string& raw : raw_ids) {
+    Result<Uuid> id = Uuid::FromBytes(raw);
+    ids.push_back(id.ok() ? id->ToString() : std::string());
+  }
+  return ids;
+}
+
+json ProgrammeJson(const Uuid& id, const v1::Programme& p) {
+  return json{{"programme_id", id.ToString()},
+              {"name", p.name()},
+              {"funder", p.funder()},
+              {"strands", json(std::vector<std::string>(p.strands().begin(), p.strands().end()))},
+              {"min_age", p.min_age()},
+              {"max_age", p.max_age()},
+              {"rules_version", p.rules_version()},
+              {"starts_on", p.starts_on()},
+              {"ends_on", p.ends_on()},
+              {"hub_ids", IdList(p.hub_ids())}};
+}
+
+Result<ProgrammeFields> ParseProgrammeFields(const ProgrammeArgs& args) {
+  ProgrammeFields fields{.name = args.name,
+                         .funder = args.funder,
+                         .strands = args.strands,
+                         .min_age = args.min_age,
+                         .max_age = args.max_age,
+                         .rules_version = args.rules_version,
+                         .starts_on = args.starts_on,
+                         .ends_on = args.ends_on,
+                         .hubs = {}};
+  for (const std::string& text : args.hubs) {
+    Result<Uuid> hub = ParseId(text, "hub");
+    if (!hub.ok()) return hub.status();
+    fields.hubs.push_back(*hub);
+  }
+  return fields;
+}
+
+Result<json> ProgrammeShown(Store& store, const Uuid& programme_id) {
+  Result<std::vector<ProgrammeInfo>> all = Administration(store).ListProgrammes();
+  if (!all.ok()) return all.status();
+  for (const ProgrammeInfo& p : *all) {
+    if (p.programme_id == programme_id) return ProgrammeJson(p.programme_id, p.programme);
+  }
+  return Status::NotFound("no programme " + programme_id.ToString(), "programme");
+}
+
+Result<json> RunProgrammeAdd(const GlobalOptions& global, const ProgrammeArgs& args) {
+  Result<ProgrammeFields> fields = ParseProgrammeFields(args);
+  if (!fields.ok()) return fields.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<Uuid> programme = Administration(**store).AddProgramme(*fields);
+  if (!programme.ok()) return programme.status();
+  return ProgrammeShown(**store, *programme);
+}
+
+Result<json> RunProgrammeUpdate(const GlobalOptions& global, const ProgrammeArgs& args) {
+  Result<Uuid> programme = ParseId(args.programme, "programme");
+  if (!programme.ok()) return programme.status();
+  Result<ProgrammeFields> fields = ParseProgrammeFields(args);
+  if (!fields.ok()) return fields.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  OUTREACH_RETURN_IF_ERROR(Administration(**store).UpdateProgramme(*programme, *fields));
+  return ProgrammeShown(**store, *programme);
+}
+
+Result<json> RunProgrammeList(const GlobalOptions& global, const ProgrammeArgs&) {
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<std::vector<ProgrammeInfo>> programmes = Administration(**store).ListProgrammes();
+  if (!programmes.ok()) return programmes.status();
+  json list = json::array();
+  for (const ProgrammeInfo& p : *programmes) list.push_back(ProgrammeJson(p.programme_id, p.programme));
+  return json{{"programmes", list}};
 }
 
 struct DeviceArgs {
@@ -595,6 +685,41 @@ int Main(int argc, char** argv) {
   venue_add->add_option("--name", venue_args.name, "the venue's name")->required();
   venue_add->add_option("--kind", venue_args.kind, "childrens_centre, housing_office, library, ...")->required();
   venue_add->callback([&] { action = run(RunVenueAdd, venue_args); });
+
+  ProgrammeArgs programme_args;
+  CLI::App* programme =
+      app.add_subcommand("programme", "programmes and the hubs that deliver them")->require_subcommand(1);
+  auto programme_options = [&programme_args](CLI::App* verb, bool adding) {
+    CLI::Option* name = verb->add_option("--name", programme_args.name, "the programme's name");
+    CLI::Option* funder = verb->add_option("--funder", programme_args.funder, "who funds it (ESF, DWP, ...)");
+    CLI::Option* hubs =
+        verb->add_option("--hub", programme_args.hubs,
+                         adding ? "a hub that delivers it (repeat for each; a hub delivers one programme)"
+                                : "a hub that delivers it too (repeat for each)");
+    if (adding) {
+      name->required();
+      funder->required();
+      hubs->required();
+    }
+    verb->add_option("--strand", programme_args.strands, "a strand participants are claimed by (repeat for each)");
+    verb->add_option("--min-age", programme_args.min_age, "the youngest it takes, in years at registration")
+        ->check(CLI::Range(1, 120));
+    verb->add_option("--max-age", programme_args.max_age, "the oldest it takes (default range 16 to 100)")
+        ->check(CLI::Range(1, 120));
+    verb->add_option("--rules-version", programme_args.rules_version,
+                     "the eligibility rules in force: what a new validation file records");
+    verb->add_option("--starts-on", programme_args.starts_on, "YYYY-MM-DD");
+    verb->add_option("--ends-on", programme_args.ends_on, "YYYY-MM-DD");
+  };
+  CLI::App* programme_add = programme->add_subcommand("add", "add a programme; its hubs' devices receive it");
+  programme_options(programme_add, true);
+  programme_add->callback([&] { action = run(RunProgrammeAdd, programme_args); });
+  CLI::App* programme_update = programme->add_subcommand("update", "change a programme; the options given are set");
+  programme_update->add_option("--id", programme_args.programme, "the programme id")->required();
+  programme_options(programme_update, false);
+  programme_update->callback([&] { action = run(RunProgrammeUpdate, programme_args); });
+  CLI::App* programme_list = programme->add_subcommand("list", "list programmes, by name");
+  programme_list->callback([&] { action = run(RunProgrammeList, programme_args); });
 
   PartnerArgs partner_args;
   CLI::App* partner =

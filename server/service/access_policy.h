@@ -5,10 +5,12 @@
 // - health case notes only from health workers;
 // - a kiosk writes only attendance (marked by the kiosk, for a session at its venue)
 //   and creates enquiries;
-// - reference data (programme, hub, venue, partner, instrument) only from managers;
+// - reference data (hub, venue, instrument) only from managers; reference data several
+//   hubs share (programme, partner: shared_reference.h) never from a device;
 // - erasure and duplicate-review decisions only from managers;
 // - conflict records are created by the server; devices only resolve them.
-// Reads (FilterForRead): health notes only to health workers; a kiosk sees its hub's
+// Reads (FilterForRead): shared reference data to the devices of the hubs it names (not
+// kiosks); health notes only to health workers; a kiosk sees its hub's
 // record (its time zone says what "today" is there), its venue's sessions, their
 // bookings and attendance, and of the participants booked into, attending or registered
 // at its venue only reference and names; nothing else.

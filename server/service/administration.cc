@@ -7,6 +7,7 @@
 #include "common/dates.h"
 #include "server/service/reconciler.h"
 #include "server/service/secrets.h"
+#include "server/service/shared_reference.h"
 #include "server/store/store.h"
 
 namespace outreach::server {
@@ -46,6 +47,31 @@ DeviceInfo ToInfo(const DeviceRow& d) {
   return info;
 }
 
+// Adds each of `hubs` to `hub_ids` that is not there yet.
+void AddHubs(google::protobuf::RepeatedPtrField<std::string>* hub_ids, const std::vector<Uuid>& hubs) {
+  for (const Uuid& hub : hubs) {
+    if (std::find(hub_ids->begin(), hub_ids->end(), hub.raw()) == hub_ids->end()) *hub_ids->Add() = hub.raw();
+  }
+}
+
+// Sets `starts_on` and `ends_on` to the dates given (empty: as held), which are real
+// YYYY-MM-DD dates with the end not before the start (`what`: "the contract").
+template <typename Body>
+Status SetPeriod(Body* body, const std::string& starts_on, const std::string& ends_on, const std::string& what) {
+  for (const auto& [field, value] : {std::pair{"starts_on", &starts_on}, std::pair{"ends_on", &ends_on}}) {
+    if (!value->empty() && !ParseDate(*value)) {
+      return Status::InvalidArgument(field, "'" + *value + "' is not a real date in the form YYYY-MM-DD");
+    }
+  }
+  if (!starts_on.empty()) body->set_starts_on(starts_on);
+  if (!ends_on.empty()) body->set_ends_on(ends_on);
+  if (!body->starts_on().empty() && !body->ends_on().empty() && body->ends_on() < body->starts_on()) {
+    return Status::InvalidArgument("ends_on",
+                                   body->ends_on() + " is before " + what + " starts (" + body->starts_on() + ")");
+  }
+  return Status::Ok();
+}
+
 // The partner `fields` describe, checked: what AddPartner stores, or (with `held`) what
 // UpdatePartner makes of the held partner.
 Result<v1::PartnerOrganisation> PartnerBody(const PartnerFields& fields, const v1::PartnerOrganisation* held) {
@@ -63,39 +89,80 @@ Result<v1::PartnerOrganisation> PartnerBody(const PartnerFields& fields, const v
     return Status::InvalidArgument("kind", "a partner needs a kind: delivery_partner, referral_partner or employer");
   }
   if (!Blank(fields.contact)) body.set_contact(fields.contact);
-  for (const auto& [field, value] :
-       {std::pair{"starts_on", &fields.starts_on}, std::pair{"ends_on", &fields.ends_on}}) {
-    if (!value->empty() && !ParseDate(*value)) {
-      return Status::InvalidArgument(field, "'" + *value + "' is not a real date in the form YYYY-MM-DD");
-    }
-  }
-  if (!fields.starts_on.empty()) body.set_starts_on(fields.starts_on);
-  if (!fields.ends_on.empty()) body.set_ends_on(fields.ends_on);
-  if (!body.starts_on().empty() && !body.ends_on().empty() && body.ends_on() < body.starts_on()) {
-    return Status::InvalidArgument("ends_on",
-                                   body.ends_on() + " is before the contract starts (" + body.starts_on() + ")");
-  }
-  for (const Uuid& hub : fields.hubs) {
-    if (std::find(body.hub_ids().begin(), body.hub_ids().end(), hub.raw()) == body.hub_ids().end()) {
-      body.add_hub_ids(hub.raw());
-    }
-  }
-  if (body.hub_ids().empty())
+  OUTREACH_RETURN_IF_ERROR(SetPeriod(&body, fields.starts_on, fields.ends_on, "the contract"));
+  AddHubs(body.mutable_hub_ids(), fields.hubs);
+  if (body.hub_ids().empty()) {
     return Status::InvalidArgument("hub_ids", "a partner holds a contract in at least one hub");
+  }
   return body;
 }
 
-// Locks every hub `partner` names, in id order (so two administrators' commands cannot
-// wait on each other), refusing one that does not exist.
-Status LockPartnerHubs(StoreTxn& txn, const v1::PartnerOrganisation& partner) {
+// The programme `fields` describe, checked, as PartnerBody does for a partner.
+Result<v1::Programme> ProgrammeBody(const ProgrammeFields& fields, const v1::Programme* held) {
+  v1::Programme body;
+  if (held != nullptr) body = *held;
+  if (!Blank(fields.name)) body.set_name(fields.name);
+  if (Blank(body.name())) return Status::InvalidArgument("name", "a programme needs a name");
+  if (!Blank(fields.funder)) body.set_funder(fields.funder);
+  if (Blank(body.funder())) return Status::InvalidArgument("funder", "a programme needs its funder");
+  for (const std::string& strand : fields.strands) {
+    if (Blank(strand)) return Status::InvalidArgument("strands", "a strand needs a name");
+    if (std::find(body.strands().begin(), body.strands().end(), strand) == body.strands().end()) {
+      body.add_strands(strand);
+    }
+  }
+  if (fields.min_age != 0) body.set_min_age(fields.min_age);
+  if (fields.max_age != 0) body.set_max_age(fields.max_age);
+  if ((body.min_age() == 0) != (body.max_age() == 0)) {
+    return Status::InvalidArgument(body.min_age() == 0 ? "min_age" : "max_age",
+                                   "give both ends of the age range (or neither, for 16 to 100)");
+  }
+  if (body.max_age() > 120 || body.min_age() > body.max_age()) {
+    return Status::InvalidArgument("max_age", "the age range " + std::to_string(body.min_age()) + " to " +
+                                                  std::to_string(body.max_age()) + " is not one a person can be in");
+  }
+  if (!Blank(fields.rules_version)) body.set_rules_version(fields.rules_version);
+  OUTREACH_RETURN_IF_ERROR(SetPeriod(&body, fields.starts_on, fields.ends_on, "the programme"));
+  AddHubs(body.mutable_hub_ids(), fields.hubs);
+  return body;
+}
+
+// Locks every hub of `hub_ids`, in id order (so two administrators' commands cannot wait
+// on each other), refusing one that does not exist.
+Status LockSharingHubs(StoreTxn& txn, const google::protobuf::RepeatedPtrField<std::string>& hub_ids) {
   std::vector<Uuid> hubs;
-  for (const std::string& raw : partner.hub_ids()) {
+  for (const std::string& raw : hub_ids) {
     Result<Uuid> hub = Uuid::FromBytes(raw);
     if (!hub.ok()) return Status::InvalidArgument("hub_ids", "is not a record id (16 bytes)");
     hubs.push_back(*hub);
   }
   std::sort(hubs.begin(), hubs.end());
   for (const Uuid& hub : hubs) OUTREACH_RETURN_IF_ERROR(RequireHub(txn, hub));
+  return Status::Ok();
+}
+
+// Makes each hub `programme` names that its Hub record does not tie to it yet a hub of
+// the programme (its devices learn which programme is theirs); a hub of another
+// programme is refused.
+Status JoinProgramme(StoreTxn& txn, Reconciler& reconciler, const Uuid& programme_id, const v1::Programme& programme) {
+  for (const std::string& raw : programme.hub_ids()) {
+    const Uuid hub_id = Uuid::FromBytes(raw).value();  // LockSharingHubs checked them
+    auto hub = txn.GetRecord(hub_id);
+    if (!hub.ok()) return hub.status();
+    if (!hub->has_value() || !(*hub)->record.has_hub())
+      return Status::NotFound("no hub " + hub_id.ToString(), "hub_ids");
+    const std::string& current = (*hub)->record.hub().programme_id();
+    if (current == programme_id.raw()) continue;
+    if (!current.empty()) {
+      return Status::FailedPrecondition("hub " + hub_id.ToString() + " belongs to programme " +
+                                            Uuid::FromBytes(current).value().ToString() + " already",
+                                        "hub_ids");
+    }
+    v1::Hub joined = (*hub)->record.hub();
+    joined.set_programme_id(programme_id.raw());
+    auto seq = reconciler.UpdateServerRecord(std::move(**hub), joined);
+    if (!seq.ok()) return seq.status();
+  }
   return Status::Ok();
 }
 
@@ -108,7 +175,7 @@ Result<Uuid> Administration::AddPartner(const PartnerFields& partner) {
   const Uuid home = partner.hubs.front();  // PartnerBody refuses an empty list
   HybridClock clock;
   Status st = store_.Transact([&](StoreTxn& txn) -> Status {
-    OUTREACH_RETURN_IF_ERROR(LockPartnerHubs(txn, *body));
+    OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, body->hub_ids()));
     OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
     Reconciler reconciler(txn, clock, 0);
     auto seq = reconciler.CreateServerRecord(home, partner_id, v1::RECORD_TYPE_PARTNER_ORGANISATION, *body);
@@ -128,7 +195,7 @@ Status Administration::UpdatePartner(const Uuid& partner_id, const PartnerFields
     }
     Result<v1::PartnerOrganisation> body = PartnerBody(changes, &(*held)->record.partner_organisation());
     if (!body.ok()) return body.status();
-    OUTREACH_RETURN_IF_ERROR(LockPartnerHubs(txn, *body));
+    OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, body->hub_ids()));
     OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
     Reconciler reconciler(txn, clock, 0);
     auto seq = reconciler.UpdateServerRecord(std::move(**held), *body);
@@ -139,28 +206,74 @@ Status Administration::UpdatePartner(const Uuid& partner_id, const PartnerFields
 Result<std::vector<PartnerInfo>> Administration::ListPartners(const Uuid& hub_id) {
   std::vector<PartnerInfo> out;
   Status st = store_.Read([&](StoreTxn& txn) -> Status {
+    auto held = ListSharedRecords(txn, v1::RECORD_TYPE_PARTNER_ORGANISATION, hub_id);
+    if (!held.ok()) return held.status();
     out.clear();
-    auto hubs = txn.ListHubs();
-    if (!hubs.ok()) return hubs.status();
-    // Each partner is held in its home hub (shared_reference.h): every hub's, once.
-    for (const HubRow& hub : *hubs) {
-      auto held = txn.ListRecordsByType(hub.hub_id, v1::RECORD_TYPE_PARTNER_ORGANISATION);
-      if (!held.ok()) return held.status();
-      for (const StoredRecord& r : *held) {
-        if (r.record.deleted() || r.record.erased()) continue;
-        const v1::PartnerOrganisation& partner = r.record.partner_organisation();
-        if (!hub_id.is_nil() &&
-            std::find(partner.hub_ids().begin(), partner.hub_ids().end(), hub_id.raw()) == partner.hub_ids().end()) {
-          continue;
-        }
-        out.push_back(PartnerInfo{Uuid::FromBytes(r.record.id()).value(), partner});
-      }
+    for (const StoredRecord& r : *held) {
+      out.push_back(PartnerInfo{Uuid::FromBytes(r.record.id()).value(), r.record.partner_organisation()});
     }
     return Status::Ok();
   });
   if (!st.ok()) return st;
   std::sort(out.begin(), out.end(), [](const PartnerInfo& a, const PartnerInfo& b) {
     return std::tie(a.partner.name(), a.partner_id) < std::tie(b.partner.name(), b.partner_id);
+  });
+  return out;
+}
+
+Result<Uuid> Administration::AddProgramme(const ProgrammeFields& programme) {
+  Result<v1::Programme> body = ProgrammeBody(programme, nullptr);
+  if (!body.ok()) return body.status();
+  if (body->hub_ids().empty())
+    return Status::InvalidArgument("hub_ids", "a programme is delivered by at least one hub");
+  const Uuid programme_id = Uuid::NewV7();
+  const Uuid home = programme.hubs.front();
+  HybridClock clock;
+  Status st = store_.Transact([&](StoreTxn& txn) -> Status {
+    OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, body->hub_ids()));
+    OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
+    Reconciler reconciler(txn, clock, 0);
+    OUTREACH_RETURN_IF_ERROR(JoinProgramme(txn, reconciler, programme_id, *body));
+    auto seq = reconciler.CreateServerRecord(home, programme_id, v1::RECORD_TYPE_PROGRAMME, *body);
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+  if (!st.ok()) return st;
+  return programme_id;
+}
+
+Status Administration::UpdateProgramme(const Uuid& programme_id, const ProgrammeFields& changes) {
+  HybridClock clock;
+  return store_.Transact([&](StoreTxn& txn) -> Status {
+    auto held = txn.GetRecord(programme_id);
+    if (!held.ok()) return held.status();
+    if (!held->has_value() || (*held)->record.type() != v1::RECORD_TYPE_PROGRAMME) {
+      return Status::NotFound("no programme " + programme_id.ToString(), "programme_id");
+    }
+    Result<v1::Programme> body = ProgrammeBody(changes, &(*held)->record.programme());
+    if (!body.ok()) return body.status();
+    OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, body->hub_ids()));
+    OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
+    Reconciler reconciler(txn, clock, 0);
+    OUTREACH_RETURN_IF_ERROR(JoinProgramme(txn, reconciler, programme_id, *body));
+    auto seq = reconciler.UpdateServerRecord(std::move(**held), *body);
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+}
+
+Result<std::vector<ProgrammeInfo>> Administration::ListProgrammes() {
+  std::vector<ProgrammeInfo> out;
+  Status st = store_.Read([&](StoreTxn& txn) -> Status {
+    auto held = ListSharedRecords(txn, v1::RECORD_TYPE_PROGRAMME);
+    if (!held.ok()) return held.status();
+    out.clear();
+    for (const StoredRecord& r : *held) {
+      out.push_back(ProgrammeInfo{Uuid::FromBytes(r.record.id()).value(), r.record.programme()});
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  std::sort(out.begin(), out.end(), [](const ProgrammeInfo& a, const ProgrammeInfo& b) {
+    return std::tie(a.programme.name(), a.programme_id) < std::tie(b.programme.name(), b.programme_id);
   });
   return out;
 }

@@ -47,6 +47,25 @@ struct PartnerInfo {
   v1::PartnerOrganisation partner;
 };
 
+// A programme and the hubs delivering it (shared_reference.h), as `programme add` and
+// `programme update` give it.
+struct ProgrammeFields {
+  std::string name;
+  std::string funder;
+  std::vector<std::string> strands;  // added to those held
+  uint32_t min_age = 0;              // 0: as held (both 0: the default range)
+  uint32_t max_age = 0;
+  std::string rules_version;  // the eligibility rules in force
+  std::string starts_on;
+  std::string ends_on;
+  std::vector<Uuid> hubs;  // hubs that deliver it (added); a hub belongs to one programme
+};
+
+struct ProgrammeInfo {
+  Uuid programme_id;
+  v1::Programme programme;
+};
+
 class Administration {
  public:
   explicit Administration(Store& store) : store_(store) {}
@@ -74,6 +93,14 @@ class Administration {
   Status UpdatePartner(const Uuid& partner_id, const PartnerFields& changes);
   // The partners holding contracts in `hub_id` (nil: every partner), by name.
   Result<std::vector<PartnerInfo>> ListPartners(const Uuid& hub_id = Uuid());
+  // A programme delivered by `programme.hubs` (at least one; none may belong to another
+  // programme): a name and a funder are required, an age range has both ends. Each hub's
+  // record names the programme from now on, so its devices know which is theirs.
+  Result<Uuid> AddProgramme(const ProgrammeFields& programme);
+  // Sets what `changes` gives, as UpdatePartner does; hubs given join the programme.
+  Status UpdateProgramme(const Uuid& programme_id, const ProgrammeFields& changes);
+  // Every programme, by name.
+  Result<std::vector<ProgrammeInfo>> ListProgrammes();
   // Resolves a conflict (keep the winner, or take the loser's value); the resolution is
   // a synced change every device receives. `resolved_by` is the person.
   Status ResolveConflict(const Uuid& hub_id, const Uuid& conflict_id, v1::ConflictStatus resolution,

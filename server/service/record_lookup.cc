@@ -4,6 +4,7 @@
 
 #include "common/instruments.h"
 #include "server/service/access_policy.h"
+#include "server/service/shared_reference.h"
 
 namespace outreach::server {
 
@@ -39,7 +40,9 @@ Result<std::vector<v1::Record>> StoreRecordLookup::Readable(std::vector<StoredRe
 }
 
 Result<std::vector<v1::Record>> StoreRecordLookup::RecordsOfType(v1::RecordType type) {
-  Result<std::vector<StoredRecord>> found = txn_.ListRecordsByType(device_.hub_id, type);
+  // A shared record is held in its home hub, which may be another (shared_reference.h).
+  Result<std::vector<StoredRecord>> found = IsSharedReference(type) ? ListSharedRecords(txn_, type, device_.hub_id)
+                                                                    : txn_.ListRecordsByType(device_.hub_id, type);
   if (!found.ok()) return found.status();
   Result<std::vector<v1::Record>> readable = Readable(std::move(*found), type);
   if (!readable.ok() || type != v1::RECORD_TYPE_INSTRUMENT) return readable;

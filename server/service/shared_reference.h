@@ -1,5 +1,6 @@
-// Programme reference data that several hubs share: a partner organisation holding
-// contracts in several hubs (DOMAIN.md "How the programmes are organised").
+// Programme reference data that several hubs share: a programme and the hubs delivering
+// it, a partner organisation holding contracts in several hubs (DOMAIN.md "How the
+// programmes are organised").
 //
 // Every record lives in one hub's store and log, and a device pulls its own hub's log by
 // one cursor. A shared record keeps that shape: it is held once, as a record of its home
@@ -21,6 +22,7 @@
 
 #include "common/record_registry.h"
 #include "common/uuid.h"
+#include "server/store/store.h"
 
 namespace outreach::server {
 
@@ -33,5 +35,10 @@ std::vector<Uuid> SharingHubs(const v1::Record& record);
 
 // Whether `record` is shared with `hub_id` (names it).
 bool SharedWith(const v1::Record& record, const Uuid& hub_id);
+
+// Every live record of shared `type`, wherever it is held (each once); with a `hub_id`,
+// only those shared with it. Reference data is small: every hub's records of the type
+// are read.
+Result<std::vector<StoredRecord>> ListSharedRecords(StoreTxn& txn, v1::RecordType type, const Uuid& hub_id = Uuid());
 
 }  // namespace outreach::server

@@ -254,6 +254,9 @@ class Device {
   Result<std::vector<EnquiryLine>> ListEnquiries();
   // The instruments held (assessments are scored against them), by id then version.
   Result<std::vector<v1::Record>> Instruments();
+  // The programme this device's hub delivers (reference data: its name, funder, strands,
+  // ages and the eligibility rules in force), or NotFound before the hub has one.
+  Result<v1::Record> Programme();
   // The partner organisations held (those holding a contract in this device's hub, from
   // the programme's reference data), by name. Refused on a kiosk, which holds none.
   Result<std::vector<v1::Record>> Partners();

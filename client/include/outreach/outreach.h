@@ -307,6 +307,11 @@ OUTREACH_API outreach_status outreach_enquiries_list(outreach_device* device, ou
  * id then version): each domain's key, label and score range, for assessments. */
 OUTREACH_API outreach_status outreach_instruments_list(outreach_device* device, outreach_format format, char** out,
                                                        size_t* out_size, outreach_error** error);
+/* The programme this device's hub delivers (an outreach.v1.Record of an
+ * outreach.v1.Programme: name, funder, strands, min_age/max_age, rules_version, hub_ids).
+ * OUTREACH_NOT_FOUND before the hub has one (or before the first sync). */
+OUTREACH_API outreach_status outreach_programme_show(outreach_device* device, outreach_format format, char** out,
+                                                     size_t* out_size, outreach_error** error);
 /* The partner organisations held (outreach.v1.capi.RecordList of
  * outreach.v1.PartnerOrganisation records, by name): those holding a contract in the
  * device's hub, for referrals and consents that name one. OUTREACH_PERMISSION_DENIED on

@@ -867,6 +867,94 @@ TEST_F(SyncTest, APartnerReachesEveryDeviceOfItsHubsAndIsNamedByReferralsAndCons
   EXPECT_EQ(listed.json()["partners"][0]["ends_on"], "2027-03-31");
 }
 
+// Issue 16: a programme is shared by the hubs that deliver it. Its devices receive it,
+// and its age range and strands hold on the device and on the server (a raw push that
+// skips the device's checks is refused the same); a hub delivers one programme.
+TEST_F(SyncTest, AProgrammeReachesItsHubsAndItsRulesHoldOnDeviceAndServer) {
+  const std::string north = deployment_.hub_id;
+  const std::string south = deployment_.AddHub("South");
+  const std::string east = deployment_.AddHub("East");
+  CliResult added = RunCli({"programme", "add",       "--data",          deployment_.data,
+                            "--name",    "BBO North", "--funder",        "ESF",
+                            "--strand",  "BBO",       "--min-age",       "25",
+                            "--max-age", "64",        "--rules-version", "2026-04",
+                            "--hub",     north,       "--hub",           south,
+                            "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string programme = added.json()["programme_id"].get<std::string>();
+  CliResult second = RunCli({"programme", "add", "--data", deployment_.data, "--name", "Restart", "--funder", "DWP",
+                             "--hub", south, "--json"});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("hub_ids: hub " + south + " belongs to programme " + programme + " already"),
+            std::string::npos)
+      << second.err;
+
+  TestDevice ann = NewDevice("Ann");
+  TestDevice sid = NewDevice("Sid", "adviser", "", nullptr, 0, south);
+  TestDevice eve = NewDevice("Eve", "adviser", "", nullptr, 0, east);
+  for (TestDevice* d : {&ann, &sid, &eve}) MustSync(*d);
+  for (TestDevice* d : {&ann, &sid}) {
+    Result<v1::Record> held = (*d)->Programme();
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    EXPECT_EQ(Uuid::FromBytes(held->id())->ToString(), programme);
+    EXPECT_EQ(held->programme().max_age(), 64u);
+  }
+  EXPECT_EQ(eve->Programme().status().code(), ErrorCode::kNotFound);
+
+  // 18 years old today: outside 25 to 64.
+  const std::string eighteen = std::to_string(std::stoi(sid->Today().substr(0, 4)) - 18) + "-01-01";
+  Result<v1::Record> refused = sid->RegisterParticipant(Person("Kai", "Moss", eighteen));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "date_of_birth");
+  uint64_t seq = 1000;
+  auto new_person = [&](TestDevice& d, const std::string& dob, const std::string& strand) {
+    v1::Change c;
+    c.set_record_id(Uuid::NewV7().raw());
+    c.set_type(v1::RECORD_TYPE_PARTICIPANT);
+    c.set_op(v1::CHANGE_OP_UPSERT);
+    c.set_hlc(StoreOf(*d).clock().Now().value());
+    c.set_device_seq(++seq);
+    for (v1::FieldValue& fv : NewParticipantFields("Kai", "Moss " + std::to_string(seq), dob)) {
+      *c.add_fields() = std::move(fv);
+    }
+    if (!strand.empty()) {
+      v1::Participant p;
+      p.set_programme_strand(strand);
+      *c.add_fields() = AllFields(p).front();
+    }
+    return c;
+  };
+  v1::PushAck ack = PushRaw(
+      sid, {new_person(sid, eighteen, ""), new_person(sid, "1990-01-01", "ESF"), new_person(sid, "1990-01-01", "BBO")});
+  ASSERT_EQ(ack.results_size(), 3);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(0).field(), "date_of_birth") << ack.results(0).reason();
+  EXPECT_NE(ack.results(0).reason().find("BBO North takes people aged 25 to 64"), std::string::npos)
+      << ack.results(0).reason();
+  EXPECT_EQ(ack.results(1).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(1).field(), "programme_strand") << ack.results(1).reason();
+  EXPECT_EQ(ack.results(2).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack.results(2).reason();
+  // East delivers no programme yet: the default range (16 to 100) holds there.
+  ack = PushRaw(eve, {new_person(eve, eighteen, "")});
+  ASSERT_EQ(ack.results_size(), 1);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_APPLIED) << ack.results(0).reason();
+
+  // East joins: its devices receive the programme and its rules.
+  CliResult joined =
+      RunCli({"programme", "update", "--data", deployment_.data, "--id", programme, "--hub", east, "--json"});
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  MustSync(eve);
+  Result<v1::Record> eves = eve->Programme();
+  ASSERT_TRUE(eves.ok()) << eves.status().ToString();
+  EXPECT_EQ(eves->programme().rules_version(), "2026-04");
+  EXPECT_EQ(eves->programme().strands_size(), 1);
+  EXPECT_FALSE(eve->RegisterParticipant(Person("Lee", "Park", eighteen)).ok());
+  CliResult listed = RunCli({"programme", "list", "--data", deployment_.data, "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  ASSERT_EQ(listed.json()["programmes"].size(), 1u);
+  EXPECT_EQ(listed.json()["programmes"][0]["hub_ids"].size(), 3u);
+}
+
 TEST_F(SyncTest, CrossHubChangeIsRejectedAlone) {
   TestDevice ann = NewDevice("Ann");
   CliResult hub = RunCli({"hub", "add", "--data", deployment_.data, "--name", "South", "--json"});

@@ -71,8 +71,22 @@ class DeviceTest : public ::testing::Test {
     return r.ok() ? *r : v1::Record();
   }
 
-  // Puts partner `id` in the device's store as the server sends it (programme reference
-  // data, pulled): what a referral or a consent may name.
+  // Puts record `id` of `type` with `body` in the device's store as the server sends it
+  // (programme reference data, pulled).
+  void HoldReference(const Uuid& id, v1::RecordType type, const google::protobuf::Message& body) {
+    v1::ChangesPage page;
+    v1::Change* c = page.add_changes();
+    c->set_record_id(id.raw());
+    c->set_type(type);
+    c->set_op(v1::CHANGE_OP_UPSERT);
+    c->set_hlc(StoreOf(*device_).clock().Now().value());
+    c->set_server_seq(++pulled_seq_);
+    for (v1::FieldValue& fv : AllFields(body)) *c->add_fields() = std::move(fv);
+    page.set_next_cursor(pulled_seq_);
+    ASSERT_TRUE(StoreOf(*device_).ApplyPulledPage(page).ok());
+  }
+
+  // A partner of the device's hub: what a referral or a consent may name.
   void HoldPartner(const Uuid& id, const std::string& name, const std::string& starts_on = "",
                    const std::string& ends_on = "") {
     v1::PartnerOrganisation partner;
@@ -81,16 +95,7 @@ class DeviceTest : public ::testing::Test {
     partner.add_hub_ids(Uuid::Derive("hub", "north").raw());
     partner.set_starts_on(starts_on);
     partner.set_ends_on(ends_on);
-    v1::ChangesPage page;
-    v1::Change* c = page.add_changes();
-    c->set_record_id(id.raw());
-    c->set_type(v1::RECORD_TYPE_PARTNER_ORGANISATION);
-    c->set_op(v1::CHANGE_OP_UPSERT);
-    c->set_hlc(StoreOf(*device_).clock().Now().value());
-    c->set_server_seq(++pulled_seq_);
-    for (v1::FieldValue& fv : AllFields(partner)) *c->add_fields() = std::move(fv);
-    page.set_next_cursor(pulled_seq_);
-    ASSERT_TRUE(StoreOf(*device_).ApplyPulledPage(page).ok());
+    HoldReference(id, v1::RECORD_TYPE_PARTNER_ORGANISATION, partner);
   }
 
   TempDir dir_;

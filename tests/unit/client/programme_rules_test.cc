@@ -163,6 +163,65 @@ TEST_F(ProgrammeRulesTest, AReferralOrConsentNamesAPartnerHeldWhoseContractCover
   ASSERT_TRUE(made.ok()) << made.status().ToString();
 }
 
+// The programme the hub delivers (issue 16): its age range and strands hold for
+// registrations, and a new validation file records its eligibility rules version.
+TEST_F(ProgrammeRulesTest, TheHubsProgrammeSetsTheAgesStrandsAndRulesVersion) {
+  EXPECT_EQ(device_->Programme().status().code(), E::kNotFound);
+  // Before a programme is held: 16 to 100, any strand.
+  v1::Participant young;
+  young.set_given_name("Kai");
+  young.set_family_name("Moss");
+  young.set_date_of_birth("2008-01-01");  // 18 on 2026-11-23
+  young.set_programme_strand("anything");
+  ASSERT_TRUE(device_->RegisterParticipant(young).ok());
+
+  v1::Programme bbo;
+  bbo.set_name("Building Better Opportunities");
+  bbo.set_funder("ESF");
+  bbo.add_hub_ids(Uuid::Derive("hub", "north").raw());
+  bbo.add_strands("BBO");
+  bbo.add_strands("BBO Plus");
+  bbo.set_min_age(25);
+  bbo.set_max_age(64);
+  bbo.set_rules_version("2026-04");
+  HoldReference(Uuid::Derive("programme", "bbo"), v1::RECORD_TYPE_PROGRAMME, bbo);
+  Result<v1::Record> held = device_->Programme();
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->programme().name(), "Building Better Opportunities");
+
+  young.set_family_name("Moss-Two");
+  young.clear_programme_strand();
+  EXPECT_REFUSED_SAYING(device_->RegisterParticipant(young), E::kInvalidArgument, "date_of_birth",
+                        "Building Better Opportunities takes people aged 25 to 64");
+  young.set_date_of_birth("1990-01-01");
+  young.set_programme_strand("ESF");
+  EXPECT_REFUSED_SAYING(device_->RegisterParticipant(young), E::kInvalidArgument, "programme_strand",
+                        "'ESF' is not a strand of Building Better Opportunities (its strands: BBO, BBO Plus)");
+  young.set_programme_strand("BBO Plus");
+  Result<v1::Record> kai = device_->RegisterParticipant(young);
+  ASSERT_TRUE(kai.ok()) << kai.status().ToString();
+
+  // Someone registered under the old range is not refused an unrelated edit.
+  Result<std::vector<v1::Record>> people = device_->FindParticipants("Kai Moss");
+  ASSERT_TRUE(people.ok());
+  v1::Record first;
+  for (const v1::Record& r : *people) {
+    if (r.participant().family_name() == "Moss") first = r;
+  }
+  ASSERT_FALSE(first.id().empty());
+  v1::Participant moved = first.participant();
+  moved.set_postcode("LS1 4AP");
+  EXPECT_TRUE(device_->UpdateParticipant(IdOf(first), moved).ok());
+
+  // A new validation file records the rules in force.
+  Consent(*kai, v1::CONSENT_PURPOSE_HOLD_DATA, "2026-11-23");
+  v1::Validation file;
+  file.set_participant_id(kai->id());
+  Result<v1::Record> opened = device_->OpenValidation(file);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->validation().rules_version(), "2026-04");
+}
+
 TEST_F(ProgrammeRulesTest, PartnersAreListedByNameButNotOnAKiosk) {
   HoldPartner(foodbank_, "Trussell foodbank");
   HoldPartner(advice_, "Citizens Advice");

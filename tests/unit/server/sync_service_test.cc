@@ -300,13 +300,22 @@ TEST_F(SyncServiceTest, NotesAreCheckedBySensitivityPerChange) {
 TEST_F(SyncServiceTest, ReferenceDataAndErasureNeedAManager) {
   TestDevice adviser = Enrol(v1::ROLE_ADVISER, "Priya");
   TestDevice manager = Enrol(v1::ROLE_MANAGER, "Morag");
-  v1::Programme programme;
-  programme.set_name("Towards Work");
-  v1::ChangeResult r = PushOne(adviser, Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_PROGRAMME, programme));
+  v1::Venue venue;
+  venue.set_name("Leeds Central Library");
+  venue.set_kind(v1::VENUE_KIND_LIBRARY);
+  v1::ChangeResult r = PushOne(adviser, Upsert(adviser, Uuid::NewV7(), v1::RECORD_TYPE_VENUE, venue));
   EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_REJECTED);
   EXPECT_EQ(r.field(), "type");
-  EXPECT_EQ(PushOne(manager, Upsert(manager, Uuid::NewV7(), v1::RECORD_TYPE_PROGRAMME, programme)).outcome(),
+  EXPECT_EQ(PushOne(manager, Upsert(manager, Uuid::NewV7(), v1::RECORD_TYPE_VENUE, venue)).outcome(),
             v1::CHANGE_OUTCOME_APPLIED);
+  // Reference data several hubs share is managed on the server, not from a device.
+  v1::Programme programme;
+  programme.set_name("Towards Work");
+  r = PushOne(manager, Upsert(manager, Uuid::NewV7(), v1::RECORD_TYPE_PROGRAMME, programme));
+  EXPECT_EQ(r.outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(r.field(), "type");
+  EXPECT_NE(r.reason().find("managed on the server (outreach-server programme add|update)"), std::string::npos)
+      << r.reason();
 
   const Uuid person = Uuid::NewV7();
   ASSERT_EQ(PushOne(adviser, Upsert(adviser, person, v1::RECORD_TYPE_PARTICIPANT, Person("A", "B"))).outcome(),
