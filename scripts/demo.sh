@@ -31,12 +31,17 @@ mo() { "$CLIENT" --db "$WORK/mo.db" --json "$@"; }
 cy() { "$CLIENT" --db "$WORK/cy.db" --json "$@"; }
 id_of() { jq -r .id; }
 
-say "The hub sets up its server (store, CA, certificate), a hub, two venues"
+say "The hub sets up its server (store, CA, certificate), a hub, two venues, its programme and a partner"
 "$SERVER" init --data "$DATA" --hostname localhost --json >/dev/null
 HUB=$("$SERVER" hub add --data "$DATA" --name "Nottingham North" --json | jq -r .hub_id)
 CENTRE=$("$SERVER" venue add --data "$DATA" --hub "$HUB" --name "Bulwell Children's Centre" --kind childrens_centre --json | jq -r .venue_id)
 HOUSING=$("$SERVER" venue add --data "$DATA" --hub "$HUB" --name "Aspley Housing Office" --kind housing_office --json | jq -r .venue_id)
 echo "hub $HUB; venues: children's centre $CENTRE, housing office $HOUSING"
+"$SERVER" programme add --data "$DATA" --name "Building Better Opportunities" --funder "ESF and the National Lottery" \
+  --strand BBO --min-age 18 --max-age 100 --rules-version 2026-04 --hub "$HUB" --json |
+  jq -c '{programme: .name, funder, strands, ages: "\(.min_age)-\(.max_age)", rules_version}'
+ADVICE=$("$SERVER" partner add --data "$DATA" --name "Citizens Advice Nottingham" --kind referral_partner --hub "$HUB" --json | jq -r .partner_id)
+echo "partner: Citizens Advice Nottingham $ADVICE"
 
 "$SERVER" serve --data "$DATA" --listen 127.0.0.1:0 --json >"$WORK/serve.out" 2>"$WORK/serve.log" &
 SERVER_PID=$!
@@ -63,6 +68,9 @@ PRIYA_REF=$(ann show "$PRIYA" | jq -r .reference)
 DAN_REF=$(ann show "$DAN" | jq -r .reference)
 echo "Priya $PRIYA_REF, Dan $DAN_REF, job club $JOBCLUB"
 for who in ann bo kiosk; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done
+echo "Ann's tablet now holds the programme and its partners (reference data from the server):"
+ann programme show | jq -c '{programme: .name, strands, rules_version}'
+ann partner list | jq -c '.partners[] | {id, name, kind}'
 
 say "In the field, offline all day"
 echo "- the kiosk at the children's centre signs Priya and Dan in by reference number"
@@ -73,6 +81,9 @@ ann attend --session "$JOBCLUB" --participant "$DAN" --status late | jq -c '{id,
 echo "- Ann records Priya's My Journey baseline"
 ann assess --participant "$PRIYA" --instrument my-journey --score communication=3 --score confidence=2 \
   --score managing_feelings=3 --score reliability=4 --score setting_and_achieving_goals=2 --score working_with_others=3 | jq -c '{id, instrument_id}'
+echo "- Priya agrees to her details going to Citizens Advice, and Ann makes a warm handover there"
+ann consent --participant "$PRIYA" --purpose share_with_partners --method signed --wording-version v3 --partner "$ADVICE" >/dev/null
+ann refer --participant "$PRIYA" --kind warm_handover --partner "$ADVICE" --summary "Debt worries; prefers mornings" | jq -c '{id, kind, partner_id}'
 echo "- at the housing office Bo registers Dan again, not knowing Ann already has (a duplicate)"
 DAN2=$(bo participant add --given-name dan --family-name OKAFOR --date-of-birth 1987-07-22 --venue "$HOUSING" | id_of)
 echo "  Bo's Dan: $DAN2; Bo logs a phone call with him"
@@ -109,7 +120,7 @@ done
 say "Priya's eligibility file: Ann submits it, the coordinator pre-checks it, the manager accepts it"
 ann consent --participant "$PRIYA" --purpose hold_data --method signed --wording-version v3 >/dev/null
 PASSPORT=$(ann evidence --participant "$PRIYA" --kind passport | id_of)
-FILE=$(ann validation --participant "$PRIYA" --rules-version 2026-04 --status submitted --evidence "$PASSPORT" | id_of)
+FILE=$(ann validation --participant "$PRIYA" --status submitted --evidence "$PASSPORT" | id_of)  # rules version: the programme's
 for who in ann cy; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done
 cy validation move "$FILE" --to precheck_passed | jq -c '{id, status, submitted_by, prechecked_by}'
 for who in cy ann; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done

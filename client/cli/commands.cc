@@ -423,7 +423,7 @@ void CommandLine::AddJourneyVerbs() {
 
   CLI::App* partner = app_.add_subcommand("partner", "the programme's partner organisations in this device's hub");
   partner->require_subcommand(1);
-  AddVerb(partner, "list", "each partner's id (for refer --partner-id, consent --partner-ids), name, kind and contract",
+  AddVerb(partner, "list", "each partner's id (for refer --partner and consent --partner), name, kind and contract",
           [](Device& d) { return ListResult("partners", d.Partners()); });
 
   CLI::App* plan =

@@ -282,7 +282,7 @@ const std::set<std::string>& Device::FilledWhenEmpty(v1::RecordType type) {
       {v1::RECORD_TYPE_ENQUIRY, {"source", "received_at"}},
       {v1::RECORD_TYPE_CONSENT, {"given_on"}},
       {v1::RECORD_TYPE_EVIDENCE_ITEM, {"captured_on"}},
-      {v1::RECORD_TYPE_VALIDATION, {"status", "status_changed_on"}},
+      {v1::RECORD_TYPE_VALIDATION, {"status", "status_changed_on", "rules_version"}},  // the programme's
       {v1::RECORD_TYPE_BARRIER, {"status", "identified_on"}},
       {v1::RECORD_TYPE_SEGMENT, {"set_on"}},
       {v1::RECORD_TYPE_ASSESSMENT, {"instrument_version", "completed_on", "assessor"}},
