@@ -317,6 +317,7 @@ std::vector<RecordRules> BuildRules() {
            NotAfterToday("date_of_birth"),
            Check("age_within_the_programme_range", AgeWithinTheProgrammeRange),
            Check("strand_of_the_programme", StrandOfTheProgramme),
+           OptionalLink("delivery_partner_id"),
            FormatOf("ni_number", Format::kNiNumber),
            FormatOf("email", Format::kEmail),
            FormatOf("phone", Format::kPhone),

@@ -372,6 +372,29 @@ Result<json> RunProgrammeList(const GlobalOptions& global, const ProgrammeArgs&)
   return json{{"programmes", list}};
 }
 
+struct CaseloadArgs {
+  std::string hub;
+  std::string from;
+  std::string to;
+  std::string partner;
+};
+
+Result<json> RunCaseloadTransfer(const GlobalOptions& global, const CaseloadArgs& args) {
+  Result<Uuid> hub = ParseOptionalId(args.hub, "hub");
+  if (!hub.ok()) return hub.status();
+  Result<Uuid> partner = ParseOptionalId(args.partner, "partner");
+  if (!partner.ok()) return partner.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<CaseloadTransfer> moved = Administration(**store).TransferCaseload(*hub, args.from, args.to, *partner);
+  if (!moved.ok()) return moved.status();
+  return json{{"hub_id", moved->hub_id.ToString()},
+              {"from", args.from},
+              {"to", args.to},
+              {"participants", moved->participants},
+              {"sessions", moved->sessions}};
+}
+
 struct DeviceArgs {
   std::string hub;
   std::string device;
@@ -685,6 +708,16 @@ int Main(int argc, char** argv) {
   venue_add->add_option("--name", venue_args.name, "the venue's name")->required();
   venue_add->add_option("--kind", venue_args.kind, "childrens_centre, housing_office, library, ...")->required();
   venue_add->callback([&] { action = run(RunVenueAdd, venue_args); });
+
+  CaseloadArgs caseload_args;
+  CLI::App* caseload = app.add_subcommand("caseload", "advisers' caseloads")->require_subcommand(1);
+  CLI::App* transfer = caseload->add_subcommand(
+      "transfer", "move every active participant of one adviser (and their appointments to come) to another");
+  transfer->add_option("--from", caseload_args.from, "the adviser leaving the caseload (their user name)")->required();
+  transfer->add_option("--to", caseload_args.to, "the adviser taking it, enrolled in the same hub")->required();
+  transfer->add_option("--hub", caseload_args.hub, "the hub id (default: the one hub the new adviser is enrolled in)");
+  transfer->add_option("--partner", caseload_args.partner, "only participants attributed to this delivery partner");
+  transfer->callback([&] { action = run(RunCaseloadTransfer, caseload_args); });
 
   ProgrammeArgs programme_args;
   CLI::App* programme =

@@ -278,6 +278,102 @@ Result<std::vector<ProgrammeInfo>> Administration::ListProgrammes() {
   return out;
 }
 
+namespace {
+
+// The hub where `person` is enrolled as a caseload holder (adviser or health worker) on a
+// device not revoked: `hub_id` if given and they are; the one such hub if not given.
+Result<Uuid> CaseloadHub(StoreTxn& txn, const Uuid& hub_id, const std::string& person, const char* field) {
+  auto devices = txn.ListDevices(hub_id);
+  if (!devices.ok()) return devices.status();
+  std::vector<Uuid> hubs;
+  for (const DeviceRow& d : *devices) {
+    if (d.user_name != person || d.revoked) continue;
+    if (d.role != v1::ROLE_ADVISER && d.role != v1::ROLE_HEALTH_WORKER) continue;
+    if (std::find(hubs.begin(), hubs.end(), d.hub_id) == hubs.end()) hubs.push_back(d.hub_id);
+  }
+  if (hubs.empty()) {
+    return Status::NotFound("no adviser '" + person + "' is enrolled" +
+                                (hub_id.is_nil() ? std::string() : " in hub " + hub_id.ToString()) +
+                                " on a device that is not revoked",
+                            field);
+  }
+  if (hubs.size() > 1) {
+    return Status::InvalidArgument(
+        "hub", "'" + person + "' is enrolled in " + std::to_string(hubs.size()) + " hubs: say which (--hub)");
+  }
+  return hubs.front();
+}
+
+}  // namespace
+
+Result<CaseloadTransfer> Administration::TransferCaseload(const Uuid& hub_id, const std::string& from,
+                                                          const std::string& to, const Uuid& partner) {
+  if (Blank(from)) return Status::InvalidArgument("from", "name the adviser whose caseload moves");
+  if (Blank(to)) return Status::InvalidArgument("to", "name the adviser who takes the caseload");
+  if (from == to) return Status::InvalidArgument("to", "is the adviser the caseload is moving from");
+  CaseloadTransfer done;
+  HybridClock clock;
+  Status st = store_.Transact([&](StoreTxn& txn) -> Status {
+    done = CaseloadTransfer{};
+    // `from` may have left (their devices revoked): the hub is found by `to` then.
+    Result<Uuid> hub = CaseloadHub(txn, hub_id, to, "to");
+    if (!hub.ok()) return hub.status();
+    done.hub_id = *hub;
+    OUTREACH_RETURN_IF_ERROR(RequireHub(txn, *hub));
+    OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
+    Result<std::string> today = [&]() -> Result<std::string> {
+      auto record = txn.GetRecord(*hub);
+      if (!record.ok()) return record.status();
+      const std::string zone = record->has_value() ? (*record)->record.hub().time_zone() : std::string();
+      return LocalDateOfMillis(clock.PhysicalNow(), zone);
+    }();
+    if (!today.ok()) return today.status();
+    Reconciler reconciler(txn, clock, 0);
+    auto people = txn.ListRecordsByType(*hub, v1::RECORD_TYPE_PARTICIPANT);
+    if (!people.ok()) return people.status();
+    for (StoredRecord& person : *people) {
+      const v1::Participant& p = person.record.participant();
+      if (person.record.deleted() || person.record.erased() || p.adviser() != from ||
+          p.status() != v1::PARTICIPANT_STATUS_ACTIVE) {
+        continue;
+      }
+      if (!partner.is_nil() && p.delivery_partner_id() != partner.raw()) continue;
+      const Uuid person_id = Uuid::FromBytes(person.record.id()).value();
+      // Their appointments to come with `from`: one-to-one sessions they are booked on.
+      auto linked = txn.FindRecordsByParticipant(*hub, person_id);
+      if (!linked.ok()) return linked.status();
+      for (const StoredRecord& booking : *linked) {
+        if (booking.record.type() != v1::RECORD_TYPE_BOOKING || booking.record.deleted() ||
+            booking.record.booking().status() != v1::BOOKING_STATUS_BOOKED) {
+          continue;
+        }
+        Result<Uuid> session_id = Uuid::FromBytes(booking.record.booking().session_id());
+        if (!session_id.ok()) continue;
+        auto session = txn.GetRecord(*session_id);
+        if (!session.ok()) return session.status();
+        if (!session->has_value() || (*session)->record.deleted()) continue;
+        v1::Session s = (*session)->record.session();
+        if (s.kind() != v1::SESSION_KIND_ONE_TO_ONE || s.facilitator() != from ||
+            s.starts_at().substr(0, 10) < *today) {
+          continue;
+        }
+        s.set_facilitator(to);
+        auto seq = reconciler.UpdateServerRecord(std::move(**session), s);
+        if (!seq.ok()) return seq.status();
+        ++done.sessions;
+      }
+      v1::Participant moved = p;
+      moved.set_adviser(to);
+      auto seq = reconciler.UpdateServerRecord(std::move(person), moved);
+      if (!seq.ok()) return seq.status();
+      ++done.participants;
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return done;
+}
+
 Result<Uuid> Administration::AddHub(const std::string& name, const std::string& time_zone) {
   if (Blank(name)) return Status::InvalidArgument("name", "a hub needs a name");
   if (!IsKnownTimeZone(time_zone)) {

@@ -66,6 +66,13 @@ struct ProgrammeInfo {
   v1::Programme programme;
 };
 
+// What `caseload transfer` moved.
+struct CaseloadTransfer {
+  Uuid hub_id;
+  size_t participants = 0;  // active participants now held by the new adviser
+  size_t sessions = 0;      // their one-to-one appointments to come, now the new adviser's
+};
+
 class Administration {
  public:
   explicit Administration(Store& store) : store_(store) {}
@@ -101,6 +108,13 @@ class Administration {
   Status UpdateProgramme(const Uuid& programme_id, const ProgrammeFields& changes);
   // Every programme, by name.
   Result<std::vector<ProgrammeInfo>> ListProgrammes();
+  // Moves every active participant `from` holds (with `partner`, only those attributed to
+  // that delivery partner) to `to`, and the one-to-one appointments `from` facilitates for
+  // them from today on, in one transaction of server changes every device of the hub
+  // receives (each audited). `to` is a person enrolled in the hub as adviser or health
+  // worker on a device not revoked. `hub_id` nil: the one hub `from` is enrolled in.
+  Result<CaseloadTransfer> TransferCaseload(const Uuid& hub_id, const std::string& from, const std::string& to,
+                                            const Uuid& partner = Uuid());
   // Resolves a conflict (keep the winner, or take the loser's value); the resolution is
   // a synced change every device receives. `resolved_by` is the person.
   Status ResolveConflict(const Uuid& hub_id, const Uuid& conflict_id, v1::ConflictStatus resolution,

@@ -955,6 +955,88 @@ TEST_F(SyncTest, AProgrammeReachesItsHubsAndItsRulesHoldOnDeviceAndServer) {
   EXPECT_EQ(listed.json()["programmes"][0]["hub_ids"].size(), 3u);
 }
 
+// Issue 16: an adviser leaves; the server moves their whole caseload (200 people) and
+// the one-to-one appointments to come with them to another adviser in one set of
+// changes. The new adviser's device holds every person with every linked record after its
+// next sync, and nothing is left on the old caseload.
+TEST_F(SyncTest, ACaseloadTransferReachesTheNewAdviserCompleteAndEmptiesTheOld) {
+  TestDevice ann = NewDevice("Ann");
+  TestDevice bob = NewDevice("Bob");
+  constexpr int kPeople = 200;
+  std::vector<v1::Record> people;
+  for (int i = 0; i < kPeople; ++i) {
+    people.push_back(MustOk(ann->RegisterParticipant(Person("Pat", "Person " + std::to_string(i), "1980-01-01"))));
+    MustOk(ann->RecordConsent(SignedConsent(people.back().id(), v1::CONSENT_PURPOSE_HOLD_DATA)));
+  }
+  const std::string venue = AddVenue("Library", "library");
+  const std::string next_year = std::to_string(std::stoi(ann->Today().substr(0, 4)) + 1);
+  auto session = [&](v1::SessionKind kind, const v1::Record& who) {
+    v1::Session s;
+    s.set_venue_id(Uuid::Parse(venue)->raw());
+    s.set_kind(kind);
+    s.set_title(kind == v1::SESSION_KIND_ONE_TO_ONE ? "Review" : "Job club");
+    s.set_starts_at(next_year + "-01-15T10:00");
+    v1::Record made = MustOk(ann->CreateSession(s));
+    v1::Booking b;
+    b.set_session_id(made.id());
+    b.set_participant_id(who.id());
+    MustOk(ann->BookSession(b));
+    return made;
+  };
+  const v1::Record review = session(v1::SESSION_KIND_ONE_TO_ONE, people[0]);
+  const v1::Record club = session(v1::SESSION_KIND_GROUP, people[1]);
+  // Ten of them are attributed to a delivery partner.
+  CliResult partner = RunCli({"partner", "add", "--data", deployment_.data, "--name", "Micro-hub Bulwell", "--kind",
+                              "delivery_partner", "--hub", deployment_.hub_id, "--json"});
+  ASSERT_EQ(partner.exit_code, 0) << partner.err;
+  const std::string partner_id = partner.json()["partner_id"].get<std::string>();
+  MustSync(ann);
+  for (int i = 190; i < kPeople; ++i) {
+    v1::Participant p = people[static_cast<size_t>(i)].participant();
+    p.set_delivery_partner_id(Uuid::Parse(partner_id)->raw());
+    MustOk(ann->UpdateParticipant(*Uuid::FromBytes(people[static_cast<size_t>(i)].id()), p));
+  }
+  EXPECT_EQ(MustSync(ann).rejected, 0u);
+  MustSync(bob);
+
+  // First the partner's ten, then the rest.
+  CliResult of_partner = RunCli({"caseload", "transfer", "--data", deployment_.data, "--from", "Ann", "--to", "Bob",
+                                 "--partner", partner_id, "--json"});
+  ASSERT_EQ(of_partner.exit_code, 0) << of_partner.err;
+  EXPECT_EQ(of_partner.json()["participants"], 10);
+  EXPECT_EQ(of_partner.json()["sessions"], 0);
+
+  CliResult nobody = RunCli({"caseload", "transfer", "--data", deployment_.data, "--from", "Ann", "--to", "Nobody"});
+  EXPECT_EQ(nobody.exit_code, 1);
+  EXPECT_NE(nobody.err.find("to: no adviser 'Nobody' is enrolled"), std::string::npos) << nobody.err;
+  CliResult moved =
+      RunCli({"caseload", "transfer", "--data", deployment_.data, "--from", "Ann", "--to", "Bob", "--json"});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  EXPECT_EQ(moved.json()["participants"], kPeople - 10);
+  EXPECT_EQ(moved.json()["sessions"], 1);
+
+  MustSync(bob);
+  MustSync(ann);
+  Result<std::vector<v1::Record>> bobs = bob->Caseload();
+  ASSERT_TRUE(bobs.ok());
+  EXPECT_EQ(bobs->size(), static_cast<size_t>(kPeople));
+  Result<std::vector<v1::Record>> anns = ann->Caseload();
+  ASSERT_TRUE(anns.ok());
+  EXPECT_TRUE(anns->empty());
+  // Every linked record is on Bob's device, and both devices hold the same.
+  Result<std::vector<v1::Record>> consents = StoreOf(*bob).RecordsOfType(v1::RECORD_TYPE_CONSENT);
+  ASSERT_TRUE(consents.ok());
+  EXPECT_EQ(consents->size(), static_cast<size_t>(kPeople));
+  EXPECT_EQ(bob->Get(*Uuid::FromBytes(review.id()))->session().facilitator(), "Bob");
+  EXPECT_EQ(bob->Get(*Uuid::FromBytes(club.id()))->session().facilitator(),
+            "Ann");  // a group's session stays its facilitator's
+  EXPECT_EQ(State(ann), State(bob));
+  // Nothing is left to move.
+  moved = RunCli({"caseload", "transfer", "--data", deployment_.data, "--from", "Ann", "--to", "Bob", "--json"});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  EXPECT_EQ(moved.json()["participants"], 0);
+}
+
 TEST_F(SyncTest, CrossHubChangeIsRejectedAlone) {
   TestDevice ann = NewDevice("Ann");
   CliResult hub = RunCli({"hub", "add", "--data", deployment_.data, "--name", "South", "--json"});
