@@ -233,11 +233,13 @@ Status ConsentToShareWithThePartner(const CheckInput& in) {
                                                               .field = "consent_id"});
 }
 
-// A referral names a partner whose contract covers the day it is made: one that has
-// not started yet, or has ended (a partner that left), takes no new referrals.
-Status PartnerActiveOnTheDay(const CheckInput& in) {
+// A referral names a partner the hub holds (programme reference data) whose contract
+// covers the day it is made: one that has not started yet, or has ended (a partner that
+// left), takes no new referrals. Judged when the partner or the date is set or changed,
+// not when a referral made earlier moves on.
+Status PartnerOfTheHubOnTheDay(const CheckInput& in) {
   const auto& r = static_cast<const v1::Referral&>(in.body);
-  if (r.partner_id().empty()) return Status::Ok();
+  if (r.partner_id().empty() || KeptAsStored(in, {"partner_id", "made_on"})) return Status::Ok();
   Result<v1::Record> partner =
       LinkedRecord(in.context.records, r.partner_id(), v1::RECORD_TYPE_PARTNER_ORGANISATION, "partner_id");
   if (!partner.ok()) return partner.status();
@@ -251,6 +253,22 @@ Status PartnerActiveOnTheDay(const CheckInput& in) {
   if (!p.ends_on().empty() && day > std::string_view(p.ends_on())) {
     return Status::FailedPrecondition(
         p.name() + "'s contract ended on " + p.ends_on() + ", before the referral (" + r.made_on() + ")", "partner_id");
+  }
+  return Status::Ok();
+}
+
+// Each partner a consent newly names is one the hub holds (a partner named before is not
+// judged again: a consent is withdrawn whatever became of the partners it named).
+Status PartnersOfTheHub(const CheckInput& in) {
+  const auto& c = static_cast<const v1::Consent&>(in.body);
+  const auto* before = in.before != nullptr ? &static_cast<const v1::Consent&>(*in.before->body) : nullptr;
+  for (const std::string& partner : c.partner_ids()) {
+    if (before != nullptr &&
+        std::find(before->partner_ids().begin(), before->partner_ids().end(), partner) != before->partner_ids().end()) {
+      continue;
+    }
+    OUTREACH_RETURN_IF_ERROR(
+        LinkedRecord(in.context.records, partner, v1::RECORD_TYPE_PARTNER_ORGANISATION, "partner_ids").status());
   }
   return Status::Ok();
 }
@@ -328,10 +346,15 @@ std::vector<RecordRules> BuildRules() {
       {v1::RECORD_TYPE_CONSENT,
        true,
        {
-           Link("participant_id"), Required("purpose"), Required("wording_version"), Required("method"),
-           Required("given_on"), NotAfterToday("given_on"), DatedInTheJourney("given_on"),
+           Link("participant_id"),
+           Required("purpose"),
+           Required("wording_version"),
+           Required("method"),
+           Required("given_on"),
+           NotAfterToday("given_on"),
+           DatedInTheJourney("given_on"),
            NotBefore("withdrawn_on", "given_on", "is before the consent was given ({other})"),
-           LinkOfSameParticipant("partner_ids"),  // partners have no participant: each names a partner held
+           Check("partners_of_the_hub", PartnersOfTheHub),
        }},
       {v1::RECORD_TYPE_EVIDENCE_ITEM,
        true,
@@ -454,13 +477,12 @@ std::vector<RecordRules> BuildRules() {
            Link("participant_id"),
            Required("kind"),
            AnyOf({"partner_id", "partner_name"}, "partner_name", "name the partner (or give partner_id)"),
-           OptionalLink("partner_id"),
            Required("summary").When("kind", {v1::REFERRAL_KIND_WARM_HANDOVER}),
            LinkOfSameParticipant("consent_id"),
            Required("made_on"),
            // A referral may come before the registration it leads to, never after an exit.
            DatedInTheJourney("made_on", {.from_registration = false}),
-           Check("partner_active_on_the_day", PartnerActiveOnTheDay),
+           Check("partner_of_the_hub_on_the_day", PartnerOfTheHubOnTheDay),
            Check("consent_to_share_with_the_partner", ConsentToShareWithThePartner)
                .When("kind", {v1::REFERRAL_KIND_REFERRAL, v1::REFERRAL_KIND_WARM_HANDOVER}),
            Required("rejection_reason").When("status", {v1::REFERRAL_STATUS_REJECTED}),

@@ -194,6 +194,17 @@ Result<json> RunEnrol(const GlobalOptions& global, const NameArgs& args) {
               {"venue_id", IdText(*venue)}};
 }
 
+// Each --hub given, as ids.
+Result<std::vector<Uuid>> ParseHubs(const std::vector<std::string>& texts) {
+  std::vector<Uuid> hubs;
+  for (const std::string& text : texts) {
+    Result<Uuid> hub = ParseId(text, "hub");
+    if (!hub.ok()) return hub.status();
+    hubs.push_back(*hub);
+  }
+  return hubs;
+}
+
 struct PartnerArgs {
   std::string partner;
   std::string name;
@@ -228,11 +239,9 @@ Result<PartnerFields> ParsePartnerFields(const PartnerArgs& args) {
     if (!kind.ok()) return kind.status();
     fields.kind = static_cast<v1::PartnerKind>(*kind);
   }
-  for (const std::string& text : args.hubs) {
-    Result<Uuid> hub = ParseId(text, "hub");
-    if (!hub.ok()) return hub.status();
-    fields.hubs.push_back(*hub);
-  }
+  Result<std::vector<Uuid>> hubs = ParseHubs(args.hubs);
+  if (!hubs.ok()) return hubs.status();
+  fields.hubs = std::move(*hubs);
   return fields;
 }
 
@@ -324,11 +333,9 @@ Result<ProgrammeFields> ParseProgrammeFields(const ProgrammeArgs& args) {
                          .starts_on = args.starts_on,
                          .ends_on = args.ends_on,
                          .hubs = {}};
-  for (const std::string& text : args.hubs) {
-    Result<Uuid> hub = ParseId(text, "hub");
-    if (!hub.ok()) return hub.status();
-    fields.hubs.push_back(*hub);
-  }
+  Result<std::vector<Uuid>> hubs = ParseHubs(args.hubs);
+  if (!hubs.ok()) return hubs.status();
+  fields.hubs = std::move(*hubs);
   return fields;
 }
 

@@ -547,7 +547,8 @@ Result<uint64_t> Reconciler::Commit(StoredRecord& rec, bool is_new, v1::ChangeOp
   const RecordTypeInfo* info = FindRecordType(rec.record.type());
   if (info == nullptr) return Status::Internal("record of unknown type");
   Message* body = MutableRecordBody(&rec.record);
-  const std::vector<Uuid> shared_before = is_new ? std::vector<Uuid>() : SharingHubs(rec.record);
+  const bool shared = IsSharedReference(rec.record.type());
+  const std::vector<Uuid> shared_before = shared && !is_new ? SharingHubs(rec.record) : std::vector<Uuid>();
   std::vector<std::string> old_values;
   if (held_values != nullptr && held_values->size() == fields.size()) {
     old_values = *held_values;
@@ -597,8 +598,7 @@ Result<uint64_t> Reconciler::Commit(StoredRecord& rec, bool is_new, v1::ChangeOp
   logged.set_hub_id(rec.record.hub_id());
   logged.set_origin_device(writer.device.raw());
   logged.set_author(writer.author);
-  if (IsSharedReference(rec.record.type()))
-    OUTREACH_RETURN_IF_ERROR(LogInSharingHubs(rec, *hub, shared_before, logged));
+  if (shared) OUTREACH_RETURN_IF_ERROR(LogInSharingHubs(rec, *hub, shared_before, logged));
   auto seq = txn_.AppendChange(*hub, std::move(logged));
   if (!seq.ok()) return seq.status();
   if (!new_venue_pairs.empty()) OUTREACH_RETURN_IF_ERROR(RestateNamesForKiosks(*hub, *body));

@@ -161,6 +161,20 @@ TEST_F(ProgrammeRulesTest, AReferralOrConsentNamesAPartnerHeldWhoseContractCover
   to_advice.set_made_on("2026-11-20");  // its last day
   Result<v1::Record> made = device_->MakeReferral(to_advice);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
+  // Made within the contract, it moves on after the contract ended.
+  ASSERT_TRUE(device_->MoveReferral(IdOf(*made), v1::REFERRAL_STATUS_ACCEPTED).ok());
+
+  // A consent held from before partners were reference data, naming one no one holds, is
+  // still withdrawn; naming that partner anew is refused.
+  v1::Consent old = ConsentBody(sam, v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS, "2026-11-03", {unknown});
+  old.set_participant_id(sam.id());
+  const Uuid old_id = Uuid::Derive("consent", "from-before");
+  HoldReference(old_id, v1::RECORD_TYPE_CONSENT, old);
+  Result<v1::Record> withdrawn = device_->WithdrawConsent(old_id, "2026-11-22");
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status().ToString();
+  EXPECT_REFUSED(
+      device_->RecordConsent(ConsentBody(sam, v1::CONSENT_PURPOSE_SHARE_WITH_PARTNERS, "2026-11-22", {unknown})),
+      E::kNotFound, "partner_ids");
 }
 
 // The programme the hub delivers (issue 16): its age range and strands hold for
