@@ -549,6 +549,21 @@ Result<DistanceTravelled> Device::ComputeDistanceTravelled(const Uuid& participa
   std::stable_sort(done.begin(), done.end(), [](const v1::Record* a, const v1::Record* b) {
     return a->assessment().completed_on() < b->assessment().completed_on();
   });
+  // Only completions of one version are compared (a new version may change its domains
+  // or scale): the latest, against the first of its version.
+  const uint32_t version = done.back()->assessment().instrument_version();
+  std::erase_if(done, [&](const v1::Record* r) { return r->assessment().instrument_version() != version; });
+  if (done.size() == 1 && all->size() > 1) {
+    for (const v1::Record& r : *all) {
+      if (r.assessment().instrument_id() == instrument_id && r.assessment().instrument_version() != version) {
+        return Status::FailedPrecondition("the latest '" + instrument_id + "' completion is of version " +
+                                              std::to_string(version) + ", the first of that version: it is not " +
+                                              "compared with completions of version " +
+                                              std::to_string(r.assessment().instrument_version()),
+                                          "instrument_id");
+      }
+    }
+  }
   const v1::Assessment& base = done.front()->assessment();
   const v1::Assessment& last = done.back()->assessment();
   DistanceTravelled out;

@@ -1,6 +1,8 @@
 // The journey API (outreach::Device) on a real SQLite file: every operation, every refusal.
 #include "tests/unit/client/device_test.h"
 
+#include <gmock/gmock.h>
+
 #include <cctype>
 #include <map>
 #include <set>
@@ -569,6 +571,60 @@ TEST_F(DeviceTest, RecordsAssessmentsAndComputesDistanceTravelled) {
   bad = assessment(2, "2026-13-02");
   EXPECT_REFUSED(device_->RecordAssessment(bad), E::kInvalidArgument, "completed_on");
   EXPECT_REFUSED(device_->ComputeDistanceTravelled(IdOf(p), "outcomes-star"), E::kNotFound, "instrument_id");
+}
+
+// A new version of an instrument (reference data from the server, issue 16) takes new
+// assessments; distance travelled compares completions of one version only.
+TEST_F(DeviceTest, DistanceTravelledComparesCompletionsOfOneInstrumentVersion) {
+  v1::Record p = Register("Sam", "Okafor", "2026-09-01");
+  auto scored = [&](uint32_t version, std::vector<std::pair<std::string, int>> scores, const std::string& on) {
+    v1::Assessment a;
+    a.set_participant_id(p.id());
+    a.set_instrument_id("my-journey");
+    a.set_instrument_version(version);
+    a.set_completed_on(on);
+    for (const auto& [domain, score] : scores) {
+      auto* s = a.add_scores();
+      s->set_domain(domain);
+      s->set_score(score);
+    }
+    return device_->RecordAssessment(a);
+  };
+  const std::vector<std::pair<std::string, int>> v1_scores = {{"communication", 2},
+                                                              {"confidence", 2},
+                                                              {"managing_feelings", 2},
+                                                              {"reliability", 2},
+                                                              {"setting_and_achieving_goals", 2},
+                                                              {"working_with_others", 2}};
+  ASSERT_TRUE(scored(1, v1_scores, "2026-09-01").ok());
+  ASSERT_TRUE(scored(1, v1_scores, "2026-10-01").ok());
+
+  v1::Instrument v2;
+  v2.set_instrument_id("my-journey");
+  v2.set_version(2);
+  v2.set_name("My Journey (2027)");
+  for (const char* key : {"confidence", "wellbeing", "work_readiness"}) {
+    v1::InstrumentDomain* d = v2.add_domains();
+    d->set_key(key);
+    d->set_label(key);
+    d->set_min_score(0);
+    d->set_max_score(10);
+  }
+  HoldReference(Uuid::Derive("instrument", "my-journey/2"), v1::RECORD_TYPE_INSTRUMENT, v2);
+  Result<v1::Record> first_v2 = scored(2, {{"confidence", 4}, {"wellbeing", 3}, {"work_readiness", 1}}, "2026-11-01");
+  ASSERT_TRUE(first_v2.ok()) << first_v2.status().ToString();
+  EXPECT_REFUSED(device_->ComputeDistanceTravelled(IdOf(p), "my-journey"), E::kFailedPrecondition, "instrument_id");
+  EXPECT_THAT(device_->ComputeDistanceTravelled(IdOf(p), "my-journey").status().message(),
+              ::testing::HasSubstr("is of version 2, the first of that version: it is not compared with completions "
+                                   "of version 1"));
+
+  ASSERT_TRUE(scored(2, {{"confidence", 7}, {"wellbeing", 5}, {"work_readiness", 6}}, "2026-11-20").ok());
+  Result<DistanceTravelled> d = device_->ComputeDistanceTravelled(IdOf(p), "my-journey");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->baseline_id, IdOf(*first_v2));
+  ASSERT_EQ(d->domains.size(), 3u);
+  EXPECT_EQ(d->total_baseline, 8);
+  EXPECT_EQ(d->total_change, 10);
 }
 
 TEST_F(DeviceTest, KeepsBarriersAndSegmentHistory) {
