@@ -28,7 +28,11 @@ v1::Instrument MyJourneyInstrument() {
 }
 
 Uuid MyJourneyInstrumentId() {
-  return Uuid::Derive("instrument", "my-journey/1");
+  return InstrumentRecordId("my-journey", 1);
+}
+
+Uuid InstrumentRecordId(const std::string& instrument_id, uint32_t version) {
+  return Uuid::Derive("instrument", instrument_id + "/" + std::to_string(version));
 }
 
 }  // namespace outreach

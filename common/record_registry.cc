@@ -335,7 +335,8 @@ std::vector<RecordTypeInfo> BuildRegistry() {
        .name = "instrument",
        .policy = P::kLastWriterWins,
        .descriptor = v1::Instrument::descriptor(),
-       .reference_data = true},
+       .reference_data = true,
+       .links = {{"programme_id", v1::RECORD_TYPE_PROGRAMME}, {"hub_ids", v1::RECORD_TYPE_HUB}}},
   };
   std::vector<RecordTypeInfo> r;
   for (const RecordTypeDeclaration& d : declarations) r.push_back(DeclareRecordType(d));

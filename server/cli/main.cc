@@ -6,13 +6,16 @@
 // wrong). Global options (--data, --store, --json) are accepted before or after the verb.
 #include <unistd.h>
 
+#include <google/protobuf/util/json_util.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -379,6 +382,68 @@ Result<json> RunProgrammeList(const GlobalOptions& global, const ProgrammeArgs&)
   return json{{"programmes", list}};
 }
 
+struct InstrumentArgs {
+  std::string programme;
+  std::string file;
+  std::string instrument_id;
+  uint32_t version = 0;
+};
+
+json InstrumentJson(const Uuid& record_id, const v1::Instrument& i) {
+  json domains = json::array();
+  for (const v1::InstrumentDomain& d : i.domains()) {
+    domains.push_back({{"key", d.key()}, {"label", d.label()}, {"min", d.min_score()}, {"max", d.max_score()}});
+  }
+  Result<Uuid> programme = Uuid::FromBytes(i.programme_id());
+  return json{
+      {"id", record_id.ToString()},     {"instrument_id", i.instrument_id()},
+      {"version", i.version()},         {"title", i.name()},
+      {"retired", i.retired()},         {"programme_id", programme.ok() ? programme->ToString() : std::string()},
+      {"hub_ids", IdList(i.hub_ids())}, {"domains", domains}};
+}
+
+Result<json> RunInstrumentAdd(const GlobalOptions& global, const InstrumentArgs& args) {
+  Result<Uuid> programme = ParseId(args.programme, "programme");
+  if (!programme.ok()) return programme.status();
+  std::ifstream in(args.file);
+  if (!in) return Status::InvalidArgument("file", "cannot read " + args.file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  v1::Instrument instrument;
+  // The instrument as JSON with the proto's field names: instrument_id, version, name,
+  // domains [{key, label, min_score, max_score}].
+  const auto parsed = google::protobuf::util::JsonStringToMessage(text, &instrument);
+  if (!parsed.ok()) {
+    return Status::InvalidArgument("file", args.file + " is not an instrument: " + std::string(parsed.message()));
+  }
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<Uuid> id = Administration(**store).AddInstrument(*programme, instrument);
+  if (!id.ok()) return id.status();
+  Result<std::vector<InstrumentInfo>> all = Administration(**store).ListInstruments();
+  if (!all.ok()) return all.status();
+  for (const InstrumentInfo& i : *all) {
+    if (i.record_id == *id) return InstrumentJson(i.record_id, i.instrument);
+  }
+  return Status::Internal("the instrument published is not listed");
+}
+
+Result<json> RunInstrumentRetire(const GlobalOptions& global, const InstrumentArgs& args) {
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  OUTREACH_RETURN_IF_ERROR(Administration(**store).RetireInstrument(args.instrument_id, args.version));
+  return json{{"instrument_id", args.instrument_id}, {"version", args.version}, {"retired", true}};
+}
+
+Result<json> RunInstrumentList(const GlobalOptions& global, const InstrumentArgs&) {
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<std::vector<InstrumentInfo>> all = Administration(**store).ListInstruments();
+  if (!all.ok()) return all.status();
+  json list = json::array();
+  for (const InstrumentInfo& i : *all) list.push_back(InstrumentJson(i.record_id, i.instrument));
+  return json{{"instruments", list}};
+}
+
 struct CaseloadArgs {
   std::string hub;
   std::string from;
@@ -716,16 +781,6 @@ int Main(int argc, char** argv) {
   venue_add->add_option("--kind", venue_args.kind, "childrens_centre, housing_office, library, ...")->required();
   venue_add->callback([&] { action = run(RunVenueAdd, venue_args); });
 
-  CaseloadArgs caseload_args;
-  CLI::App* caseload = app.add_subcommand("caseload", "advisers' caseloads")->require_subcommand(1);
-  CLI::App* transfer = caseload->add_subcommand(
-      "transfer", "move every active participant of one adviser (and their appointments to come) to another");
-  transfer->add_option("--from", caseload_args.from, "the adviser leaving the caseload (their user name)")->required();
-  transfer->add_option("--to", caseload_args.to, "the adviser taking it, enrolled in the same hub")->required();
-  transfer->add_option("--hub", caseload_args.hub, "the hub id (default: the one hub the new adviser is enrolled in)");
-  transfer->add_option("--partner", caseload_args.partner, "only participants attributed to this delivery partner");
-  transfer->callback([&] { action = run(RunCaseloadTransfer, caseload_args); });
-
   ProgrammeArgs programme_args;
   CLI::App* programme =
       app.add_subcommand("programme", "programmes and the hubs that deliver them")->require_subcommand(1);
@@ -791,6 +846,36 @@ int Main(int argc, char** argv) {
   CLI::App* partner_list = partner->add_subcommand("list", "list partners, by name");
   partner_list->add_option("--hub", partner_args.hubs, "only those holding a contract in this hub")->expected(1);
   partner_list->callback([&] { action = run(RunPartnerList, partner_args); });
+
+  InstrumentArgs instrument_args;
+  CLI::App* instrument =
+      app.add_subcommand("instrument", "scored instruments of a programme (distance travelled)")->require_subcommand(1);
+  CLI::App* instrument_add =
+      instrument->add_subcommand("add", "publish an instrument version; its programme's devices receive it");
+  instrument_add->add_option("--programme", instrument_args.programme, "the programme id")->required();
+  instrument_add
+      ->add_option("--file", instrument_args.file,
+                   "JSON: {\"instrument_id\", \"version\", \"name\", \"domains\": [{\"key\", \"label\", "
+                   "\"min_score\", \"max_score\"}]}")
+      ->required();
+  instrument_add->callback([&] { action = run(RunInstrumentAdd, instrument_args); });
+  CLI::App* instrument_retire =
+      instrument->add_subcommand("retire", "retire a version: no new assessments; those made keep it");
+  instrument_retire->add_option("--id", instrument_args.instrument_id, "the instrument id (my-journey)")->required();
+  instrument_retire->add_option("--version", instrument_args.version, "the version")->required();
+  instrument_retire->callback([&] { action = run(RunInstrumentRetire, instrument_args); });
+  CLI::App* instrument_list = instrument->add_subcommand("list", "list published instruments");
+  instrument_list->callback([&] { action = run(RunInstrumentList, instrument_args); });
+
+  CaseloadArgs caseload_args;
+  CLI::App* caseload = app.add_subcommand("caseload", "advisers' caseloads")->require_subcommand(1);
+  CLI::App* transfer = caseload->add_subcommand(
+      "transfer", "move every active participant of one adviser (and their appointments to come) to another");
+  transfer->add_option("--from", caseload_args.from, "the adviser leaving the caseload (their user name)")->required();
+  transfer->add_option("--to", caseload_args.to, "the adviser taking it, enrolled in the same hub")->required();
+  transfer->add_option("--hub", caseload_args.hub, "the hub id (default: the one hub the new adviser is enrolled in)");
+  transfer->add_option("--partner", caseload_args.partner, "only participants attributed to this delivery partner");
+  transfer->callback([&] { action = run(RunCaseloadTransfer, caseload_args); });
 
   NameArgs enrol_args;
   CLI::App* enrol = app.add_subcommand("enrol", "issue a one-time enrolment code for a device");

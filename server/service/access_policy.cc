@@ -77,7 +77,10 @@ Status CheckRoleRules(StoreTxn& txn, const DeviceContext& device, const RecordTy
   if (IsSharedReference(info.type)) {
     return Deny(Readable(info.name) +
                     " records are shared by several hubs and managed on the server (outreach-server " +
-                    std::string(info.type == v1::RECORD_TYPE_PROGRAMME ? "programme" : "partner") + " add|update)",
+                    std::string(info.type == v1::RECORD_TYPE_PROGRAMME    ? "programme add|update"
+                                : info.type == v1::RECORD_TYPE_INSTRUMENT ? "instrument add|retire"
+                                                                          : "partner add|update") +
+                    ")",
                 "type");
   }
   if (change.op() == v1::CHANGE_OP_ERASE && device.role != v1::ROLE_MANAGER) {

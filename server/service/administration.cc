@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/dates.h"
+#include "common/instruments.h"
 #include "server/service/reconciler.h"
 #include "server/service/secrets.h"
 #include "server/service/shared_reference.h"
@@ -163,6 +164,22 @@ Status JoinProgramme(StoreTxn& txn, Reconciler& reconciler, const Uuid& programm
     auto seq = reconciler.UpdateServerRecord(std::move(**hub), joined);
     if (!seq.ok()) return seq.status();
   }
+  // The programme's instruments reach every hub of it (a hub that joins gets them whole).
+  auto instruments = ListSharedRecords(txn, v1::RECORD_TYPE_INSTRUMENT);
+  if (!instruments.ok()) return instruments.status();
+  for (StoredRecord& r : *instruments) {
+    if (r.record.instrument().programme_id() != programme_id.raw()) continue;
+    v1::Instrument shared = r.record.instrument();
+    const int before = shared.hub_ids_size();
+    for (const std::string& hub : programme.hub_ids()) {
+      if (std::find(shared.hub_ids().begin(), shared.hub_ids().end(), hub) == shared.hub_ids().end()) {
+        shared.add_hub_ids(hub);
+      }
+    }
+    if (shared.hub_ids_size() == before) continue;
+    auto seq = reconciler.UpdateServerRecord(std::move(r), shared);
+    if (!seq.ok()) return seq.status();
+  }
   return Status::Ok();
 }
 
@@ -217,6 +234,110 @@ Result<std::vector<PartnerInfo>> Administration::ListPartners(const Uuid& hub_id
   if (!st.ok()) return st;
   std::sort(out.begin(), out.end(), [](const PartnerInfo& a, const PartnerInfo& b) {
     return std::tie(a.partner.name(), a.partner_id) < std::tie(b.partner.name(), b.partner_id);
+  });
+  return out;
+}
+
+namespace {
+
+// `instrument` as it may be published: an id, a version from 1, a title, and domains
+// with distinct keys, each a scale of at least two points.
+Status CheckInstrument(const v1::Instrument& instrument) {
+  const std::string& id = instrument.instrument_id();
+  if (id.empty() || id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+    return Status::InvalidArgument("instrument_id",
+                                   "'" + id + "' is not an instrument id (lower case letters, digits, - and _)");
+  }
+  if (instrument.version() == 0) return Status::InvalidArgument("version", "versions count from 1");
+  if (Blank(instrument.name())) return Status::InvalidArgument("title", "an instrument needs a title");
+  if (instrument.domains().empty())
+    return Status::InvalidArgument("domains", "an instrument scores at least one domain");
+  std::vector<std::string> keys;
+  for (const v1::InstrumentDomain& d : instrument.domains()) {
+    if (Blank(d.key())) return Status::InvalidArgument("domains", "every domain needs a key");
+    if (std::find(keys.begin(), keys.end(), d.key()) != keys.end()) {
+      return Status::InvalidArgument("domains", "'" + d.key() + "' is listed twice");
+    }
+    keys.push_back(d.key());
+    if (d.max_score() <= d.min_score()) {
+      return Status::InvalidArgument("domains", "'" + d.key() + "' has no scale: its max (" +
+                                                    std::to_string(d.max_score()) + ") is not above its min (" +
+                                                    std::to_string(d.min_score()) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Uuid> Administration::AddInstrument(const Uuid& programme_id, v1::Instrument instrument) {
+  OUTREACH_RETURN_IF_ERROR(CheckInstrument(instrument));
+  const Uuid record_id = InstrumentRecordId(instrument.instrument_id(), instrument.version());
+  HybridClock clock;
+  Status st = store_.Transact([&](StoreTxn& txn) -> Status {
+    auto programme = txn.GetRecord(programme_id);
+    if (!programme.ok()) return programme.status();
+    if (!programme->has_value() || (*programme)->record.type() != v1::RECORD_TYPE_PROGRAMME) {
+      return Status::NotFound("no programme " + programme_id.ToString(), "programme_id");
+    }
+    auto held = txn.GetRecord(record_id);
+    if (!held.ok()) return held.status();
+    if (held->has_value()) {
+      return Status(ErrorCode::kAlreadyExists,
+                    instrument.instrument_id() + " version " + std::to_string(instrument.version()) +
+                        " is published already; a published version never changes (publish version " +
+                        std::to_string(instrument.version() + 1) + ")",
+                    "version");
+    }
+    const v1::Programme& p = (*programme)->record.programme();
+    instrument.set_programme_id(programme_id.raw());
+    *instrument.mutable_hub_ids() = p.hub_ids();
+    instrument.set_retired(false);
+    OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, instrument.hub_ids()));
+    OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
+    Reconciler reconciler(txn, clock, 0);
+    const Uuid home = Uuid::FromBytes((*programme)->record.hub_id()).value();
+    auto seq = reconciler.CreateServerRecord(home, record_id, v1::RECORD_TYPE_INSTRUMENT, instrument);
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+  if (!st.ok()) return st;
+  return record_id;
+}
+
+Status Administration::RetireInstrument(const std::string& instrument_id, uint32_t version) {
+  HybridClock clock;
+  return store_.Transact([&](StoreTxn& txn) -> Status {
+    auto held = txn.GetRecord(InstrumentRecordId(instrument_id, version));
+    if (!held.ok()) return held.status();
+    if (!held->has_value() || (*held)->record.type() != v1::RECORD_TYPE_INSTRUMENT) {
+      return Status::NotFound("no instrument " + instrument_id + " version " + std::to_string(version),
+                              "instrument_id");
+    }
+    v1::Instrument retired = (*held)->record.instrument();
+    retired.set_retired(true);
+    OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, retired.hub_ids()));
+    OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
+    Reconciler reconciler(txn, clock, 0);
+    auto seq = reconciler.UpdateServerRecord(std::move(**held), retired);
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+}
+
+Result<std::vector<InstrumentInfo>> Administration::ListInstruments() {
+  std::vector<InstrumentInfo> out;
+  Status st = store_.Read([&](StoreTxn& txn) -> Status {
+    auto held = ListSharedRecords(txn, v1::RECORD_TYPE_INSTRUMENT);
+    if (!held.ok()) return held.status();
+    out.clear();
+    for (const StoredRecord& r : *held) {
+      out.push_back(InstrumentInfo{Uuid::FromBytes(r.record.id()).value(), r.record.instrument()});
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  std::sort(out.begin(), out.end(), [](const InstrumentInfo& a, const InstrumentInfo& b) {
+    return std::make_tuple(a.instrument.instrument_id(), a.instrument.version()) <
+           std::make_tuple(b.instrument.instrument_id(), b.instrument.version());
   });
   return out;
 }

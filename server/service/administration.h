@@ -73,6 +73,11 @@ struct CaseloadTransfer {
   size_t sessions = 0;      // their one-to-one appointments to come, now the new adviser's
 };
 
+struct InstrumentInfo {
+  Uuid record_id;
+  v1::Instrument instrument;
+};
+
 class Administration {
  public:
   explicit Administration(Store& store) : store_(store) {}
@@ -108,6 +113,14 @@ class Administration {
   Status UpdateProgramme(const Uuid& programme_id, const ProgrammeFields& changes);
   // Every programme, by name.
   Result<std::vector<ProgrammeInfo>> ListProgrammes();
+  // Publishes `instrument` (an id, a version from 1, a title, domains each with a key
+  // and a scale) for the programme `programme_id`: every device of its hubs receives it,
+  // and of hubs that join it later. A version once published never changes (AlreadyExists).
+  Result<Uuid> AddInstrument(const Uuid& programme_id, v1::Instrument instrument);
+  // Retires a version: it takes no new assessments; those made keep it.
+  Status RetireInstrument(const std::string& instrument_id, uint32_t version);
+  // Every published instrument, by id then version.
+  Result<std::vector<InstrumentInfo>> ListInstruments();
   // Moves every active participant `from` holds (with `partner`, only those attributed to
   // that delivery partner) to `to`, and the one-to-one appointments `from` facilitates for
   // them from today on, in one transaction of server changes every device of the hub

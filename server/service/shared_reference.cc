@@ -9,13 +9,15 @@ namespace {
 const google::protobuf::RepeatedPtrField<std::string>* HubIdsOf(const v1::Record& record) {
   if (record.has_partner_organisation()) return &record.partner_organisation().hub_ids();
   if (record.has_programme()) return &record.programme().hub_ids();
+  if (record.has_instrument()) return &record.instrument().hub_ids();
   return nullptr;
 }
 
 }  // namespace
 
 bool IsSharedReference(v1::RecordType type) {
-  return type == v1::RECORD_TYPE_PARTNER_ORGANISATION || type == v1::RECORD_TYPE_PROGRAMME;
+  return type == v1::RECORD_TYPE_PARTNER_ORGANISATION || type == v1::RECORD_TYPE_PROGRAMME ||
+         type == v1::RECORD_TYPE_INSTRUMENT;
 }
 
 std::vector<Uuid> SharingHubs(const v1::Record& record) {

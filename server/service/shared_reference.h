@@ -1,6 +1,6 @@
 // Programme reference data that several hubs share: a programme and the hubs delivering
-// it, a partner organisation holding contracts in several hubs (DOMAIN.md "How the
-// programmes are organised").
+// it, a partner organisation holding contracts in several hubs, an instrument of a
+// programme (DOMAIN.md "How the programmes are organised").
 //
 // Every record lives in one hub's store and log, and a device pulls its own hub's log by
 // one cursor. A shared record keeps that shape: it is held once, as a record of its home

@@ -8,6 +8,7 @@
 // it, and ExpectRefused(type, body, "field", "words of the reason").
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -182,17 +183,16 @@ TEST_F(ServerValidationTest, ANewStateMachineRecordNotInAnInitialStateIsRefused)
 }
 
 TEST_F(ServerValidationTest, AnAssessmentScoringADomainTheInstrumentLacksIsRefused) {
-  std::unique_ptr<HostileDevice> manager = Hostile(deployment_.hub_id, "manager", "Meg Manager");
-  ASSERT_NE(manager, nullptr);
-  v1::Instrument instrument;
-  instrument.set_instrument_id("steps");
-  instrument.set_version(1);
-  instrument.set_name("Steps to work");
-  v1::InstrumentDomain* confidence = instrument.add_domains();
-  confidence->set_key("confidence");
-  confidence->set_min_score(1);
-  confidence->set_max_score(5);
-  Create(v1::RECORD_TYPE_INSTRUMENT, instrument, manager.get());
+  // Published for the hub's programme on the server (programme reference data).
+  CliResult programme = RunCli({"programme", "add", "--data", deployment_.data, "--name", "Towards Work", "--funder",
+                                "DWP", "--hub", deployment_.hub_id, "--json"});
+  ASSERT_EQ(programme.exit_code, 0) << programme.err;
+  const std::string file = deployment_.dir / "steps.json";
+  std::ofstream(file) << R"({"instrument_id": "steps", "version": 1, "name": "Steps to work",
+                             "domains": [{"key": "confidence", "min_score": 1, "max_score": 5}]})";
+  CliResult published = RunCli({"instrument", "add", "--data", deployment_.data, "--programme",
+                                programme.json()["programme_id"].get<std::string>(), "--file", file});
+  ASSERT_EQ(published.exit_code, 0) << published.err;
 
   v1::Assessment a;
   a.set_participant_id(Participant().raw());

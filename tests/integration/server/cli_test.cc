@@ -135,7 +135,7 @@ TEST(ServerCliTest, BadInputIsOneStderrLineNamingTheField) {
   ExpectFailureNaming(unknown, "frobnicate");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.err.rfind("outreach-server: invalid_argument: unknown verb 'frobnicate'; verbs are: init, hub, "
-                              "venue, caseload, programme, partner, enrol, serve, ",
+                              "venue, programme, partner, instrument, caseload, enrol, serve, ",
                               0),
             0u)
       << unknown.err;

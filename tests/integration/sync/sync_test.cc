@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -1035,6 +1036,105 @@ TEST_F(SyncTest, ACaseloadTransferReachesTheNewAdviserCompleteAndEmptiesTheOld) 
   moved = RunCli({"caseload", "transfer", "--data", deployment_.data, "--from", "Ann", "--to", "Bob", "--json"});
   ASSERT_EQ(moved.exit_code, 0) << moved.err;
   EXPECT_EQ(moved.json()["participants"], 0);
+}
+
+// Issue 16: a manager publishes a new instrument version on the server for a programme;
+// the devices of its hubs assess against it after their sync (the server checks the
+// scores against the same record), hubs outside the programme neither hold it nor may
+// push assessments of it, a hub that joins receives it, and a retired version takes no
+// new assessments.
+TEST_F(SyncTest, AnInstrumentVersionPublishedOnTheServerIsAssessedOnItsProgrammesDevices) {
+  const std::string south = deployment_.AddHub("South");
+  CliResult added = RunCli({"programme", "add", "--data", deployment_.data, "--name", "BBO North", "--funder", "ESF",
+                            "--hub", deployment_.hub_id, "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string programme = added.json()["programme_id"].get<std::string>();
+  const std::string file = deployment_.dir / "my-journey-2.json";
+  {
+    std::ofstream out(file);
+    out << R"({"instrument_id": "my-journey", "version": 2, "name": "My Journey 2027", "domains": [
+               {"key": "confidence", "label": "Confidence", "min_score": 0, "max_score": 10},
+               {"key": "work_readiness", "label": "Ready for work", "min_score": 0, "max_score": 10}]})";
+  }
+  CliResult published =
+      RunCli({"instrument", "add", "--data", deployment_.data, "--programme", programme, "--file", file, "--json"});
+  ASSERT_EQ(published.exit_code, 0) << published.err;
+
+  TestDevice ann = NewDevice("Ann");
+  TestDevice sid = NewDevice("Sid", "adviser", "", nullptr, 0, south);
+  MustSync(ann);
+  MustSync(sid);
+  auto versions = [](TestDevice& d) {
+    std::vector<uint32_t> held;
+    Result<std::vector<v1::Record>> all = d->Instruments();
+    EXPECT_TRUE(all.ok());
+    for (const v1::Record& r : *all) held.push_back(r.instrument().version());
+    return held;
+  };
+  EXPECT_EQ(versions(ann), (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(versions(sid), (std::vector<uint32_t>{1}));
+
+  auto assessment = [](const v1::Record& who, uint32_t version, std::vector<std::pair<std::string, int>> scores) {
+    v1::Assessment a;
+    a.set_participant_id(who.id());
+    a.set_instrument_id("my-journey");
+    a.set_instrument_version(version);
+    for (const auto& [domain, score] : scores) {
+      v1::DomainScore* s = a.add_scores();
+      s->set_domain(domain);
+      s->set_score(score);
+    }
+    return a;
+  };
+  v1::Record sam = MustOk(ann->RegisterParticipant(Person("Sam", "Okafor", "1990-03-04")));
+  MustOk(ann->RecordAssessment(assessment(sam, 1,
+                                          {{"communication", 2},
+                                           {"confidence", 2},
+                                           {"managing_feelings", 2},
+                                           {"reliability", 2},
+                                           {"setting_and_achieving_goals", 2},
+                                           {"working_with_others", 2}})));
+  MustOk(ann->RecordAssessment(assessment(sam, 2, {{"confidence", 4}, {"work_readiness", 3}})));
+  SyncReport sent = MustSync(ann);
+  EXPECT_EQ(sent.pushed, 3u);
+  EXPECT_EQ(sent.rejected, 0u);
+  EXPECT_EQ(ann->ComputeDistanceTravelled(*Uuid::FromBytes(sam.id()), "my-journey").status().code(),
+            ErrorCode::kFailedPrecondition);
+
+  // South is not in the programme: a v2 assessment pushed from there is refused.
+  v1::Record tom = MustOk(sid->RegisterParticipant(Person("Tom", "Reyes", "1985-07-08")));
+  MustSync(sid);
+  v1::Change raw;
+  raw.set_record_id(Uuid::NewV7().raw());
+  raw.set_type(v1::RECORD_TYPE_ASSESSMENT);
+  raw.set_op(v1::CHANGE_OP_UPSERT);
+  raw.set_hlc(StoreOf(*sid).clock().Now().value());
+  raw.set_device_seq(1000);
+  v1::Assessment theirs = assessment(tom, 2, {{"confidence", 4}, {"work_readiness", 3}});
+  theirs.set_completed_on(sid->Today());
+  theirs.set_assessor("Sid");
+  for (v1::FieldValue& fv : AllFields(theirs)) *raw.add_fields() = std::move(fv);
+  v1::PushAck ack = PushRaw(sid, {raw});
+  ASSERT_EQ(ack.results_size(), 1);
+  EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
+  EXPECT_EQ(ack.results(0).field(), "instrument_id") << ack.results(0).reason();
+
+  // South joins the programme and receives its instrument.
+  ASSERT_EQ(RunCli({"programme", "update", "--data", deployment_.data, "--id", programme, "--hub", south}).exit_code,
+            0);
+  MustSync(sid);
+  EXPECT_EQ(versions(sid), (std::vector<uint32_t>{1, 2}));
+  MustOk(sid->RecordAssessment(assessment(tom, 2, {{"confidence", 5}, {"work_readiness", 5}})));
+  EXPECT_EQ(MustSync(sid).rejected, 0u);
+
+  // Retired on the server: no new assessments of it.
+  ASSERT_EQ(
+      RunCli({"instrument", "retire", "--data", deployment_.data, "--id", "my-journey", "--version", "2"}).exit_code,
+      0);
+  MustSync(ann);
+  Result<v1::Record> late = ann->RecordAssessment(assessment(sam, 2, {{"confidence", 6}, {"work_readiness", 6}}));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().field(), "instrument_id");
 }
 
 TEST_F(SyncTest, CrossHubChangeIsRejectedAlone) {
