@@ -128,6 +128,17 @@ Result<v1::Programme> ProgrammeBody(const ProgrammeFields& fields, const v1::Pro
   return body;
 }
 
+// The record `id` held, of `type`; otherwise NotFound naming `field` ("no partner ID").
+Result<StoredRecord> HeldOfType(StoreTxn& txn, const Uuid& id, v1::RecordType type, const std::string& what,
+                                const std::string& field) {
+  auto held = txn.GetRecord(id);
+  if (!held.ok()) return held.status();
+  if (!held->has_value() || (*held)->record.type() != type) {
+    return Status::NotFound("no " + what + " " + id.ToString(), field);
+  }
+  return std::move(**held);
+}
+
 // Locks every hub of `hub_ids`, in id order (so two administrators' commands cannot wait
 // on each other), refusing one that does not exist.
 Status LockSharingHubs(StoreTxn& txn, const google::protobuf::RepeatedPtrField<std::string>& hub_ids) {
@@ -205,17 +216,15 @@ Result<Uuid> Administration::AddPartner(const PartnerFields& partner) {
 Status Administration::UpdatePartner(const Uuid& partner_id, const PartnerFields& changes) {
   HybridClock clock;
   return store_.Transact([&](StoreTxn& txn) -> Status {
-    auto held = txn.GetRecord(partner_id);
+    Result<StoredRecord> held =
+        HeldOfType(txn, partner_id, v1::RECORD_TYPE_PARTNER_ORGANISATION, "partner", "partner_id");
     if (!held.ok()) return held.status();
-    if (!held->has_value() || (*held)->record.type() != v1::RECORD_TYPE_PARTNER_ORGANISATION) {
-      return Status::NotFound("no partner " + partner_id.ToString(), "partner_id");
-    }
-    Result<v1::PartnerOrganisation> body = PartnerBody(changes, &(*held)->record.partner_organisation());
+    Result<v1::PartnerOrganisation> body = PartnerBody(changes, &held->record.partner_organisation());
     if (!body.ok()) return body.status();
     OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, body->hub_ids()));
     OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
     Reconciler reconciler(txn, clock, 0);
-    auto seq = reconciler.UpdateServerRecord(std::move(**held), *body);
+    auto seq = reconciler.UpdateServerRecord(std::move(*held), *body);
     return seq.ok() ? Status::Ok() : seq.status();
   });
 }
@@ -275,11 +284,9 @@ Result<Uuid> Administration::AddInstrument(const Uuid& programme_id, v1::Instrum
   const Uuid record_id = InstrumentRecordId(instrument.instrument_id(), instrument.version());
   HybridClock clock;
   Status st = store_.Transact([&](StoreTxn& txn) -> Status {
-    auto programme = txn.GetRecord(programme_id);
+    Result<StoredRecord> programme =
+        HeldOfType(txn, programme_id, v1::RECORD_TYPE_PROGRAMME, "programme", "programme_id");
     if (!programme.ok()) return programme.status();
-    if (!programme->has_value() || (*programme)->record.type() != v1::RECORD_TYPE_PROGRAMME) {
-      return Status::NotFound("no programme " + programme_id.ToString(), "programme_id");
-    }
     auto held = txn.GetRecord(record_id);
     if (!held.ok()) return held.status();
     if (held->has_value()) {
@@ -289,14 +296,14 @@ Result<Uuid> Administration::AddInstrument(const Uuid& programme_id, v1::Instrum
                         std::to_string(instrument.version() + 1) + ")",
                     "version");
     }
-    const v1::Programme& p = (*programme)->record.programme();
+    const v1::Programme& p = programme->record.programme();
     instrument.set_programme_id(programme_id.raw());
     *instrument.mutable_hub_ids() = p.hub_ids();
     instrument.set_retired(false);
     OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, instrument.hub_ids()));
     OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
     Reconciler reconciler(txn, clock, 0);
-    const Uuid home = Uuid::FromBytes((*programme)->record.hub_id()).value();
+    const Uuid home = Uuid::FromBytes(programme->record.hub_id()).value();
     auto seq = reconciler.CreateServerRecord(home, record_id, v1::RECORD_TYPE_INSTRUMENT, instrument);
     return seq.ok() ? Status::Ok() : seq.status();
   });
@@ -365,18 +372,15 @@ Result<Uuid> Administration::AddProgramme(const ProgrammeFields& programme) {
 Status Administration::UpdateProgramme(const Uuid& programme_id, const ProgrammeFields& changes) {
   HybridClock clock;
   return store_.Transact([&](StoreTxn& txn) -> Status {
-    auto held = txn.GetRecord(programme_id);
+    Result<StoredRecord> held = HeldOfType(txn, programme_id, v1::RECORD_TYPE_PROGRAMME, "programme", "programme_id");
     if (!held.ok()) return held.status();
-    if (!held->has_value() || (*held)->record.type() != v1::RECORD_TYPE_PROGRAMME) {
-      return Status::NotFound("no programme " + programme_id.ToString(), "programme_id");
-    }
-    Result<v1::Programme> body = ProgrammeBody(changes, &(*held)->record.programme());
+    Result<v1::Programme> body = ProgrammeBody(changes, &held->record.programme());
     if (!body.ok()) return body.status();
     OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, body->hub_ids()));
     OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
     Reconciler reconciler(txn, clock, 0);
     OUTREACH_RETURN_IF_ERROR(JoinProgramme(txn, reconciler, programme_id, *body));
-    auto seq = reconciler.UpdateServerRecord(std::move(**held), *body);
+    auto seq = reconciler.UpdateServerRecord(std::move(*held), *body);
     return seq.ok() ? Status::Ok() : seq.status();
   });
 }

@@ -98,6 +98,20 @@ class SyncTest : public ServerTest {
     return ack.ok() ? ack->push_ack() : v1::PushAck{};
   }
 
+  // An upsert of record `id` setting every field `body` sets, as `d` would push it: for
+  // PushRaw, which skips the device's own checks.
+  static v1::Change RawUpsert(TestDevice& d, const Uuid& id, v1::RecordType type, const google::protobuf::Message& body,
+                              uint64_t device_seq) {
+    v1::Change c;
+    c.set_record_id(id.raw());
+    c.set_type(type);
+    c.set_op(v1::CHANGE_OP_UPSERT);
+    c.set_hlc(StoreOf(*d).clock().Now().value());
+    c.set_device_seq(device_seq);
+    for (v1::FieldValue& fv : AllFields(body)) *c.add_fields() = std::move(fv);
+    return c;
+  }
+
   // The device's state as text, one line per record, in (type, id) order.
   static std::string State(TestDevice& d) {
     Result<std::vector<v1::Record>> all = d->Export();
@@ -807,16 +821,9 @@ TEST_F(SyncTest, APartnerReachesEveryDeviceOfItsHubsAndIsNamedByReferralsAndCons
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().field(), "partner_id");
   MustSync(eve);
-  v1::Change raw;
-  raw.set_record_id(Uuid::NewV7().raw());
-  raw.set_type(v1::RECORD_TYPE_REFERRAL);
-  raw.set_op(v1::CHANGE_OP_UPSERT);
-  raw.set_hlc(StoreOf(*eve).clock().Now().value());
-  raw.set_device_seq(1000);
   elsewhere.set_made_on(eve->Today());
   elsewhere.set_status(v1::REFERRAL_STATUS_MADE);
-  for (v1::FieldValue& fv : AllFields(elsewhere)) *raw.add_fields() = std::move(fv);
-  v1::PushAck ack = PushRaw(eve, {raw});
+  v1::PushAck ack = PushRaw(eve, {RawUpsert(eve, Uuid::NewV7(), v1::RECORD_TYPE_REFERRAL, elsewhere, 1000)});
   ASSERT_EQ(ack.results_size(), 1);
   EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
   EXPECT_EQ(ack.results(0).field(), "partner_id") << ack.results(0).reason();
@@ -824,16 +831,9 @@ TEST_F(SyncTest, APartnerReachesEveryDeviceOfItsHubsAndIsNamedByReferralsAndCons
   // A manager's device does not edit shared reference data: the server manages it.
   TestDevice meg = NewDevice("Meg", "manager");
   MustSync(meg);
-  v1::Change rename;
-  rename.set_record_id(partner.raw());
-  rename.set_type(v1::RECORD_TYPE_PARTNER_ORGANISATION);
-  rename.set_op(v1::CHANGE_OP_UPSERT);
-  rename.set_hlc(StoreOf(*meg).clock().Now().value());
-  rename.set_device_seq(1000);
   v1::PartnerOrganisation renamed;
   renamed.set_name("CAB");
-  *rename.add_fields() = AllFields(renamed).front();
-  ack = PushRaw(meg, {rename});
+  ack = PushRaw(meg, {RawUpsert(meg, partner, v1::RECORD_TYPE_PARTNER_ORGANISATION, renamed, 1000)});
   ASSERT_EQ(ack.results_size(), 1);
   EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
   EXPECT_NE(ack.results(0).reason().find("managed on the server"), std::string::npos) << ack.results(0).reason();
@@ -909,22 +909,11 @@ TEST_F(SyncTest, AProgrammeReachesItsHubsAndItsRulesHoldOnDeviceAndServer) {
   EXPECT_EQ(refused.status().field(), "date_of_birth");
   uint64_t seq = 1000;
   auto new_person = [&](TestDevice& d, const std::string& dob, const std::string& strand) {
-    v1::Change c;
-    c.set_record_id(Uuid::NewV7().raw());
-    c.set_type(v1::RECORD_TYPE_PARTICIPANT);
-    c.set_op(v1::CHANGE_OP_UPSERT);
-    c.set_hlc(StoreOf(*d).clock().Now().value());
-    c.set_device_seq(++seq);
-    for (v1::FieldValue& fv : NewParticipantFields("Kai", "Moss " + std::to_string(seq), dob)) {
-      *c.add_fields() = std::move(fv);
-    }
-    if (!strand.empty()) {
-      v1::Participant p;
-      p.set_programme_strand(strand);
-      *c.add_fields() = AllFields(p).front();
-    }
-    return c;
+    v1::Participant p = Person("Kai", "Moss " + std::to_string(++seq), dob);
+    p.set_programme_strand(strand);
+    return RawUpsert(d, Uuid::NewV7(), v1::RECORD_TYPE_PARTICIPANT, p, seq);
   };
+
   v1::PushAck ack = PushRaw(
       sid, {new_person(sid, eighteen, ""), new_person(sid, "1990-01-01", "ESF"), new_person(sid, "1990-01-01", "BBO")});
   ASSERT_EQ(ack.results_size(), 3);
@@ -1104,17 +1093,10 @@ TEST_F(SyncTest, AnInstrumentVersionPublishedOnTheServerIsAssessedOnItsProgramme
   // South is not in the programme: a v2 assessment pushed from there is refused.
   v1::Record tom = MustOk(sid->RegisterParticipant(Person("Tom", "Reyes", "1985-07-08")));
   MustSync(sid);
-  v1::Change raw;
-  raw.set_record_id(Uuid::NewV7().raw());
-  raw.set_type(v1::RECORD_TYPE_ASSESSMENT);
-  raw.set_op(v1::CHANGE_OP_UPSERT);
-  raw.set_hlc(StoreOf(*sid).clock().Now().value());
-  raw.set_device_seq(1000);
   v1::Assessment theirs = assessment(tom, 2, {{"confidence", 4}, {"work_readiness", 3}});
   theirs.set_completed_on(sid->Today());
   theirs.set_assessor("Sid");
-  for (v1::FieldValue& fv : AllFields(theirs)) *raw.add_fields() = std::move(fv);
-  v1::PushAck ack = PushRaw(sid, {raw});
+  v1::PushAck ack = PushRaw(sid, {RawUpsert(sid, Uuid::NewV7(), v1::RECORD_TYPE_ASSESSMENT, theirs, 1000)});
   ASSERT_EQ(ack.results_size(), 1);
   EXPECT_EQ(ack.results(0).outcome(), v1::CHANGE_OUTCOME_REJECTED);
   EXPECT_EQ(ack.results(0).field(), "instrument_id") << ack.results(0).reason();
