@@ -31,7 +31,7 @@ mo() { "$CLIENT" --db "$WORK/mo.db" --json "$@"; }
 cy() { "$CLIENT" --db "$WORK/cy.db" --json "$@"; }
 id_of() { jq -r .id; }
 
-say "The hub sets up its server (store, CA, certificate), a hub, two venues, its programme and a partner"
+say "The hub sets up its server (store, CA, certificate), a hub, two venues, its programme, its instrument and a partner"
 "$SERVER" init --data "$DATA" --hostname localhost --json >/dev/null
 HUB=$("$SERVER" hub add --data "$DATA" --name "Nottingham North" --json | jq -r .hub_id)
 CENTRE=$("$SERVER" venue add --data "$DATA" --hub "$HUB" --name "Bulwell Children's Centre" --kind childrens_centre --json | jq -r .venue_id)
@@ -40,6 +40,18 @@ echo "hub $HUB; venues: children's centre $CENTRE, housing office $HOUSING"
 "$SERVER" programme add --data "$DATA" --name "Building Better Opportunities" --funder "ESF and the National Lottery" \
   --strand BBO --min-age 18 --max-age 100 --rules-version 2026-04 --hub "$HUB" --json |
   jq -c '{programme: .name, funder, strands, ages: "\(.min_age)-\(.max_age)", rules_version}'
+PROGRAMME=$("$SERVER" programme list --data "$DATA" --json | jq -r '.programmes[0].programme_id')
+cat >"$WORK/my-journey.json" <<'JSON'
+{"instrument_id": "my-journey", "version": 1, "name": "My Journey",
+ "domains": [{"key": "communication", "label": "Communication", "min_score": 1, "max_score": 6},
+             {"key": "confidence", "label": "Confidence", "min_score": 1, "max_score": 6},
+             {"key": "managing_feelings", "label": "Managing feelings", "min_score": 1, "max_score": 6},
+             {"key": "reliability", "label": "Reliability", "min_score": 1, "max_score": 6},
+             {"key": "setting_and_achieving_goals", "label": "Setting and achieving goals", "min_score": 1, "max_score": 6},
+             {"key": "working_with_others", "label": "Working with others", "min_score": 1, "max_score": 6}]}
+JSON
+"$SERVER" instrument add --data "$DATA" --programme "$PROGRAMME" --file "$WORK/my-journey.json" --json |
+  jq -c '{instrument: .instrument_id, version, domains: [.domains[].key]}'
 ADVICE=$("$SERVER" partner add --data "$DATA" --name "Citizens Advice Nottingham" --kind referral_partner --hub "$HUB" --json | jq -r .partner_id)
 echo "partner: Citizens Advice Nottingham $ADVICE"
 
@@ -68,8 +80,9 @@ PRIYA_REF=$(ann show "$PRIYA" | jq -r .reference)
 DAN_REF=$(ann show "$DAN" | jq -r .reference)
 echo "Priya $PRIYA_REF, Dan $DAN_REF, job club $JOBCLUB"
 for who in ann bo kiosk; do printf '%-6s sync: ' "$who"; $who sync | jq -c .; done
-echo "Ann's tablet now holds the programme and its partners (reference data from the server):"
+echo "Ann's tablet now holds the programme, its instrument and its partners (reference data from the server):"
 ann programme show | jq -c '{programme: .name, strands, rules_version}'
+ann instrument list | jq -c '.instruments[] | {instrument_id, version, domains: (.domains | length)}'
 ann partner list | jq -c '.partners[] | {id, name, kind}'
 
 say "In the field, offline all day"
