@@ -382,6 +382,74 @@ Result<json> RunProgrammeList(const GlobalOptions& global, const ProgrammeArgs&)
   return json{{"programmes", list}};
 }
 
+struct TargetArgs {
+  std::string programme;
+  std::string quarter;
+  std::string hub;
+  std::string partner;
+  uint32_t starts = 0;
+  uint32_t women_percent = 0;
+  uint32_t inactive_percent = 0;
+  uint32_t job_starts = 0;
+  uint32_t sustained_jobs = 0;
+  int64_t spend_pence = 0;
+};
+
+json TargetJson(const v1::Target& t) {
+  auto id = [](const std::string& raw) {
+    Result<Uuid> u = Uuid::FromBytes(raw);
+    return raw.empty() || !u.ok() ? std::string() : u->ToString();
+  };
+  return json{{"quarter", t.quarter()},
+              {"hub_id", id(t.hub_id())},
+              {"partner_id", id(t.partner_id())},
+              {"starts", t.starts()},
+              {"women_percent", t.women_percent()},
+              {"economically_inactive_percent", t.economically_inactive_percent()},
+              {"job_starts", t.job_starts()},
+              {"sustained_jobs", t.sustained_jobs()},
+              {"spend_pence", t.spend_pence()}};
+}
+
+Result<json> RunTargetList(const GlobalOptions& global, const TargetArgs& args) {
+  Result<Uuid> programme = ParseId(args.programme, "programme");
+  if (!programme.ok()) return programme.status();
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  Result<std::vector<ProgrammeInfo>> all = Administration(**store).ListProgrammes();
+  if (!all.ok()) return all.status();
+  for (const ProgrammeInfo& p : *all) {
+    if (p.programme_id != *programme) continue;
+    json list = json::array();
+    for (const v1::Target& t : p.programme.targets()) list.push_back(TargetJson(t));
+    return json{{"programme_id", programme->ToString()}, {"targets", list}};
+  }
+  return Status::NotFound("no programme " + programme->ToString(), "programme");
+}
+
+Result<json> RunTargetAdd(const GlobalOptions& global, const TargetArgs& args) {
+  Result<Uuid> programme = ParseId(args.programme, "programme");
+  if (!programme.ok()) return programme.status();
+  Result<Uuid> hub = ParseOptionalId(args.hub, "hub");
+  if (!hub.ok()) return hub.status();
+  Result<Uuid> partner = ParseOptionalId(args.partner, "partner");
+  if (!partner.ok()) return partner.status();
+  v1::Target target;
+  target.set_quarter(args.quarter);
+  if (!hub->is_nil()) target.set_hub_id(hub->raw());
+  if (!partner->is_nil()) target.set_partner_id(partner->raw());
+  target.set_starts(args.starts);
+  target.set_women_percent(args.women_percent);
+  target.set_economically_inactive_percent(args.inactive_percent);
+  target.set_job_starts(args.job_starts);
+  target.set_sustained_jobs(args.sustained_jobs);
+  target.set_spend_pence(args.spend_pence);
+  Result<std::unique_ptr<Store>> store = OpenDeploymentStore(global);
+  if (!store.ok()) return store.status();
+  OUTREACH_RETURN_IF_ERROR(Administration(**store).SetTarget(*programme, target));
+  return RunTargetList(global, args);
+}
+
 struct InstrumentArgs {
   std::string programme;
   std::string file;
@@ -846,6 +914,27 @@ int Main(int argc, char** argv) {
   CLI::App* partner_list = partner->add_subcommand("list", "list partners, by name");
   partner_list->add_option("--hub", partner_args.hubs, "only those holding a contract in this hub")->expected(1);
   partner_list->callback([&] { action = run(RunPartnerList, partner_args); });
+
+  TargetArgs target_args;
+  CLI::App* target =
+      app.add_subcommand("target", "a programme's quarterly targets per hub or partner")->require_subcommand(1);
+  CLI::App* target_add =
+      target->add_subcommand("add", "set a quarter's targets for a hub or a partner (replacing any set before)");
+  target_add->add_option("--programme", target_args.programme, "the programme id")->required();
+  target_add->add_option("--quarter", target_args.quarter, "YYYY-Qn, e.g. 2026-Q3")->required();
+  target_add->add_option("--hub", target_args.hub, "a hub of the programme (or --partner)");
+  target_add->add_option("--partner", target_args.partner, "a partner working in its hubs (or --hub)");
+  target_add->add_option("--starts", target_args.starts, "participants registered");
+  target_add->add_option("--women-percent", target_args.women_percent, "women's share of the starts (0-100)");
+  target_add->add_option("--inactive-percent", target_args.inactive_percent,
+                         "economically inactive share of the starts (0-100)");
+  target_add->add_option("--job-starts", target_args.job_starts, "job starts");
+  target_add->add_option("--sustained-jobs", target_args.sustained_jobs, "jobs sustained (13 or 26 weeks)");
+  target_add->add_option("--spend-pence", target_args.spend_pence, "support spend profiled, in pence");
+  target_add->callback([&] { action = run(RunTargetAdd, target_args); });
+  CLI::App* target_list = target->add_subcommand("list", "list a programme's targets");
+  target_list->add_option("--programme", target_args.programme, "the programme id")->required();
+  target_list->callback([&] { action = run(RunTargetList, target_args); });
 
   InstrumentArgs instrument_args;
   CLI::App* instrument =

@@ -385,6 +385,70 @@ Status Administration::UpdateProgramme(const Uuid& programme_id, const Programme
   });
 }
 
+namespace {
+
+bool IsQuarter(const std::string& text) {
+  return text.size() == 7 && std::all_of(text.begin(), text.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
+         text[4] == '-' && text[5] == 'Q' && text[6] >= '1' && text[6] <= '4';
+}
+
+}  // namespace
+
+Status Administration::SetTarget(const Uuid& programme_id, const v1::Target& target) {
+  if (!IsQuarter(target.quarter())) {
+    return Status::InvalidArgument("quarter",
+                                   "'" + target.quarter() + "' is not a quarter in the form YYYY-Qn (2026-Q3)");
+  }
+  if (target.hub_id().empty() == target.partner_id().empty()) {
+    return Status::InvalidArgument("hub_id", "a target is for one hub or one partner");
+  }
+  for (const auto& [field, value] :
+       {std::pair{"women_percent", target.women_percent()},
+        std::pair{"economically_inactive_percent", target.economically_inactive_percent()}}) {
+    if (value > 100) return Status::InvalidArgument(field, std::to_string(value) + " is not a percentage (0 to 100)");
+  }
+  if (target.spend_pence() < 0) return Status::InvalidArgument("spend_pence", "cannot be negative");
+  HybridClock clock;
+  return store_.Transact([&](StoreTxn& txn) -> Status {
+    Result<StoredRecord> held = HeldOfType(txn, programme_id, v1::RECORD_TYPE_PROGRAMME, "programme", "programme_id");
+    if (!held.ok()) return held.status();
+    v1::Programme programme = held->record.programme();
+    const auto& hubs = programme.hub_ids();
+    if (!target.hub_id().empty() && std::find(hubs.begin(), hubs.end(), target.hub_id()) == hubs.end()) {
+      return Status::InvalidArgument("hub_id", "hub " + Uuid::FromBytes(target.hub_id()).value().ToString() +
+                                                   " does not deliver " + programme.name());
+    }
+    if (!target.partner_id().empty()) {
+      Result<Uuid> partner_id = Uuid::FromBytes(target.partner_id());
+      if (!partner_id.ok()) return Status::InvalidArgument("partner_id", "is not a record id (16 bytes)");
+      Result<StoredRecord> partner =
+          HeldOfType(txn, *partner_id, v1::RECORD_TYPE_PARTNER_ORGANISATION, "partner", "partner_id");
+      if (!partner.ok()) return partner.status();
+      const auto& works_in = partner->record.partner_organisation().hub_ids();
+      if (std::none_of(works_in.begin(), works_in.end(),
+                       [&](const std::string& h) { return std::find(hubs.begin(), hubs.end(), h) != hubs.end(); })) {
+        return Status::InvalidArgument("partner_id", partner->record.partner_organisation().name() +
+                                                         " holds no contract in a hub of " + programme.name());
+      }
+    }
+    auto same = std::find_if(programme.mutable_targets()->begin(), programme.mutable_targets()->end(),
+                             [&](const v1::Target& t) {
+                               return t.quarter() == target.quarter() && t.hub_id() == target.hub_id() &&
+                                      t.partner_id() == target.partner_id();
+                             });
+    if (same != programme.mutable_targets()->end()) {
+      *same = target;
+    } else {
+      *programme.add_targets() = target;
+    }
+    OUTREACH_RETURN_IF_ERROR(LockSharingHubs(txn, programme.hub_ids()));
+    OUTREACH_RETURN_IF_ERROR(RestoreClock(txn, &clock));
+    Reconciler reconciler(txn, clock, 0);
+    auto seq = reconciler.UpdateServerRecord(std::move(*held), programme);
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+}
+
 Result<std::vector<ProgrammeInfo>> Administration::ListProgrammes() {
   std::vector<ProgrammeInfo> out;
   Status st = store_.Read([&](StoreTxn& txn) -> Status {

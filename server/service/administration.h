@@ -113,6 +113,10 @@ class Administration {
   Status UpdateProgramme(const Uuid& programme_id, const ProgrammeFields& changes);
   // Every programme, by name.
   Result<std::vector<ProgrammeInfo>> ListProgrammes();
+  // Sets `target` (a quarter YYYY-Qn, one hub of the programme or one partner working in
+  // its hubs, percentages up to 100) among the programme's targets, replacing the one for
+  // the same quarter and hub or partner. Every device of its hubs receives it.
+  Status SetTarget(const Uuid& programme_id, const v1::Target& target);
   // Publishes `instrument` (an id, a version from 1, a title, domains each with a key
   // and a scale) for the programme `programme_id`: every device of its hubs receives it,
   // and of hubs that join it later. A version once published never changes (AlreadyExists).

@@ -90,6 +90,60 @@ TEST(ServerCliTest, VenueEnrolAndConflictsListSpeakJson) {
   EXPECT_TRUE(conflicts.json()["conflicts"].empty());
 }
 
+// Issue 16: a programme's quarterly targets, per hub and per partner, set and replaced
+// from the command line (the report sets achievements beside them).
+TEST(ServerCliTest, AProgrammesQuarterlyTargetsAreSetPerHubOrPartnerAndListed) {
+  TestDeployment deployment;
+  const std::string& data = deployment.data;
+  const std::string& hub = deployment.hub_id;
+  const std::string other = deployment.AddHub("Elsewhere");
+  CliResult programme =
+      RunCli({"programme", "add", "--data", data, "--name", "BBO", "--funder", "ESF", "--hub", hub, "--json"});
+  ASSERT_EQ(programme.exit_code, 0) << programme.err;
+  const std::string id = programme.json()["programme_id"].get<std::string>();
+  auto partner_in = [&](const std::string& in) {
+    CliResult p = RunCli({"partner", "add", "--data", data, "--name", "Partner of " + in, "--kind", "delivery_partner",
+                          "--hub", in, "--json"});
+    EXPECT_EQ(p.exit_code, 0) << p.err;
+    return p.json()["partner_id"].get<std::string>();
+  };
+  const std::string ours = partner_in(hub), theirs = partner_in(other);
+
+  ASSERT_EQ(RunCli({"target", "add", "--data", data, "--programme", id, "--quarter", "2026-Q3", "--hub", hub,
+                    "--starts", "40", "--women-percent", "55", "--job-starts", "10"})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunCli({"target", "add", "--data", data, "--programme", id, "--quarter", "2026-Q3", "--partner", ours,
+                    "--starts", "12", "--spend-pence", "250000"})
+                .exit_code,
+            0);
+  CliResult replaced = RunCli({"target", "add", "--data", data, "--programme", id, "--quarter", "2026-Q3", "--hub", hub,
+                               "--starts", "45", "--json"});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  const Json targets = replaced.json()["targets"];
+  ASSERT_EQ(targets.size(), 2u) << targets.dump();
+  EXPECT_EQ(targets[0]["hub_id"], hub);
+  EXPECT_EQ(targets[0]["starts"], 45);
+  EXPECT_EQ(targets[0]["women_percent"], 0);  // replaced whole, not merged
+  EXPECT_EQ(targets[1]["partner_id"], ours);
+  EXPECT_EQ(targets[1]["spend_pence"], 250000);
+  CliResult listed = RunCli({"target", "list", "--data", data, "--programme", id, "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.json()["targets"], targets);
+
+  auto add = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{"target", "add", "--data", data, "--programme", id};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCli(args);
+  };
+  ExpectFailureNaming(add({"--quarter", "2026-Q5", "--hub", hub}), "quarter");
+  ExpectFailureNaming(add({"--quarter", "2026-Q1", "--hub", hub, "--partner", ours}), "hub_id");
+  ExpectFailureNaming(add({"--quarter", "2026-Q1"}), "hub_id");
+  ExpectFailureNaming(add({"--quarter", "2026-Q1", "--hub", other}), "hub_id");
+  ExpectFailureNaming(add({"--quarter", "2026-Q1", "--partner", theirs}), "partner_id");
+  ExpectFailureNaming(add({"--quarter", "2026-Q1", "--hub", hub, "--women-percent", "120"}), "women_percent");
+}
+
 TEST(ServerCliTest, BadInputIsOneStderrLineNamingTheField) {
   TestDeployment deployment;
   const std::string& data = deployment.data;
@@ -135,7 +189,7 @@ TEST(ServerCliTest, BadInputIsOneStderrLineNamingTheField) {
   ExpectFailureNaming(unknown, "frobnicate");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.err.rfind("outreach-server: invalid_argument: unknown verb 'frobnicate'; verbs are: init, hub, "
-                              "venue, programme, partner, instrument, caseload, enrol, serve, ",
+                              "venue, programme, partner, target, instrument, caseload, enrol, serve, ",
                               0),
             0u)
       << unknown.err;
